@@ -1,0 +1,46 @@
+# Every target installs what it needs first, so each works from a fresh clone.
+VENV := .venv
+PY := $(VENV)/bin/python
+BUF := node_modules/.bin/buf
+THIRD_PARTY := build/third_party/google/api
+GOOGLEAPIS = $(shell $(PY) -c 'import google.api, pathlib; print(pathlib.Path(google.api.__path__[0]))')
+
+.PHONY: install run test proto proto-check lint buf-deps clean
+
+install: $(VENV)/.installed $(BUF)
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(BUF): package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: install
+	$(VENV)/bin/agent-runtime serve
+
+test: install
+	$(PY) -m pytest -q
+
+proto: install
+	$(PY) tools/gen_protos.py
+
+proto-check: install
+	$(PY) tools/gen_protos.py --check
+
+buf-deps: install
+	mkdir -p $(THIRD_PARTY)
+	cp $(GOOGLEAPIS)/annotations.proto $(GOOGLEAPIS)/http.proto $(THIRD_PARTY)/
+
+lint: install buf-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(BUF) lint
+	$(BUF) format --diff --exit-code proto
+
+clean:
+	rm -rf $(VENV) node_modules build data
