@@ -31,7 +31,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!agentruntime/v1/persistence.proto\x12\x0f\x61gentruntime.v1\x1a\x1c\x61gentruntime/v1/events.proto\x1a\x1d\x61gentruntime/v1/profile.proto\x1a\x1d\x61gentruntime/v1/session.proto\x1a\x1f\x61gentruntime/v1/workspace.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x02\n\rSessionRecord\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x02 \x01(\t\x12\x19\n\x11\x61gent_profile_ref\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x38\n\x0fsession_options\x18\x05 \x01(\x0b\x32\x1f.agentruntime.v1.SessionOptions\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_activity\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x08metadata\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\"?\n\x16ListAllSessionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"d\n\x17ListAllSessionsResponse\x12\x30\n\x08sessions\x18\x01 \x03(\x0b\x32\x1e.agentruntime.v1.SessionRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"(\n\x12LoadSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\xcf\x01\n\x13LoadSessionResponse\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\x12\x16\n\x0eraw_transcript\x18\x02 \x01(\t\x12\x36\n\tsubagents\x18\x03 \x03(\x0b\x32#.agentruntime.v1.SubagentTranscript\x12\x37\n\x0fworkspace_files\x18\x04 \x03(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\"A\n\x12SubagentTranscript\x12\x13\n\x0bsubagent_id\x18\x01 \x01(\t\x12\x16\n\x0eraw_transcript\x18\x02 \x01(\t\"\x86\x01\n\x1a\x43reateSessionRecordRequest\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\x12\x37\n\x0fworkspace_files\x18\x02 \x03(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\"N\n\x1b\x43reateSessionRecordResponse\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\"\x92\x01\n\x1aUpdateSessionRecordRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12/\n\x07session\x18\x02 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"N\n\x1bUpdateSessionRecordResponse\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\"X\n\x15SaveTranscriptRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x16\n\x0eraw_transcript\x18\x02 \x01(\t\x12\x13\n\x0bsubagent_id\x18\x03 \x01(\t\"\x18\n\x16SaveTranscriptResponse\"\\\n\x18SaveWorkspaceFileRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12,\n\x04\x66ile\x18\x02 \x01(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\"I\n\x19SaveWorkspaceFileResponse\x12,\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\"<\n\x18\x44\x65leteSessionFileRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\",\n\x19\x44\x65leteSessionFileResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\"3\n\x17LoadAgentProfileRequest\x12\x18\n\x10\x61gent_profile_id\x18\x01 \x01(\t\"x\n\x13\x41ppendEventsRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x1e\n\x16\x65xpected_last_sequence\x18\x02 \x01(\x03\x12-\n\x06\x65vents\x18\x03 \x03(\x0b\x32\x1d.agentruntime.v1.SessionEvent\"-\n\x14\x41ppendEventsResponse\x12\x15\n\rlast_sequence\x18\x01 \x01(\x03\"N\n\x11ReadEventsRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_sequence\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x05\"Z\n\x12ReadEventsResponse\x12-\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1d.agentruntime.v1.SessionEvent\x12\x15\n\rlast_sequence\x18\x02 \x01(\x03\"0\n\x1a\x44\x65leteSessionRecordRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x1d\n\x1b\x44\x65leteSessionRecordResponse2\xe2\t\n\x12PersistenceAdapter\x12\x64\n\x0fListAllSessions\x12\'.agentruntime.v1.ListAllSessionsRequest\x1a(.agentruntime.v1.ListAllSessionsResponse\x12X\n\x0bLoadSession\x12#.agentruntime.v1.LoadSessionRequest\x1a$.agentruntime.v1.LoadSessionResponse\x12p\n\x13\x43reateSessionRecord\x12+.agentruntime.v1.CreateSessionRecordRequest\x1a,.agentruntime.v1.CreateSessionRecordResponse\x12p\n\x13UpdateSessionRecord\x12+.agentruntime.v1.UpdateSessionRecordRequest\x1a,.agentruntime.v1.UpdateSessionRecordResponse\x12\x61\n\x0eSaveTranscript\x12&.agentruntime.v1.SaveTranscriptRequest\x1a\'.agentruntime.v1.SaveTranscriptResponse\x12j\n\x11SaveWorkspaceFile\x12).agentruntime.v1.SaveWorkspaceFileRequest\x1a*.agentruntime.v1.SaveWorkspaceFileResponse\x12j\n\x11\x44\x65leteSessionFile\x12).agentruntime.v1.DeleteSessionFileRequest\x1a*.agentruntime.v1.DeleteSessionFileResponse\x12j\n\x11ListAgentProfiles\x12).agentruntime.v1.ListAgentProfilesRequest\x1a*.agentruntime.v1.ListAgentProfilesResponse\x12[\n\x10LoadAgentProfile\x12(.agentruntime.v1.LoadAgentProfileRequest\x1a\x1d.agentruntime.v1.AgentProfile\x12[\n\x0c\x41ppendEvents\x12$.agentruntime.v1.AppendEventsRequest\x1a%.agentruntime.v1.AppendEventsResponse\x12U\n\nReadEvents\x12\".agentruntime.v1.ReadEventsRequest\x1a#.agentruntime.v1.ReadEventsResponse\x12p\n\x13\x44\x65leteSessionRecord\x12+.agentruntime.v1.DeleteSessionRecordRequest\x1a,.agentruntime.v1.DeleteSessionRecordResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!agentruntime/v1/persistence.proto\x12\x0f\x61gentruntime.v1\x1a\x1c\x61gentruntime/v1/events.proto\x1a\x1d\x61gentruntime/v1/profile.proto\x1a\x1d\x61gentruntime/v1/session.proto\x1a\x1f\x61gentruntime/v1/workspace.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x02\n\rSessionRecord\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x02 \x01(\t\x12\x19\n\x11\x61gent_profile_ref\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x38\n\x0fsession_options\x18\x05 \x01(\x0b\x32\x1f.agentruntime.v1.SessionOptions\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_activity\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x08metadata\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\"?\n\x16ListAllSessionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"d\n\x17ListAllSessionsResponse\x12\x30\n\x08sessions\x18\x01 \x03(\x0b\x32\x1e.agentruntime.v1.SessionRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"(\n\x12LoadSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\xcf\x01\n\x13LoadSessionResponse\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\x12\x16\n\x0eraw_transcript\x18\x02 \x01(\t\x12\x36\n\tsubagents\x18\x03 \x03(\x0b\x32#.agentruntime.v1.SubagentTranscript\x12\x37\n\x0fworkspace_files\x18\x04 \x03(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\"A\n\x12SubagentTranscript\x12\x13\n\x0bsubagent_id\x18\x01 \x01(\t\x12\x16\n\x0eraw_transcript\x18\x02 \x01(\t\"-\n\x17GetSessionRecordRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x86\x01\n\x1a\x43reateSessionRecordRequest\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\x12\x37\n\x0fworkspace_files\x18\x02 \x03(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\"N\n\x1b\x43reateSessionRecordResponse\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\"\x92\x01\n\x1aUpdateSessionRecordRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12/\n\x07session\x18\x02 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"N\n\x1bUpdateSessionRecordResponse\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\"X\n\x15SaveTranscriptRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x16\n\x0eraw_transcript\x18\x02 \x01(\t\x12\x13\n\x0bsubagent_id\x18\x03 \x01(\t\"\x18\n\x16SaveTranscriptResponse\"\\\n\x18SaveWorkspaceFileRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12,\n\x04\x66ile\x18\x02 \x01(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\"I\n\x19SaveWorkspaceFileResponse\x12,\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\"<\n\x18\x44\x65leteSessionFileRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\",\n\x19\x44\x65leteSessionFileResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\"3\n\x17LoadAgentProfileRequest\x12\x18\n\x10\x61gent_profile_id\x18\x01 \x01(\t\"x\n\x13\x41ppendEventsRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x1e\n\x16\x65xpected_last_sequence\x18\x02 \x01(\x03\x12-\n\x06\x65vents\x18\x03 \x03(\x0b\x32\x1d.agentruntime.v1.SessionEvent\"-\n\x14\x41ppendEventsResponse\x12\x15\n\rlast_sequence\x18\x01 \x01(\x03\"N\n\x11ReadEventsRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_sequence\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x05\"Z\n\x12ReadEventsResponse\x12-\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1d.agentruntime.v1.SessionEvent\x12\x15\n\rlast_sequence\x18\x02 \x01(\x03\"0\n\x1a\x44\x65leteSessionRecordRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x1d\n\x1b\x44\x65leteSessionRecordResponse2\xc0\n\n\x12PersistenceAdapter\x12\x64\n\x0fListAllSessions\x12\'.agentruntime.v1.ListAllSessionsRequest\x1a(.agentruntime.v1.ListAllSessionsResponse\x12X\n\x0bLoadSession\x12#.agentruntime.v1.LoadSessionRequest\x1a$.agentruntime.v1.LoadSessionResponse\x12\\\n\x10GetSessionRecord\x12(.agentruntime.v1.GetSessionRecordRequest\x1a\x1e.agentruntime.v1.SessionRecord\x12p\n\x13\x43reateSessionRecord\x12+.agentruntime.v1.CreateSessionRecordRequest\x1a,.agentruntime.v1.CreateSessionRecordResponse\x12p\n\x13UpdateSessionRecord\x12+.agentruntime.v1.UpdateSessionRecordRequest\x1a,.agentruntime.v1.UpdateSessionRecordResponse\x12\x61\n\x0eSaveTranscript\x12&.agentruntime.v1.SaveTranscriptRequest\x1a\'.agentruntime.v1.SaveTranscriptResponse\x12j\n\x11SaveWorkspaceFile\x12).agentruntime.v1.SaveWorkspaceFileRequest\x1a*.agentruntime.v1.SaveWorkspaceFileResponse\x12j\n\x11\x44\x65leteSessionFile\x12).agentruntime.v1.DeleteSessionFileRequest\x1a*.agentruntime.v1.DeleteSessionFileResponse\x12j\n\x11ListAgentProfiles\x12).agentruntime.v1.ListAgentProfilesRequest\x1a*.agentruntime.v1.ListAgentProfilesResponse\x12[\n\x10LoadAgentProfile\x12(.agentruntime.v1.LoadAgentProfileRequest\x1a\x1d.agentruntime.v1.AgentProfile\x12[\n\x0c\x41ppendEvents\x12$.agentruntime.v1.AppendEventsRequest\x1a%.agentruntime.v1.AppendEventsResponse\x12U\n\nReadEvents\x12\".agentruntime.v1.ReadEventsRequest\x1a#.agentruntime.v1.ReadEventsResponse\x12p\n\x13\x44\x65leteSessionRecord\x12+.agentruntime.v1.DeleteSessionRecordRequest\x1a,.agentruntime.v1.DeleteSessionRecordResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,40 +50,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LOADSESSIONRESPONSE']._serialized_end=994
   _globals['_SUBAGENTTRANSCRIPT']._serialized_start=996
   _globals['_SUBAGENTTRANSCRIPT']._serialized_end=1061
-  _globals['_CREATESESSIONRECORDREQUEST']._serialized_start=1064
-  _globals['_CREATESESSIONRECORDREQUEST']._serialized_end=1198
-  _globals['_CREATESESSIONRECORDRESPONSE']._serialized_start=1200
-  _globals['_CREATESESSIONRECORDRESPONSE']._serialized_end=1278
-  _globals['_UPDATESESSIONRECORDREQUEST']._serialized_start=1281
-  _globals['_UPDATESESSIONRECORDREQUEST']._serialized_end=1427
-  _globals['_UPDATESESSIONRECORDRESPONSE']._serialized_start=1429
-  _globals['_UPDATESESSIONRECORDRESPONSE']._serialized_end=1507
-  _globals['_SAVETRANSCRIPTREQUEST']._serialized_start=1509
-  _globals['_SAVETRANSCRIPTREQUEST']._serialized_end=1597
-  _globals['_SAVETRANSCRIPTRESPONSE']._serialized_start=1599
-  _globals['_SAVETRANSCRIPTRESPONSE']._serialized_end=1623
-  _globals['_SAVEWORKSPACEFILEREQUEST']._serialized_start=1625
-  _globals['_SAVEWORKSPACEFILEREQUEST']._serialized_end=1717
-  _globals['_SAVEWORKSPACEFILERESPONSE']._serialized_start=1719
-  _globals['_SAVEWORKSPACEFILERESPONSE']._serialized_end=1792
-  _globals['_DELETESESSIONFILEREQUEST']._serialized_start=1794
-  _globals['_DELETESESSIONFILEREQUEST']._serialized_end=1854
-  _globals['_DELETESESSIONFILERESPONSE']._serialized_start=1856
-  _globals['_DELETESESSIONFILERESPONSE']._serialized_end=1900
-  _globals['_LOADAGENTPROFILEREQUEST']._serialized_start=1902
-  _globals['_LOADAGENTPROFILEREQUEST']._serialized_end=1953
-  _globals['_APPENDEVENTSREQUEST']._serialized_start=1955
-  _globals['_APPENDEVENTSREQUEST']._serialized_end=2075
-  _globals['_APPENDEVENTSRESPONSE']._serialized_start=2077
-  _globals['_APPENDEVENTSRESPONSE']._serialized_end=2122
-  _globals['_READEVENTSREQUEST']._serialized_start=2124
-  _globals['_READEVENTSREQUEST']._serialized_end=2202
-  _globals['_READEVENTSRESPONSE']._serialized_start=2204
-  _globals['_READEVENTSRESPONSE']._serialized_end=2294
-  _globals['_DELETESESSIONRECORDREQUEST']._serialized_start=2296
-  _globals['_DELETESESSIONRECORDREQUEST']._serialized_end=2344
-  _globals['_DELETESESSIONRECORDRESPONSE']._serialized_start=2346
-  _globals['_DELETESESSIONRECORDRESPONSE']._serialized_end=2375
-  _globals['_PERSISTENCEADAPTER']._serialized_start=2378
-  _globals['_PERSISTENCEADAPTER']._serialized_end=3628
+  _globals['_GETSESSIONRECORDREQUEST']._serialized_start=1063
+  _globals['_GETSESSIONRECORDREQUEST']._serialized_end=1108
+  _globals['_CREATESESSIONRECORDREQUEST']._serialized_start=1111
+  _globals['_CREATESESSIONRECORDREQUEST']._serialized_end=1245
+  _globals['_CREATESESSIONRECORDRESPONSE']._serialized_start=1247
+  _globals['_CREATESESSIONRECORDRESPONSE']._serialized_end=1325
+  _globals['_UPDATESESSIONRECORDREQUEST']._serialized_start=1328
+  _globals['_UPDATESESSIONRECORDREQUEST']._serialized_end=1474
+  _globals['_UPDATESESSIONRECORDRESPONSE']._serialized_start=1476
+  _globals['_UPDATESESSIONRECORDRESPONSE']._serialized_end=1554
+  _globals['_SAVETRANSCRIPTREQUEST']._serialized_start=1556
+  _globals['_SAVETRANSCRIPTREQUEST']._serialized_end=1644
+  _globals['_SAVETRANSCRIPTRESPONSE']._serialized_start=1646
+  _globals['_SAVETRANSCRIPTRESPONSE']._serialized_end=1670
+  _globals['_SAVEWORKSPACEFILEREQUEST']._serialized_start=1672
+  _globals['_SAVEWORKSPACEFILEREQUEST']._serialized_end=1764
+  _globals['_SAVEWORKSPACEFILERESPONSE']._serialized_start=1766
+  _globals['_SAVEWORKSPACEFILERESPONSE']._serialized_end=1839
+  _globals['_DELETESESSIONFILEREQUEST']._serialized_start=1841
+  _globals['_DELETESESSIONFILEREQUEST']._serialized_end=1901
+  _globals['_DELETESESSIONFILERESPONSE']._serialized_start=1903
+  _globals['_DELETESESSIONFILERESPONSE']._serialized_end=1947
+  _globals['_LOADAGENTPROFILEREQUEST']._serialized_start=1949
+  _globals['_LOADAGENTPROFILEREQUEST']._serialized_end=2000
+  _globals['_APPENDEVENTSREQUEST']._serialized_start=2002
+  _globals['_APPENDEVENTSREQUEST']._serialized_end=2122
+  _globals['_APPENDEVENTSRESPONSE']._serialized_start=2124
+  _globals['_APPENDEVENTSRESPONSE']._serialized_end=2169
+  _globals['_READEVENTSREQUEST']._serialized_start=2171
+  _globals['_READEVENTSREQUEST']._serialized_end=2249
+  _globals['_READEVENTSRESPONSE']._serialized_start=2251
+  _globals['_READEVENTSRESPONSE']._serialized_end=2341
+  _globals['_DELETESESSIONRECORDREQUEST']._serialized_start=2343
+  _globals['_DELETESESSIONRECORDREQUEST']._serialized_end=2391
+  _globals['_DELETESESSIONRECORDRESPONSE']._serialized_start=2393
+  _globals['_DELETESESSIONRECORDRESPONSE']._serialized_end=2422
+  _globals['_PERSISTENCEADAPTER']._serialized_start=2425
+  _globals['_PERSISTENCEADAPTER']._serialized_end=3769
 # @@protoc_insertion_point(module_scope)

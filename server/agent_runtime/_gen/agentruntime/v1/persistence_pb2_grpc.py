@@ -47,6 +47,11 @@ class PersistenceAdapterStub:
                 request_serializer=agentruntime_dot_v1_dot_persistence__pb2.LoadSessionRequest.SerializeToString,
                 response_deserializer=agentruntime_dot_v1_dot_persistence__pb2.LoadSessionResponse.FromString,
                 _registered_method=True)
+        self.GetSessionRecord = channel.unary_unary(
+                '/agentruntime.v1.PersistenceAdapter/GetSessionRecord',
+                request_serializer=agentruntime_dot_v1_dot_persistence__pb2.GetSessionRecordRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_persistence__pb2.SessionRecord.FromString,
+                _registered_method=True)
         self.CreateSessionRecord = channel.unary_unary(
                 '/agentruntime.v1.PersistenceAdapter/CreateSessionRecord',
                 request_serializer=agentruntime_dot_v1_dot_persistence__pb2.CreateSessionRecordRequest.SerializeToString,
@@ -113,6 +118,13 @@ class PersistenceAdapterServicer:
 
     def LoadSession(self, request, context):
         """A session with its transcripts and workspace files.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSessionRecord(self, request, context):
+        """A session's record alone, without transcripts or files.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -201,6 +213,11 @@ def add_PersistenceAdapterServicer_to_server(servicer, server):
                     servicer.LoadSession,
                     request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.LoadSessionRequest.FromString,
                     response_serializer=agentruntime_dot_v1_dot_persistence__pb2.LoadSessionResponse.SerializeToString,
+            ),
+            'GetSessionRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSessionRecord,
+                    request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.GetSessionRecordRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_persistence__pb2.SessionRecord.SerializeToString,
             ),
             'CreateSessionRecord': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateSessionRecord,
@@ -309,6 +326,33 @@ class PersistenceAdapter:
             '/agentruntime.v1.PersistenceAdapter/LoadSession',
             agentruntime_dot_v1_dot_persistence__pb2.LoadSessionRequest.SerializeToString,
             agentruntime_dot_v1_dot_persistence__pb2.LoadSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSessionRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.PersistenceAdapter/GetSessionRecord',
+            agentruntime_dot_v1_dot_persistence__pb2.GetSessionRecordRequest.SerializeToString,
+            agentruntime_dot_v1_dot_persistence__pb2.SessionRecord.FromString,
             options,
             channel_credentials,
             insecure,

@@ -40,6 +40,8 @@ class PersistenceAdapterStub:
     """Every stored session, newest first, a page at a time."""
     LoadSession: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.LoadSessionRequest, _persistence_pb2.LoadSessionResponse]
     """A session with its transcripts and workspace files."""
+    GetSessionRecord: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.GetSessionRecordRequest, _persistence_pb2.SessionRecord]
+    """A session's record alone, without transcripts or files."""
     CreateSessionRecord: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.CreateSessionRecordRequest, _persistence_pb2.CreateSessionRecordResponse]
     """Stores a new session and its first workspace files in one step; ALREADY_EXISTS if the id is taken."""
     UpdateSessionRecord: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.UpdateSessionRecordRequest, _persistence_pb2.UpdateSessionRecordResponse]
@@ -74,6 +76,8 @@ class PersistenceAdapterAsyncStub(PersistenceAdapterStub):
     """Every stored session, newest first, a page at a time."""
     LoadSession: _aio.UnaryUnaryMultiCallable[_persistence_pb2.LoadSessionRequest, _persistence_pb2.LoadSessionResponse]  # type: ignore[assignment]
     """A session with its transcripts and workspace files."""
+    GetSessionRecord: _aio.UnaryUnaryMultiCallable[_persistence_pb2.GetSessionRecordRequest, _persistence_pb2.SessionRecord]  # type: ignore[assignment]
+    """A session's record alone, without transcripts or files."""
     CreateSessionRecord: _aio.UnaryUnaryMultiCallable[_persistence_pb2.CreateSessionRecordRequest, _persistence_pb2.CreateSessionRecordResponse]  # type: ignore[assignment]
     """Stores a new session and its first workspace files in one step; ALREADY_EXISTS if the id is taken."""
     UpdateSessionRecord: _aio.UnaryUnaryMultiCallable[_persistence_pb2.UpdateSessionRecordRequest, _persistence_pb2.UpdateSessionRecordResponse]  # type: ignore[assignment]
@@ -117,6 +121,14 @@ class PersistenceAdapterServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_persistence_pb2.LoadSessionResponse, _abc.Awaitable[_persistence_pb2.LoadSessionResponse]]:
         """A session with its transcripts and workspace files."""
+
+    @_abc_1.abstractmethod
+    def GetSessionRecord(
+        self,
+        request: _persistence_pb2.GetSessionRecordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_persistence_pb2.SessionRecord, _abc.Awaitable[_persistence_pb2.SessionRecord]]:
+        """A session's record alone, without transcripts or files."""
 
     @_abc_1.abstractmethod
     def CreateSessionRecord(

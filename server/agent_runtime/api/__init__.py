@@ -1,0 +1,1 @@
+"""The AgentRuntime gRPC service callers use."""

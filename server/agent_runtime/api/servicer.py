@@ -1,0 +1,104 @@
+"""AgentRuntime servicer: each RPC hands its request to the part of the runtime that owns it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, NoReturn
+
+import grpc
+
+from agent_runtime._gen.agentruntime.v1 import (
+    agent_runtime_pb2,
+    agent_runtime_pb2_grpc,
+    profile_pb2,
+    session_pb2,
+    workspace_pb2,
+)
+from agent_runtime.errors import ApiError
+from agent_runtime.sessions.manager import SessionManager
+
+Context = Any  # grpc.aio.ServicerContext; unused by these handlers
+
+
+def _not_yet(method: str, arrives_with: str) -> NoReturn:
+    raise ApiError(
+        grpc.StatusCode.UNIMPLEMENTED,
+        "NOT_IMPLEMENTED_YET",
+        f"{method} is not implemented in this version of agent-runtime; it arrives with {arrives_with}",
+        metadata={"method": method},
+    )
+
+
+class AgentRuntimeServicer(agent_runtime_pb2_grpc.AgentRuntimeServicer):
+    def __init__(self, sessions: SessionManager) -> None:
+        self._sessions = sessions
+
+    async def CreateSession(
+        self, request: agent_runtime_pb2.CreateSessionRequest, context: Context
+    ) -> session_pb2.Session:
+        return await self._sessions.create(request)
+
+    async def GetSession(self, request: agent_runtime_pb2.GetSessionRequest, context: Context) -> session_pb2.Session:
+        return await self._sessions.get(request.session_id, request.view)
+
+    async def ListSessions(
+        self, request: agent_runtime_pb2.ListSessionsRequest, context: Context
+    ) -> agent_runtime_pb2.ListSessionsResponse:
+        return await self._sessions.list(request.page_size, request.page_token)
+
+    async def UpdateSession(
+        self, request: agent_runtime_pb2.UpdateSessionRequest, context: Context
+    ) -> session_pb2.Session:
+        return await self._sessions.update(request)
+
+    async def DeleteSession(
+        self, request: agent_runtime_pb2.DeleteSessionRequest, context: Context
+    ) -> agent_runtime_pb2.DeleteSessionResponse:
+        return await self._sessions.delete(request.session_id, request.purge)
+
+    async def ListAgentProfiles(
+        self, request: profile_pb2.ListAgentProfilesRequest, context: Context
+    ) -> profile_pb2.ListAgentProfilesResponse:
+        return await self._sessions.list_profiles()
+
+    async def GetAgentProfile(
+        self, request: agent_runtime_pb2.GetAgentProfileRequest, context: Context
+    ) -> profile_pb2.AgentProfile:
+        return await self._sessions.get_profile(request.agent_profile_id)
+
+    async def SendMessage(
+        self, request: agent_runtime_pb2.SendMessageRequest, context: Context
+    ) -> agent_runtime_pb2.SendMessageResponse:
+        _not_yet("SendMessage", "agents in sandboxes (issue #4)")
+
+    async def InterruptSession(
+        self, request: agent_runtime_pb2.InterruptSessionRequest, context: Context
+    ) -> agent_runtime_pb2.InterruptSessionResponse:
+        _not_yet("InterruptSession", "agents in sandboxes (issue #4)")
+
+    async def SyncSession(
+        self, request: agent_runtime_pb2.SyncSessionRequest, context: Context
+    ) -> agent_runtime_pb2.SyncSessionResponse:
+        _not_yet("SyncSession", "the session lifecycle (issue #5)")
+
+    async def StreamSessionEvents(
+        self, request: agent_runtime_pb2.StreamSessionEventsRequest, context: Context
+    ) -> AsyncIterator[agent_runtime_pb2.StreamSessionEventsResponse]:
+        _not_yet("StreamSessionEvents", "durable event streams (issue #5)")
+        yield  # pragma: no cover - makes this a server-streaming handler
+
+    async def WatchSessions(
+        self, request: agent_runtime_pb2.WatchSessionsRequest, context: Context
+    ) -> AsyncIterator[agent_runtime_pb2.WatchSessionsResponse]:
+        _not_yet("WatchSessions", "durable event streams (issue #5)")
+        yield  # pragma: no cover
+
+    async def ListWorkspaceFiles(
+        self, request: agent_runtime_pb2.ListWorkspaceFilesRequest, context: Context
+    ) -> agent_runtime_pb2.ListWorkspaceFilesResponse:
+        _not_yet("ListWorkspaceFiles", "workspace file sync (issue #5)")
+
+    async def GetWorkspaceFile(
+        self, request: agent_runtime_pb2.GetWorkspaceFileRequest, context: Context
+    ) -> workspace_pb2.WorkspaceFile:
+        _not_yet("GetWorkspaceFile", "workspace file sync (issue #5)")

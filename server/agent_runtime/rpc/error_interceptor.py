@@ -1,0 +1,69 @@
+"""Turns exceptions raised by servicers into the call's google.rpc.Status.
+
+ApiError carries its own status; anything else is logged with its traceback and answered INTERNAL,
+so a caller never sees a bare exception text and the operator always sees the cause.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from agent_runtime.errors import ApiError
+from agent_runtime.rpc.handlers import StreamBehaviour, UnaryBehaviour, rewrap
+
+log = logging.getLogger(__name__)
+
+
+def _internal(method: str) -> ApiError:
+    return ApiError(grpc.StatusCode.INTERNAL, "INTERNAL", f"{method} failed; the server log has the cause")
+
+
+async def _abort(context: grpc.aio.ServicerContext[Any, Any], error: ApiError) -> None:
+    await context.abort_with_status(error.to_status())
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return handler
+        method = handler_call_details.method
+
+        def unary(behaviour: UnaryBehaviour) -> UnaryBehaviour:
+            async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+                try:
+                    return await behaviour(request, context)
+                except ApiError as error:
+                    await _abort(context, error)
+                except grpc.aio.AbortError:  # the servicer set the status itself
+                    raise
+                except Exception:
+                    log.exception("%s failed", method)
+                    await _abort(context, _internal(method))
+
+            return call
+
+        def stream(behaviour: StreamBehaviour) -> StreamBehaviour:
+            async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+                try:
+                    async for response in behaviour(request, context):
+                        yield response
+                except ApiError as error:
+                    await _abort(context, error)
+                except grpc.aio.AbortError:
+                    raise
+                except Exception:
+                    log.exception("%s failed", method)
+                    await _abort(context, _internal(method))
+
+            return call
+
+        return rewrap(handler, unary, stream)

@@ -1,0 +1,74 @@
+"""`agent-runtime serve`: the AgentRuntime gRPC server, with its embedded storage unless told otherwise."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, agent_runtime_pb2_grpc
+from agent_runtime.api.servicer import AgentRuntimeServicer
+from agent_runtime.api_key import resolve_api_key
+from agent_runtime.config import Settings
+from agent_runtime.rpc.auth_interceptor import ApiKeyInterceptor
+from agent_runtime.rpc.error_interceptor import ErrorInterceptor
+from agent_runtime.rpc.server_setup import add_health_and_reflection, bind, new_server, set_serving
+from agent_runtime.sessions.manager import SessionManager
+from agent_runtime.storage.client import StorageClient
+from agent_runtime.storage.server import IN_MEMORY, start_storage_server
+from agent_runtime.storage_health import follow_storage_health
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = agent_runtime_pb2.DESCRIPTOR.services_by_name["AgentRuntime"].full_name
+
+
+@contextlib.asynccontextmanager
+async def storage_address(settings: Settings) -> AsyncIterator[str]:
+    """The address of the storage to use: an embedded server started here, or the configured one."""
+    if not settings.embedded_storage:
+        yield settings.storage
+        return
+    database = IN_MEMORY if settings.storage == "memory" else str(settings.data_dir / "agent-runtime.db")
+    socket = f"unix:{(settings.data_dir / 'storage.sock').resolve()}"
+    embedded = await start_storage_server(database, settings.profiles_dir, socket)
+    try:
+        yield embedded.address
+    finally:
+        await embedded.stop(grace=1.0)
+
+
+def _stop_requested() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def serve(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    api_key, key_file = resolve_api_key(settings.api_key, settings.data_dir)
+    stop = _stop_requested()
+    async with storage_address(settings) as address:
+        storage = StorageClient(address)
+        server = new_server([ApiKeyInterceptor(api_key), ErrorInterceptor()])
+        agent_runtime_pb2_grpc.add_AgentRuntimeServicer_to_server(
+            AgentRuntimeServicer(SessionManager(storage)), server
+        )
+        health = add_health_and_reflection(server, [SERVICE_NAME])
+        bound = bind(server, settings.grpc_address)
+        await server.start()
+        health_task = asyncio.create_task(follow_storage_health(storage, health, [SERVICE_NAME]))
+        if key_file is not None:
+            print(f"API key (kept in {key_file}): {api_key}", flush=True)
+        print(f"agent-runtime gRPC listening on {bound} (storage: {settings.storage})", flush=True)
+        await stop.wait()
+        log.info("stopping: finishing calls in flight for up to %.0fs", settings.shutdown_grace)
+        health_task.cancel()
+        await set_serving(health, [SERVICE_NAME], False)
+        await server.stop(settings.shutdown_grace)
+        await storage.close()
+    log.info("stopped")

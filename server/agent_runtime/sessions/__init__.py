@@ -1,0 +1,1 @@
+"""Sessions: what a caller creates, reads, changes and deletes."""

@@ -1,0 +1,195 @@
+"""SessionManager: the session RPCs, on storage. Sessions are kept in storage, not in this process,
+until a message loads one (agents arrive with their own issue), so every session here is unloaded."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+import grpc
+from google.protobuf import field_mask_pb2, timestamp_pb2
+
+from agent_runtime._gen.agentruntime.v1 import (
+    agent_runtime_pb2,
+    persistence_pb2,
+    profile_pb2,
+    session_pb2,
+    workspace_pb2,
+)
+from agent_runtime.errors import ApiError, FieldViolation, bad_request
+from agent_runtime.sessions import validation
+from agent_runtime.storage.client import StorageClient
+
+# Session ids for idempotent creates are derived from the request_id, so a retried create finds the
+# session the first attempt stored, even across restarts.
+REQUEST_ID_NAMESPACE = uuid.UUID("6f1c8a52-4c1e-4d0e-9a8e-2b7d3f5e9c41")
+UPDATABLE_PATHS = ("name", "metadata", "session_options")
+DEFAULT_PAGE_SIZE = 50
+
+
+def session_from_record(record: persistence_pb2.SessionRecord) -> session_pb2.Session:
+    session = session_pb2.Session(
+        session_id=record.session_id,
+        architecture=record.architecture,
+        agent_profile_ref=record.agent_profile_ref,
+        name=record.name,
+        runtime=session_pb2.RuntimeState(loaded=False),
+    )
+    for field in ("session_options", "created_at", "last_activity", "metadata"):
+        if record.HasField(field):
+            getattr(session, field).CopyFrom(getattr(record, field))
+    return session
+
+
+def merged_files(*layers: Iterable[workspace_pb2.WorkspaceFile]) -> list[workspace_pb2.WorkspaceFile]:
+    """Later layers replace earlier files at the same path (the profile's, then the request's)."""
+    by_path: dict[str, workspace_pb2.WorkspaceFile] = {}
+    for layer in layers:
+        for file in layer:
+            by_path[file.path] = workspace_pb2.WorkspaceFile(path=file.path, content=file.content)
+    return list(by_path.values())
+
+
+class SessionManager:
+    def __init__(self, storage: StorageClient) -> None:
+        self._storage = storage
+
+    async def _profile(self, agent_profile_id: str) -> profile_pb2.AgentProfile:
+        return await self._storage.call(
+            self._storage.stub.LoadAgentProfile,
+            persistence_pb2.LoadAgentProfileRequest(agent_profile_id=agent_profile_id),
+        )
+
+    async def _record(self, session_id: str) -> persistence_pb2.SessionRecord:
+        validation.check_session_id(session_id)
+        return await self._storage.call(
+            self._storage.stub.GetSessionRecord, persistence_pb2.GetSessionRecordRequest(session_id=session_id)
+        )
+
+    async def create(self, request: agent_runtime_pb2.CreateSessionRequest) -> session_pb2.Session:
+        validation.raise_if_any(
+            [
+                *validation.check_profile_id("agent_profile_ref", request.agent_profile_ref),
+                *validation.check_architecture(request.architecture),
+                *validation.check_session_options("session_options", request.session_options, request.architecture),
+                *validation.check_workspace_files("default_workspace_files", request.default_workspace_files),
+                *validation.check_uuid("request_id", request.request_id, "INVALID_REQUEST_ID", required=False),
+                *validation.check_name("name", request.name),
+                *validation.check_metadata("metadata", request.metadata),
+            ]
+        )
+        profile = await self._profile(request.agent_profile_ref)
+        session_id = str(
+            uuid.uuid5(REQUEST_ID_NAMESPACE, request.request_id.lower()) if request.request_id else uuid.uuid4()
+        )
+        now = timestamp_pb2.Timestamp()
+        now.GetCurrentTime()
+        record = persistence_pb2.SessionRecord(
+            session_id=session_id,
+            architecture=request.architecture,
+            agent_profile_ref=request.agent_profile_ref,
+            name=request.name,
+            session_options=request.session_options,
+            created_at=now,
+            last_activity=now,
+            metadata=request.metadata,
+        )
+        files = merged_files(profile.default_workspace_files, request.default_workspace_files)
+        try:
+            await self._storage.call(
+                self._storage.stub.CreateSessionRecord,
+                persistence_pb2.CreateSessionRecordRequest(session=record, workspace_files=files),
+            )
+        except ApiError as error:
+            if error.code != grpc.StatusCode.ALREADY_EXISTS or not request.request_id:
+                raise
+            return await self._replayed_create(session_id, request)
+        return session_from_record(record)
+
+    async def _replayed_create(
+        self, session_id: str, request: agent_runtime_pb2.CreateSessionRequest
+    ) -> session_pb2.Session:
+        existing = await self._record(session_id)
+        if (existing.architecture, existing.agent_profile_ref) != (request.architecture, request.agent_profile_ref):
+            raise ApiError(
+                grpc.StatusCode.ALREADY_EXISTS,
+                "REQUEST_ID_REUSED",
+                f"request_id {request.request_id!r} already created a different session",
+                metadata={"session_id": session_id},
+            )
+        return session_from_record(existing)
+
+    async def get(self, session_id: str, view: session_pb2.SessionView.ValueType) -> session_pb2.Session:
+        if view == session_pb2.SESSION_VIEW_BASIC:
+            return session_from_record(await self._record(session_id))
+        validation.check_session_id(session_id)
+        loaded = await self._storage.call(
+            self._storage.stub.LoadSession, persistence_pb2.LoadSessionRequest(session_id=session_id)
+        )
+        session = session_from_record(loaded.session)
+        session.workspace_files.extend(loaded.workspace_files)
+        return session
+
+    async def list(self, page_size: int, page_token: str) -> agent_runtime_pb2.ListSessionsResponse:
+        if page_size < 0:
+            raise bad_request([FieldViolation("page_size", "must not be negative", "INVALID_PAGE_SIZE")])
+        page = await self._storage.call(
+            self._storage.stub.ListAllSessions,
+            persistence_pb2.ListAllSessionsRequest(page_size=page_size or DEFAULT_PAGE_SIZE, page_token=page_token),
+        )
+        return agent_runtime_pb2.ListSessionsResponse(
+            sessions=[session_from_record(r) for r in page.sessions], next_page_token=page.next_page_token
+        )
+
+    async def update(self, request: agent_runtime_pb2.UpdateSessionRequest) -> session_pb2.Session:
+        validation.check_session_id(request.session_id)
+        paths = list(request.update_mask.paths)
+        if paths == ["*"]:
+            paths = list(UPDATABLE_PATHS)
+        problems = [
+            FieldViolation("update_mask", f"{p!r} is not one of {', '.join(UPDATABLE_PATHS)}", "INVALID_UPDATE_MASK")
+            for p in paths
+            if p not in UPDATABLE_PATHS
+        ]
+        if not paths:
+            problems.append(FieldViolation("update_mask", "is required", "INVALID_UPDATE_MASK"))
+        validation.raise_if_any(problems)
+        given = request.session
+        record = await self._record(request.session_id)
+        checks = {
+            "name": lambda: validation.check_name("session.name", given.name),
+            "metadata": lambda: validation.check_metadata("session.metadata", given.metadata),
+            "session_options": lambda: validation.check_session_options(
+                "session.session_options", given.session_options, record.architecture
+            ),
+        }
+        validation.raise_if_any([v for p in paths for v in checks[p]()])
+        change = persistence_pb2.SessionRecord(name=given.name)
+        for path in ("metadata", "session_options"):
+            if path in paths:
+                getattr(change, path).CopyFrom(getattr(given, path))
+        updated = await self._storage.call(
+            self._storage.stub.UpdateSessionRecord,
+            persistence_pb2.UpdateSessionRecordRequest(
+                session_id=request.session_id, session=change, update_mask=field_mask_pb2.FieldMask(paths=paths)
+            ),
+        )
+        return session_from_record(updated.session)
+
+    async def delete(self, session_id: str, purge: bool) -> agent_runtime_pb2.DeleteSessionResponse:
+        validation.check_session_id(session_id)
+        if purge:
+            await self._storage.call(
+                self._storage.stub.DeleteSessionRecord,
+                persistence_pb2.DeleteSessionRecordRequest(session_id=session_id),
+            )
+        else:
+            await self._record(session_id)  # NOT_FOUND for a session that never existed
+        return agent_runtime_pb2.DeleteSessionResponse(session_id=session_id, unloaded=False, purged=purge)
+
+    async def list_profiles(self) -> profile_pb2.ListAgentProfilesResponse:
+        return await self._storage.call(self._storage.stub.ListAgentProfiles, profile_pb2.ListAgentProfilesRequest())
+
+    async def get_profile(self, agent_profile_id: str) -> profile_pb2.AgentProfile:
+        validation.raise_if_any(validation.check_profile_id("agent_profile_id", agent_profile_id))
+        return await self._profile(agent_profile_id)

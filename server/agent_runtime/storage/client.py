@@ -1,0 +1,111 @@
+"""The runtime's only way to storage: a PersistenceAdapter gRPC client with deadlines and retries.
+
+Storage errors come back as ApiError: its own NOT_FOUND, ALREADY_EXISTS and the like keep their
+reason (SESSION_NOT_FOUND, PROFILE_NOT_FOUND...); an unreachable storage is UNAVAILABLE with reason
+STORAGE_UNAVAILABLE, so callers know to retry.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TypeVar
+
+import grpc
+from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_status import rpc_status
+
+from agent_runtime._gen.agentruntime.v1 import persistence_pb2_grpc
+from agent_runtime.errors import ApiError, FieldViolation
+from agent_runtime.rpc.server_setup import MAX_MESSAGE_BYTES
+
+Request = TypeVar("Request")
+Response = TypeVar("Response")
+
+CALL_TIMEOUT_SECONDS = 10.0
+HEALTH_TIMEOUT_SECONDS = 2.0
+PASSED_THROUGH = {
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.ALREADY_EXISTS,
+    grpc.StatusCode.ABORTED,
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.OUT_OF_RANGE,
+}
+UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+
+# UNAVAILABLE means the call did not reach a working server; retry it with backoff (gRPC retries).
+RETRY_SERVICE_CONFIG = json.dumps(
+    {
+        "methodConfig": [
+            {
+                "name": [{"service": "agentruntime.v1.PersistenceAdapter"}],
+                "retryPolicy": {
+                    "maxAttempts": 5,
+                    "initialBackoff": "0.1s",
+                    "maxBackoff": "2s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ]
+    }
+)
+
+
+def _translate(error: grpc.aio.AioRpcError) -> ApiError:
+    code = error.code()
+    if code in UNREACHABLE:
+        return ApiError(grpc.StatusCode.UNAVAILABLE, "STORAGE_UNAVAILABLE", f"storage is unavailable: {error.details()}")
+    if code not in PASSED_THROUGH:
+        return ApiError(grpc.StatusCode.INTERNAL, "STORAGE_ERROR", f"storage failed: {code.name} {error.details()}")
+    reason, metadata, violations = code.name, {}, []
+    status = rpc_status.from_call(error)
+    for detail in status.details if status else ():
+        info, bad = error_details_pb2.ErrorInfo(), error_details_pb2.BadRequest()
+        if detail.Unpack(info):
+            reason, metadata = info.reason, dict(info.metadata)
+        elif detail.Unpack(bad):
+            violations = [FieldViolation(v.field, v.description, v.reason) for v in bad.field_violations]
+    return ApiError(code, reason, error.details() or "", violations, metadata)
+
+
+def channel_target(address: str) -> str:
+    return address.removeprefix("grpc://")
+
+
+class StorageClient:
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self._channel = grpc.aio.insecure_channel(
+            channel_target(address),
+            options=[
+                ("grpc.service_config", RETRY_SERVICE_CONFIG),
+                ("grpc.enable_retries", 1),
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ],
+        )
+        self.stub = persistence_pb2_grpc.PersistenceAdapterStub(self._channel)
+        self._health = health_pb2_grpc.HealthStub(self._channel)
+
+    async def call(
+        self,
+        method: grpc.aio.UnaryUnaryMultiCallable[Request, Response],
+        request: Request,
+        timeout: float = CALL_TIMEOUT_SECONDS,
+    ) -> Response:
+        try:
+            return await method(request, timeout=timeout)
+        except grpc.aio.AioRpcError as error:
+            raise _translate(error) from error
+
+    async def is_serving(self) -> bool:
+        try:
+            reply = await self._health.Check(health_pb2.HealthCheckRequest(), timeout=HEALTH_TIMEOUT_SECONDS)
+        except grpc.aio.AioRpcError:
+            return False
+        return reply.status == health_pb2.HealthCheckResponse.SERVING
+
+    async def close(self) -> None:
+        await self._channel.close()

@@ -1,0 +1,38 @@
+"""Opaque page tokens for the newest-first session order."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from agent_runtime.errors import FieldViolation, bad_request
+from agent_runtime.storage.store import SessionCursor
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+def page_size(requested: int, default: int = DEFAULT_PAGE_SIZE) -> int:
+    if requested < 0:
+        raise bad_request([FieldViolation("page_size", "must not be negative", "INVALID_PAGE_SIZE")])
+    return min(requested or default, MAX_PAGE_SIZE)
+
+
+def encode_token(cursor: SessionCursor) -> str:
+    raw = json.dumps([cursor.created_us, cursor.session_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_token(token: str) -> SessionCursor | None:
+    if not token:
+        return None
+    try:
+        created_us, session_id = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if isinstance(created_us, int) and isinstance(session_id, str):
+            return SessionCursor(created_us, session_id)
+    except (binascii.Error, ValueError, TypeError):
+        pass
+    raise bad_request(
+        [FieldViolation("page_token", "is not a token this server issued", "INVALID_PAGE_TOKEN")]
+    )

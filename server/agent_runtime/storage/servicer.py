@@ -1,0 +1,151 @@
+"""The PersistenceAdapter service of the built-in storage servers, over a SessionStore and profiles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf import field_mask_pb2
+
+from agent_runtime._gen.agentruntime.v1 import persistence_pb2, persistence_pb2_grpc, profile_pb2
+from agent_runtime.errors import FieldViolation, bad_request
+from agent_runtime.storage.paging import encode_token, decode_token, page_size
+from agent_runtime.storage.profiles import ProfileDirectory
+from agent_runtime.storage.store import SessionCursor, SessionStore
+
+Context = Any  # grpc.aio.ServicerContext; unused by these handlers
+UPDATABLE_PATHS = ("name", "session_options", "last_activity", "metadata")
+DEFAULT_EVENT_LIMIT = 256
+MAX_EVENT_LIMIT = 1000
+
+
+def _require(**values: str) -> None:
+    missing = [FieldViolation(name, "is required", "REQUIRED_FIELD") for name, value in values.items() if not value]
+    if missing:
+        raise bad_request(missing)
+
+
+def _effective_mask(request: persistence_pb2.UpdateSessionRecordRequest) -> field_mask_pb2.FieldMask:
+    paths = list(request.update_mask.paths)
+    if paths == ["*"]:
+        return field_mask_pb2.FieldMask(paths=UPDATABLE_PATHS)
+    if not paths:  # AIP-134: no mask means every field that is set
+        given = request.session
+        paths = [p for p in UPDATABLE_PATHS if (given.name if p == "name" else given.HasField(p))]
+    unknown = [p for p in paths if p not in UPDATABLE_PATHS]
+    if unknown:
+        raise bad_request(
+            [
+                FieldViolation("update_mask", f"{p!r} is not one of {', '.join(UPDATABLE_PATHS)}", "INVALID_UPDATE_MASK")
+                for p in unknown
+            ]
+        )
+    return field_mask_pb2.FieldMask(paths=paths)
+
+
+class PersistenceAdapterServicer(persistence_pb2_grpc.PersistenceAdapterServicer):
+    def __init__(self, store: SessionStore, profiles: ProfileDirectory) -> None:
+        self._store = store
+        self._profiles = profiles
+
+    async def ListAllSessions(
+        self, request: persistence_pb2.ListAllSessionsRequest, context: Context
+    ) -> persistence_pb2.ListAllSessionsResponse:
+        limit = page_size(request.page_size)
+        # One more than asked tells whether a next page exists without a second query.
+        records = await self._store.list_sessions(limit + 1, decode_token(request.page_token))
+        response = persistence_pb2.ListAllSessionsResponse(sessions=records[:limit])
+        if len(records) > limit:
+            last = records[limit - 1]
+            response.next_page_token = encode_token(
+                SessionCursor(last.created_at.ToMicroseconds(), last.session_id)
+            )
+        return response
+
+    async def LoadSession(
+        self, request: persistence_pb2.LoadSessionRequest, context: Context
+    ) -> persistence_pb2.LoadSessionResponse:
+        _require(session_id=request.session_id)
+        return await self._store.load_session(request.session_id)
+
+    async def GetSessionRecord(
+        self, request: persistence_pb2.GetSessionRecordRequest, context: Context
+    ) -> persistence_pb2.SessionRecord:
+        _require(session_id=request.session_id)
+        return await self._store.get_session(request.session_id)
+
+    async def CreateSessionRecord(
+        self, request: persistence_pb2.CreateSessionRecordRequest, context: Context
+    ) -> persistence_pb2.CreateSessionRecordResponse:
+        _require(**{"session.session_id": request.session.session_id})
+        _require(**{f"workspace_files[{i}].path": f.path for i, f in enumerate(request.workspace_files)})
+        await self._store.create_session(request.session, request.workspace_files)
+        return persistence_pb2.CreateSessionRecordResponse(session=request.session)
+
+    async def UpdateSessionRecord(
+        self, request: persistence_pb2.UpdateSessionRecordRequest, context: Context
+    ) -> persistence_pb2.UpdateSessionRecordResponse:
+        _require(session_id=request.session_id)
+        mask = _effective_mask(request)
+
+        def change(record: persistence_pb2.SessionRecord) -> None:
+            mask.MergeMessage(request.session, record, replace_message_field=True, replace_repeated_field=True)
+
+        record = await self._store.update_session(request.session_id, change)
+        return persistence_pb2.UpdateSessionRecordResponse(session=record)
+
+    async def SaveTranscript(
+        self, request: persistence_pb2.SaveTranscriptRequest, context: Context
+    ) -> persistence_pb2.SaveTranscriptResponse:
+        _require(session_id=request.session_id)
+        await self._store.save_transcript(request.session_id, request.subagent_id, request.raw_transcript)
+        return persistence_pb2.SaveTranscriptResponse()
+
+    async def SaveWorkspaceFile(
+        self, request: persistence_pb2.SaveWorkspaceFileRequest, context: Context
+    ) -> persistence_pb2.SaveWorkspaceFileResponse:
+        _require(session_id=request.session_id, **{"file.path": request.file.path})
+        stored = await self._store.save_file(request.session_id, request.file)
+        return persistence_pb2.SaveWorkspaceFileResponse(file=stored)
+
+    async def DeleteSessionFile(
+        self, request: persistence_pb2.DeleteSessionFileRequest, context: Context
+    ) -> persistence_pb2.DeleteSessionFileResponse:
+        _require(session_id=request.session_id, path=request.path)
+        deleted = await self._store.delete_file(request.session_id, request.path)
+        return persistence_pb2.DeleteSessionFileResponse(deleted=deleted)
+
+    async def ListAgentProfiles(
+        self, request: profile_pb2.ListAgentProfilesRequest, context: Context
+    ) -> profile_pb2.ListAgentProfilesResponse:
+        return profile_pb2.ListAgentProfilesResponse(profiles=await self._profiles.list())
+
+    async def LoadAgentProfile(
+        self, request: persistence_pb2.LoadAgentProfileRequest, context: Context
+    ) -> profile_pb2.AgentProfile:
+        _require(agent_profile_id=request.agent_profile_id)
+        return await self._profiles.load(request.agent_profile_id)
+
+    async def AppendEvents(
+        self, request: persistence_pb2.AppendEventsRequest, context: Context
+    ) -> persistence_pb2.AppendEventsResponse:
+        _require(session_id=request.session_id)
+        last = await self._store.append_events(request.session_id, request.expected_last_sequence, request.events)
+        return persistence_pb2.AppendEventsResponse(last_sequence=last)
+
+    async def ReadEvents(
+        self, request: persistence_pb2.ReadEventsRequest, context: Context
+    ) -> persistence_pb2.ReadEventsResponse:
+        _require(session_id=request.session_id)
+        negative = [(n, v) for n, v in (("after_sequence", request.after_sequence), ("limit", request.limit)) if v < 0]
+        if negative:
+            raise bad_request([FieldViolation(n, "must not be negative", "NEGATIVE_NUMBER") for n, _ in negative])
+        limit = min(request.limit or DEFAULT_EVENT_LIMIT, MAX_EVENT_LIMIT)
+        events, last = await self._store.read_events(request.session_id, request.after_sequence, limit)
+        return persistence_pb2.ReadEventsResponse(events=events, last_sequence=last)
+
+    async def DeleteSessionRecord(
+        self, request: persistence_pb2.DeleteSessionRecordRequest, context: Context
+    ) -> persistence_pb2.DeleteSessionRecordResponse:
+        _require(session_id=request.session_id)
+        await self._store.delete_session(request.session_id)
+        return persistence_pb2.DeleteSessionRecordResponse()

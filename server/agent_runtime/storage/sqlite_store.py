@@ -1,0 +1,268 @@
+"""SessionStore on SQLite: one file (or ":memory:"), one connection, one worker thread.
+
+Every operation runs as a single function on the worker thread, inside one transaction, so operations
+never interleave and nothing blocks the event loop. WAL with synchronous=FULL: a committed write
+survives a crash of the process or the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2, workspace_pb2
+from agent_runtime.storage.store import (
+    SessionCursor,
+    check_event_sequences,
+    session_exists,
+    session_not_found,
+)
+
+T = TypeVar("T")
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE sessions (
+    session_id TEXT PRIMARY KEY,
+    created_us INTEGER NOT NULL,
+    record BLOB NOT NULL
+);
+CREATE INDEX sessions_newest_first ON sessions (created_us DESC, session_id DESC);
+CREATE TABLE transcripts (
+    session_id TEXT NOT NULL REFERENCES sessions ON DELETE CASCADE,
+    subagent_id TEXT NOT NULL,
+    content TEXT NOT NULL,
+    PRIMARY KEY (session_id, subagent_id)
+);
+CREATE TABLE files (
+    session_id TEXT NOT NULL REFERENCES sessions ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    content BLOB NOT NULL,
+    modified_us INTEGER NOT NULL,
+    PRIMARY KEY (session_id, path)
+);
+CREATE TABLE events (
+    session_id TEXT NOT NULL REFERENCES sessions ON DELETE CASCADE,
+    sequence INTEGER NOT NULL,
+    event BLOB NOT NULL,
+    PRIMARY KEY (session_id, sequence)
+);
+"""
+
+
+def _micros(record: persistence_pb2.SessionRecord) -> int:
+    return record.created_at.seconds * 1_000_000 + record.created_at.nanos // 1000
+
+
+def _file_from_row(path: str, content: bytes | None, size: int, modified_us: int) -> workspace_pb2.WorkspaceFile:
+    file = workspace_pb2.WorkspaceFile(path=path, content=content or b"", size=size)
+    file.modified_time.FromMicroseconds(modified_us)
+    return file
+
+
+class SqliteStore:
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
+        self._db: sqlite3.Connection | None = None
+
+    async def open(self) -> None:
+        await self._run(self._open)
+
+    def _open(self) -> None:
+        db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA foreign_keys = ON")
+        if self._path != ":memory:":
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = FULL")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(f"{self._path} has schema version {version}; this build knows {SCHEMA_VERSION}")
+        if version == 0:
+            db.executescript(f"BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+        self._db = db
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._run(self._db.close)
+            self._db = None
+        self._worker.shutdown(wait=True)
+
+    async def _run(self, operation: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._worker, operation)
+
+    async def _transaction(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+        def run() -> T:
+            assert self._db is not None, "store is not open"
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                result = operation(self._db)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            return result
+
+        return await self._run(run)
+
+    @staticmethod
+    def _record(db: sqlite3.Connection, session_id: str) -> persistence_pb2.SessionRecord:
+        row = db.execute("SELECT record FROM sessions WHERE session_id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise session_not_found(session_id)
+        return persistence_pb2.SessionRecord.FromString(row[0])
+
+    async def list_sessions(
+        self, limit: int, after: SessionCursor | None
+    ) -> list[persistence_pb2.SessionRecord]:
+        def query(db: sqlite3.Connection) -> list[persistence_pb2.SessionRecord]:
+            if after is None:
+                rows = db.execute(
+                    "SELECT record FROM sessions ORDER BY created_us DESC, session_id DESC LIMIT ?", (limit,)
+                )
+            else:
+                rows = db.execute(
+                    "SELECT record FROM sessions WHERE (created_us, session_id) < (?, ?)"
+                    " ORDER BY created_us DESC, session_id DESC LIMIT ?",
+                    (after.created_us, after.session_id, limit),
+                )
+            return [persistence_pb2.SessionRecord.FromString(row[0]) for row in rows]
+
+        return await self._transaction(query)
+
+    async def get_session(self, session_id: str) -> persistence_pb2.SessionRecord:
+        return await self._transaction(lambda db: self._record(db, session_id))
+
+    async def load_session(self, session_id: str) -> persistence_pb2.LoadSessionResponse:
+        def load(db: sqlite3.Connection) -> persistence_pb2.LoadSessionResponse:
+            loaded = persistence_pb2.LoadSessionResponse(session=self._record(db, session_id))
+            for subagent_id, content in db.execute(
+                "SELECT subagent_id, content FROM transcripts WHERE session_id = ? ORDER BY subagent_id",
+                (session_id,),
+            ):
+                if subagent_id:
+                    loaded.subagents.add(subagent_id=subagent_id, raw_transcript=content)
+                else:
+                    loaded.raw_transcript = content
+            for path, content, modified_us in db.execute(
+                "SELECT path, content, modified_us FROM files WHERE session_id = ? ORDER BY path", (session_id,)
+            ):
+                loaded.workspace_files.append(_file_from_row(path, content, len(content), modified_us))
+            return loaded
+
+        return await self._transaction(load)
+
+    async def create_session(
+        self, record: persistence_pb2.SessionRecord, files: Sequence[workspace_pb2.WorkspaceFile]
+    ) -> None:
+        def create(db: sqlite3.Connection) -> None:
+            try:
+                db.execute(
+                    "INSERT INTO sessions (session_id, created_us, record) VALUES (?, ?, ?)",
+                    (record.session_id, _micros(record), record.SerializeToString()),
+                )
+            except sqlite3.IntegrityError:
+                raise session_exists(record.session_id) from None
+            for file in files:
+                self._upsert_file(db, record.session_id, file)
+
+        await self._transaction(create)
+
+    async def update_session(
+        self, session_id: str, change: Callable[[persistence_pb2.SessionRecord], None]
+    ) -> persistence_pb2.SessionRecord:
+        def update(db: sqlite3.Connection) -> persistence_pb2.SessionRecord:
+            record = self._record(db, session_id)
+            change(record)
+            db.execute(
+                "UPDATE sessions SET record = ? WHERE session_id = ?", (record.SerializeToString(), session_id)
+            )
+            return record
+
+        return await self._transaction(update)
+
+    async def save_transcript(self, session_id: str, subagent_id: str, raw_transcript: str) -> None:
+        def save(db: sqlite3.Connection) -> None:
+            self._record(db, session_id)
+            db.execute(
+                "INSERT INTO transcripts (session_id, subagent_id, content) VALUES (?, ?, ?)"
+                " ON CONFLICT (session_id, subagent_id) DO UPDATE SET content = excluded.content",
+                (session_id, subagent_id, raw_transcript),
+            )
+
+        await self._transaction(save)
+
+    @staticmethod
+    def _upsert_file(
+        db: sqlite3.Connection, session_id: str, file: workspace_pb2.WorkspaceFile
+    ) -> workspace_pb2.WorkspaceFile:
+        modified_us = (
+            file.modified_time.ToMicroseconds() if file.HasField("modified_time") else time.time_ns() // 1000
+        )
+        db.execute(
+            "INSERT INTO files (session_id, path, content, modified_us) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (session_id, path) DO UPDATE"
+            " SET content = excluded.content, modified_us = excluded.modified_us",
+            (session_id, file.path, file.content, modified_us),
+        )
+        return _file_from_row(file.path, None, len(file.content), modified_us)
+
+    async def save_file(self, session_id: str, file: workspace_pb2.WorkspaceFile) -> workspace_pb2.WorkspaceFile:
+        def save(db: sqlite3.Connection) -> workspace_pb2.WorkspaceFile:
+            self._record(db, session_id)
+            return self._upsert_file(db, session_id, file)
+
+        return await self._transaction(save)
+
+    async def delete_file(self, session_id: str, path: str) -> bool:
+        def delete(db: sqlite3.Connection) -> bool:
+            self._record(db, session_id)
+            cursor = db.execute("DELETE FROM files WHERE session_id = ? AND path = ?", (session_id, path))
+            return cursor.rowcount > 0
+
+        return await self._transaction(delete)
+
+    @staticmethod
+    def _last_sequence(db: sqlite3.Connection, session_id: str) -> int:
+        row = db.execute("SELECT MAX(sequence) FROM events WHERE session_id = ?", (session_id,)).fetchone()
+        return int(row[0] or 0)
+
+    async def append_events(
+        self, session_id: str, expected_last_sequence: int, events: Sequence[events_pb2.SessionEvent]
+    ) -> int:
+        def append(db: sqlite3.Connection) -> int:
+            self._record(db, session_id)
+            last = self._last_sequence(db, session_id)
+            check_event_sequences(session_id, expected_last_sequence, last, events)
+            db.executemany(
+                "INSERT INTO events (session_id, sequence, event) VALUES (?, ?, ?)",
+                [(session_id, e.sequence, e.SerializeToString()) for e in events],
+            )
+            return last + len(events)
+
+        return await self._transaction(append)
+
+    async def read_events(
+        self, session_id: str, after_sequence: int, limit: int
+    ) -> tuple[list[events_pb2.SessionEvent], int]:
+        def read(db: sqlite3.Connection) -> tuple[list[events_pb2.SessionEvent], int]:
+            self._record(db, session_id)
+            rows = db.execute(
+                "SELECT event FROM events WHERE session_id = ? AND sequence > ? ORDER BY sequence LIMIT ?",
+                (session_id, after_sequence, limit),
+            )
+            events = [events_pb2.SessionEvent.FromString(row[0]) for row in rows]
+            return events, self._last_sequence(db, session_id)
+
+        return await self._transaction(read)
+
+    async def delete_session(self, session_id: str) -> None:
+        def delete(db: sqlite3.Connection) -> None:
+            if db.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,)).rowcount == 0:
+                raise session_not_found(session_id)
+
+        await self._transaction(delete)

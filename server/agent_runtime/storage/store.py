@@ -1,0 +1,94 @@
+"""The operations a built-in storage server needs from its database, and the errors they raise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import grpc
+
+from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2, workspace_pb2
+from agent_runtime.errors import ApiError, not_found
+
+
+@dataclass(frozen=True)
+class SessionCursor:
+    """Position in the newest-first session order: strictly after this (created_at, session_id)."""
+
+    created_us: int
+    session_id: str
+
+
+class SessionStore(Protocol):
+    async def list_sessions(
+        self, limit: int, after: SessionCursor | None
+    ) -> list[persistence_pb2.SessionRecord]: ...
+
+    async def get_session(self, session_id: str) -> persistence_pb2.SessionRecord: ...
+
+    async def load_session(self, session_id: str) -> persistence_pb2.LoadSessionResponse: ...
+
+    async def create_session(
+        self, record: persistence_pb2.SessionRecord, files: Sequence[workspace_pb2.WorkspaceFile]
+    ) -> None: ...
+
+    async def update_session(
+        self, session_id: str, change: Callable[[persistence_pb2.SessionRecord], None]
+    ) -> persistence_pb2.SessionRecord: ...
+
+    async def save_transcript(self, session_id: str, subagent_id: str, raw_transcript: str) -> None: ...
+
+    async def save_file(self, session_id: str, file: workspace_pb2.WorkspaceFile) -> workspace_pb2.WorkspaceFile: ...
+
+    async def delete_file(self, session_id: str, path: str) -> bool: ...
+
+    async def append_events(
+        self, session_id: str, expected_last_sequence: int, events: Sequence[events_pb2.SessionEvent]
+    ) -> int: ...
+
+    async def read_events(
+        self, session_id: str, after_sequence: int, limit: int
+    ) -> tuple[list[events_pb2.SessionEvent], int]: ...
+
+    async def delete_session(self, session_id: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def session_not_found(session_id: str) -> ApiError:
+    return not_found("SESSION_NOT_FOUND", f"session {session_id!r} does not exist", session_id=session_id)
+
+
+def session_exists(session_id: str) -> ApiError:
+    return ApiError(
+        grpc.StatusCode.ALREADY_EXISTS,
+        "SESSION_ALREADY_EXISTS",
+        f"session {session_id!r} already exists",
+        metadata={"session_id": session_id},
+    )
+
+
+def sequence_mismatch(session_id: str, expected: int, last: int) -> ApiError:
+    return ApiError(
+        grpc.StatusCode.ABORTED,
+        "SEQUENCE_MISMATCH",
+        f"session {session_id!r}: expected last sequence {expected}, the log ends at {last}",
+        metadata={"last_sequence": str(last)},
+    )
+
+
+def check_event_sequences(
+    session_id: str, expected_last_sequence: int, last: int, events: Sequence[events_pb2.SessionEvent]
+) -> None:
+    """The append must start right after the log's end and number its events densely."""
+    if expected_last_sequence != last:
+        raise sequence_mismatch(session_id, expected_last_sequence, last)
+    for offset, event in enumerate(events, start=1):
+        if event.sequence != last + offset:
+            raise ApiError(
+                grpc.StatusCode.ABORTED,
+                "SEQUENCE_MISMATCH",
+                f"event {offset} carries sequence {event.sequence}, expected {last + offset}",
+                metadata={"last_sequence": str(last)},
+            )
