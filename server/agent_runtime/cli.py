@@ -35,20 +35,26 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agent-runtime", description="Run AI coding agents in sandboxes.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve_parser = commands.add_parser("serve", help="serve the AgentRuntime gRPC API",
-                                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    serve_parser = commands.add_parser(
+        "serve", help="serve the AgentRuntime gRPC API", formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     add_serve_arguments(serve_parser)
 
-    storage = commands.add_parser("storage", help="storage servers").add_subparsers(dest="storage_command",
-                                                                                   required=True)
-    storage_serve = storage.add_parser("serve", help="serve the PersistenceAdapter gRPC API on its own",
-                                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    storage = commands.add_parser("storage", help="storage servers").add_subparsers(
+        dest="storage_command", required=True
+    )
+    storage_serve = storage.add_parser(
+        "serve",
+        help="serve the PersistenceAdapter gRPC API on its own",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     backend = storage_serve.add_mutually_exclusive_group(required=True)
     backend.add_argument("--sqlite", type=Path, metavar="PATH", help="a SQLite database file")
     backend.add_argument("--memory", action="store_true", help="keep everything in memory (for tests)")
     storage_serve.add_argument("--address", default="127.0.0.1:50052", help="host:port or unix:PATH")
-    storage_serve.add_argument("--profiles-dir", type=Path, default=Path("./profiles"),
-                               help="agent profiles, one YAML or JSON file each")
+    storage_serve.add_argument(
+        "--profiles-dir", type=Path, default=Path("./profiles"), help="agent profiles, one YAML or JSON file each"
+    )
     storage_serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return parser
 

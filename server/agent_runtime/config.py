@@ -44,32 +44,66 @@ def _env(name: str, default: str) -> str:
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
-    add("--grpc-address", default=_env("GRPC_ADDRESS", "127.0.0.1:50051"),
-        help="host:port of the gRPC API; port 0 picks a free port (env AGENT_RUNTIME_GRPC_ADDRESS)")
-    add("--http-address", default=_env("HTTP_ADDRESS", "127.0.0.1:8080"),
-        help="host:port of the REST shim; reserved, the shim is not served yet (env AGENT_RUNTIME_HTTP_ADDRESS)")
-    add("--data-dir", type=Path, default=Path(_env("DATA_DIR", "./data")),
-        help="where the SQLite database, the storage socket and a generated API key live"
-        " (env AGENT_RUNTIME_DATA_DIR)")
-    add("--api-key", default=None,
+    add(
+        "--grpc-address",
+        default=_env("GRPC_ADDRESS", "127.0.0.1:50051"),
+        help="host:port of the gRPC API; port 0 picks a free port (env AGENT_RUNTIME_GRPC_ADDRESS)",
+    )
+    add(
+        "--http-address",
+        default=_env("HTTP_ADDRESS", "127.0.0.1:8080"),
+        help="host:port of the REST shim; reserved, the shim is not served yet (env AGENT_RUNTIME_HTTP_ADDRESS)",
+    )
+    add(
+        "--data-dir",
+        type=Path,
+        default=Path(_env("DATA_DIR", "./data")),
+        help="where the SQLite database, the storage socket and a generated API key live (env AGENT_RUNTIME_DATA_DIR)",
+    )
+    add(
+        "--api-key",
+        default=None,
         help="the key callers send as 'authorization: Bearer <key>'; prefer the env variable, a flag shows"
         " in the process list; if unset, one is generated and kept in the data directory"
-        " (env AGENT_RUNTIME_API_KEY)")
-    add("--storage", default=_env("STORAGE", "sqlite"),
+        " (env AGENT_RUNTIME_API_KEY)",
+    )
+    add(
+        "--storage",
+        default=_env("STORAGE", "sqlite"),
         help="'sqlite' (embedded, in the data directory), 'memory' (embedded, lost on exit), or the address of"
-        " a PersistenceAdapter server: grpc://host:port or unix:PATH (env AGENT_RUNTIME_STORAGE)")
-    add("--profiles-dir", type=Path, default=Path(_env("PROFILES_DIR", "./profiles")),
-        help="agent profiles, one YAML or JSON file each, for the embedded storage"
-        " (env AGENT_RUNTIME_PROFILES_DIR)")
-    add("--idle-timeout", type=parse_duration, default=parse_duration(_env("IDLE_TIMEOUT", "15m")),
-        help="an idle session's sandbox is stopped after this long, e.g. 15m (env AGENT_RUNTIME_IDLE_TIMEOUT)")
-    add("--sync-interval", type=parse_duration, default=parse_duration(_env("SYNC_INTERVAL", "30s")),
+        " a PersistenceAdapter server: grpc://host:port or unix:PATH (env AGENT_RUNTIME_STORAGE)",
+    )
+    add(
+        "--profiles-dir",
+        type=Path,
+        default=Path(_env("PROFILES_DIR", "./profiles")),
+        help="agent profiles, one YAML or JSON file each, for the embedded storage (env AGENT_RUNTIME_PROFILES_DIR)",
+    )
+    add(
+        "--idle-timeout",
+        type=parse_duration,
+        default=parse_duration(_env("IDLE_TIMEOUT", "15m")),
+        help="an idle session's sandbox is stopped after this long, e.g. 15m (env AGENT_RUNTIME_IDLE_TIMEOUT)",
+    )
+    add(
+        "--sync-interval",
+        type=parse_duration,
+        default=parse_duration(_env("SYNC_INTERVAL", "30s")),
         help="how often transcripts and workspace files of loaded sessions are saved, e.g. 30s"
-        " (env AGENT_RUNTIME_SYNC_INTERVAL)")
-    add("--shutdown-grace", type=parse_duration, default=parse_duration(_env("SHUTDOWN_GRACE", "10s")),
-        help="on SIGTERM or SIGINT, how long running calls may take to finish (env AGENT_RUNTIME_SHUTDOWN_GRACE)")
-    add("--log-level", default=_env("LOG_LEVEL", "info"), choices=["debug", "info", "warning", "error"],
-        help="(env AGENT_RUNTIME_LOG_LEVEL)")
+        " (env AGENT_RUNTIME_SYNC_INTERVAL)",
+    )
+    add(
+        "--shutdown-grace",
+        type=parse_duration,
+        default=parse_duration(_env("SHUTDOWN_GRACE", "10s")),
+        help="on SIGTERM or SIGINT, how long running calls may take to finish (env AGENT_RUNTIME_SHUTDOWN_GRACE)",
+    )
+    add(
+        "--log-level",
+        default=_env("LOG_LEVEL", "info"),
+        choices=["debug", "info", "warning", "error"],
+        help="(env AGENT_RUNTIME_LOG_LEVEL)",
+    )
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

@@ -1,16 +1,20 @@
-"""Errors that reach callers as google.rpc.Status with an ErrorInfo and, for bad input, BadRequest."""
+"""Errors that reach callers as google.rpc.Status with an ErrorInfo and, for bad input, BadRequest.
+
+The status travels as the standard `grpc-status-details-bin` trailer, which every gRPC library reads.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, NoReturn
 
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
-from grpc_status import rpc_status
 
 ERROR_DOMAIN = "agent-runtime"
+STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,9 @@ class ApiError(Exception):
     def __post_init__(self) -> None:
         super().__init__(self.message)
 
-    def to_status(self) -> grpc.Status:
-        info = error_details_pb2.ErrorInfo(reason=self.reason, domain=ERROR_DOMAIN, metadata=self.metadata)
-        details = [info]
+    def to_status(self) -> Any:
+        """The google.rpc.Status message."""
+        details = [error_details_pb2.ErrorInfo(reason=self.reason, domain=ERROR_DOMAIN, metadata=self.metadata)]
         if self.violations:
             details.append(
                 error_details_pb2.BadRequest(
@@ -52,8 +56,27 @@ class ApiError(Exception):
             wrapper = any_pb2.Any()
             wrapper.Pack(detail)
             packed.append(wrapper)
-        status = status_pb2.Status(code=self.code.value[0], message=self.message, details=packed)
-        return rpc_status.to_status(status)
+        return status_pb2.Status(code=self.code.value[0], message=self.message, details=packed)
+
+    @classmethod
+    def from_trailers(cls, code: grpc.StatusCode, message: str, trailers: Sequence[tuple[str, Any]]) -> ApiError:
+        """The error another server sent, with its ErrorInfo and field violations when it gave them."""
+        reason, metadata, violations = code.name, {}, []
+        for key, value in trailers:
+            if key != STATUS_DETAILS_KEY:
+                continue
+            for detail in status_pb2.Status.FromString(value).details:
+                info, bad = error_details_pb2.ErrorInfo(), error_details_pb2.BadRequest()
+                if detail.Unpack(info):
+                    reason, metadata = info.reason, dict(info.metadata)
+                elif detail.Unpack(bad):
+                    violations = [FieldViolation(v.field, v.description, v.reason) for v in bad.field_violations]
+        return cls(code, reason, message, violations, metadata)
+
+
+async def abort(context: grpc.aio.ServicerContext[Any, Any], error: ApiError) -> NoReturn:
+    status = error.to_status()
+    await context.abort(error.code, error.message, ((STATUS_DETAILS_KEY, status.SerializeToString()),))
 
 
 def bad_request(violations: Sequence[FieldViolation]) -> ApiError:
@@ -64,5 +87,3 @@ def bad_request(violations: Sequence[FieldViolation]) -> ApiError:
 
 def not_found(reason: str, message: str, **metadata: str) -> ApiError:
     return ApiError(grpc.StatusCode.NOT_FOUND, reason, message, metadata=metadata)
-
-

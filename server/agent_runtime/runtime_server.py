@@ -55,9 +55,7 @@ async def serve(settings: Settings) -> None:
     async with storage_address(settings) as address:
         storage = StorageClient(address)
         server = new_server([ApiKeyInterceptor(api_key), ErrorInterceptor()])
-        agent_runtime_pb2_grpc.add_AgentRuntimeServicer_to_server(
-            AgentRuntimeServicer(SessionManager(storage)), server
-        )
+        agent_runtime_pb2_grpc.add_AgentRuntimeServicer_to_server(AgentRuntimeServicer(SessionManager(storage)), server)
         health = add_health_and_reflection(server, [SERVICE_NAME])
         bound = bind(server, settings.grpc_address)
         await server.start()

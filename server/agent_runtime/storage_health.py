@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from grpc_health.v1 import health
+from grpc_health.v1 import _async as health_aio  # the module grpc_health.v1.health exposes as .aio
 
 from agent_runtime.rpc.server_setup import set_serving
 from agent_runtime.storage.client import StorageClient
@@ -17,7 +17,7 @@ CHECK_INTERVAL_SECONDS = 2.0
 
 
 async def follow_storage_health(
-    storage: StorageClient, health_servicer: health.aio.HealthServicer, services: Sequence[str]
+    storage: StorageClient, health_servicer: health_aio.HealthServicer, services: Sequence[str]
 ) -> None:
     """Runs until cancelled; sets SERVING or NOT_SERVING whenever storage's answer changes."""
     serving: bool | None = None

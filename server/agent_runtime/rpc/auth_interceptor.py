@@ -8,8 +8,8 @@ from typing import Any
 
 import grpc
 
-from agent_runtime.errors import ApiError
-from agent_runtime.rpc.handlers import StreamBehaviour, UnaryBehaviour, rewrap
+from agent_runtime.errors import ApiError, abort
+from agent_runtime.rpc.handlers import StreamBehaviour, OnceBehaviour, rewrap
 
 OPEN_SERVICES = ("/grpc.health.v1.Health/",)
 
@@ -33,34 +33,36 @@ def _refusal(presented: str | None) -> ApiError:
     return ApiError(grpc.StatusCode.UNAUTHENTICATED, "API_KEY_INVALID", "the API key is not valid")
 
 
-class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
+class ApiKeyInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     def __init__(self, api_key: str) -> None:
         self._key = api_key.encode()
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any]:
         handler = await continuation(handler_call_details)
-        if handler is None or handler_call_details.method.startswith(OPEN_SERVICES):
+        if handler is None:  # an unknown method: gRPC answers UNIMPLEMENTED
+            return handler  # type: ignore[return-value]
+        if handler_call_details.method.startswith(OPEN_SERVICES):
             return handler
         presented = _presented_key(handler_call_details)
         if presented and hmac.compare_digest(presented.encode(), self._key):
             return handler
         refusal = _refusal(presented)
 
-        def unary(_: UnaryBehaviour) -> UnaryBehaviour:
+        def once(_: OnceBehaviour) -> OnceBehaviour:
             async def refuse(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-                await context.abort_with_status(refusal.to_status())
+                await abort(context, refusal)
 
             return refuse
 
         def stream(_: StreamBehaviour) -> StreamBehaviour:
             async def refuse(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
-                await context.abort_with_status(refusal.to_status())
+                await abort(context, refusal)
                 yield  # pragma: no cover - makes this an async generator
 
             return refuse
 
-        return rewrap(handler, unary, stream)
+        return rewrap(handler, once, stream)

@@ -12,8 +12,8 @@ from typing import Any
 
 import grpc
 
-from agent_runtime.errors import ApiError
-from agent_runtime.rpc.handlers import StreamBehaviour, UnaryBehaviour, rewrap
+from agent_runtime.errors import ApiError, abort
+from agent_runtime.rpc.handlers import StreamBehaviour, OnceBehaviour, rewrap
 
 log = logging.getLogger(__name__)
 
@@ -22,32 +22,28 @@ def _internal(method: str) -> ApiError:
     return ApiError(grpc.StatusCode.INTERNAL, "INTERNAL", f"{method} failed; the server log has the cause")
 
 
-async def _abort(context: grpc.aio.ServicerContext[Any, Any], error: ApiError) -> None:
-    await context.abort_with_status(error.to_status())
-
-
-class ErrorInterceptor(grpc.aio.ServerInterceptor):
+class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any]:
         handler = await continuation(handler_call_details)
-        if handler is None:
-            return handler
+        if handler is None:  # an unknown method: gRPC answers UNIMPLEMENTED
+            return handler  # type: ignore[return-value]
         method = handler_call_details.method
 
-        def unary(behaviour: UnaryBehaviour) -> UnaryBehaviour:
+        def once(behaviour: OnceBehaviour) -> OnceBehaviour:
             async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
                 try:
                     return await behaviour(request, context)
                 except ApiError as error:
-                    await _abort(context, error)
+                    await abort(context, error)
                 except grpc.aio.AbortError:  # the servicer set the status itself
                     raise
                 except Exception:
                     log.exception("%s failed", method)
-                    await _abort(context, _internal(method))
+                    await abort(context, _internal(method))
 
             return call
 
@@ -57,13 +53,13 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                     async for response in behaviour(request, context):
                         yield response
                 except ApiError as error:
-                    await _abort(context, error)
+                    await abort(context, error)
                 except grpc.aio.AbortError:
                     raise
                 except Exception:
                     log.exception("%s failed", method)
-                    await _abort(context, _internal(method))
+                    await abort(context, _internal(method))
 
             return call
 
-        return rewrap(handler, unary, stream)
+        return rewrap(handler, once, stream)

@@ -1,32 +1,49 @@
-"""Rewrap a grpc.aio method handler's behaviour, whatever its kind (unary or server streaming)."""
+"""Rewrap a grpc.aio method handler's behaviour, whatever its kind.
+
+Behaviours that answer once (unary and client-streaming) go through `once`; behaviours that answer
+with a stream (server- and bidi-streaming) go through `stream` as async generators, including those
+written with context.write() instead of yield (grpc's own health Watch).
+"""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
 
-UnaryBehaviour = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+OnceBehaviour = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 StreamBehaviour = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Any]]
+
+
+def _as_async_generator(behaviour: Callable[..., Any]) -> StreamBehaviour:
+    async def generate(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+        result = behaviour(request, context)
+        if inspect.isasyncgen(result):
+            async for response in result:
+                yield response
+        else:
+            await result
+
+    return generate
 
 
 def rewrap(
     handler: grpc.RpcMethodHandler[Any, Any],
-    unary: Callable[[UnaryBehaviour], UnaryBehaviour],
+    once: Callable[[OnceBehaviour], OnceBehaviour],
     stream: Callable[[StreamBehaviour], StreamBehaviour],
 ) -> grpc.RpcMethodHandler[Any, Any]:
-    """A handler like `handler` whose behaviour goes through `unary` or `stream`."""
+    """A handler like `handler` whose behaviour goes through `once` or `stream`."""
+    serializers: dict[str, Any] = {
+        "request_deserializer": handler.request_deserializer,
+        "response_serializer": handler.response_serializer,
+    }
     if handler.unary_unary is not None:
-        return grpc.unary_unary_rpc_method_handler(
-            unary(handler.unary_unary),  # type: ignore[arg-type]
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+        return grpc.unary_unary_rpc_method_handler(once(handler.unary_unary), **serializers)  # type: ignore[arg-type]
+    if handler.stream_unary is not None:
+        return grpc.stream_unary_rpc_method_handler(once(handler.stream_unary), **serializers)  # type: ignore[arg-type]
     if handler.unary_stream is not None:
-        return grpc.unary_stream_rpc_method_handler(
-            stream(handler.unary_stream),  # type: ignore[arg-type]
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
-    return handler  # client- and bidi-streaming methods are not part of the contract
+        return grpc.unary_stream_rpc_method_handler(stream(_as_async_generator(handler.unary_stream)), **serializers)
+    assert handler.stream_stream is not None
+    return grpc.stream_stream_rpc_method_handler(stream(_as_async_generator(handler.stream_stream)), **serializers)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import _async as health_aio  # the module grpc_health.v1.health exposes as .aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 # Workspace files go up to 10 MiB each and a create request may carry 32 MiB of them.
@@ -19,13 +21,13 @@ SERVER_OPTIONS = [
 ]
 
 
-def new_server(interceptors: Sequence[grpc.aio.ServerInterceptor] = ()) -> grpc.aio.Server:
+def new_server(interceptors: Sequence[grpc.aio.ServerInterceptor[Any, Any]] = ()) -> grpc.aio.Server:
     return grpc.aio.server(interceptors=list(interceptors), options=SERVER_OPTIONS)
 
 
-def add_health_and_reflection(server: grpc.aio.Server, service_names: Sequence[str]) -> health.aio.HealthServicer:
+def add_health_and_reflection(server: grpc.aio.Server, service_names: Sequence[str]) -> health_aio.HealthServicer:
     """Health starts NOT_SERVING for the whole server and each service; the owner says when it serves."""
-    health_servicer = health.aio.HealthServicer()
+    health_servicer = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         [*service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
@@ -34,10 +36,8 @@ def add_health_and_reflection(server: grpc.aio.Server, service_names: Sequence[s
     return health_servicer
 
 
-async def set_serving(health_servicer: health.aio.HealthServicer, services: Sequence[str], serving: bool) -> None:
-    status = (
-        health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
-    )
+async def set_serving(health_servicer: health_aio.HealthServicer, services: Sequence[str], serving: bool) -> None:
+    status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
     for name in ("", *services):
         await health_servicer.set(name, status)
 

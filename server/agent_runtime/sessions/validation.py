@@ -62,11 +62,7 @@ def check_architecture(value: str) -> list[FieldViolation]:
     if value in ARCHITECTURES:
         return []
     shown = repr(value[:64]) if value else "empty"
-    return [
-        FieldViolation(
-            "architecture", f"{shown} is not one of {', '.join(ARCHITECTURES)}", "INVALID_ARCHITECTURE"
-        )
-    ]
+    return [FieldViolation("architecture", f"{shown} is not one of {', '.join(ARCHITECTURES)}", "INVALID_ARCHITECTURE")]
 
 
 def check_name(field: str, name: str) -> list[FieldViolation]:
@@ -82,14 +78,10 @@ def check_metadata(field: str, metadata: struct_pb2.Struct) -> list[FieldViolati
     return []
 
 
-def check_session_options(
-    field: str, options: session_pb2.SessionOptions, architecture: str
-) -> list[FieldViolation]:
+def check_session_options(field: str, options: session_pb2.SessionOptions, architecture: str) -> list[FieldViolation]:
     found = []
     if len(options.model) > MAX_MODEL_CHARS:
-        found.append(
-            FieldViolation(f"{field}.model", f"is longer than {MAX_MODEL_CHARS} characters", "FIELD_TOO_LONG")
-        )
+        found.append(FieldViolation(f"{field}.model", f"is longer than {MAX_MODEL_CHARS} characters", "FIELD_TOO_LONG"))
     chosen = options.WhichOneof("architecture_options")
     if chosen is not None and chosen != ARCHITECTURE_OPTIONS.get(architecture):
         found.append(

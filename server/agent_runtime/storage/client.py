@@ -8,15 +8,14 @@ STORAGE_UNAVAILABLE, so callers know to retry.
 from __future__ import annotations
 
 import json
-from typing import TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar, cast
 
 import grpc
-from google.rpc import error_details_pb2
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_status import rpc_status
+from grpc_health.v1 import health_pb2
 
 from agent_runtime._gen.agentruntime.v1 import persistence_pb2_grpc
-from agent_runtime.errors import ApiError, FieldViolation
+from agent_runtime.errors import ApiError
 from agent_runtime.rpc.server_setup import MAX_MESSAGE_BYTES
 
 Request = TypeVar("Request")
@@ -56,18 +55,14 @@ RETRY_SERVICE_CONFIG = json.dumps(
 def _translate(error: grpc.aio.AioRpcError) -> ApiError:
     code = error.code()
     if code in UNREACHABLE:
-        return ApiError(grpc.StatusCode.UNAVAILABLE, "STORAGE_UNAVAILABLE", f"storage is unavailable: {error.details()}")
+        return ApiError(
+            grpc.StatusCode.UNAVAILABLE, "STORAGE_UNAVAILABLE", f"storage is unavailable: {error.details()}"
+        )
     if code not in PASSED_THROUGH:
         return ApiError(grpc.StatusCode.INTERNAL, "STORAGE_ERROR", f"storage failed: {code.name} {error.details()}")
-    reason, metadata, violations = code.name, {}, []
-    status = rpc_status.from_call(error)
-    for detail in status.details if status else ():
-        info, bad = error_details_pb2.ErrorInfo(), error_details_pb2.BadRequest()
-        if detail.Unpack(info):
-            reason, metadata = info.reason, dict(info.metadata)
-        elif detail.Unpack(bad):
-            violations = [FieldViolation(v.field, v.description, v.reason) for v in bad.field_violations]
-    return ApiError(code, reason, error.details() or "", violations, metadata)
+    # grpc.aio gives (key, value) pairs; its stubs call them _Metadatum.
+    trailers = cast(Sequence[tuple[str, Any]], tuple(error.trailing_metadata() or ()))
+    return ApiError.from_trailers(code, error.details() or "", trailers)
 
 
 def channel_target(address: str) -> str:
@@ -87,7 +82,11 @@ class StorageClient:
             ],
         )
         self.stub = persistence_pb2_grpc.PersistenceAdapterStub(self._channel)
-        self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._health_check = self._channel.unary_unary(
+            "/grpc.health.v1.Health/Check",
+            request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+            response_deserializer=health_pb2.HealthCheckResponse.FromString,
+        )
 
     async def call(
         self,
@@ -102,10 +101,10 @@ class StorageClient:
 
     async def is_serving(self) -> bool:
         try:
-            reply = await self._health.Check(health_pb2.HealthCheckRequest(), timeout=HEALTH_TIMEOUT_SECONDS)
+            reply = await self._health_check(health_pb2.HealthCheckRequest(), timeout=HEALTH_TIMEOUT_SECONDS)
         except grpc.aio.AioRpcError:
             return False
-        return reply.status == health_pb2.HealthCheckResponse.SERVING
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
     async def close(self) -> None:
-        await self._channel.close()
+        await self._channel.close(grace=None)

@@ -33,6 +33,4 @@ def decode_token(token: str) -> SessionCursor | None:
             return SessionCursor(created_us, session_id)
     except (binascii.Error, ValueError, TypeError):
         pass
-    raise bad_request(
-        [FieldViolation("page_token", "is not a token this server issued", "INVALID_PAGE_TOKEN")]
-    )
+    raise bad_request([FieldViolation("page_token", "is not a token this server issued", "INVALID_PAGE_TOKEN")])

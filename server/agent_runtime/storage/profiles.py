@@ -83,8 +83,7 @@ class ProfileDirectory:
     async def list(self) -> list[profile_pb2.AgentProfileSummary]:
         profiles = await asyncio.to_thread(self._read_all)
         return [
-            profile_pb2.AgentProfileSummary(id=p.id, name=p.name, description=p.description)
-            for p in profiles.values()
+            profile_pb2.AgentProfileSummary(id=p.id, name=p.name, description=p.description) for p in profiles.values()
         ]
 
     async def load(self, agent_profile_id: str) -> profile_pb2.AgentProfile:
@@ -96,5 +95,3 @@ class ProfileDirectory:
                 agent_profile_id=agent_profile_id,
             )
         return profiles[agent_profile_id]
-
-

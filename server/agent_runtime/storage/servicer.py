@@ -30,12 +30,20 @@ def _effective_mask(request: persistence_pb2.UpdateSessionRecordRequest) -> fiel
         return field_mask_pb2.FieldMask(paths=UPDATABLE_PATHS)
     if not paths:  # AIP-134: no mask means every field that is set
         given = request.session
-        paths = [p for p in UPDATABLE_PATHS if (given.name if p == "name" else given.HasField(p))]
+        is_set = {
+            "name": bool(given.name),
+            "session_options": given.HasField("session_options"),
+            "last_activity": given.HasField("last_activity"),
+            "metadata": given.HasField("metadata"),
+        }
+        paths = [p for p in UPDATABLE_PATHS if is_set[p]]
     unknown = [p for p in paths if p not in UPDATABLE_PATHS]
     if unknown:
         raise bad_request(
             [
-                FieldViolation("update_mask", f"{p!r} is not one of {', '.join(UPDATABLE_PATHS)}", "INVALID_UPDATE_MASK")
+                FieldViolation(
+                    "update_mask", f"{p!r} is not one of {', '.join(UPDATABLE_PATHS)}", "INVALID_UPDATE_MASK"
+                )
                 for p in unknown
             ]
         )
@@ -56,9 +64,7 @@ class PersistenceAdapterServicer(persistence_pb2_grpc.PersistenceAdapterServicer
         response = persistence_pb2.ListAllSessionsResponse(sessions=records[:limit])
         if len(records) > limit:
             last = records[limit - 1]
-            response.next_page_token = encode_token(
-                SessionCursor(last.created_at.ToMicroseconds(), last.session_id)
-            )
+            response.next_page_token = encode_token(SessionCursor(last.created_at.ToMicroseconds(), last.session_id))
         return response
 
     async def LoadSession(

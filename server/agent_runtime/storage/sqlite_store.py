@@ -116,9 +116,7 @@ class SqliteStore:
             raise session_not_found(session_id)
         return persistence_pb2.SessionRecord.FromString(row[0])
 
-    async def list_sessions(
-        self, limit: int, after: SessionCursor | None
-    ) -> list[persistence_pb2.SessionRecord]:
+    async def list_sessions(self, limit: int, after: SessionCursor | None) -> list[persistence_pb2.SessionRecord]:
         def query(db: sqlite3.Connection) -> list[persistence_pb2.SessionRecord]:
             if after is None:
                 rows = db.execute(
@@ -178,9 +176,7 @@ class SqliteStore:
         def update(db: sqlite3.Connection) -> persistence_pb2.SessionRecord:
             record = self._record(db, session_id)
             change(record)
-            db.execute(
-                "UPDATE sessions SET record = ? WHERE session_id = ?", (record.SerializeToString(), session_id)
-            )
+            db.execute("UPDATE sessions SET record = ? WHERE session_id = ?", (record.SerializeToString(), session_id))
             return record
 
         return await self._transaction(update)
@@ -200,9 +196,7 @@ class SqliteStore:
     def _upsert_file(
         db: sqlite3.Connection, session_id: str, file: workspace_pb2.WorkspaceFile
     ) -> workspace_pb2.WorkspaceFile:
-        modified_us = (
-            file.modified_time.ToMicroseconds() if file.HasField("modified_time") else time.time_ns() // 1000
-        )
+        modified_us = file.modified_time.ToMicroseconds() if file.HasField("modified_time") else time.time_ns() // 1000
         db.execute(
             "INSERT INTO files (session_id, path, content, modified_us) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (session_id, path) DO UPDATE"

@@ -21,9 +21,7 @@ class SessionCursor:
 
 
 class SessionStore(Protocol):
-    async def list_sessions(
-        self, limit: int, after: SessionCursor | None
-    ) -> list[persistence_pb2.SessionRecord]: ...
+    async def list_sessions(self, limit: int, after: SessionCursor | None) -> list[persistence_pb2.SessionRecord]: ...
 
     async def get_session(self, session_id: str) -> persistence_pb2.SessionRecord: ...
 
