@@ -43,6 +43,7 @@ def _env(name: str, default: str) -> str:
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """Duration defaults stay strings ("15m") so --help shows them as written; argparse parses them."""
     add = parser.add_argument
     add(
         "--grpc-address",
@@ -82,20 +83,20 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     add(
         "--idle-timeout",
         type=parse_duration,
-        default=parse_duration(_env("IDLE_TIMEOUT", "15m")),
+        default=_env("IDLE_TIMEOUT", "15m"),
         help="an idle session's sandbox is stopped after this long, e.g. 15m (env AGENT_RUNTIME_IDLE_TIMEOUT)",
     )
     add(
         "--sync-interval",
         type=parse_duration,
-        default=parse_duration(_env("SYNC_INTERVAL", "30s")),
+        default=_env("SYNC_INTERVAL", "30s"),
         help="how often transcripts and workspace files of loaded sessions are saved, e.g. 30s"
         " (env AGENT_RUNTIME_SYNC_INTERVAL)",
     )
     add(
         "--shutdown-grace",
         type=parse_duration,
-        default=parse_duration(_env("SHUTDOWN_GRACE", "10s")),
+        default=_env("SHUTDOWN_GRACE", "10s"),
         help="on SIGTERM or SIGINT, how long running calls may take to finish (env AGENT_RUNTIME_SHUTDOWN_GRACE)",
     )
     add(

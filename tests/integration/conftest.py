@@ -16,7 +16,7 @@ from tests.support import processes
 from tests.support.rpc import bearer, channel
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
-    from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub as Stub
+    from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub
 
 REPO = Path(__file__).resolve().parents[2]
 API_KEY = "test-key-0123456789"
@@ -83,7 +83,7 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
 
 
 @pytest.fixture
-async def stub(runtime: Runtime) -> AsyncIterator[Stub]:
+async def stub(runtime: Runtime) -> AsyncIterator[AgentRuntimeAsyncStub]:
     async with channel(runtime.address) as open_channel:
         yield agent_runtime_pb2_grpc.AgentRuntimeStub(open_channel)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf import field_mask_pb2, struct_pb2
@@ -14,20 +14,12 @@ from tests.integration.conftest import AUTH, rpc_error
 from tests.support.rpc import assert_error
 
 if TYPE_CHECKING:
-    from tests.integration.conftest import Stub
+    from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub as Stub
 
 
-async def create(stub: Stub, **fields: object) -> session_pb2.Session:
-    request = api.CreateSessionRequest(agent_profile_ref="default", architecture="claude-agent-sdk")
-    for name, value in fields.items():
-        field = getattr(request, name, None)
-        if hasattr(field, "extend"):
-            field.extend(value)
-        elif hasattr(field, "CopyFrom"):
-            field.CopyFrom(value)
-        else:
-            setattr(request, name, value)
-    return await stub.CreateSession(request, metadata=AUTH)
+async def create(stub: Stub, **fields: Any) -> session_pb2.Session:
+    defaults = {"agent_profile_ref": "default", "architecture": "claude-agent-sdk"}
+    return await stub.CreateSession(api.CreateSessionRequest(**{**defaults, **fields}), metadata=AUTH)
 
 
 async def test_a_created_session_is_stored_without_a_sandbox(stub: Stub) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
@@ -24,7 +25,8 @@ def bearer(key: str) -> tuple[tuple[str, str]]:
 
 def status_of(error: grpc.aio.AioRpcError) -> Any:
     """The google.rpc.Status the server sent in the standard trailer."""
-    for key, value in error.trailing_metadata() or ():
+    # grpc.aio gives (key, value) pairs; its stubs call them _Metadatum.
+    for key, value in cast(Sequence[tuple[str, Any]], tuple(error.trailing_metadata() or ())):
         if key == "grpc-status-details-bin":
             return status_pb2.Status.FromString(value)
     raise AssertionError(f"{error.code().name} carries no google.rpc.Status: {error.details()}")

@@ -9,7 +9,7 @@ from typing import Any
 import grpc
 
 from agent_runtime.errors import ApiError, abort
-from agent_runtime.rpc.handlers import StreamBehaviour, OnceBehaviour, rewrap
+from agent_runtime.rpc.handlers import OnceBehaviour, StreamBehaviour, rewrap
 
 OPEN_SERVICES = ("/grpc.health.v1.Health/",)
 

@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 
 from agent_runtime.errors import ApiError, abort
-from agent_runtime.rpc.handlers import StreamBehaviour, OnceBehaviour, rewrap
+from agent_runtime.rpc.handlers import OnceBehaviour, StreamBehaviour, rewrap
 
 log = logging.getLogger(__name__)
 

@@ -44,9 +44,12 @@ async def set_serving(health_servicer: health_aio.HealthServicer, services: Sequ
 
 def bind(server: grpc.aio.Server, address: str) -> str:
     """Binds `host:port` (port 0 picks a free one) or `unix:PATH`; returns the address bound."""
-    port = server.add_insecure_port(address)
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError as error:  # grpc's way of saying the bind failed
+        raise OSError(f"cannot listen on {address}: the address is in use or not allowed") from error
     if port == 0:
-        raise OSError(f"cannot listen on {address}")
+        raise OSError(f"cannot listen on {address}: the address is in use or not allowed")
     if address.startswith("unix:"):
         return address
     host = address.rsplit(":", 1)[0]

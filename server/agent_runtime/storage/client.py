@@ -92,10 +92,10 @@ class StorageClient:
         self,
         method: grpc.aio.UnaryUnaryMultiCallable[Request, Response],
         request: Request,
-        timeout: float = CALL_TIMEOUT_SECONDS,
+        deadline: float = CALL_TIMEOUT_SECONDS,
     ) -> Response:
         try:
-            return await method(request, timeout=timeout)
+            return await method(request, timeout=deadline)
         except grpc.aio.AioRpcError as error:
             raise _translate(error) from error
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,8 @@ class StorageServer:
 async def start_storage_server(database: str, profiles_dir: Path, address: str) -> StorageServer:
     """Serves `database` (a SQLite path, or ":memory:") on `address` (host:port or unix:PATH)."""
     if address.startswith("unix:"):
-        Path(address.removeprefix("unix:")).unlink(missing_ok=True)  # a socket left by a killed server
+        # A socket left by a killed server would refuse the bind.
+        await asyncio.to_thread(Path(address.removeprefix("unix:")).unlink, missing_ok=True)
     store = SqliteStore(database)
     await store.open()
     server = new_server([ErrorInterceptor()])

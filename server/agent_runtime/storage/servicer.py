@@ -8,7 +8,7 @@ from google.protobuf import field_mask_pb2
 
 from agent_runtime._gen.agentruntime.v1 import persistence_pb2, persistence_pb2_grpc, profile_pb2
 from agent_runtime.errors import FieldViolation, bad_request
-from agent_runtime.storage.paging import encode_token, decode_token, page_size
+from agent_runtime.storage.paging import decode_token, encode_token, page_size
 from agent_runtime.storage.profiles import ProfileDirectory
 from agent_runtime.storage.store import SessionCursor, SessionStore
 
