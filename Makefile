@@ -2,6 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 BUF := node_modules/.bin/buf
+PYTHON_DIRS := server tests tools
 THIRD_PARTY := build/third_party/google/api
 GOOGLEAPIS = $(shell $(PY) -c 'import google.api, pathlib; print(pathlib.Path(google.api.__path__[0]))')
 
@@ -36,8 +37,8 @@ buf-deps: install
 	cp $(GOOGLEAPIS)/annotations.proto $(GOOGLEAPIS)/http.proto $(THIRD_PARTY)/
 
 lint: install buf-deps
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check $(PYTHON_DIRS)
+	$(VENV)/bin/ruff format --check $(PYTHON_DIRS)
 	$(VENV)/bin/mypy
 	$(BUF) lint
 	$(BUF) format --diff --exit-code proto
