@@ -33,7 +33,7 @@ def _refusal(presented: str | None) -> ApiError:
     return ApiError(grpc.StatusCode.UNAUTHENTICATED, "API_KEY_INVALID", "the API key is not valid")
 
 
-class ApiKeyInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, api_key: str) -> None:
         self._key = api_key.encode()
 
@@ -41,10 +41,10 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any]:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)
         if handler is None:  # an unknown method: gRPC answers UNIMPLEMENTED
-            return handler  # type: ignore[return-value]
+            return None
         if handler_call_details.method.startswith(OPEN_SERVICES):
             return handler
         presented = _presented_key(handler_call_details)

@@ -22,15 +22,15 @@ def _internal(method: str) -> ApiError:
     return ApiError(grpc.StatusCode.INTERNAL, "INTERNAL", f"{method} failed; the server log has the cause")
 
 
-class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+class ErrorInterceptor(grpc.aio.ServerInterceptor):
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any]:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)
         if handler is None:  # an unknown method: gRPC answers UNIMPLEMENTED
-            return handler  # type: ignore[return-value]
+            return None
         method = handler_call_details.method
 
         def once(behaviour: OnceBehaviour) -> OnceBehaviour:

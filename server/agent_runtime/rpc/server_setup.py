@@ -21,7 +21,7 @@ SERVER_OPTIONS = [
 ]
 
 
-def new_server(interceptors: Sequence[grpc.aio.ServerInterceptor[Any, Any]] = ()) -> grpc.aio.Server:
+def new_server(interceptors: Sequence[grpc.aio.ServerInterceptor] = ()) -> grpc.aio.Server:
     return grpc.aio.server(interceptors=list(interceptors), options=SERVER_OPTIONS)
 
 
