@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import grpc
 from grpc_health.v1 import _async as health_aio  # the module grpc_health.v1.health exposes as .aio
