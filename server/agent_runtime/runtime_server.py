@@ -22,6 +22,7 @@ from agent_runtime.storage_health import follow_storage_health
 
 log = logging.getLogger(__name__)
 
+MAX_UNIX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the terminating NUL
 SERVICE_NAME = agent_runtime_pb2.DESCRIPTOR.services_by_name["AgentRuntime"].full_name
 
 
@@ -32,7 +33,10 @@ async def storage_address(settings: Settings) -> AsyncIterator[str]:
         yield settings.storage
         return
     database = IN_MEMORY if settings.storage == "memory" else str(settings.data_dir / "agent-runtime.db")
-    socket = f"unix:{(settings.data_dir / 'storage.sock').resolve()}"
+    socket_path = (settings.data_dir / "storage.sock").resolve()
+    if len(str(socket_path).encode()) > MAX_UNIX_SOCKET_PATH:
+        raise OSError(f"the data directory's path is too long for a unix socket ({socket_path}); use a shorter one")
+    socket = f"unix:{socket_path}"
     embedded = await start_storage_server(database, settings.profiles_dir, socket)
     try:
         yield embedded.address

@@ -92,3 +92,15 @@ def test_a_stop_signal_shuts_down_cleanly(tmp_path: Path, sig: signal.Signals) -
     server = serve_without_key(tmp_path / "data", make_profiles(tmp_path / "profiles"))
     assert server.stop(sig) == 0
     assert "stopped" in server.text()
+
+
+def test_a_data_directory_too_deep_for_the_storage_socket_is_refused_clearly(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    result = subprocess.run(
+        [processes.CLI, "serve", "--grpc-address=127.0.0.1:0", f"--data-dir={deep}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "too long for a unix socket" in result.stderr
