@@ -29,7 +29,8 @@ def decode_token(token: str) -> SessionCursor | None:
         return None
     try:
         created_us, session_id = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if isinstance(created_us, int) and isinstance(session_id, str):
+        # The range of SQLite's INTEGER: a tampered token beyond it must not reach the query.
+        if isinstance(created_us, int) and -(2**63) <= created_us < 2**63 and isinstance(session_id, str):
             return SessionCursor(created_us, session_id)
     except (binascii.Error, ValueError, TypeError):
         pass
