@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent_runtime.sessions.validation import workspace_path_problem
+from agent_runtime.workspace_paths import workspace_path_problem
 
 GOOD = ["a.txt", "src/main.py", ".claude/agents/x.md", "dössier/日本語/ファイル.txt", "a..b", "...", "x" * 1024]
 BAD = ["", "/abs", "../up", "a/../b", "a/./b", "a//b", "trailing/", "back\\slash", "nul\0", "é" * 513]

@@ -13,6 +13,7 @@ from google.protobuf import json_format, struct_pb2
 
 from agent_runtime._gen.agentruntime.v1 import session_pb2, workspace_pb2
 from agent_runtime.errors import FieldViolation, bad_request
+from agent_runtime.workspace_paths import MAX_FILE_BYTES, workspace_path_problem
 
 ARCHITECTURES = ("claude-agent-sdk", "gemini-cli", "anthropic")
 # The session_options oneof case each architecture accepts.
@@ -25,8 +26,6 @@ PROFILE_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 MAX_NAME_CHARS = 256
 MAX_MODEL_CHARS = 128
 MAX_METADATA_BYTES = 64 * 1024
-MAX_PATH_BYTES = 1024
-MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_DEFAULT_FILES = 1000
 MAX_DEFAULT_FILES_BYTES = 32 * 1024 * 1024
 
@@ -95,21 +94,6 @@ def check_session_options(field: str, options: session_pb2.SessionOptions, archi
                     FieldViolation(f"{field}.{chosen}.{descriptor.name}", "must not be negative", "NEGATIVE_NUMBER")
                 )
     return found
-
-
-def workspace_path_problem(path: str) -> str | None:
-    """Why `path` cannot name a file inside the workspace, or None when it can."""
-    if not path:
-        return "is required"
-    if len(path.encode()) > MAX_PATH_BYTES:
-        return f"is longer than {MAX_PATH_BYTES} bytes"
-    if "\0" in path:
-        return "contains a NUL character"
-    if path.startswith("/") or "\\" in path:
-        return "must be relative, with '/' separators"
-    if any(part in ("", ".", "..") for part in path.split("/")):
-        return "must not contain empty, '.' or '..' segments"
-    return None
 
 
 def check_workspace_files(field: str, files: Sequence[workspace_pb2.WorkspaceFile]) -> list[FieldViolation]:

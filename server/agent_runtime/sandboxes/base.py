@@ -1,0 +1,170 @@
+"""The sandbox interface every provider implements, and the values that cross it.
+
+A sandbox belongs to one session. Its workspace is the agent's working directory (/workspace inside)
+and the only place its files live; paths given to the file methods are relative to it and never leave
+it (no "..", no absolute paths, no symlinks followed by the runtime).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+WORKSPACE = "/workspace"
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Per-sandbox limits; the defaults are what a profile gets when it sets none."""
+
+    memory_bytes: int = 2 * 1024**3
+    max_processes: int = 512
+    # CPU seconds one process may use (RLIMIT_CPU); a runaway loop is stopped, a long build is not.
+    cpu_seconds: int = 3600
+    file_size_bytes: int = 1024**3
+    exec_timeout_seconds: float = 600.0
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    """What a sandbox is created with."""
+
+    session_id: str
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
+    # The agent's environment (the profile's variables); nothing of the runtime's own environment.
+    env: Mapping[str, str] = field(default_factory=dict)
+    # Hosts the sandbox may reach; empty means no network at all.
+    allowed_hosts: Sequence[str] = ()
+    # Installed into the image (Modal) or expected on the host (local).
+    npm_dependencies: Sequence[str] = ()
+    pip_dependencies: Sequence[str] = ()
+    # Which profile the image is for, so one image serves every session of a profile.
+    profile_id: str = "default"
+
+
+@dataclass(frozen=True)
+class OutputChunk:
+    stream: Literal["stdout", "stderr"]
+    data: bytes
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """How a command ended: an exit code, or the signal that killed it."""
+
+    exit_code: int | None
+    signal: int | None = None
+    timed_out: bool = False
+
+    @property
+    def returncode(self) -> int:
+        """Shell convention: the exit code, or 128 + the signal."""
+        if self.exit_code is not None:
+            return self.exit_code
+        return 128 + (self.signal or 0)
+
+
+class Execution(Protocol):
+    """A running command."""
+
+    def output(self) -> AsyncIterator[OutputChunk]:
+        """stdout and stderr as they come, each in order, until both are closed."""
+        ...
+
+    async def write_stdin(self, data: bytes) -> None: ...
+
+    async def close_stdin(self) -> None: ...
+
+    async def wait(self) -> ExecResult: ...
+
+    async def kill(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: str
+    size: int
+    mtime_ns: int
+
+
+class FileChangeKind(enum.Enum):
+    CREATED = "created"
+    MODIFIED = "modified"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class FileChange:
+    kind: FileChangeKind
+    path: str
+
+
+@dataclass(frozen=True)
+class SandboxHealth:
+    running: bool
+    message: str = ""
+
+
+class Sandbox(Protocol):
+    @property
+    def sandbox_id(self) -> str: ...
+
+    @property
+    def session_id(self) -> str: ...
+
+    async def exec(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: str = "",
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Execution:
+        """Starts argv in the workspace (or cwd, relative to it). Background processes it leaves
+        survive until the next exec ends or the sandbox is terminated (the agent's dev server)."""
+        ...
+
+    async def read_file(self, path: str) -> bytes: ...
+
+    async def write_file(self, path: str, data: bytes) -> None:
+        """Creates parent directories as needed."""
+        ...
+
+    async def list_files(self) -> list[FileInfo]:
+        """Every regular file under the workspace, recursively, ignored folders left out."""
+        ...
+
+    async def delete_file(self, path: str) -> None: ...
+
+    def watch(self) -> AsyncIterator[FileChange]:
+        """Changes to workspace files as they happen, none lost: live events where the provider has
+        them, and a comparison of the whole workspace after every exec and every poll interval."""
+        ...
+
+    async def poll(self) -> SandboxHealth: ...
+
+    async def terminate(self) -> None:
+        """Ends every process in the sandbox. Safe to call twice."""
+        ...
+
+
+class SandboxProvider(Protocol):
+    name: str
+
+    async def check(self) -> None:
+        """Raises SandboxUnavailable saying why sandboxes cannot be created here."""
+        ...
+
+    async def create(self, spec: SandboxSpec) -> Sandbox: ...
+
+    async def find(self, session_id: str) -> Sandbox | None:
+        """The live sandbox this provider created for the session, e.g. after a runtime restart."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class SandboxUnavailable(RuntimeError):
+    """Sandboxes cannot be created with this provider on this machine; the message says why."""

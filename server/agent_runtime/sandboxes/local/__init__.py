@@ -1,0 +1,1 @@
+"""The embedded default: one bubblewrap sandbox per session, on this machine."""

@@ -1,0 +1,114 @@
+"""The command lines of a bubblewrap sandbox: one long-lived bwrap per sandbox holding its namespaces,
+and each command entered into them with nsenter, as the sandbox's own uid with no capabilities.
+
+Both are started through JOIN_CGROUPS, a /bin/sh line that moves itself into the sandbox's control
+groups before it becomes bwrap or nsenter, so every process of the sandbox is counted and killable.
+A missing group stops the command (exit 125) rather than running it unlimited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from agent_runtime.sandboxes.base import WORKSPACE
+
+PATH = "/usr/local/bin:/usr/bin:/bin"
+READY = "ready"
+JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+
+# Read-only system folders; everything else of the host (homes, /root, /srv, the runtime's checkout and
+# data, other workspaces) is simply not there.
+SYSTEM = [
+    "--ro-bind", "/usr", "/usr",
+    "--symlink", "usr/bin", "/bin",
+    "--symlink", "usr/sbin", "/sbin",
+    "--symlink", "usr/lib", "/lib",
+    "--symlink", "usr/lib64", "/lib64",
+    "--ro-bind", "/etc", "/etc",
+    "--tmpfs", "/tmp",
+    "--dir", "/var/tmp",
+    "--proc", "/proc",
+    "--dev", "/dev",
+]  # fmt: skip
+
+
+def joined(procs_files: Sequence[Path], argv: Sequence[str]) -> list[str]:
+    return ["/bin/sh", "-c", JOIN_CGROUPS, "join-cgroups", *map(str, procs_files), "--", *argv]
+
+
+def drop_to(uid: int) -> list[str]:
+    """setpriv: become uid, no groups, no capabilities now or ever."""
+    return [
+        "/usr/bin/setpriv",
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--no-new-privs",
+        "--",
+    ]
+
+
+def session_argv(workspace: Path, uid: int, info_fd: int) -> list[str]:
+    """bwrap, launched as root (so it needs no user namespace) and dropping to uid for its one process,
+    which prints READY once the mounts are in place and then holds the namespaces open."""
+    return [
+        "/usr/bin/bwrap",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup",
+        "--die-with-parent",
+        "--new-session",
+        *SYSTEM,
+        "--bind", str(workspace), WORKSPACE,
+        "--chdir", WORKSPACE,
+        "--hostname", "sandbox",
+        "--clearenv",
+        "--info-fd", str(info_fd),
+        "--",
+        *drop_to(uid),
+        "/bin/sh", "-c", f"echo {READY}; exec sleep infinity",
+    ]  # fmt: skip
+
+
+def exec_argv(
+    target_pid: int,
+    uid: int,
+    argv: Sequence[str],
+    cwd: str,
+    env: Mapping[str, str],
+    cpu_seconds: int,
+    file_size_bytes: int,
+    max_processes: int,
+) -> list[str]:
+    """nsenter into the sandbox's namespaces, drop to its uid, apply the per-process limits, and run
+    argv with exactly `env` (nothing of the runtime's environment)."""
+    directory = f"{WORKSPACE}/{cwd}" if cwd else WORKSPACE
+    return [
+        "/usr/bin/nsenter",
+        f"--target={target_pid}",
+        "--mount", "--pid", "--net", "--ipc", "--uts", "--cgroup",
+        "--wd",  # the sandbox's own working directory; --wd=DIR would resolve DIR on the host
+        "--",
+        *drop_to(uid),
+        "/usr/bin/prlimit",
+        f"--cpu={cpu_seconds}",
+        f"--fsize={file_size_bytes}",
+        "--core=0",
+        # Per uid, and the uid is the sandbox's own: a process limit even without control groups.
+        f"--nproc={max_processes}",
+        "--",
+        "/usr/bin/env",
+        "-i",
+        f"--chdir={directory}",
+        *(f"{key}={value}" for key, value in env.items()),
+        *argv,
+    ]  # fmt: skip
+
+
+def base_environment() -> dict[str, str]:
+    return {"PATH": PATH, "HOME": WORKSPACE, "LANG": "C.UTF-8", "TERM": "dumb"}

@@ -1,0 +1,92 @@
+"""One command running in a local sandbox: its streams, its stdin, its end."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import AsyncIterator
+from typing import Literal
+
+from agent_runtime.sandboxes.base import ExecResult, OutputChunk
+
+CHUNK_BYTES = 64 * 1024
+# A background process the command started may hold its stdout open; once the command itself has
+# exited, output that stays quiet this long is taken as finished.
+QUIET_AFTER_EXIT_SECONDS = 0.05
+POLL_SECONDS = 0.5
+
+
+class LocalExecution:
+    def __init__(self, process: asyncio.subprocess.Process, timeout: float) -> None:
+        self._process = process
+        self._timed_out = False
+        self._result: ExecResult | None = None
+        self._watchdog = asyncio.get_running_loop().call_later(timeout, self._time_out)
+
+    def _time_out(self) -> None:
+        self._timed_out = True
+        self._kill_group()
+
+    def _kill_group(self) -> None:
+        # The command's whole process group on the host: nsenter, the command and its children.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+
+    async def output(self) -> AsyncIterator[OutputChunk]:
+        queue: asyncio.Queue[OutputChunk | None] = asyncio.Queue()
+
+        async def pump(stream: asyncio.StreamReader | None, name: Literal["stdout", "stderr"]) -> None:
+            assert stream is not None
+            while chunk := await stream.read(CHUNK_BYTES):
+                queue.put_nowait(OutputChunk(name, chunk))
+            queue.put_nowait(None)
+
+        pumps = [asyncio.create_task(pump(self._process.stdout, "stdout")),
+                 asyncio.create_task(pump(self._process.stderr, "stderr"))]  # fmt: skip
+        open_streams = len(pumps)
+        try:
+            while open_streams:
+                exited = self._process.returncode is not None
+                try:
+                    item = await asyncio.wait_for(queue.get(), QUIET_AFTER_EXIT_SECONDS if exited else POLL_SECONDS)
+                except TimeoutError:
+                    if exited:
+                        return
+                    continue
+                if item is None:
+                    open_streams -= 1
+                else:
+                    yield item
+        finally:
+            for task in pumps:
+                task.cancel()
+
+    async def write_stdin(self, data: bytes) -> None:
+        stdin = self._process.stdin
+        assert stdin is not None
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            stdin.write(data)
+            await stdin.drain()
+
+    async def close_stdin(self) -> None:
+        stdin = self._process.stdin
+        assert stdin is not None
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            stdin.close()
+            await stdin.wait_closed()
+
+    async def wait(self) -> ExecResult:
+        if self._result is None:
+            code = await self._process.wait()
+            self._watchdog.cancel()
+            if code < 0:
+                self._result = ExecResult(exit_code=None, signal=-code, timed_out=self._timed_out)
+            else:
+                self._result = ExecResult(exit_code=code, timed_out=self._timed_out)
+        return self._result
+
+    async def kill(self) -> None:
+        self._kill_group()
+        await self.wait()

@@ -1,0 +1,111 @@
+"""The `local` provider: bubblewrap sandboxes under the runtime's data directory.
+
+Each sandbox gets a directory <root>/<sandbox id>/ (mode 0700, the host's only writable path it sees
+is the workspace inside), a uid of its own, and a control group. Sandboxes die with the runtime
+(--die-with-parent), so after a restart there is nothing to reattach to: what a dead runtime left
+behind (folders, control groups) is cleaned up when the provider opens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import secrets
+import shutil
+import uuid
+from pathlib import Path
+
+from agent_runtime.sandboxes.base import SandboxSpec, SandboxUnavailable
+from agent_runtime.sandboxes.local import bubblewrap
+from agent_runtime.sandboxes.local.cgroups import CgroupLayout, SandboxCgroup, detect_layout, leftover_groups
+from agent_runtime.sandboxes.local.sandbox import BubblewrapSandbox
+
+log = logging.getLogger(__name__)
+
+# Sandbox uids are drawn at random from a range no system account uses, so sandboxes of runtimes
+# sharing a machine do not share a uid.
+UID_RANGE = (1_000_000, 2_000_000_000)
+PROBE_TIMEOUT_SECONDS = 20.0
+
+
+class BubblewrapProvider:
+    name = "local"
+
+    def __init__(self, root: Path) -> None:
+        self._root = root.resolve()
+        self._scope = Path("agent-runtime") / hashlib.sha256(str(self._root).encode()).hexdigest()[:16]
+        self._layout: CgroupLayout | None = None
+        self._live: dict[str, BubblewrapSandbox] = {}
+
+    async def check(self) -> None:
+        if shutil.which("bwrap") != "/usr/bin/bwrap":
+            raise SandboxUnavailable("bubblewrap is not installed (`make` installs it: apt-get install bubblewrap)")
+        if os.geteuid() != 0:
+            raise SandboxUnavailable(
+                "the local sandbox runs as root, to give each sandbox a uid of its own; run the runtime as root"
+            )
+        probe = await asyncio.create_subprocess_exec(
+            "/usr/bin/bwrap", "--unshare-all", "--die-with-parent", *bubblewrap.SYSTEM, "--", "/bin/true",
+            env={}, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, stderr = await asyncio.wait_for(probe.communicate(), PROBE_TIMEOUT_SECONDS)
+        if probe.returncode != 0:
+            raise SandboxUnavailable(f"bubblewrap cannot create namespaces here: {stderr.decode().strip()}")
+
+    async def open(self) -> None:
+        """Prepares the root and removes what a previous run of this runtime left behind."""
+        self._layout = await asyncio.to_thread(detect_layout)
+        if self._layout is None:
+            log.warning(
+                "no writable control groups: sandboxes get per-process limits (CPU, file size, process"
+                " count per uid) but no memory limit and no kill switch for detached processes"
+            )
+        await asyncio.to_thread(self._clean_leftovers)
+
+    def _clean_leftovers(self) -> None:
+        self._root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self._layout is not None:
+            for relative in leftover_groups(self._layout, self._scope):
+                log.info("removing the control group of a sandbox from an earlier run: %s", relative.name)
+                SandboxCgroup(self._layout, relative).kill()
+        for leftover in self._root.iterdir():
+            log.info("removing the folder of a sandbox from an earlier run: %s", leftover.name)
+            shutil.rmtree(leftover, ignore_errors=True)
+
+    async def create(self, spec: SandboxSpec) -> BubblewrapSandbox:
+        if spec.allowed_hosts:
+            raise SandboxUnavailable(
+                "the local sandbox has no network egress yet; this profile allows " + ", ".join(spec.allowed_hosts)
+            )
+        sandbox_id = f"local-{uuid.uuid4()}"
+        uid = UID_RANGE[0] + secrets.randbelow(UID_RANGE[1] - UID_RANGE[0])
+        directory = self._root / sandbox_id
+        cgroup = SandboxCgroup(self._layout, self._scope / sandbox_id) if self._layout else None
+        await asyncio.to_thread(self._prepare, directory, uid, cgroup, spec)
+        sandbox = BubblewrapSandbox(sandbox_id, spec, directory, uid, cgroup)
+        await sandbox.start()
+        self._live[spec.session_id] = sandbox
+        return sandbox
+
+    @staticmethod
+    def _prepare(directory: Path, uid: int, cgroup: SandboxCgroup | None, spec: SandboxSpec) -> None:
+        directory.mkdir(mode=0o700)
+        workspace = directory / "workspace"
+        workspace.mkdir(mode=0o700)
+        os.chown(workspace, uid, uid)
+        if cgroup is not None:
+            cgroup.create(spec.limits.memory_bytes, spec.limits.max_processes)
+
+    async def find(self, session_id: str) -> BubblewrapSandbox | None:
+        sandbox = self._live.get(session_id)
+        if sandbox is not None and not (await sandbox.poll()).running:
+            del self._live[session_id]
+            return None
+        return sandbox
+
+    async def close(self) -> None:
+        for sandbox in list(self._live.values()):
+            await sandbox.terminate()
+        self._live.clear()
