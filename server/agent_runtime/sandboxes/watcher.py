@@ -43,10 +43,13 @@ class WorkspaceWatcher:
                     queue.put_nowait(change)
             return changes
 
-    async def changes(self) -> AsyncIterator[FileChange]:
-        """Every change reconciled from now on, until close()."""
+    def changes(self) -> AsyncIterator[FileChange]:
+        """Every change reconciled from this call on (not from the first iteration), until close()."""
         queue: asyncio.Queue[FileChange | None] = asyncio.Queue()
         self._subscribers.add(queue)
+        return self._drain(queue)
+
+    async def _drain(self, queue: asyncio.Queue[FileChange | None]) -> AsyncIterator[FileChange]:
         try:
             while (change := await queue.get()) is not None:
                 yield change

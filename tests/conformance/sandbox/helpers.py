@@ -1,0 +1,44 @@
+"""Running a command in a sandbox to its end, as the tests need it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from agent_runtime.sandboxes.base import ExecResult, Sandbox
+
+
+@dataclass
+class Finished:
+    result: ExecResult
+    stdout: bytes
+    stderr: bytes
+    # The order chunks arrived in, per stream.
+    chunks: list[tuple[str, bytes]]
+
+
+async def run(
+    sandbox: Sandbox,
+    argv: Sequence[str],
+    *,
+    stdin: bytes | None = None,
+    cwd: str = "",
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> Finished:
+    execution = await sandbox.exec(argv, cwd=cwd, env=env, timeout=timeout)
+    if stdin is not None:
+        await execution.write_stdin(stdin)
+        await execution.close_stdin()
+    chunks = [(chunk.stream, chunk.data) async for chunk in execution.output()]
+    result = await execution.wait()
+    return Finished(
+        result,
+        b"".join(d for s, d in chunks if s == "stdout"),
+        b"".join(d for s, d in chunks if s == "stderr"),
+        chunks,
+    )
+
+
+async def shell(sandbox: Sandbox, script: str, timeout: float | None = None) -> Finished:
+    return await run(sandbox, ["/bin/sh", "-c", script], timeout=timeout)
