@@ -8,13 +8,18 @@ GOOGLEAPIS = $(shell $(PY) -c 'import google.api, pathlib; print(pathlib.Path(go
 
 .PHONY: install run test proto proto-check lint buf-deps clean
 
-install: $(VENV)/.installed $(BUF)
+install: $(VENV)/.installed $(BUF) /usr/bin/bwrap
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
+
+# The local sandbox. Installing it needs root, as running the sandbox does.
+/usr/bin/bwrap:
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq bubblewrap; \
+	else echo "bubblewrap is missing: run 'sudo apt-get install bubblewrap'" >&2; exit 1; fi
 
 $(BUF): package.json
 	npm install --no-audit --no-fund --loglevel=error

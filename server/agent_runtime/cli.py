@@ -10,7 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from agent_runtime.config import add_serve_arguments, settings_from
+from agent_runtime.errors import ApiError
 from agent_runtime.runtime_server import serve
+from agent_runtime.sandbox_command import sandbox_exec
+from agent_runtime.sandboxes.base import SandboxUnavailable
+from agent_runtime.sandboxes.providers import PROVIDER_NAMES
 from agent_runtime.storage.server import IN_MEMORY, start_storage_server
 
 
@@ -56,6 +60,20 @@ def _parser() -> argparse.ArgumentParser:
         "--profiles-dir", type=Path, default=Path("./profiles"), help="agent profiles, one YAML or JSON file each"
     )
     storage_serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    sandbox = commands.add_parser("sandbox", help="sandboxes").add_subparsers(dest="sandbox_command", required=True)
+    sandbox_exec_parser = sandbox.add_parser(
+        "exec",
+        help="run a command in a fresh sandbox of a profile, stream its output, exit with its exit code",
+        usage="agent-runtime sandbox exec [--provider local|modal] [--profile ID] -- CMD...",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    sandbox_exec_parser.add_argument("--provider", default="local", choices=PROVIDER_NAMES)
+    sandbox_exec_parser.add_argument("--profile", default="default", help="the agent profile whose sandbox to use")
+    sandbox_exec_parser.add_argument("--profiles-dir", type=Path, default=Path("./profiles"))
+    sandbox_exec_parser.add_argument("--data-dir", type=Path, default=Path("./data"), help="where sandboxes live")
+    sandbox_exec_parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    sandbox_exec_parser.add_argument("argv", metavar="CMD", nargs=argparse.REMAINDER, help="the command, after --")
     return parser
 
 
@@ -65,8 +83,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         if args.command == "serve":
             asyncio.run(serve(settings_from(args)))
-        else:
+        elif args.command == "storage":
             database = IN_MEMORY if args.memory else str(args.sqlite)
             asyncio.run(_serve_storage(database, args.profiles_dir, args.address))
-    except OSError as error:
+        else:
+            command = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+            if not command:
+                sys.exit("agent-runtime sandbox exec: give the command after --")
+            sys.exit(asyncio.run(sandbox_exec(args.provider, args.profile, args.profiles_dir, args.data_dir, command)))
+    except (OSError, SandboxUnavailable) as error:
         sys.exit(f"agent-runtime: {error}")
+    except ApiError as error:
+        sys.exit(f"agent-runtime: {error.message}")

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent_runtime.sandboxes.providers import PROVIDER_NAMES
+
 DURATION_PATTERN = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)?")
 DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
@@ -27,6 +29,7 @@ class Settings:
     data_dir: Path
     api_key: str | None
     storage: str
+    sandbox: str
     profiles_dir: Path
     idle_timeout: float
     sync_interval: float
@@ -75,6 +78,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         " a PersistenceAdapter server: grpc://host:port or unix:PATH (env AGENT_RUNTIME_STORAGE)",
     )
     add(
+        "--sandbox",
+        default=_env("SANDBOX", "local"),
+        choices=PROVIDER_NAMES,
+        help="where agents run: 'local' (bubblewrap on this machine) or 'modal'; checked at start"
+        " (env AGENT_RUNTIME_SANDBOX)",
+    )
+    add(
         "--profiles-dir",
         type=Path,
         default=Path(_env("PROFILES_DIR", "./profiles")),
@@ -114,6 +124,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         data_dir=args.data_dir,
         api_key=args.api_key or os.environ.get("AGENT_RUNTIME_API_KEY") or None,
         storage=args.storage,
+        sandbox=args.sandbox,
         profiles_dir=args.profiles_dir,
         idle_timeout=args.idle_timeout,
         sync_interval=args.sync_interval,

@@ -15,6 +15,7 @@ from agent_runtime.config import Settings
 from agent_runtime.rpc.auth_interceptor import ApiKeyInterceptor
 from agent_runtime.rpc.error_interceptor import ErrorInterceptor
 from agent_runtime.rpc.server_setup import add_health_and_reflection, bind, new_server, set_serving
+from agent_runtime.sandboxes.providers import opened_provider
 from agent_runtime.sessions.manager import SessionManager
 from agent_runtime.storage.client import StorageClient
 from agent_runtime.storage.server import IN_MEMORY, start_storage_server
@@ -56,7 +57,9 @@ async def serve(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     api_key, key_file = resolve_api_key(settings.api_key, settings.data_dir)
     stop = _stop_requested()
-    async with storage_address(settings) as address:
+    # Opened here so a machine that cannot run sandboxes fails now, with the reason, not at the
+    # first message; it also removes sandboxes an earlier run of this runtime left behind.
+    async with opened_provider(settings.sandbox, settings.data_dir), storage_address(settings) as address:
         storage = StorageClient(address)
         server = new_server([ApiKeyInterceptor(api_key), ErrorInterceptor()])
         agent_runtime_pb2_grpc.add_AgentRuntimeServicer_to_server(AgentRuntimeServicer(SessionManager(storage)), server)
@@ -66,7 +69,10 @@ async def serve(settings: Settings) -> None:
         health_task = asyncio.create_task(follow_storage_health(storage, health, [SERVICE_NAME]))
         if key_file is not None:
             print(f"API key (kept in {key_file}): {api_key}", flush=True)
-        print(f"agent-runtime gRPC listening on {bound} (storage: {settings.storage})", flush=True)
+        print(
+            f"agent-runtime gRPC listening on {bound} (storage: {settings.storage}, sandbox: {settings.sandbox})",
+            flush=True,
+        )
         await stop.wait()
         log.info("stopping: finishing calls in flight for up to %.0fs", settings.shutdown_grace)
         health_task.cancel()

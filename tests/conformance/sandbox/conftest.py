@@ -15,7 +15,9 @@ TEST_LIMITS = SandboxLimits(exec_timeout_seconds=60.0)
 
 
 @pytest.fixture(scope="module", params=sorted(PROVIDERS))
-async def provider(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SandboxProvider]:
+async def provider(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[SandboxProvider]:
     async with PROVIDERS[request.param](tmp_path_factory.mktemp(request.param)) as opened:
         yield opened
 

@@ -30,7 +30,7 @@ async def run(
     if stdin is not None:
         await execution.write_stdin(stdin)
         await execution.close_stdin()
-    chunks = [(chunk.stream, chunk.data) async for chunk in execution.output()]
+    chunks: list[tuple[str, bytes]] = [(chunk.stream, chunk.data) async for chunk in execution.output()]
     result = await execution.wait()
     return Finished(
         result,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import AsyncContextManager
 
 import pytest
 
@@ -30,6 +30,6 @@ async def local_provider(root: Path) -> AsyncIterator[SandboxProvider]:
         await provider.close()
 
 
-PROVIDERS: dict[str, Callable[[Path], AsyncContextManager[SandboxProvider]]] = {
+PROVIDERS: dict[str, Callable[[Path], AbstractAsyncContextManager[SandboxProvider]]] = {
     "local": local_provider,
 }

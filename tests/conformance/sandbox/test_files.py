@@ -21,7 +21,11 @@ async def test_files_round_trip_and_are_seen_by_commands(sandbox: Sandbox) -> No
     await shell(sandbox, "mkdir -p made/by && printf agent > made/by/command.txt")
     assert await sandbox.read_file("made/by/command.txt") == b"agent"
     listed = {f.path: f.size for f in await sandbox.list_files()}
-    assert listed == {"assets/blob.bin": 1024, "dössier/日本語/ファイル.txt": len("ünïcode".encode()), "made/by/command.txt": 5}
+    assert listed == {
+        "assets/blob.bin": 1024,
+        "dössier/日本語/ファイル.txt": len("ünïcode".encode()),
+        "made/by/command.txt": 5,
+    }
 
 
 async def test_files_written_by_the_runtime_belong_to_the_agent(sandbox: Sandbox) -> None:

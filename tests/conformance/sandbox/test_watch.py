@@ -11,7 +11,9 @@ from tests.conformance.sandbox.helpers import shell
 SETTLE_SECONDS = 60.0  # an upper bound for events to arrive, not a measured figure
 
 
-async def collect(changes: AsyncIterator[FileChange], until: set[tuple[FileChangeKind, str]]) -> set[tuple[FileChangeKind, str]]:
+async def collect(
+    changes: AsyncIterator[FileChange], until: set[tuple[FileChangeKind, str]]
+) -> set[tuple[FileChangeKind, str]]:
     """Every change seen until all of `until` have been; fails the test if they never all come."""
     seen: set[tuple[FileChangeKind, str]] = set()
 
@@ -39,7 +41,9 @@ async def test_created_modified_and_deleted_files_are_reported(sandbox: Sandbox)
 
 async def test_a_burst_of_two_thousand_files_in_new_folders_is_reported_whole(sandbox: Sandbox) -> None:
     changes = sandbox.watch()
-    script = "for d in $(seq 1 50); do mkdir -p burst/$d/deeper; for f in $(seq 1 40); do : > burst/$d/deeper/$f; done; done"
+    script = (
+        "for d in $(seq 1 50); do mkdir -p burst/$d/deeper; for f in $(seq 1 40); do : > burst/$d/deeper/$f; done; done"
+    )
     await shell(sandbox, script)
     created = {(FileChangeKind.CREATED, f"burst/{d}/deeper/{f}") for d in range(1, 51) for f in range(1, 41)}
     assert len(created) == 2000

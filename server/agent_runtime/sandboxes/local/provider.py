@@ -65,14 +65,19 @@ class BubblewrapProvider:
         await asyncio.to_thread(self._clean_leftovers)
 
     def _clean_leftovers(self) -> None:
+        """Removes sandboxes of this root whose processes are all gone (a runtime that died: its sandboxes
+        died with it). A sandbox with live processes belongs to a running process sharing the root."""
         self._root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if self._layout is not None:
-            for relative in leftover_groups(self._layout, self._scope):
-                log.info("removing the control group of a sandbox from an earlier run: %s", relative.name)
-                SandboxCgroup(self._layout, relative).kill()
-        for leftover in self._root.iterdir():
-            log.info("removing the folder of a sandbox from an earlier run: %s", leftover.name)
-            shutil.rmtree(leftover, ignore_errors=True)
+        if self._layout is None:
+            return  # without control groups a live sandbox cannot be told from a dead one
+        names = {p.name for p in leftover_groups(self._layout, self._scope)} | {p.name for p in self._root.iterdir()}
+        for name in sorted(names):
+            cgroup = SandboxCgroup(self._layout, self._scope / name)
+            if cgroup.pids():
+                continue
+            log.info("removing sandbox %s, left by an earlier run", name)
+            cgroup.kill()
+            shutil.rmtree(self._root / name, ignore_errors=True)
 
     async def create(self, spec: SandboxSpec) -> BubblewrapSandbox:
         if spec.allowed_hosts:

@@ -1,0 +1,28 @@
+"""The sandbox provider a runtime or an operator's command uses, by name."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from agent_runtime.sandboxes.base import SandboxProvider
+from agent_runtime.sandboxes.local.provider import BubblewrapProvider
+
+PROVIDER_NAMES = ("local", "modal")
+
+
+@contextlib.asynccontextmanager
+async def opened_provider(name: str, data_dir: Path) -> AsyncIterator[SandboxProvider]:
+    """A checked, ready provider; SandboxUnavailable says why when this machine cannot have one."""
+    if name == "local":
+        local = BubblewrapProvider(data_dir / "sandboxes")
+        await local.check()
+        await local.open()
+        provider: SandboxProvider = local
+    else:
+        raise ValueError(f"unknown sandbox provider {name!r}")
+    try:
+        yield provider
+    finally:
+        await provider.close()
