@@ -2,11 +2,11 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 BUF := node_modules/.bin/buf
-PYTHON_DIRS := server tests tools
+PYTHON_DIRS := server tests tools bench
 THIRD_PARTY := build/third_party/google/api
 GOOGLEAPIS = $(shell $(PY) -c 'import google.api, pathlib; print(pathlib.Path(google.api.__path__[0]))')
 
-.PHONY: install run test proto proto-check lint buf-deps clean
+.PHONY: install run test proto proto-check lint buf-deps bench clean
 
 install: $(VENV)/.installed $(BUF) /usr/bin/bwrap
 
@@ -30,6 +30,9 @@ run: install
 
 test: install
 	$(PY) -m pytest -q
+
+bench: install
+	$(PY) -m bench.run
 
 proto: install
 	$(PY) tools/gen_protos.py

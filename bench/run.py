@@ -1,0 +1,38 @@
+"""`make bench`: every figure beside its baseline from the same run; a table, and bench/results.json."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+from bench import sandbox_latency
+
+RESULTS = Path(__file__).with_name("results.json")
+
+
+def flatten(prefix: str, value: object, into: dict[str, float]) -> None:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            flatten(f"{prefix}.{key}" if prefix else key, inner, into)
+    else:
+        into[prefix] = float(value)  # type: ignore[arg-type]
+
+
+async def main() -> None:
+    results = {"local_sandbox": await sandbox_latency.measure()}
+    figures: dict[str, float] = {}
+    flatten("", results, figures)
+    machine = f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, Python {sys.version.split()[0]}"
+    RESULTS.write_text(json.dumps({"machine": machine, "figures": figures}, indent=2) + "\n")
+    width = max(map(len, figures))
+    print(f"machine: {machine}")
+    for name, value in figures.items():
+        print(f"{name:<{width}}  {value:10.2f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
