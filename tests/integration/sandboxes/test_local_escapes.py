@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from agent_runtime.errors import ApiError
+from agent_runtime.sandboxes.local.provider import BubblewrapProvider
 from agent_runtime.sandboxes.local.sandbox import BubblewrapSandbox
 from tests.conformance.sandbox.helpers import run, shell
 from tests.integration.sandboxes.conftest import REPO, MakeSandbox
@@ -122,6 +123,13 @@ async def test_detached_grandchildren_die_on_terminate(make_sandbox: MakeSandbox
     assert await wait_until_gone("sleep 777[12]") == []
 
 
+async def test_a_timed_out_command_takes_its_children_with_it(make_sandbox: MakeSandbox) -> None:
+    sandbox = await make_sandbox()
+    finished = await shell(sandbox, "sleep 7791 & sleep 7792", timeout=1)
+    assert finished.result.timed_out
+    assert await wait_until_gone("sleep 779[12]") == []
+
+
 RUNTIME_STAND_IN = """
 import asyncio, sys, uuid
 from pathlib import Path
@@ -142,7 +150,7 @@ asyncio.run(main())
 """
 
 
-async def test_every_sandbox_process_dies_with_the_runtime(tmp_path: Path) -> None:
+async def test_every_sandbox_process_dies_with_the_runtime_and_the_next_one_cleans_up(tmp_path: Path) -> None:
     runtime = subprocess.Popen(
         [sys.executable, "-c", RUNTIME_STAND_IN, str(tmp_path / "sandboxes")], stdout=subprocess.PIPE, text=True
     )
@@ -153,6 +161,11 @@ async def test_every_sandbox_process_dies_with_the_runtime(tmp_path: Path) -> No
         runtime.send_signal(signal.SIGKILL)
         runtime.wait()
         assert await wait_until_gone("sleep 7781") == []
+        assert len(list((tmp_path / "sandboxes").iterdir())) == 1, "the dead runtime's sandbox folder is left"
+        restarted = BubblewrapProvider(tmp_path / "sandboxes")
+        await restarted.open()
+        assert list((tmp_path / "sandboxes").iterdir()) == []
+        await restarted.close()
     finally:
         with contextlib.suppress(ProcessLookupError):
             runtime.kill()

@@ -129,6 +129,13 @@ def _remove_group(directory: Path) -> None:
     log.warning("could not remove cgroup %s", directory)
 
 
+def remove_scope(layout: CgroupLayout, scope: Path) -> None:
+    """Removes the scope's own folders once no sandbox group is left in them."""
+    for root in {*layout.limit_dirs.values(), *([layout.kill_root] if layout.kill_root else [])}:
+        with contextlib.suppress(OSError):
+            (root / scope).rmdir()
+
+
 def leftover_groups(layout: CgroupLayout, scope: Path) -> list[Path]:
     """Groups of this scope that a previous run left behind (their sandbox ids)."""
     names: set[str] = set()

@@ -19,7 +19,13 @@ from pathlib import Path
 
 from agent_runtime.sandboxes.base import SandboxSpec, SandboxUnavailable
 from agent_runtime.sandboxes.local import bubblewrap
-from agent_runtime.sandboxes.local.cgroups import CgroupLayout, SandboxCgroup, detect_layout, leftover_groups
+from agent_runtime.sandboxes.local.cgroups import (
+    CgroupLayout,
+    SandboxCgroup,
+    detect_layout,
+    leftover_groups,
+    remove_scope,
+)
 from agent_runtime.sandboxes.local.sandbox import BubblewrapSandbox
 
 log = logging.getLogger(__name__)
@@ -114,3 +120,5 @@ class BubblewrapProvider:
         for sandbox in list(self._live.values()):
             await sandbox.terminate()
         self._live.clear()
+        if self._layout is not None:
+            await asyncio.to_thread(remove_scope, self._layout, self._scope)
