@@ -9,11 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
 from agent_runtime.errors import ApiError
+from agent_runtime.sandboxes.base import SandboxProvider, SandboxSpec
 from agent_runtime.sandboxes.local.provider import BubblewrapProvider
 from agent_runtime.sandboxes.local.sandbox import BubblewrapSandbox
 from tests.conformance.sandbox.helpers import run, shell
@@ -134,6 +136,7 @@ RUNTIME_STAND_IN = """
 import asyncio, sys, uuid
 from pathlib import Path
 from agent_runtime.sandboxes.base import SandboxSpec
+from agent_runtime.sandboxes.base import SandboxProvider, SandboxSpec
 from agent_runtime.sandboxes.local.provider import BubblewrapProvider
 
 async def main():
@@ -188,3 +191,50 @@ async def test_the_runtime_does_not_follow_the_agents_symlinks(make_sandbox: Mak
         await sandbox.write_file("leak", b"overwrite")
     assert os.stat("/etc/shadow").st_size > 0
     assert [f.path for f in await sandbox.list_files()] == []
+
+
+CONNECT_THROUGH_PROXY = """
+import socket, sys
+target = sys.argv[1]
+proxy = socket.create_connection(("127.0.0.1", 3128), timeout=10)
+proxy.sendall(f"CONNECT {target} HTTP/1.1\\r\\nHost: {target}\\r\\n\\r\\n".encode())
+head = b""
+while b"\\r\\n\\r\\n" not in head:
+    head += proxy.recv(1)
+print(head.split(b"\\r\\n")[0].decode(), flush=True)
+if b" 200 " in head:
+    proxy.sendall(b"ping")
+    print(proxy.recv(4).decode())
+"""
+
+
+async def test_egress_reaches_allowed_hosts_only_through_the_proxy(local: SandboxProvider) -> None:
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(await reader.read(4))
+        await writer.drain()
+        writer.close()
+
+    allowed = await asyncio.start_server(echo, "127.0.0.1", 0)
+    other = await asyncio.start_server(echo, "127.0.0.1", 0)
+    allowed_port = allowed.sockets[0].getsockname()[1]
+    other_port = other.sockets[0].getsockname()[1]
+    spec = SandboxSpec(session_id=str(uuid.uuid4()), allowed_hosts=(f"127.0.0.1:{allowed_port}", "localhost"))
+    sandbox = await local.create(spec)
+    try:
+        through = await run(sandbox, ["python3", "-c", CONNECT_THROUGH_PROXY, f"127.0.0.1:{allowed_port}"])
+        assert through.stdout.decode().splitlines() == ["HTTP/1.1 200 Connection established", "ping"]
+        unlisted = await run(sandbox, ["python3", "-c", CONNECT_THROUGH_PROXY, f"127.0.0.1:{other_port}"])
+        assert unlisted.stdout.decode().splitlines() == ["HTTP/1.1 403 Forbidden"]
+        # A listed name that resolves to the host's loopback is refused: no name reaches the host's ports.
+        by_name = await run(sandbox, ["python3", "-c", CONNECT_THROUGH_PROXY, f"localhost:{other_port}"])
+        assert by_name.stdout.decode().splitlines() == ["HTTP/1.1 403 Forbidden"]
+        direct = await run(
+            sandbox,
+            ["python3", "-c", f"import socket; socket.create_connection(('127.0.0.1', {allowed_port}), timeout=3)"],
+        )
+        assert direct.result.exit_code != 0, "only the proxy leads out"
+        assert b"HTTPS_PROXY=http://127.0.0.1:3128" in (await run(sandbox, ["env"])).stdout
+    finally:
+        await sandbox.terminate()
+        allowed.close()
+        other.close()

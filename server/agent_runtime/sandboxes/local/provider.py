@@ -86,10 +86,6 @@ class BubblewrapProvider:
             shutil.rmtree(self._root / name, ignore_errors=True)
 
     async def create(self, spec: SandboxSpec) -> BubblewrapSandbox:
-        if spec.allowed_hosts:
-            raise SandboxUnavailable(
-                "the local sandbox has no network egress yet; this profile allows " + ", ".join(spec.allowed_hosts)
-            )
         sandbox_id = f"local-{uuid.uuid4()}"
         uid = UID_RANGE[0] + secrets.randbelow(UID_RANGE[1] - UID_RANGE[0])
         directory = self._root / sandbox_id

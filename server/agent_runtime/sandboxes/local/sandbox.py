@@ -21,8 +21,9 @@ from agent_runtime.sandboxes.base import (
     SandboxSpec,
 )
 from agent_runtime.sandboxes.errors import checked_path, sandbox_terminated
-from agent_runtime.sandboxes.local import bubblewrap
+from agent_runtime.sandboxes.local import bubblewrap, egress
 from agent_runtime.sandboxes.local.cgroups import SandboxCgroup
+from agent_runtime.sandboxes.local.egress import EgressProxy
 from agent_runtime.sandboxes.local.execution import LocalExecution
 from agent_runtime.sandboxes.local.workspace_files import WorkspaceFiles
 from agent_runtime.sandboxes.watcher import WorkspaceWatcher
@@ -46,6 +47,7 @@ class BubblewrapSandbox:
         self._process: asyncio.subprocess.Process | None = None
         self._target_pid = 0
         self._background: set[asyncio.Task[None]] = set()
+        self._egress = EgressProxy(spec.allowed_hosts) if spec.allowed_hosts else None
         self._terminated = False
 
     @property
@@ -90,6 +92,8 @@ class BubblewrapSandbox:
                 raise RuntimeError(f"the sandbox did not start: {await self._stderr()}")
             with os.fdopen(info_read, "rb") as info:
                 self._target_pid = json.loads(await asyncio.to_thread(info.read))["child-pid"]
+            if self._egress is not None:
+                await self._egress.start(self._target_pid)
         except BaseException:
             await self.terminate()
             raise
@@ -128,7 +132,8 @@ class BubblewrapSandbox:
         if cwd:
             checked_path(cwd)
         limits = self._spec.limits
-        environment = {**bubblewrap.base_environment(), **self._spec.env, **(env or {})}
+        proxy = egress.proxy_environment() if self._egress else {}
+        environment = {**bubblewrap.base_environment(), **proxy, **self._spec.env, **(env or {})}
         process = await self._spawn(
             bubblewrap.exec_argv(
                 self._target_pid,
@@ -190,4 +195,6 @@ class BubblewrapSandbox:
                 os.killpg(self._process.pid, 9)
             await self._process.wait()
         self._watcher.close()
+        if self._egress is not None:
+            await self._egress.close()
         await asyncio.to_thread(shutil.rmtree, self._directory, True)
