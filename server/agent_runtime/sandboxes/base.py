@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 WORKSPACE = "/workspace"
+# Folders whose contents are tools' caches, not the agent's work: never listed, never reported.
+IGNORED_FOLDERS = frozenset({".git", "node_modules", "__pycache__", ".venv"})
 
 
 @dataclass(frozen=True)

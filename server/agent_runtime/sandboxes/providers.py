@@ -20,6 +20,11 @@ async def opened_provider(name: str, data_dir: Path) -> AsyncIterator[SandboxPro
         await local.check()
         await local.open()
         provider: SandboxProvider = local
+    elif name == "modal":
+        from agent_runtime.sandboxes.modal.provider import ModalSandboxProvider  # modal takes 0.4 s to import
+
+        provider = ModalSandboxProvider()
+        await provider.check()
     else:
         raise ValueError(f"unknown sandbox provider {name!r}")
     try:

@@ -12,6 +12,7 @@ import pytest
 
 from agent_runtime.sandboxes.base import SandboxProvider, SandboxUnavailable
 from agent_runtime.sandboxes.local.provider import BubblewrapProvider
+from tests.fakes.modal import fake_modal_provider
 
 
 @contextlib.asynccontextmanager
@@ -30,6 +31,14 @@ async def local_provider(root: Path) -> AsyncIterator[SandboxProvider]:
         await provider.close()
 
 
+@contextlib.asynccontextmanager
+async def modal_provider(root: Path) -> AsyncIterator[SandboxProvider]:
+    """The real modal client against the fake control plane; any RPC the fake lacks fails the test."""
+    async with fake_modal_provider() as provider:
+        yield provider
+
+
 PROVIDERS: dict[str, Callable[[Path], AbstractAsyncContextManager[SandboxProvider]]] = {
     "local": local_provider,
+    "modal": modal_provider,
 }

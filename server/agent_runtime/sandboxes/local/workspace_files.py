@@ -15,13 +15,11 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from agent_runtime.sandboxes.base import FileInfo
+from agent_runtime.sandboxes.base import IGNORED_FOLDERS, FileInfo
 from agent_runtime.sandboxes.errors import checked_path, file_not_found, file_too_large, not_a_file
 from agent_runtime.workspace_paths import MAX_FILE_BYTES
 
 DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-# Folders whose contents are tools' caches, not the agent's work.
-IGNORED_FOLDERS = frozenset({".git", "node_modules", "__pycache__", ".venv"})
 
 
 class WorkspaceFiles:
