@@ -9,7 +9,7 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import sandbox_latency
+from bench import modal_round_trips, sandbox_latency
 
 RESULTS = Path(__file__).with_name("results.json")
 
@@ -23,7 +23,10 @@ def flatten(prefix: str, value: object, into: dict[str, float]) -> None:
 
 
 async def main() -> None:
-    results = {"local_sandbox": await sandbox_latency.measure()}
+    results = {
+        "local_sandbox": await sandbox_latency.measure(),
+        "modal_sandbox_on_fake": await modal_round_trips.measure(),
+    }
     figures: dict[str, float] = {}
     flatten("", results, figures)
     machine = f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores, Python {sys.version.split()[0]}"
