@@ -34,6 +34,8 @@ class Settings:
     idle_timeout: float
     sync_interval: float
     shutdown_grace: float
+    heartbeat_interval: float
+    max_subscriber_lag: int
     log_level: str
 
     @property
@@ -110,6 +112,19 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="on SIGTERM or SIGINT, how long running calls may take to finish (env AGENT_RUNTIME_SHUTDOWN_GRACE)",
     )
     add(
+        "--heartbeat-interval",
+        type=parse_duration,
+        default=_env("HEARTBEAT_INTERVAL", "15s"),
+        help="how often an idle event or session stream says it is alive (env AGENT_RUNTIME_HEARTBEAT_INTERVAL)",
+    )
+    add(
+        "--max-subscriber-lag",
+        type=int,
+        default=int(_env("MAX_SUBSCRIBER_LAG", "10000")),
+        help="events a stream may fall behind before it is ended with RESOURCE_EXHAUSTED, to resume from its"
+        " cursor (env AGENT_RUNTIME_MAX_SUBSCRIBER_LAG)",
+    )
+    add(
         "--log-level",
         default=_env("LOG_LEVEL", "info"),
         choices=["debug", "info", "warning", "error"],
@@ -129,5 +144,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         idle_timeout=args.idle_timeout,
         sync_interval=args.sync_interval,
         shutdown_grace=args.shutdown_grace,
+        heartbeat_interval=args.heartbeat_interval,
+        max_subscriber_lag=args.max_subscriber_lag,
         log_level=args.log_level,
     )

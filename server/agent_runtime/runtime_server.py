@@ -12,11 +12,14 @@ from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, agent_runtime_
 from agent_runtime.api.servicer import AgentRuntimeServicer
 from agent_runtime.api_key import resolve_api_key
 from agent_runtime.config import Settings
+from agent_runtime.events.log import EventLog
+from agent_runtime.events.stream import EventStreams
 from agent_runtime.rpc.auth_interceptor import ApiKeyInterceptor
 from agent_runtime.rpc.error_interceptor import ErrorInterceptor
 from agent_runtime.rpc.server_setup import add_health_and_reflection, bind, new_server, set_serving
 from agent_runtime.sandboxes.providers import opened_provider
 from agent_runtime.sessions.manager import SessionManager
+from agent_runtime.sessions.watch_hub import SessionWatchHub
 from agent_runtime.storage.client import StorageClient
 from agent_runtime.storage.server import IN_MEMORY, start_storage_server
 from agent_runtime.storage_health import follow_storage_health
@@ -61,8 +64,17 @@ async def serve(settings: Settings) -> None:
     # first message; it also removes sandboxes an earlier run of this runtime left behind.
     async with opened_provider(settings.sandbox, settings.data_dir), storage_address(settings) as address:
         storage = StorageClient(address)
+        events = EventLog(storage, settings.max_subscriber_lag)
+        watchers = SessionWatchHub(settings.heartbeat_interval, settings.max_subscriber_lag)
         server = new_server([ApiKeyInterceptor(api_key), ErrorInterceptor()])
-        agent_runtime_pb2_grpc.add_AgentRuntimeServicer_to_server(AgentRuntimeServicer(SessionManager(storage)), server)
+        agent_runtime_pb2_grpc.add_AgentRuntimeServicer_to_server(
+            AgentRuntimeServicer(
+                SessionManager(storage, events, watchers),
+                EventStreams(events, settings.heartbeat_interval),
+                watchers,
+            ),
+            server,
+        )
         health = add_health_and_reflection(server, [SERVICE_NAME])
         bound = bind(server, settings.grpc_address)
         await server.start()
@@ -78,5 +90,6 @@ async def serve(settings: Settings) -> None:
         health_task.cancel()
         await set_serving(health, [SERVICE_NAME], False)
         await server.stop(settings.shutdown_grace)
+        await events.close()
         await storage.close()
     log.info("stopped")

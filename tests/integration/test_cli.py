@@ -30,6 +30,9 @@ def test_help_documents_every_setting() -> None:
         "IDLE_TIMEOUT",
         "SYNC_INTERVAL",
         "SHUTDOWN_GRACE",
+        "HEARTBEAT_INTERVAL",
+        "MAX_SUBSCRIBER_LAG",
+        "SANDBOX",
         "LOG_LEVEL",
     ]:
         assert f"AGENT_RUNTIME_{variable}" in flat

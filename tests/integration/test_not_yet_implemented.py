@@ -18,19 +18,10 @@ if TYPE_CHECKING:
 SESSION = "3a1f0f3e-8d4b-4c55-9b0e-5b0c6f3f9a10"
 
 
-async def drain(stream: Any) -> None:
-    async for _ in stream:
-        pass
-
-
 CALLS: dict[str, Callable[[Stub], Awaitable[Any]]] = {
     "SendMessage": lambda s: s.SendMessage(api.SendMessageRequest(session_id=SESSION, content="hi"), metadata=AUTH),
     "InterruptSession": lambda s: s.InterruptSession(api.InterruptSessionRequest(session_id=SESSION), metadata=AUTH),
     "SyncSession": lambda s: s.SyncSession(api.SyncSessionRequest(session_id=SESSION), metadata=AUTH),
-    "StreamSessionEvents": lambda s: drain(
-        s.StreamSessionEvents(api.StreamSessionEventsRequest(session_id=SESSION), metadata=AUTH)
-    ),
-    "WatchSessions": lambda s: drain(s.WatchSessions(api.WatchSessionsRequest(), metadata=AUTH)),
     "ListWorkspaceFiles": lambda s: s.ListWorkspaceFiles(
         api.ListWorkspaceFilesRequest(session_id=SESSION), metadata=AUTH
     ),

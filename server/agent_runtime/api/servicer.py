@@ -15,7 +15,9 @@ from agent_runtime._gen.agentruntime.v1 import (
     workspace_pb2,
 )
 from agent_runtime.errors import ApiError
+from agent_runtime.events.stream import EventStreams
 from agent_runtime.sessions.manager import SessionManager
+from agent_runtime.sessions.watch_hub import SessionWatchHub
 
 Context = Any  # grpc.aio.ServicerContext; unused by these handlers
 
@@ -30,8 +32,10 @@ def _not_yet(method: str, arrives_with: str) -> NoReturn:
 
 
 class AgentRuntimeServicer(agent_runtime_pb2_grpc.AgentRuntimeServicer):
-    def __init__(self, sessions: SessionManager) -> None:
+    def __init__(self, sessions: SessionManager, streams: EventStreams, watchers: SessionWatchHub) -> None:
         self._sessions = sessions
+        self._streams = streams
+        self._watchers = watchers
 
     async def CreateSession(
         self, request: agent_runtime_pb2.CreateSessionRequest, context: Context
@@ -84,14 +88,14 @@ class AgentRuntimeServicer(agent_runtime_pb2_grpc.AgentRuntimeServicer):
     async def StreamSessionEvents(
         self, request: agent_runtime_pb2.StreamSessionEventsRequest, context: Context
     ) -> AsyncIterator[agent_runtime_pb2.StreamSessionEventsResponse]:
-        _not_yet("StreamSessionEvents", "durable event streams (issue #5)")
-        yield  # pragma: no cover - makes this a server-streaming handler
+        async for response in self._streams.stream(request):
+            yield response
 
     async def WatchSessions(
         self, request: agent_runtime_pb2.WatchSessionsRequest, context: Context
     ) -> AsyncIterator[agent_runtime_pb2.WatchSessionsResponse]:
-        _not_yet("WatchSessions", "durable event streams (issue #5)")
-        yield  # pragma: no cover
+        async for response in self._watchers.watch():
+            yield response
 
     async def ListWorkspaceFiles(
         self, request: agent_runtime_pb2.ListWorkspaceFilesRequest, context: Context

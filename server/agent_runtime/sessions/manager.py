@@ -11,13 +11,16 @@ from google.protobuf import field_mask_pb2, timestamp_pb2
 
 from agent_runtime._gen.agentruntime.v1 import (
     agent_runtime_pb2,
+    events_pb2,
     persistence_pb2,
     profile_pb2,
     session_pb2,
     workspace_pb2,
 )
 from agent_runtime.errors import ApiError, FieldViolation, bad_request
+from agent_runtime.events.log import EventLog
 from agent_runtime.sessions import validation
+from agent_runtime.sessions.watch_hub import SessionWatchHub
 from agent_runtime.storage.client import StorageClient
 
 # Session ids for idempotent creates are derived from the request_id, so a retried create finds the
@@ -25,6 +28,7 @@ from agent_runtime.storage.client import StorageClient
 REQUEST_ID_NAMESPACE = uuid.UUID("6f1c8a52-4c1e-4d0e-9a8e-2b7d3f5e9c41")
 UPDATABLE_PATHS = ("name", "metadata", "session_options")
 DEFAULT_PAGE_SIZE = 50
+MAIN_CONVERSATION = "main"
 
 
 def session_from_record(record: persistence_pb2.SessionRecord) -> session_pb2.Session:
@@ -51,8 +55,10 @@ def merged_files(*layers: Iterable[workspace_pb2.WorkspaceFile]) -> list[workspa
 
 
 class SessionManager:
-    def __init__(self, storage: StorageClient) -> None:
+    def __init__(self, storage: StorageClient, events: EventLog, watchers: SessionWatchHub) -> None:
         self._storage = storage
+        self._events = events
+        self._watchers = watchers
 
     async def _profile(self, agent_profile_id: str) -> profile_pb2.AgentProfile:
         return await self._storage.call(
@@ -104,7 +110,9 @@ class SessionManager:
             if error.code != grpc.StatusCode.ALREADY_EXISTS or not request.request_id:
                 raise
             return await self._replayed_create(session_id, request)
-        return session_from_record(record)
+        created = session_from_record(record)
+        self._watchers.publish(agent_runtime_pb2.SESSION_CHANGE_KIND_CREATED, created)
+        return created
 
     async def _replayed_create(
         self, session_id: str, request: agent_runtime_pb2.CreateSessionRequest
@@ -174,7 +182,17 @@ class SessionManager:
                 session_id=request.session_id, session=change, update_mask=field_mask_pb2.FieldMask(paths=paths)
             ),
         )
-        return session_from_record(updated.session)
+        session = session_from_record(updated.session)
+        if "session_options" in paths:
+            await self._events.record(
+                events_pb2.SessionEvent(
+                    session_id=session.session_id,
+                    conversation_id=MAIN_CONVERSATION,
+                    options_update=events_pb2.OptionsUpdate(session_options=session.session_options),
+                )
+            )
+        self._watchers.publish(agent_runtime_pb2.SESSION_CHANGE_KIND_UPDATED, session)
+        return session
 
     async def delete(self, session_id: str, purge: bool) -> agent_runtime_pb2.DeleteSessionResponse:
         validation.check_session_id(session_id)
@@ -183,8 +201,13 @@ class SessionManager:
                 self._storage.stub.DeleteSessionRecord,
                 persistence_pb2.DeleteSessionRecordRequest(session_id=session_id),
             )
+            self._events.forget(session_id)
+            self._watchers.publish(
+                agent_runtime_pb2.SESSION_CHANGE_KIND_DELETED, session_pb2.Session(session_id=session_id)
+            )
         else:
-            await self._record(session_id)  # NOT_FOUND for a session that never existed
+            record = await self._record(session_id)  # NOT_FOUND for a session that never existed
+            self._watchers.publish(agent_runtime_pb2.SESSION_CHANGE_KIND_STATUS, session_from_record(record))
         return agent_runtime_pb2.DeleteSessionResponse(session_id=session_id, unloaded=False, purged=purge)
 
     async def list_profiles(self) -> profile_pb2.ListAgentProfilesResponse:

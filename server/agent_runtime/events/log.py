@@ -1,0 +1,166 @@
+"""EventLog: gives each session event the next sequence number, stores it, then fans it out.
+
+Events wait in a per-session batch that is written with one AppendEvents call when it is full or a
+short window has passed, so a long answer does not cost one storage call per token delta. A sequence
+number is given at write time, and subscribers see an event only once it is stored: whatever a caller
+has seen survives a crash, and a storage outage only delays events (the batch is retried until
+storage answers), it never loses or reorders them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import grpc
+from google.protobuf import timestamp_pb2
+
+from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2
+from agent_runtime.errors import ApiError
+from agent_runtime.events.subscription import MAX_QUEUED_EVENTS, Subscription
+from agent_runtime.storage.client import StorageClient
+
+log = logging.getLogger(__name__)
+
+BATCH_WINDOW_SECONDS = 0.02
+MAX_BATCH = 256
+RETRY_BACKOFF_SECONDS = (0.1, 0.2, 0.5, 1.0, 2.0)
+
+
+@dataclass
+class _SessionLog:
+    head: int | None = None  # last stored sequence; None until read from storage
+    pending: list[events_pb2.SessionEvent] = field(default_factory=list)
+    writer: asyncio.Task[None] | None = None
+    stored: asyncio.Condition = field(default_factory=asyncio.Condition)
+    appended: int = 0  # events ever appended here, to tell when a flush() is done
+    written: int = 0
+    subscribers: set[Subscription] = field(default_factory=set)
+    # Set by flush(): someone waits, so the batch is written without waiting out the window.
+    hurry: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class EventLog:
+    def __init__(self, storage: StorageClient, max_subscriber_lag: int = MAX_QUEUED_EVENTS) -> None:
+        self._storage = storage
+        self._max_subscriber_lag = max_subscriber_lag
+        self._sessions: dict[str, _SessionLog] = {}
+        self.storage_writes = 0
+
+    def _log(self, session_id: str) -> _SessionLog:
+        return self._sessions.setdefault(session_id, _SessionLog())
+
+    async def record(self, event: events_pb2.SessionEvent) -> None:
+        """Appends the event and returns once it is stored: for events a caller's RPC produced."""
+        self.append(event)
+        await self.flush(event.session_id)
+
+    def append(self, event: events_pb2.SessionEvent) -> None:
+        """Queues the event (its session_id set); its time is now, its sequence is given when stored."""
+        session = self._log(event.session_id)
+        if not event.HasField("time"):
+            event.time.CopyFrom(_now())
+        session.pending.append(event)
+        session.appended += 1
+        if session.writer is None or session.writer.done():
+            session.writer = asyncio.create_task(self._write(event.session_id, session))
+
+    async def flush(self, session_id: str) -> None:
+        """Returns once every event appended to the session so far is stored."""
+        session = self._log(session_id)
+        target = session.appended
+        session.hurry.set()
+        async with session.stored:
+            await session.stored.wait_for(lambda: session.written >= target)
+
+    async def head(self, session_id: str) -> int:
+        """The session's last stored sequence (0 when it has none); NOT_FOUND for an unknown session."""
+        session = self._log(session_id)
+        if session.head is None:
+            session.head = (await self.read(session_id, after_sequence=0, limit=1)).last_sequence
+        return session.head
+
+    async def read(self, session_id: str, after_sequence: int, limit: int) -> persistence_pb2.ReadEventsResponse:
+        return await self._storage.call(
+            self._storage.stub.ReadEvents,
+            persistence_pb2.ReadEventsRequest(session_id=session_id, after_sequence=after_sequence, limit=limit),
+        )
+
+    def subscribe(self, session_id: str) -> Subscription:
+        """Stored events of the session from now on, until unsubscribed or overrun."""
+        subscription = Subscription(self._max_subscriber_lag)
+        self._log(session_id).subscribers.add(subscription)
+        return subscription
+
+    def unsubscribe(self, session_id: str, subscription: Subscription) -> None:
+        session = self._sessions.get(session_id)
+        if session is not None:
+            session.subscribers.discard(subscription)
+
+    async def _write(self, session_id: str, session: _SessionLog) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(session.hurry.wait(), BATCH_WINDOW_SECONDS)
+        session.hurry.clear()
+        while session.pending:
+            batch = session.pending[:MAX_BATCH]
+            await self._store(session_id, session, batch)
+            del session.pending[: len(batch)]
+            for subscription in list(session.subscribers):
+                subscription.deliver(batch)
+            async with session.stored:
+                session.written += len(batch)
+                session.stored.notify_all()
+
+    async def _store(self, session_id: str, session: _SessionLog, batch: list[events_pb2.SessionEvent]) -> None:
+        """Writes the batch, numbering it after the stored head; waits out storage outages."""
+        attempt = 0
+        while True:
+            try:
+                head = await self.head(session_id)
+                for offset, event in enumerate(batch, start=1):
+                    event.sequence = head + offset
+                request = persistence_pb2.AppendEventsRequest(
+                    session_id=session_id, expected_last_sequence=head, events=batch
+                )
+                self.storage_writes += 1
+                reply = await self._storage.call(self._storage.stub.AppendEvents, request)
+                session.head = reply.last_sequence
+                return
+            except ApiError as error:
+                if error.code == grpc.StatusCode.ABORTED:
+                    session.head = None  # someone else wrote: renumber after the real head (nobody saw these)
+                elif error.code == grpc.StatusCode.NOT_FOUND:
+                    log.warning("dropping %d events of deleted session %s", len(batch), session_id)
+                    return
+                else:
+                    delay = RETRY_BACKOFF_SECONDS[min(attempt, len(RETRY_BACKOFF_SECONDS) - 1)]
+                    log.warning("storing events of %s failed (%s); retrying in %.1fs", session_id, error.reason, delay)
+                    await asyncio.sleep(delay)
+                attempt += 1
+
+    def forget(self, session_id: str) -> None:
+        """Drops the session's state (it was purged); its subscribers are ended."""
+        session = self._sessions.pop(session_id, None)
+        if session is None:
+            return
+        if session.writer is not None:
+            session.writer.cancel()
+        for subscription in session.subscribers:
+            subscription.end()
+
+    async def close(self) -> None:
+        """Stores everything still waiting."""
+        writers: Iterable[asyncio.Task[None] | None] = [s.writer for s in self._sessions.values()]
+        for writer in writers:
+            if writer is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writer
+
+
+def _now() -> timestamp_pb2.Timestamp:
+    now = timestamp_pb2.Timestamp()
+    now.GetCurrentTime()
+    return now

@@ -1,0 +1,92 @@
+"""StreamSessionEvents: replay from storage after the caller's cursor, then follow live, with no gap
+and no duplicate, however often the caller reconnects and whether or not the runtime restarted.
+
+The live subscription is opened before the replay starts, so nothing falls between the two; an event
+that arrives out of step with the cursor (after a reconnect, or an overrun) sends the stream back to
+storage for what lies between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+from google.protobuf import timestamp_pb2
+
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, events_pb2
+from agent_runtime.errors import ApiError, FieldViolation, bad_request
+from agent_runtime.events.log import EventLog
+from agent_runtime.sessions.validation import check_session_id
+
+REPLAY_PAGE = 256
+Response = agent_runtime_pb2.StreamSessionEventsResponse
+
+
+def _heartbeat(head: int) -> Response:
+    now = timestamp_pb2.Timestamp()
+    now.GetCurrentTime()
+    return Response(heartbeat=agent_runtime_pb2.Heartbeat(head_sequence=head, time=now))
+
+
+class EventStreams:
+    def __init__(self, log: EventLog, heartbeat_seconds: float) -> None:
+        self._log = log
+        self._heartbeat_seconds = heartbeat_seconds
+
+    async def _replay(self, session_id: str, after: int, until: int | None) -> AsyncIterator[events_pb2.SessionEvent]:
+        """Stored events after `after` (up to `until` when given), in order."""
+        cursor = after
+        while until is None or cursor < until:
+            page = await self._log.read(session_id, cursor, REPLAY_PAGE)
+            for event in page.events:
+                if until is not None and event.sequence > until:
+                    return
+                yield event
+                cursor = event.sequence
+            if not page.events or cursor >= page.last_sequence:
+                return
+
+    async def stream(self, request: agent_runtime_pb2.StreamSessionEventsRequest) -> AsyncIterator[Response]:
+        check_session_id(request.session_id)
+        if request.after_sequence < 0:
+            raise bad_request([FieldViolation("after_sequence", "must not be negative", "NEGATIVE_NUMBER")])
+        session_id = request.session_id
+        subscription = self._log.subscribe(session_id)
+        try:
+            head = (await self._log.read(session_id, 0, 1)).last_sequence  # NOT_FOUND for an unknown session
+            if request.after_sequence > head:
+                raise ApiError(
+                    grpc.StatusCode.OUT_OF_RANGE,
+                    "CURSOR_BEYOND_HEAD",
+                    f"after_sequence {request.after_sequence} is beyond the last event, {head}",
+                    metadata={"head_sequence": str(head)},
+                )
+            cursor = request.after_sequence
+            async for event in self._replay(session_id, cursor, None):
+                yield Response(event=event)
+                cursor = event.sequence
+            if not request.follow:
+                return
+            while True:
+                try:
+                    live = await subscription.next(self._heartbeat_seconds)
+                except TimeoutError:
+                    yield _heartbeat(max(cursor, await self._log.head(session_id)))
+                    continue
+                if live is None:
+                    if subscription.overrun:
+                        raise ApiError(
+                            grpc.StatusCode.RESOURCE_EXHAUSTED,
+                            "SUBSCRIBER_TOO_SLOW",
+                            "this stream fell too far behind; resume with after_sequence = the last sequence received",
+                            metadata={"last_sequence": str(cursor)},
+                        )
+                    return  # the session was deleted
+                if live.sequence <= cursor:
+                    continue
+                async for missed in self._replay(session_id, cursor, live.sequence - 1):
+                    yield Response(event=missed)
+                yield Response(event=live)
+                cursor = live.sequence
+        finally:
+            self._log.unsubscribe(session_id, subscription)
