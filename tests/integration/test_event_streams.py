@@ -218,8 +218,8 @@ async def test_watch_sessions_reports_creates_updates_and_deletes(stub: Stub) ->
                 if len(kinds) == 3:
                     return
 
+    await watch.initial_metadata()  # sent once the watch is keeping changes for us
     watching = asyncio.create_task(gather_changes())
-    await asyncio.sleep(0.3)  # let the watch open before the changes it should see
     session_id = await new_session(stub)
     await change_model(stub, session_id, "watched")
     await stub.DeleteSession(api.DeleteSessionRequest(session_id=session_id, purge=True), metadata=AUTH)

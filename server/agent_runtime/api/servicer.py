@@ -19,7 +19,7 @@ from agent_runtime.events.stream import EventStreams
 from agent_runtime.sessions.manager import SessionManager
 from agent_runtime.sessions.watch_hub import SessionWatchHub
 
-Context = Any  # grpc.aio.ServicerContext; unused by these handlers
+Context = Any  # grpc.aio.ServicerContext
 
 
 def _not_yet(method: str, arrives_with: str) -> NoReturn:
@@ -88,13 +88,13 @@ class AgentRuntimeServicer(agent_runtime_pb2_grpc.AgentRuntimeServicer):
     async def StreamSessionEvents(
         self, request: agent_runtime_pb2.StreamSessionEventsRequest, context: Context
     ) -> AsyncIterator[agent_runtime_pb2.StreamSessionEventsResponse]:
-        async for response in self._streams.stream(request):
+        async for response in self._streams.stream(request, lambda: context.send_initial_metadata(())):
             yield response
 
     async def WatchSessions(
         self, request: agent_runtime_pb2.WatchSessionsRequest, context: Context
     ) -> AsyncIterator[agent_runtime_pb2.WatchSessionsResponse]:
-        async for response in self._watchers.watch():
+        async for response in self._watchers.watch(lambda: context.send_initial_metadata(())):
             yield response
 
     async def ListWorkspaceFiles(

@@ -101,10 +101,11 @@ class EventLog:
             session.subscribers.discard(subscription)
 
     async def _write(self, session_id: str, session: _SessionLog) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(session.hurry.wait(), BATCH_WINDOW_SECONDS)
-        session.hurry.clear()
         while session.pending:
+            if len(session.pending) < MAX_BATCH:  # let a batch gather, unless someone waits for it
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(session.hurry.wait(), BATCH_WINDOW_SECONDS)
+            session.hurry.clear()
             batch = session.pending[:MAX_BATCH]
             await self._store(session_id, session, batch)
             del session.pending[: len(batch)]

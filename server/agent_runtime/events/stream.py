@@ -8,7 +8,7 @@ storage for what lies between.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
 from google.protobuf import timestamp_pb2
@@ -46,7 +46,11 @@ class EventStreams:
             if not page.events or cursor >= page.last_sequence:
                 return
 
-    async def stream(self, request: agent_runtime_pb2.StreamSessionEventsRequest) -> AsyncIterator[Response]:
+    async def stream(
+        self, request: agent_runtime_pb2.StreamSessionEventsRequest, subscribed: Callable[[], Awaitable[None]]
+    ) -> AsyncIterator[Response]:
+        """`subscribed` is called once the stream is checked and live events are being kept for it (the
+        servicer sends the response headers then, so a caller knows nothing from now on is missed)."""
         check_session_id(request.session_id)
         if request.after_sequence < 0:
             raise bad_request([FieldViolation("after_sequence", "must not be negative", "NEGATIVE_NUMBER")])
@@ -61,6 +65,7 @@ class EventStreams:
                     f"after_sequence {request.after_sequence} is beyond the last event, {head}",
                     metadata={"head_sequence": str(head)},
                 )
+            await subscribed()
             cursor = request.after_sequence
             async for event in self._replay(session_id, cursor, None):
                 yield Response(event=event)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
 from google.protobuf import timestamp_pb2
@@ -30,10 +30,12 @@ class SessionWatchHub:
             else:
                 queue.put_nowait(change)
 
-    async def watch(self) -> AsyncIterator[Response]:
+    async def watch(self, subscribed: Callable[[], Awaitable[None]]) -> AsyncIterator[Response]:
+        """`subscribed` is called once changes are being kept for this watcher."""
         queue: asyncio.Queue[agent_runtime_pb2.SessionChange | None] = asyncio.Queue()
         self._watchers.add(queue)
         try:
+            await subscribed()
             while True:
                 try:
                     change = await asyncio.wait_for(queue.get(), self._heartbeat_seconds)
