@@ -22,12 +22,6 @@ CALLS: dict[str, Callable[[Stub], Awaitable[Any]]] = {
     "SendMessage": lambda s: s.SendMessage(api.SendMessageRequest(session_id=SESSION, content="hi"), metadata=AUTH),
     "InterruptSession": lambda s: s.InterruptSession(api.InterruptSessionRequest(session_id=SESSION), metadata=AUTH),
     "SyncSession": lambda s: s.SyncSession(api.SyncSessionRequest(session_id=SESSION), metadata=AUTH),
-    "ListWorkspaceFiles": lambda s: s.ListWorkspaceFiles(
-        api.ListWorkspaceFilesRequest(session_id=SESSION), metadata=AUTH
-    ),
-    "GetWorkspaceFile": lambda s: s.GetWorkspaceFile(
-        api.GetWorkspaceFileRequest(session_id=SESSION, path="a.txt"), metadata=AUTH
-    ),
 }
 
 

@@ -149,3 +149,31 @@ async def test_profiles_are_listed_and_read(stub: Stub) -> None:
     default = await stub.GetAgentProfile(api.GetAgentProfileRequest(agent_profile_id="default"), metadata=AUTH)
     assert default.name == "Default Agent"
     assert list(default.tools) == ["Read", "Write", "Edit", "Bash", "Glob", "Grep"]
+
+
+async def test_workspace_files_are_listed_and_served(stub: Stub) -> None:
+    created = await create(
+        stub,
+        default_workspace_files=[
+            workspace_pb2.WorkspaceFile(path="src/main.py", content=b"print('hi')\n"),
+            workspace_pb2.WorkspaceFile(path="data/blob.bin", content=bytes(range(256))),
+        ],
+    )
+    listed = await stub.ListWorkspaceFiles(api.ListWorkspaceFilesRequest(session_id=created.session_id), metadata=AUTH)
+    assert sorted((f.path, f.size, f.content) for f in listed.files) == [
+        ("data/blob.bin", 256, b""),
+        ("src/main.py", 12, b""),
+    ]
+    assert all(f.modified_time.seconds > 0 for f in listed.files)
+    served = await stub.GetWorkspaceFile(
+        api.GetWorkspaceFileRequest(session_id=created.session_id, path="data/blob.bin"), metadata=AUTH
+    )
+    assert served.content == bytes(range(256))
+
+    def get(session_id: str, path: str) -> Any:
+        return stub.GetWorkspaceFile(api.GetWorkspaceFileRequest(session_id=session_id, path=path), metadata=AUTH)
+
+    assert_error(await rpc_error(get(created.session_id, "nope.txt")), grpc.StatusCode.NOT_FOUND, "FILE_NOT_FOUND")
+    assert_error(await rpc_error(get(created.session_id, "../x")), grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PATH")
+    unknown = "3a1f0f3e-8d4b-4c55-9b0e-5b0c6f3f9a10"
+    assert_error(await rpc_error(get(unknown, "a.txt")), grpc.StatusCode.NOT_FOUND, "SESSION_NOT_FOUND")

@@ -100,9 +100,9 @@ class AgentRuntimeServicer(agent_runtime_pb2_grpc.AgentRuntimeServicer):
     async def ListWorkspaceFiles(
         self, request: agent_runtime_pb2.ListWorkspaceFilesRequest, context: Context
     ) -> agent_runtime_pb2.ListWorkspaceFilesResponse:
-        _not_yet("ListWorkspaceFiles", "workspace file sync (issue #5)")
+        return await self._sessions.list_files(request.session_id)
 
     async def GetWorkspaceFile(
         self, request: agent_runtime_pb2.GetWorkspaceFileRequest, context: Context
     ) -> workspace_pb2.WorkspaceFile:
-        _not_yet("GetWorkspaceFile", "workspace file sync (issue #5)")
+        return await self._sessions.get_file(request.session_id, request.path)

@@ -19,9 +19,11 @@ from agent_runtime._gen.agentruntime.v1 import (
 )
 from agent_runtime.errors import ApiError, FieldViolation, bad_request
 from agent_runtime.events.log import EventLog
+from agent_runtime.sandboxes.errors import file_not_found
 from agent_runtime.sessions import validation
 from agent_runtime.sessions.watch_hub import SessionWatchHub
 from agent_runtime.storage.client import StorageClient
+from agent_runtime.workspace_paths import workspace_path_problem
 
 # Session ids for idempotent creates are derived from the request_id, so a retried create finds the
 # session the first attempt stored, even across restarts.
@@ -130,10 +132,7 @@ class SessionManager:
     async def get(self, session_id: str, view: session_pb2.SessionView.ValueType) -> session_pb2.Session:
         if view == session_pb2.SESSION_VIEW_BASIC:
             return session_from_record(await self._record(session_id))
-        validation.check_session_id(session_id)
-        loaded = await self._storage.call(
-            self._storage.stub.LoadSession, persistence_pb2.LoadSessionRequest(session_id=session_id)
-        )
+        loaded = await self._stored(session_id)
         session = session_from_record(loaded.session)
         session.workspace_files.extend(loaded.workspace_files)
         return session
@@ -209,6 +208,35 @@ class SessionManager:
             record = await self._record(session_id)  # NOT_FOUND for a session that never existed
             self._watchers.publish(agent_runtime_pb2.SESSION_CHANGE_KIND_STATUS, session_from_record(record))
         return agent_runtime_pb2.DeleteSessionResponse(session_id=session_id, unloaded=False, purged=purge)
+
+    async def _stored(self, session_id: str) -> persistence_pb2.LoadSessionResponse:
+        validation.check_session_id(session_id)
+        return await self._storage.call(
+            self._storage.stub.LoadSession, persistence_pb2.LoadSessionRequest(session_id=session_id)
+        )
+
+    async def list_files(self, session_id: str) -> agent_runtime_pb2.ListWorkspaceFilesResponse:
+        # LoadSession carries every file's content; a storage RPC for metadata alone would spare that.
+        stored = await self._stored(session_id)
+        return agent_runtime_pb2.ListWorkspaceFilesResponse(
+            files=[
+                workspace_pb2.WorkspaceFile(path=f.path, size=f.size, modified_time=f.modified_time)
+                for f in stored.workspace_files
+            ]
+        )
+
+    async def get_file(self, session_id: str, path: str) -> workspace_pb2.WorkspaceFile:
+        problem = workspace_path_problem(path)
+        validation.raise_if_any(
+            [
+                *validation.check_uuid("session_id", session_id, "INVALID_SESSION_ID"),
+                *([FieldViolation("path", problem, "INVALID_PATH")] if problem else []),
+            ]
+        )
+        for file in (await self._stored(session_id)).workspace_files:
+            if file.path == path:
+                return file
+        raise file_not_found(path)
 
     async def list_profiles(self) -> profile_pb2.ListAgentProfilesResponse:
         return await self._storage.call(self._storage.stub.ListAgentProfiles, profile_pb2.ListAgentProfilesRequest())
