@@ -22,7 +22,10 @@ from agent_runtime.events.stream import EventStreams
 from agent_runtime.rpc.auth_interceptor import ApiKeyInterceptor
 from agent_runtime.rpc.error_interceptor import ErrorInterceptor
 from agent_runtime.rpc.server_setup import bind, new_server
+from agent_runtime.sandboxes.local.provider import BubblewrapProvider
+from agent_runtime.sessions.live_session import SessionServices
 from agent_runtime.sessions.manager import SessionManager
+from agent_runtime.sessions.model_access import ModelAccess
 from agent_runtime.sessions.watch_hub import SessionWatchHub
 from agent_runtime.storage.client import StorageClient
 from agent_runtime.storage.server import IN_MEMORY, start_storage_server
@@ -52,7 +55,9 @@ async def runtime() -> AsyncIterator[tuple[str, EventLog, str]]:
         log = EventLog(storage)
         watchers = SessionWatchHub(15.0)
         server = new_server([ApiKeyInterceptor(KEY), ErrorInterceptor()])
-        servicer = AgentRuntimeServicer(SessionManager(storage, log, watchers), EventStreams(log, 15.0), watchers)
+        sandboxes = BubblewrapProvider(Path(root) / "sandboxes")  # never used: no message is sent here
+        services = SessionServices(storage, log, sandboxes, ModelAccess(None, None))
+        servicer = AgentRuntimeServicer(SessionManager(services, watchers), EventStreams(log, 15.0), watchers)
         agent_runtime_pb2_grpc.add_AgentRuntimeServicer_to_server(servicer, server)
         address = bind(server, "127.0.0.1:0")
         await server.start()

@@ -18,7 +18,9 @@ from agent_runtime.rpc.auth_interceptor import ApiKeyInterceptor
 from agent_runtime.rpc.error_interceptor import ErrorInterceptor
 from agent_runtime.rpc.server_setup import add_health_and_reflection, bind, new_server, set_serving
 from agent_runtime.sandboxes.providers import opened_provider
+from agent_runtime.sessions.live_session import SessionServices
 from agent_runtime.sessions.manager import SessionManager
+from agent_runtime.sessions.model_access import ModelAccess
 from agent_runtime.sessions.watch_hub import SessionWatchHub
 from agent_runtime.storage.client import StorageClient
 from agent_runtime.storage.server import IN_MEMORY, start_storage_server
@@ -60,16 +62,17 @@ async def serve(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     api_key, key_file = resolve_api_key(settings.api_key, settings.data_dir)
     stop = _stop_requested()
-    # Opened here so a machine that cannot run sandboxes fails now, with the reason, not at the
-    # first message; it also removes sandboxes an earlier run of this runtime left behind.
-    async with opened_provider(settings.sandbox, settings.data_dir), storage_address(settings) as address:
+    # The sandbox provider is opened first so a machine that cannot run sandboxes fails now, with the
+    # reason, not at the first message; it also removes sandboxes an earlier run left behind.
+    async with opened_provider(settings.sandbox, settings.data_dir) as sandboxes, storage_address(settings) as address:
         storage = StorageClient(address)
         events = EventLog(storage, settings.max_subscriber_lag)
         watchers = SessionWatchHub(settings.heartbeat_interval, settings.max_subscriber_lag)
+        sessions = SessionManager(SessionServices(storage, events, sandboxes, ModelAccess.from_environment()), watchers)
         server = new_server([ApiKeyInterceptor(api_key), ErrorInterceptor()])
         agent_runtime_pb2_grpc.add_AgentRuntimeServicer_to_server(
             AgentRuntimeServicer(
-                SessionManager(storage, events, watchers),
+                sessions,
                 EventStreams(events, settings.heartbeat_interval),
                 watchers,
             ),
@@ -90,6 +93,7 @@ async def serve(settings: Settings) -> None:
         health_task.cancel()
         await set_serving(health, [SERVICE_NAME], False)
         await server.stop(settings.shutdown_grace)
+        await sessions.close()
         await events.close()
         await storage.close()
     log.info("stopped")

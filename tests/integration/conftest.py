@@ -43,6 +43,7 @@ class Runtime:
     profiles_dir: Path
     process: processes.ChildProcess
     extra_args: tuple[str, ...] = ()
+    env: dict[str, str] | None = None
 
     @property
     def address(self) -> str:
@@ -50,10 +51,13 @@ class Runtime:
 
     def restart(self) -> None:
         self.process.stop()
-        self.process = launch(self.data_dir, self.profiles_dir, self.extra_args)
+        self.process = launch(self.data_dir, self.profiles_dir, self.extra_args, self.env)
 
 
-def launch(data_dir: Path, profiles_dir: Path, extra_args: tuple[str, ...] = ()) -> processes.ChildProcess:
+def launch(
+    data_dir: Path, profiles_dir: Path, extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None
+) -> processes.ChildProcess:
+    """`agent-runtime serve` on the given data; no model key unless `env` gives one."""
     return processes.start(
         [
             "serve",
@@ -62,7 +66,7 @@ def launch(data_dir: Path, profiles_dir: Path, extra_args: tuple[str, ...] = ())
             f"--profiles-dir={profiles_dir}",
             *extra_args,
         ],
-        env={"AGENT_RUNTIME_API_KEY": API_KEY},
+        env={"AGENT_RUNTIME_API_KEY": API_KEY, "ANTHROPIC_API_KEY": "", "ANTHROPIC_BASE_URL": "", **(env or {})},
     )
 
 

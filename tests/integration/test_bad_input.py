@@ -168,3 +168,34 @@ async def test_a_bad_page_request_is_refused(stub: Stub) -> None:
     assert_error(error, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN")
     error = await rpc_error(stub.ListSessions(api.ListSessionsRequest(page_size=-1), metadata=AUTH))
     assert_error(error, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_SIZE")
+
+
+async def test_bad_messages_are_refused(stub: Stub) -> None:
+    anthropic_session = await stub.CreateSession(creating(architecture="anthropic"), metadata=AUTH)
+    claude_session = await stub.CreateSession(creating(), metadata=AUTH)
+
+    def send(session_id: str, **fields: Any) -> Any:
+        return stub.SendMessage(api.SendMessageRequest(session_id=session_id, **fields), metadata=AUTH)
+
+    cases = [
+        (send(UNKNOWN_SESSION, content="hi"), grpc.StatusCode.NOT_FOUND, "SESSION_NOT_FOUND"),
+        (send("nope", content="hi"), grpc.StatusCode.INVALID_ARGUMENT, "INVALID_SESSION_ID"),
+        (send(anthropic_session.session_id), grpc.StatusCode.INVALID_ARGUMENT, "EMPTY_MESSAGE"),
+        (
+            send(anthropic_session.session_id, content="x" * (1024 * 1024 + 1)),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "FIELD_TOO_LONG",
+        ),
+        (
+            send(anthropic_session.session_id, content="hi", request_id="again"),
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "INVALID_REQUEST_ID",
+        ),
+        (send(claude_session.session_id, content="hi"), grpc.StatusCode.UNIMPLEMENTED, "ARCHITECTURE_NOT_AVAILABLE"),
+        # This runtime has no ANTHROPIC_API_KEY: the caller is told which variable to set.
+        (send(anthropic_session.session_id, content="hi"), grpc.StatusCode.FAILED_PRECONDITION, "MODEL_KEY_MISSING"),
+    ]
+    for call, code, reason in cases:
+        assert_error(await rpc_error(call), code, reason)
+    fetched = await stub.GetSession(api.GetSessionRequest(session_id=anthropic_session.session_id), metadata=AUTH)
+    assert not fetched.runtime.loaded, "a refused message loads nothing"

@@ -19,8 +19,6 @@ SESSION = "3a1f0f3e-8d4b-4c55-9b0e-5b0c6f3f9a10"
 
 
 CALLS: dict[str, Callable[[Stub], Awaitable[Any]]] = {
-    "SendMessage": lambda s: s.SendMessage(api.SendMessageRequest(session_id=SESSION, content="hi"), metadata=AUTH),
-    "InterruptSession": lambda s: s.InterruptSession(api.InterruptSessionRequest(session_id=SESSION), metadata=AUTH),
     "SyncSession": lambda s: s.SyncSession(api.SyncSessionRequest(session_id=SESSION), metadata=AUTH),
 }
 

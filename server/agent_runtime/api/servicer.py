@@ -73,12 +73,12 @@ class AgentRuntimeServicer(agent_runtime_pb2_grpc.AgentRuntimeServicer):
     async def SendMessage(
         self, request: agent_runtime_pb2.SendMessageRequest, context: Context
     ) -> agent_runtime_pb2.SendMessageResponse:
-        _not_yet("SendMessage", "agents in sandboxes (issue #4)")
+        return await self._sessions.send_message(request)
 
     async def InterruptSession(
         self, request: agent_runtime_pb2.InterruptSessionRequest, context: Context
     ) -> agent_runtime_pb2.InterruptSessionResponse:
-        _not_yet("InterruptSession", "agents in sandboxes (issue #4)")
+        return await self._sessions.interrupt(request.session_id)
 
     async def SyncSession(
         self, request: agent_runtime_pb2.SyncSessionRequest, context: Context

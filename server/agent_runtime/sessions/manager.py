@@ -1,8 +1,9 @@
-"""SessionManager: the session RPCs, on storage. Sessions are kept in storage, not in this process,
-until a message loads one (agents arrive with their own issue), so every session here is unloaded."""
+"""SessionManager: the session RPCs. Sessions live in storage; a message loads one into this process
+(a LiveSession, with its turns and its sandbox) until it is deleted or the runtime stops."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable
 
@@ -18,11 +19,10 @@ from agent_runtime._gen.agentruntime.v1 import (
     workspace_pb2,
 )
 from agent_runtime.errors import ApiError, FieldViolation, bad_request
-from agent_runtime.events.log import EventLog
 from agent_runtime.sandboxes.errors import file_not_found
 from agent_runtime.sessions import validation
+from agent_runtime.sessions.live_session import LiveSession, SessionServices
 from agent_runtime.sessions.watch_hub import SessionWatchHub
-from agent_runtime.storage.client import StorageClient
 from agent_runtime.workspace_paths import workspace_path_problem
 
 # Session ids for idempotent creates are derived from the request_id, so a retried create finds the
@@ -57,10 +57,73 @@ def merged_files(*layers: Iterable[workspace_pb2.WorkspaceFile]) -> list[workspa
 
 
 class SessionManager:
-    def __init__(self, storage: StorageClient, events: EventLog, watchers: SessionWatchHub) -> None:
-        self._storage = storage
-        self._events = events
+    def __init__(self, services: SessionServices, watchers: SessionWatchHub) -> None:
+        self._services = services
+        self._storage = services.storage
+        self._events = services.events
         self._watchers = watchers
+        self._live: dict[str, LiveSession] = {}
+        self._loading = asyncio.Lock()
+
+    def _view(self, record: persistence_pb2.SessionRecord) -> session_pb2.Session:
+        """The stored record with this runtime's state of the session."""
+        session = session_from_record(record)
+        live = self._live.get(record.session_id)
+        if live is not None:
+            session.runtime.CopyFrom(live.runtime_state())
+        return session
+
+    async def _loaded(self, session_id: str) -> LiveSession:
+        async with self._loading:
+            if session_id in self._live:
+                return self._live[session_id]
+            stored = await self._storage.call(
+                self._storage.stub.LoadSession, persistence_pb2.LoadSessionRequest(session_id=session_id)
+            )
+            profile = await self._profile(stored.session.agent_profile_ref)
+            record = stored.session
+
+            def status_changed(state: session_pb2.RuntimeState) -> None:
+                session = session_from_record(record)
+                session.runtime.CopyFrom(state)
+                self._watchers.publish(agent_runtime_pb2.SESSION_CHANGE_KIND_STATUS, session)
+
+            live = LiveSession(self._services, record, profile, stored.raw_transcript, status_changed)
+            self._live[session_id] = live
+            status_changed(live.runtime_state())
+            return live
+
+    async def send_message(
+        self, request: agent_runtime_pb2.SendMessageRequest
+    ) -> agent_runtime_pb2.SendMessageResponse:
+        validation.raise_if_any(
+            [
+                *validation.check_uuid("session_id", request.session_id, "INVALID_SESSION_ID"),
+                *validation.check_message(request),
+                *validation.check_uuid("request_id", request.request_id, "INVALID_REQUEST_ID", required=False),
+            ]
+        )
+        record = await self._record(request.session_id)
+        if record.architecture != "anthropic":
+            raise ApiError(
+                grpc.StatusCode.UNIMPLEMENTED,
+                "ARCHITECTURE_NOT_AVAILABLE",
+                f"sessions of architecture {record.architecture!r} cannot run yet; the anthropic architecture can",
+                metadata={"architecture": record.architecture},
+            )
+        self._services.models.anthropic_client()  # FAILED_PRECONDITION now, not in the turn, without a key
+        live = await self._loaded(request.session_id)
+        return live.send(request)
+
+    async def interrupt(self, session_id: str) -> agent_runtime_pb2.InterruptSessionResponse:
+        await self._record(session_id)
+        live = self._live.get(session_id)
+        return live.interrupt() if live else agent_runtime_pb2.InterruptSessionResponse(interrupted=False)
+
+    async def close(self) -> None:
+        for live in list(self._live.values()):
+            await live.close()
+        self._live.clear()
 
     async def _profile(self, agent_profile_id: str) -> profile_pb2.AgentProfile:
         return await self._storage.call(
@@ -131,9 +194,9 @@ class SessionManager:
 
     async def get(self, session_id: str, view: session_pb2.SessionView.ValueType) -> session_pb2.Session:
         if view == session_pb2.SESSION_VIEW_BASIC:
-            return session_from_record(await self._record(session_id))
+            return self._view(await self._record(session_id))
         loaded = await self._stored(session_id)
-        session = session_from_record(loaded.session)
+        session = self._view(loaded.session)
         session.workspace_files.extend(loaded.workspace_files)
         return session
 
@@ -145,7 +208,7 @@ class SessionManager:
             persistence_pb2.ListAllSessionsRequest(page_size=page_size or DEFAULT_PAGE_SIZE, page_token=page_token),
         )
         return agent_runtime_pb2.ListSessionsResponse(
-            sessions=[session_from_record(r) for r in page.sessions], next_page_token=page.next_page_token
+            sessions=[self._view(r) for r in page.sessions], next_page_token=page.next_page_token
         )
 
     async def update(self, request: agent_runtime_pb2.UpdateSessionRequest) -> session_pb2.Session:
@@ -181,7 +244,7 @@ class SessionManager:
                 session_id=request.session_id, session=change, update_mask=field_mask_pb2.FieldMask(paths=paths)
             ),
         )
-        session = session_from_record(updated.session)
+        session = self._view(updated.session)
         if "session_options" in paths:
             await self._events.record(
                 events_pb2.SessionEvent(
@@ -195,6 +258,9 @@ class SessionManager:
 
     async def delete(self, session_id: str, purge: bool) -> agent_runtime_pb2.DeleteSessionResponse:
         validation.check_session_id(session_id)
+        live = self._live.pop(session_id, None)
+        if live is not None:
+            await live.close()
         if purge:
             await self._storage.call(
                 self._storage.stub.DeleteSessionRecord,
@@ -207,7 +273,7 @@ class SessionManager:
         else:
             record = await self._record(session_id)  # NOT_FOUND for a session that never existed
             self._watchers.publish(agent_runtime_pb2.SESSION_CHANGE_KIND_STATUS, session_from_record(record))
-        return agent_runtime_pb2.DeleteSessionResponse(session_id=session_id, unloaded=False, purged=purge)
+        return agent_runtime_pb2.DeleteSessionResponse(session_id=session_id, unloaded=live is not None, purged=purge)
 
     async def _stored(self, session_id: str) -> persistence_pb2.LoadSessionResponse:
         validation.check_session_id(session_id)

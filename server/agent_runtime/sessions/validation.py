@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from google.protobuf import json_format, struct_pb2
 
-from agent_runtime._gen.agentruntime.v1 import session_pb2, workspace_pb2
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, session_pb2, workspace_pb2
 from agent_runtime.errors import FieldViolation, bad_request
 from agent_runtime.workspace_paths import MAX_FILE_BYTES, workspace_path_problem
 
@@ -112,4 +112,27 @@ def check_workspace_files(field: str, files: Sequence[workspace_pb2.WorkspaceFil
         total += len(file.content)
     if total > MAX_DEFAULT_FILES_BYTES:
         found.append(FieldViolation(field, f"total over {MAX_DEFAULT_FILES_BYTES} bytes", "FILES_TOO_LARGE"))
+    return found
+
+
+MAX_MESSAGE_BYTES = 1024 * 1024
+MAX_IMAGES = 20
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+
+
+def check_message(request: agent_runtime_pb2.SendMessageRequest) -> list[FieldViolation]:
+    found = []
+    if not request.content and not request.images:
+        found.append(FieldViolation("content", "is required (or images)", "EMPTY_MESSAGE"))
+    if len(request.content.encode()) > MAX_MESSAGE_BYTES:
+        found.append(FieldViolation("content", f"is over {MAX_MESSAGE_BYTES} bytes", "FIELD_TOO_LONG"))
+    if len(request.images) > MAX_IMAGES:
+        found.append(FieldViolation("images", f"has more than {MAX_IMAGES} images", "TOO_MANY_IMAGES"))
+    for index, image in enumerate(request.images):
+        if image.HasField("data") and not image.media_type:
+            found.append(FieldViolation(f"images[{index}].media_type", "is required with data", "REQUIRED_FIELD"))
+        if len(image.data) > MAX_IMAGE_BYTES:
+            found.append(FieldViolation(f"images[{index}].data", f"is over {MAX_IMAGE_BYTES} bytes", "FILE_TOO_LARGE"))
+    if request.if_busy not in agent_runtime_pb2.BusyPolicy.values():
+        found.append(FieldViolation("if_busy", f"{request.if_busy} is not a BusyPolicy", "INVALID_ENUM"))
     return found

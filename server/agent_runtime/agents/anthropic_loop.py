@@ -1,0 +1,187 @@
+"""The `anthropic` architecture: a native agent loop in the runtime on the Messages API's stream.
+
+Each model response streams as blocks (thinking, text, tool_use with its input JSON as deltas); the
+tools run in the sandbox and their results go back to the model until it ends its turn. The
+transcript is the message list, kept as JSONL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anthropic
+from google.protobuf import duration_pb2, struct_pb2
+
+from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2
+from agent_runtime.agents.emitter import BlockEmitter, now
+from agent_runtime.agents.tools import ToolBox
+
+DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MAX_TOKENS = 8192
+DEFAULT_MAX_ITERATIONS = 50
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    model: str = DEFAULT_MODEL
+    system_prompt: str = ""
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    thinking_budget_tokens: int = 0
+    max_iterations: int = DEFAULT_MAX_ITERATIONS
+
+
+def transcript_to_messages(raw_transcript: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in raw_transcript.splitlines() if line.strip()]
+
+
+def messages_to_transcript(messages: Sequence[dict[str, Any]]) -> str:
+    return "".join(json.dumps(message, ensure_ascii=False) + "\n" for message in messages)
+
+
+class _StreamedBlock:
+    """A block being streamed: its id, kind and what has arrived so far."""
+
+    def __init__(self, block_id: str, kind: str, name: str = "", tool_use_id: str = "") -> None:
+        self.block_id = block_id
+        self.kind = kind
+        self.name = name
+        self.tool_use_id = tool_use_id
+        self.text = ""
+
+    def block(
+        self, model: str, status: blocks_pb2.ToolStatus.ValueType = blocks_pb2.TOOL_STATUS_PENDING
+    ) -> blocks_pb2.ConversationBlock:
+        block = blocks_pb2.ConversationBlock(id=self.block_id)
+        if self.kind == "text":
+            block.assistant_text.CopyFrom(blocks_pb2.AssistantTextBlock(content=self.text, model=model))
+        elif self.kind == "thinking":
+            block.thinking.CopyFrom(blocks_pb2.ThinkingBlock(content=self.text))
+        else:
+            block.tool_use.CopyFrom(
+                blocks_pb2.ToolUseBlock(tool_name=self.name, tool_use_id=self.tool_use_id, status=status)
+            )
+            if self.text:
+                block.tool_use.input.update(json.loads(self.text))
+        return block
+
+
+class AnthropicAgent:
+    def __init__(self, client: anthropic.AsyncAnthropic, settings: LoopSettings, tools: ToolBox) -> None:
+        self._client = client
+        self._settings = settings
+        self._tools = tools
+
+    async def run(self, messages: list[dict[str, Any]], emitter: BlockEmitter) -> None:
+        """Runs the turn whose user message is the last of `messages`, appending what follows."""
+        for _ in range(self._settings.max_iterations):
+            message = await self._one_response(messages, emitter)
+            messages.append(
+                {"role": "assistant", "content": [block.model_dump(exclude_none=True) for block in message.content]}
+            )
+            tool_uses = [block for block in message.content if block.type == "tool_use"]
+            if message.stop_reason != "tool_use" or not tool_uses:
+                return
+            results = []
+            for tool_use in tool_uses:
+                results.append(
+                    await self._use_tool(tool_use, message.id, message.content.index(tool_use), message.model, emitter)
+                )
+            messages.append({"role": "user", "content": results})
+
+    def _request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "model": self._settings.model,
+            "max_tokens": self._settings.max_tokens,
+            "messages": messages,
+            "tools": self._tools.definitions(),
+        }
+        if self._settings.system_prompt:
+            request["system"] = self._settings.system_prompt
+        if self._settings.thinking_budget_tokens:
+            request["thinking"] = {"type": "enabled", "budget_tokens": self._settings.thinking_budget_tokens}
+        return request
+
+    async def _one_response(self, messages: list[dict[str, Any]], emitter: BlockEmitter) -> Any:
+        streamed: dict[int, _StreamedBlock] = {}
+        message_id, model = "", self._settings.model
+        async with self._client.messages.stream(**self._request(messages)) as stream:
+            async for event in stream:
+                if event.type == "message_start":
+                    message_id, model = event.message.id, event.message.model
+                elif event.type == "content_block_start":
+                    block = event.content_block
+                    current = _StreamedBlock(
+                        f"{message_id}-{event.index}",
+                        block.type,
+                        getattr(block, "name", ""),
+                        getattr(block, "id", ""),
+                    )
+                    streamed[event.index] = current
+                    emitter.start(current.block(model))
+                elif event.type == "content_block_delta":
+                    current = streamed[event.index]
+                    delta = event.delta
+                    if delta.type == "text_delta":
+                        current.text += delta.text
+                        emitter.delta(current.block_id, delta.text, events_pb2.DELTA_KIND_TEXT)
+                    elif delta.type == "thinking_delta":
+                        current.text += delta.thinking
+                        emitter.delta(current.block_id, delta.thinking, events_pb2.DELTA_KIND_THINKING)
+                    elif delta.type == "input_json_delta":
+                        current.text += delta.partial_json
+                        emitter.delta(current.block_id, delta.partial_json, events_pb2.DELTA_KIND_TOOL_INPUT_JSON)
+                elif event.type == "content_block_stop":
+                    emitter.complete(streamed[event.index].block(model))
+                elif event.type == "message_delta":
+                    emitter.emit(_usage_event(event.usage, model))
+            return await stream.get_final_message()
+
+    async def _use_tool(
+        self, tool_use: Any, message_id: str, index: int, model: str, emitter: BlockEmitter
+    ) -> dict[str, Any]:
+        running = _StreamedBlock(f"{message_id}-{index}", "tool_use", tool_use.name, tool_use.id)
+        running.text = json.dumps(tool_use.input)
+        emitter.update(running.block(model, blocks_pb2.TOOL_STATUS_RUNNING))
+        started = now()
+        try:
+            outcome = await self._tools.run(tool_use.name, tool_use.input)
+        except asyncio.CancelledError:  # interrupted: the call ends in error, the turn says why
+            emitter.update(running.block(model, blocks_pb2.TOOL_STATUS_ERROR))
+            raise
+        finished = now()
+        status = blocks_pb2.TOOL_STATUS_ERROR if outcome.is_error else blocks_pb2.TOOL_STATUS_SUCCESS
+        emitter.update(running.block(model, status))
+        duration = duration_pb2.Duration()
+        duration.FromNanoseconds(finished.ToNanoseconds() - started.ToNanoseconds())
+        emitter.whole(
+            blocks_pb2.ConversationBlock(
+                id=f"{tool_use.id}-result",
+                tool_result=blocks_pb2.ToolResultBlock(
+                    tool_use_id=tool_use.id,
+                    output=struct_pb2.Value(string_value=outcome.output),
+                    is_error=outcome.is_error,
+                    duration=duration,
+                ),
+            )
+        )
+        return {
+            "type": "tool_result",
+            "tool_use_id": tool_use.id,
+            "content": outcome.output,
+            "is_error": outcome.is_error,
+        }
+
+
+def _usage_event(usage: Any, model: str) -> events_pb2.SessionEvent:
+    counts = events_pb2.Usage(
+        input_tokens=usage.input_tokens or 0,
+        output_tokens=usage.output_tokens or 0,
+        cache_read_tokens=getattr(usage, "cache_read_input_tokens", 0) or 0,
+        cache_write_tokens=getattr(usage, "cache_creation_input_tokens", 0) or 0,
+    )
+    counts.total_tokens = counts.input_tokens + counts.output_tokens
+    return events_pb2.SessionEvent(metadata_update=events_pb2.MetadataUpdate(usage=counts, model=model))

@@ -1,0 +1,275 @@
+"""A loaded session: its turns, one at a time, its sandbox, created on the first message, and the sync
+of its workspace.
+
+A turn: turn_started, the user_message block, the agent's blocks as they stream, the transcript saved,
+every event stored, then turn_completed with its outcome. A turn that fails or is interrupted closes
+its open blocks, says why in an error block, and leaves the transcript as it was before the turn, so
+the next message starts from a consistent conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+import anthropic
+import grpc
+
+from agent_runtime._gen.agentruntime.v1 import (
+    agent_runtime_pb2,
+    blocks_pb2,
+    events_pb2,
+    persistence_pb2,
+    profile_pb2,
+    session_pb2,
+)
+from agent_runtime.agents import anthropic_loop
+from agent_runtime.agents.emitter import BlockEmitter
+from agent_runtime.agents.tools import ToolBox
+from agent_runtime.errors import ApiError
+from agent_runtime.events.log import EventLog
+from agent_runtime.sandboxes.base import Sandbox, SandboxProvider
+from agent_runtime.sandboxes.specs import spec_for
+from agent_runtime.sessions.model_access import ModelAccess
+from agent_runtime.sessions.workspace_sync import WorkspaceSync
+from agent_runtime.storage.client import StorageClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Turn:
+    turn_id: str
+    request: agent_runtime_pb2.SendMessageRequest
+    user_message: blocks_pb2.ConversationBlock
+
+
+@dataclass(frozen=True)
+class SessionServices:
+    storage: StorageClient
+    events: EventLog
+    sandboxes: SandboxProvider
+    models: ModelAccess
+
+
+class LiveSession:
+    def __init__(
+        self,
+        services: SessionServices,
+        record: persistence_pb2.SessionRecord,
+        profile: profile_pb2.AgentProfile,
+        raw_transcript: str,
+        on_status: Callable[[session_pb2.RuntimeState], None],
+    ) -> None:
+        self._services = services
+        self.record = record
+        self._profile = profile
+        self._on_status = on_status
+        self._emitter = BlockEmitter(services.events, record.session_id)
+        self._messages = anthropic_loop.transcript_to_messages(raw_transcript)
+        self._queue: list[Turn] = []
+        self._wake = asyncio.Event()
+        self._running: Turn | None = None
+        self._running_task: asyncio.Task[None] | None = None
+        self._sandbox: Sandbox | None = None
+        self._sync: WorkspaceSync | None = None
+        self._sandbox_lock = asyncio.Lock()
+        self._sandbox_state = session_pb2.SandboxState()
+        self._background: set[asyncio.Task[None]] = set()
+        self._replies: dict[str, agent_runtime_pb2.SendMessageResponse] = {}
+        self._worker = asyncio.create_task(self._work())
+
+    @property
+    def session_id(self) -> str:
+        return self.record.session_id
+
+    def runtime_state(self) -> session_pb2.RuntimeState:
+        state = session_pb2.RuntimeState(
+            loaded=True, turn_running=self._running is not None, queued_messages=len(self._queue)
+        )
+        if self._sandbox_state.status:
+            state.sandbox.CopyFrom(self._sandbox_state)
+        return state
+
+    def send(self, request: agent_runtime_pb2.SendMessageRequest) -> agent_runtime_pb2.SendMessageResponse:
+        if request.request_id in self._replies:
+            return self._replies[request.request_id]
+        busy = self._running is not None or bool(self._queue)
+        if busy and request.if_busy == agent_runtime_pb2.BUSY_POLICY_REJECT:
+            raise ApiError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                "SESSION_BUSY",
+                "a turn is running; send again when it ends, or ask to queue or interrupt",
+                metadata={"session_id": self.session_id},
+            )
+        user_message = blocks_pb2.ConversationBlock(
+            id=f"user-{uuid.uuid4()}",
+            user_message=blocks_pb2.UserMessageBlock(content=request.content, images=request.images),
+        )
+        turn = Turn(f"turn-{uuid.uuid4()}", request, user_message)
+        if busy and request.if_busy == agent_runtime_pb2.BUSY_POLICY_INTERRUPT:
+            self._queue.insert(0, turn)
+            self.interrupt()
+        else:
+            self._queue.append(turn)
+        self._wake.set()
+        position = self._queue.index(turn) + 1 if busy else 0
+        reply = agent_runtime_pb2.SendMessageResponse(
+            session_id=self.session_id,
+            turn_id=turn.turn_id,
+            user_message=user_message,
+            queued=busy,
+            queue_position=position,
+        )
+        if request.request_id:
+            self._replies[request.request_id] = reply
+        return reply
+
+    def interrupt(self) -> agent_runtime_pb2.InterruptSessionResponse:
+        if self._running is None or self._running_task is None:
+            return agent_runtime_pb2.InterruptSessionResponse(interrupted=False)
+        self._running_task.cancel()
+        return agent_runtime_pb2.InterruptSessionResponse(interrupted=True, turn_id=self._running.turn_id)
+
+    async def _work(self) -> None:
+        while True:
+            while not self._queue:
+                self._wake.clear()
+                await self._wake.wait()
+            turn = self._queue.pop(0)
+            self._running = turn
+            self._running_task = asyncio.create_task(self._run(turn))
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._running_task
+            if self._running_task.cancelled():
+                await self._finish(turn, events_pb2.TurnOutcome.TURN_OUTCOME_INTERRUPTED, "interrupted")
+            self._running, self._running_task = None, None
+
+    async def _run(self, turn: Turn) -> None:
+        self._emitter.emit(
+            events_pb2.SessionEvent(
+                turn_started=events_pb2.TurnStarted(turn_id=turn.turn_id, user_message_block_id=turn.user_message.id)
+            )
+        )
+        self._emitter.whole(turn.user_message)
+        before = len(self._messages)
+        self._messages.append({"role": "user", "content": turn.request.content})
+        try:
+            await self._agent().run(self._messages, self._emitter)
+        except asyncio.CancelledError:
+            del self._messages[before:]
+            raise
+        except Exception as error:  # the model API, its stream, the sandbox: the turn fails, the session lives
+            if not isinstance(error, anthropic.APIError | ApiError):
+                log.exception("turn %s of %s failed", turn.turn_id, self.session_id)
+            del self._messages[before:]
+            await self._finish(turn, events_pb2.TurnOutcome.TURN_OUTCOME_FAILED, _describe(error))
+            return
+        await self._save_transcript()
+        await self._finish(turn, events_pb2.TurnOutcome.TURN_OUTCOME_COMPLETED, "")
+
+    def _agent(self) -> anthropic_loop.AnthropicAgent:
+        if self.record.architecture != "anthropic":
+            raise ApiError(
+                grpc.StatusCode.UNIMPLEMENTED,
+                "ARCHITECTURE_NOT_AVAILABLE",
+                f"the {self.record.architecture} architecture does not run yet; use anthropic",
+            )
+        options = self.record.session_options
+        settings = anthropic_loop.LoopSettings(
+            model=options.model or anthropic_loop.DEFAULT_MODEL,
+            system_prompt=self._profile.system_prompt,
+            max_tokens=options.anthropic.max_tokens or anthropic_loop.DEFAULT_MAX_TOKENS,
+            thinking_budget_tokens=options.anthropic.thinking_budget_tokens,
+            max_iterations=options.anthropic.max_iterations or anthropic_loop.DEFAULT_MAX_ITERATIONS,
+        )
+        tools = ToolBox(self.sandbox, list(self._profile.tools))
+        return anthropic_loop.AnthropicAgent(self._services.models.anthropic_client(), settings, tools)
+
+    async def _finish(self, turn: Turn, outcome: events_pb2.TurnOutcome.ValueType, message: str) -> None:
+        self._emitter.close_open_blocks()
+        if self._sandbox is not None and self._sync is not None:
+            with contextlib.suppress(ApiError):  # a sandbox that died is noticed by the next turn
+                await self._sync.settle(self._sandbox)
+        if outcome != events_pb2.TurnOutcome.TURN_OUTCOME_COMPLETED:
+            self._emitter.whole(
+                blocks_pb2.ConversationBlock(
+                    id=f"{turn.turn_id}-error",
+                    error=blocks_pb2.ErrorBlock(message=message, code=events_pb2.TurnOutcome.Name(outcome)),
+                )
+            )
+        self._emitter.emit(
+            events_pb2.SessionEvent(
+                turn_completed=events_pb2.TurnCompleted(turn_id=turn.turn_id, outcome=outcome, message=message)
+            )
+        )
+        await self._services.events.flush(self.session_id)
+
+    async def _save_transcript(self) -> None:
+        await self._services.storage.call(
+            self._services.storage.stub.SaveTranscript,
+            persistence_pb2.SaveTranscriptRequest(
+                session_id=self.session_id, raw_transcript=anthropic_loop.messages_to_transcript(self._messages)
+            ),
+        )
+
+    def _status(self, status: session_pb2.SandboxStatus.ValueType, message: str) -> None:
+        self._sandbox_state.status = status
+        self._sandbox_state.status_message = message
+        state = self.runtime_state()
+        self._emitter.emit(events_pb2.SessionEvent(status=events_pb2.StatusChange(runtime=state, message=message)))
+        self._on_status(state)
+
+    async def sandbox(self) -> Sandbox:
+        """The session's sandbox, created on first use with its workspace restored from storage."""
+        async with self._sandbox_lock:
+            if self._sandbox is not None and (await self._sandbox.poll()).running:
+                return self._sandbox
+            if self._sandbox is not None:
+                self._sandbox_state.restart_count += 1
+            self._status(session_pb2.SANDBOX_STATUS_STARTING, "Preparing...")
+            self._status(session_pb2.SANDBOX_STATUS_STARTING, "Creating sandbox...")
+            sandbox = await self._services.sandboxes.create(spec_for(self._profile, self.session_id))
+            self._sandbox_state.sandbox_id = sandbox.sandbox_id
+            self._status(session_pb2.SANDBOX_STATUS_STARTING, "Setting up session files...")
+            storage = self._services.storage
+            stored = await storage.call(
+                storage.stub.LoadSession, persistence_pb2.LoadSessionRequest(session_id=self.session_id)
+            )
+            for file in stored.workspace_files:
+                await sandbox.write_file(file.path, file.content)
+            self._status(session_pb2.SANDBOX_STATUS_STARTING, "Starting file watchers...")
+            self._sync = WorkspaceSync(self.session_id, storage, self._emitter, list(stored.workspace_files))
+            self._keep(self._sync.follow(sandbox))
+            self._sandbox = sandbox
+            self._status(session_pb2.SANDBOX_STATUS_READY, "Ready")
+            return sandbox
+
+    def _keep(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def close(self) -> None:
+        """Ends the turns, the sync and the sandbox; what was stored stays."""
+        self._worker.cancel()
+        if self._running_task is not None:
+            self._running_task.cancel()
+        for task in [self._worker, *self._background]:
+            task.cancel()
+        if self._sandbox is not None:
+            await self._sandbox.terminate()
+        await self._services.events.flush(self.session_id)
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, ApiError):
+        return error.message
+    if isinstance(error, anthropic.APIError):
+        return f"the model API failed: {error}"
+    return f"the turn failed: {type(error).__name__}: {error}"

@@ -1,0 +1,42 @@
+"""How the runtime reaches the model vendors: base URLs and the real keys, from its environment.
+
+Keys never enter a sandbox. The native `anthropic` architecture calls the API from the runtime itself.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import anthropic
+import grpc
+
+from agent_runtime.errors import ApiError
+
+ANTHROPIC_KEY_VARIABLE = "ANTHROPIC_API_KEY"
+
+
+@dataclass(frozen=True)
+class ModelAccess:
+    anthropic_api_key: str | None
+    anthropic_base_url: str | None
+
+    @classmethod
+    def from_environment(cls) -> ModelAccess:
+        return cls(
+            anthropic_api_key=os.environ.get(ANTHROPIC_KEY_VARIABLE) or None,
+            anthropic_base_url=os.environ.get("ANTHROPIC_BASE_URL") or None,
+        )
+
+    def anthropic_client(self) -> anthropic.AsyncAnthropic:
+        """FAILED_PRECONDITION, naming the variable to set, when no key is configured."""
+        if not self.anthropic_api_key:
+            raise ApiError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                "MODEL_KEY_MISSING",
+                f"no Anthropic API key is configured: set {ANTHROPIC_KEY_VARIABLE} where the runtime runs",
+                metadata={"variable": ANTHROPIC_KEY_VARIABLE},
+            )
+        # The SDK retries rate limits and server errors twice, with backoff; what still fails ends the
+        # turn with an error block.
+        return anthropic.AsyncAnthropic(api_key=self.anthropic_api_key, base_url=self.anthropic_base_url, max_retries=2)

@@ -1,0 +1,256 @@
+"""The anthropic architecture end to end: the real `anthropic` SDK in the runtime, the fake Messages API as
+the model, tools in a real local sandbox, everything observed through the public gRPC API."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+
+import grpc
+
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
+from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2
+from tests.fakes.anthropic import FakeAnthropic, Fault, Turn
+from tests.integration.agents.conftest import Conversation, kinds
+from tests.integration.conftest import AUTH, rpc_error
+from tests.support.rpc import assert_error
+
+COMPLETED = events_pb2.TURN_OUTCOME_COMPLETED
+
+
+async def test_an_agent_writes_a_file_runs_a_command_and_answers(
+    conversation: Conversation, fake_model: FakeAnthropic
+) -> None:
+    fake_model.script(
+        [
+            Turn.tool_use("Write", {"file_path": "notes/hello.txt", "content": "hi there\n"}),
+            Turn.tool_use("Bash", {"command": "cat notes/hello.txt && echo done"}),
+            Turn.text("All done: the note says hi."),
+        ]
+    )
+    sent = await conversation.send("Leave me a note, then read it back.")
+    assert sent.user_message.user_message.content == "Leave me a note, then read it back."
+    assert sent.turn_id and not sent.queued
+
+    events = await conversation.until_turn_completed()
+    sequence = [e.sequence for e in events]
+    assert sequence == list(range(1, len(events) + 1)), "dense, from 1"
+    order = kinds(events)
+    assert order[:2] == ["turn_started", "block_start:user_message"]
+    statuses = [e.status.message for e in events if e.HasField("status")]
+    assert statuses == [
+        "Preparing...",
+        "Creating sandbox...",
+        "Setting up session files...",
+        "Starting file watchers...",
+        "Ready",
+    ]
+    assert order[-1] == "turn_completed" and events[-1].turn_completed.outcome == COMPLETED
+
+    tool_uses = [
+        e.block_complete.block
+        for e in events
+        if e.HasField("block_complete") and e.block_complete.block.HasField("tool_use")
+    ]
+    assert [b.tool_use.tool_name for b in tool_uses] == ["Write", "Bash"]
+    assert dict(tool_uses[0].tool_use.input) == {"file_path": "notes/hello.txt", "content": "hi there\n"}
+    input_deltas = [
+        e.block_delta
+        for e in events
+        if e.HasField("block_delta") and e.block_delta.kind == events_pb2.DELTA_KIND_TOOL_INPUT_JSON
+    ]
+    assert len(input_deltas) > 1, "tool input streams in pieces"
+    updates = [
+        (e.block_update.block.tool_use.tool_name, e.block_update.block.tool_use.status)
+        for e in events
+        if e.HasField("block_update")
+    ]
+    assert updates == [
+        ("Write", blocks_pb2.TOOL_STATUS_RUNNING),
+        ("Write", blocks_pb2.TOOL_STATUS_SUCCESS),
+        ("Bash", blocks_pb2.TOOL_STATUS_RUNNING),
+        ("Bash", blocks_pb2.TOOL_STATUS_SUCCESS),
+    ]
+    results = [
+        e.block_complete.block.tool_result
+        for e in events
+        if e.HasField("block_complete") and e.block_complete.block.HasField("tool_result")
+    ]
+    assert results[1].output.string_value == "hi there\ndone\n"
+    assert not any(r.is_error for r in results)
+
+    created = [e.file_created.file for e in events if e.HasField("file_created")]
+    assert [(f.path, f.content) for f in created] == [("notes/hello.txt", b"hi there\n")]
+
+    text_deltas = "".join(
+        e.block_delta.delta
+        for e in events
+        if e.HasField("block_delta") and e.block_delta.kind == events_pb2.DELTA_KIND_TEXT
+    )
+    answer = [
+        e.block_complete.block
+        for e in events
+        if e.HasField("block_complete") and e.block_complete.block.HasField("assistant_text")
+    ]
+    assert text_deltas == answer[-1].assistant_text.content == "All done: the note says hi."
+    started_ids = [e.block_start.block.id for e in events if e.HasField("block_start")]
+    completed_ids = [e.block_complete.block_id for e in events if e.HasField("block_complete")]
+    assert all(started_ids) and sorted(started_ids) == sorted(completed_ids), "every block has a stable id and ends"
+    assert any(e.HasField("metadata_update") and e.metadata_update.usage.output_tokens > 0 for e in events)
+
+    # The model saw the tool results it asked for.
+    bash_result = fake_model.message_requests()[-1].tool_results[-1]
+    assert "hi there" in str(bash_result["content"])
+    listed = await conversation.stub.ListWorkspaceFiles(
+        api.ListWorkspaceFilesRequest(session_id=conversation.session_id), metadata=AUTH
+    )
+    assert [f.path for f in listed.files] == ["notes/hello.txt"]
+
+
+async def test_a_second_message_resumes_after_the_sandbox_is_gone(
+    conversation: Conversation, fake_model: FakeAnthropic
+) -> None:
+    fake_model.script([Turn.tool_use("Write", {"file_path": "kept.txt", "content": "kept\n"}), Turn.text("Saved.")])
+    await conversation.send("Save something.")
+    await conversation.until_turn_completed()
+
+    unloaded = await conversation.stub.DeleteSession(
+        api.DeleteSessionRequest(session_id=conversation.session_id), metadata=AUTH
+    )
+    assert unloaded.unloaded
+
+    fake_model.script([Turn.tool_use("Bash", {"command": "cat kept.txt"}), Turn.text("Still there.")])
+    await conversation.send("Is it still there?")
+    events = await conversation.until_turn_completed()
+    assert events[-1].turn_completed.outcome == COMPLETED
+    results = [
+        e.block_complete.block.tool_result
+        for e in events
+        if e.HasField("block_complete") and e.block_complete.block.HasField("tool_result")
+    ]
+    assert results[0].output.string_value == "kept\n", "the workspace was restored into the new sandbox"
+    history = fake_model.message_requests()[-2].messages
+    assert history[0]["content"] == "Save something.", "the transcript was restored: the model sees the first turn"
+    assert [m["role"] for m in history] == ["user", "assistant", "user", "assistant", "user"]
+
+
+async def test_a_failing_model_ends_the_turn_and_the_session_goes_on(
+    conversation: Conversation, fake_model: FakeAnthropic
+) -> None:
+    # The SDK tries three times (two retries); all three fail.
+    fake_model.script([Fault.server_error(), Fault.server_error(), Fault.server_error()])
+    await conversation.send("This will fail.")
+    events = await conversation.until_turn_completed()
+    assert events[-1].turn_completed.outcome == events_pb2.TURN_OUTCOME_FAILED
+    errors = [
+        e.block_complete.block.error
+        for e in events
+        if e.HasField("block_complete") and e.block_complete.block.HasField("error")
+    ]
+    assert errors and "model API failed" in errors[0].message
+
+    fake_model.script([Turn.text("Back again.")])
+    await conversation.send("Try again.")
+    events = await conversation.until_turn_completed()
+    assert events[-1].turn_completed.outcome == COMPLETED
+    assert fake_model.message_requests()[-1].messages == [{"role": "user", "content": "Try again."}], (
+        "the failed turn left nothing behind"
+    )
+
+
+async def test_a_broken_stream_fails_the_turn(conversation: Conversation, fake_model: FakeAnthropic) -> None:
+    fake_model.script([Fault.truncated(Turn.text("Half an ans"))])
+    await conversation.send("Answer please.")
+    events = await conversation.until_turn_completed()
+    assert events[-1].turn_completed.outcome == events_pb2.TURN_OUTCOME_FAILED
+    text_blocks = [
+        e for e in events if e.HasField("block_complete") and e.block_complete.block.HasField("assistant_text")
+    ]
+    assert text_blocks, "the half-streamed block is closed"
+
+
+def file_events(events: list[events_pb2.SessionEvent]) -> list[tuple[str, str]]:
+    """(kind, path) of each file event, in order."""
+    found: list[tuple[str, str]] = []
+    for event in events:
+        kind = event.WhichOneof("payload") or ""
+        if kind == "file_deleted":
+            found.append((kind, event.file_deleted.path))
+        elif kind in ("file_created", "file_modified"):
+            found.append((kind, getattr(event, kind).file.path))
+    return found
+
+
+def sleeping(marker: str) -> bool:
+    return bool(subprocess.run(["pgrep", "-f", marker], capture_output=True).stdout)
+
+
+async def test_interrupting_a_running_tool_stops_it(conversation: Conversation, fake_model: FakeAnthropic) -> None:
+    fake_model.script([Turn.tool_use("Bash", {"command": "sleep 3131"})])
+    sent = await conversation.send("Wait a long time.")
+    for _ in range(200):
+        if sleeping("sleep 3131"):
+            break
+        await asyncio.sleep(0.05)
+    interrupted = await conversation.stub.InterruptSession(
+        api.InterruptSessionRequest(session_id=conversation.session_id), metadata=AUTH
+    )
+    assert interrupted.interrupted and interrupted.turn_id == sent.turn_id
+    events = await conversation.until_turn_completed()
+    assert events[-1].turn_completed.outcome == events_pb2.TURN_OUTCOME_INTERRUPTED
+    bash = [e.block_update.block.tool_use for e in events if e.HasField("block_update")]
+    assert [b.status for b in bash] == [blocks_pb2.TOOL_STATUS_RUNNING, blocks_pb2.TOOL_STATUS_ERROR]
+    for _ in range(100):
+        if not sleeping("sleep 3131"):
+            break
+        await asyncio.sleep(0.05)
+    assert not sleeping("sleep 3131"), "the command was killed"
+
+    fake_model.script([Turn.text("Ready.")])
+    await conversation.send("Still there?")
+    assert (await conversation.until_turn_completed())[-1].turn_completed.outcome == COMPLETED
+
+
+async def test_messages_queue_reject_or_repeat_as_asked(conversation: Conversation, fake_model: FakeAnthropic) -> None:
+    fake_model.script([Turn.tool_use("Bash", {"command": "sleep 1"}), Turn.text("First."), Turn.text("Second.")])
+    first = await conversation.send("First.", request_id="0c6bf7ae-6e32-4d77-8d31-3c7c1e8f3f10")
+    again = await conversation.send("First.", request_id="0c6bf7ae-6e32-4d77-8d31-3c7c1e8f3f10")
+    assert again.turn_id == first.turn_id, "the same request_id starts one turn"
+    second = await conversation.send("Second.")
+    assert second.queued and second.queue_position == 1
+    refused = await rpc_error(conversation.send("Third.", if_busy=api.BUSY_POLICY_REJECT))
+    assert_error(refused, grpc.StatusCode.FAILED_PRECONDITION, "SESSION_BUSY")
+    events = await conversation.until_turn_completed(turns=2)
+    completed = [e.turn_completed.turn_id for e in events if e.HasField("turn_completed")]
+    assert completed == [first.turn_id, second.turn_id]
+    answers = [
+        e.block_complete.block.assistant_text.content
+        for e in events
+        if e.HasField("block_complete") and e.block_complete.block.HasField("assistant_text")
+    ]
+    assert answers == ["First.", "Second."]
+
+
+async def test_changed_and_deleted_files_are_saved_and_announced(
+    conversation: Conversation, fake_model: FakeAnthropic
+) -> None:
+    fake_model.script(
+        [
+            Turn.tool_use("Bash", {"command": "echo one > a.txt && echo two > b.txt"}),
+            Turn.tool_use("Bash", {"command": "echo more >> a.txt && rm b.txt"}),
+            Turn.text("Shuffled."),
+        ]
+    )
+    await conversation.send("Shuffle some files.")
+    events = await conversation.until_turn_completed()
+    files = file_events(events)
+    assert ("file_modified", "a.txt") in files and ("file_deleted", "b.txt") in files
+    assert files.index(("file_created", "b.txt")) < files.index(("file_deleted", "b.txt"))
+    stored = await conversation.stub.GetWorkspaceFile(
+        api.GetWorkspaceFileRequest(session_id=conversation.session_id, path="a.txt"), metadata=AUTH
+    )
+    assert stored.content == b"one\nmore\n"
+    listed = await conversation.stub.ListWorkspaceFiles(
+        api.ListWorkspaceFilesRequest(session_id=conversation.session_id), metadata=AUTH
+    )
+    assert [f.path for f in listed.files] == ["a.txt"]
