@@ -2,14 +2,13 @@
 
 Each model response streams as blocks (thinking, text, tool_use with its input JSON as deltas); the
 tools run in the sandbox and their results go back to the model until it ends its turn. The
-transcript is the message list, kept as JSONL.
+transcript is the message list as JSON lines (anthropic_transcript).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +16,7 @@ import anthropic
 from google.protobuf import duration_pb2, struct_pb2
 
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2
+from agent_runtime.agents import anthropic_transcript as transcript
 from agent_runtime.agents.emitter import BlockEmitter, now
 from agent_runtime.agents.tools import ToolBox
 
@@ -32,14 +32,6 @@ class LoopSettings:
     max_tokens: int = DEFAULT_MAX_TOKENS
     thinking_budget_tokens: int = 0
     max_iterations: int = DEFAULT_MAX_ITERATIONS
-
-
-def transcript_to_messages(raw_transcript: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in raw_transcript.splitlines() if line.strip()]
-
-
-def messages_to_transcript(messages: Sequence[dict[str, Any]]) -> str:
-    return "".join(json.dumps(message, ensure_ascii=False) + "\n" for message in messages)
 
 
 class _StreamedBlock:
@@ -75,22 +67,22 @@ class AnthropicAgent:
         self._settings = settings
         self._tools = tools
 
-    async def run(self, messages: list[dict[str, Any]], emitter: BlockEmitter) -> None:
-        """Runs the turn whose user message is the last of `messages`, appending what follows."""
+    async def run(self, entries: list[transcript.Entry], emitter: BlockEmitter) -> None:
+        """Runs the turn whose user message is the last entry, appending what follows."""
         for _ in range(self._settings.max_iterations):
-            message = await self._one_response(messages, emitter)
-            messages.append(
-                {"role": "assistant", "content": [block.model_dump(exclude_none=True) for block in message.content]}
+            message = await self._one_response(transcript.api_messages(entries), emitter)
+            content = [block.model_dump(exclude_none=True) for block in message.content]
+            entries.append(
+                transcript.entry(message.id, {"role": "assistant", "content": content}, now(), message.model)
             )
             tool_uses = [block for block in message.content if block.type == "tool_use"]
             if message.stop_reason != "tool_use" or not tool_uses:
                 return
             results = []
             for tool_use in tool_uses:
-                results.append(
-                    await self._use_tool(tool_use, message.id, message.content.index(tool_use), message.model, emitter)
-                )
-            messages.append({"role": "user", "content": results})
+                index = message.content.index(tool_use)
+                results.append(await self._use_tool(tool_use, message.id, index, message.model, emitter))
+            entries.append(transcript.entry(f"{message.id}-results", {"role": "user", "content": results}, now()))
 
     def _request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         request: dict[str, Any] = {
@@ -159,7 +151,7 @@ class AnthropicAgent:
         duration.FromNanoseconds(finished.ToNanoseconds() - started.ToNanoseconds())
         emitter.whole(
             blocks_pb2.ConversationBlock(
-                id=f"{tool_use.id}-result",
+                id=transcript.tool_result_id(tool_use.id),
                 tool_result=blocks_pb2.ToolResultBlock(
                     tool_use_id=tool_use.id,
                     output=struct_pb2.Value(string_value=outcome.output),

@@ -28,8 +28,8 @@ from agent_runtime._gen.agentruntime.v1 import (
     profile_pb2,
     session_pb2,
 )
-from agent_runtime.agents import anthropic_loop
-from agent_runtime.agents.emitter import BlockEmitter
+from agent_runtime.agents import anthropic_loop, anthropic_transcript
+from agent_runtime.agents.emitter import BlockEmitter, now
 from agent_runtime.agents.tools import ToolBox
 from agent_runtime.errors import ApiError
 from agent_runtime.events.log import EventLog
@@ -71,7 +71,7 @@ class LiveSession:
         self._profile = profile
         self._on_status = on_status
         self._emitter = BlockEmitter(services.events, record.session_id)
-        self._messages = anthropic_loop.transcript_to_messages(raw_transcript)
+        self._entries = anthropic_transcript.parse(raw_transcript)
         self._queue: list[Turn] = []
         self._wake = asyncio.Event()
         self._running: Turn | None = None
@@ -109,6 +109,7 @@ class LiveSession:
             )
         user_message = blocks_pb2.ConversationBlock(
             id=f"user-{uuid.uuid4()}",
+            timestamp=now(),
             user_message=blocks_pb2.UserMessageBlock(content=request.content, images=request.images),
         )
         turn = Turn(f"turn-{uuid.uuid4()}", request, user_message)
@@ -157,17 +158,20 @@ class LiveSession:
             )
         )
         self._emitter.whole(turn.user_message)
-        before = len(self._messages)
-        self._messages.append({"role": "user", "content": turn.request.content})
+        before = len(self._entries)
+        user_message = {"role": "user", "content": anthropic_transcript.user_content(turn.user_message.user_message)}
+        self._entries.append(
+            anthropic_transcript.entry(turn.user_message.id, user_message, turn.user_message.timestamp)
+        )
         try:
-            await self._agent().run(self._messages, self._emitter)
+            await self._agent().run(self._entries, self._emitter)
         except asyncio.CancelledError:
-            del self._messages[before:]
+            del self._entries[before:]
             raise
         except Exception as error:  # the model API, its stream, the sandbox: the turn fails, the session lives
             if not isinstance(error, anthropic.APIError | ApiError):
                 log.exception("turn %s of %s failed", turn.turn_id, self.session_id)
-            del self._messages[before:]
+            del self._entries[before:]
             await self._finish(turn, events_pb2.TurnOutcome.TURN_OUTCOME_FAILED, _describe(error))
             return
         await self._save_transcript()
@@ -214,7 +218,7 @@ class LiveSession:
         await self._services.storage.call(
             self._services.storage.stub.SaveTranscript,
             persistence_pb2.SaveTranscriptRequest(
-                session_id=self.session_id, raw_transcript=anthropic_loop.messages_to_transcript(self._messages)
+                session_id=self.session_id, raw_transcript=anthropic_transcript.serialize(self._entries)
             ),
         )
 

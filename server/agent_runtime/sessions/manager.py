@@ -18,6 +18,7 @@ from agent_runtime._gen.agentruntime.v1 import (
     session_pb2,
     workspace_pb2,
 )
+from agent_runtime.agents import anthropic_transcript
 from agent_runtime.errors import ApiError, FieldViolation, bad_request
 from agent_runtime.sandboxes.errors import file_not_found
 from agent_runtime.sessions import validation
@@ -198,6 +199,9 @@ class SessionManager:
         loaded = await self._stored(session_id)
         session = self._view(loaded.session)
         session.workspace_files.extend(loaded.workspace_files)
+        if loaded.session.architecture == "anthropic":
+            entries = anthropic_transcript.parse(loaded.raw_transcript)
+            session.blocks.extend(anthropic_transcript.blocks(entries))
         return session
 
     async def list(self, page_size: int, page_token: str) -> agent_runtime_pb2.ListSessionsResponse:

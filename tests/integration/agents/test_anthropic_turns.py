@@ -9,11 +9,11 @@ import subprocess
 import grpc
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
-from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, blocks_pb2, events_pb2
 from tests.fakes.anthropic import FakeAnthropic, Fault, Turn
 from tests.integration.agents.conftest import Conversation, kinds
-from tests.integration.conftest import AUTH, rpc_error
-from tests.support.rpc import assert_error
+from tests.integration.conftest import AUTH, Runtime, rpc_error
+from tests.support.rpc import assert_error, channel
 
 COMPLETED = events_pb2.TURN_OUTCOME_COMPLETED
 
@@ -79,8 +79,7 @@ async def test_an_agent_writes_a_file_runs_a_command_and_answers(
     assert results[1].output.string_value == "hi there\ndone\n"
     assert not any(r.is_error for r in results)
 
-    created = [e.file_created.file for e in events if e.HasField("file_created")]
-    assert [(f.path, f.content) for f in created] == [("notes/hello.txt", b"hi there\n")]
+    assert file_events(events) == [("file_created", "notes/hello.txt", b"hi there\n")]
 
     text_deltas = "".join(
         e.block_delta.delta
@@ -169,15 +168,16 @@ async def test_a_broken_stream_fails_the_turn(conversation: Conversation, fake_m
     assert text_blocks, "the half-streamed block is closed"
 
 
-def file_events(events: list[events_pb2.SessionEvent]) -> list[tuple[str, str]]:
-    """(kind, path) of each file event, in order."""
-    found: list[tuple[str, str]] = []
+def file_events(events: list[events_pb2.SessionEvent]) -> list[tuple[str, str, bytes]]:
+    """(kind, path, content) of each file event, in order; no content for a deletion."""
+    found: list[tuple[str, str, bytes]] = []
     for event in events:
         kind = event.WhichOneof("payload") or ""
         if kind == "file_deleted":
-            found.append((kind, event.file_deleted.path))
+            found.append((kind, event.file_deleted.path, b""))
         elif kind in ("file_created", "file_modified"):
-            found.append((kind, getattr(event, kind).file.path))
+            file = getattr(event, kind).file
+            found.append((kind, file.path, file.content))
     return found
 
 
@@ -234,18 +234,16 @@ async def test_messages_queue_reject_or_repeat_as_asked(conversation: Conversati
 async def test_changed_and_deleted_files_are_saved_and_announced(
     conversation: Conversation, fake_model: FakeAnthropic
 ) -> None:
-    fake_model.script(
-        [
-            Turn.tool_use("Bash", {"command": "echo one > a.txt && echo two > b.txt"}),
-            Turn.tool_use("Bash", {"command": "echo more >> a.txt && rm b.txt"}),
-            Turn.text("Shuffled."),
-        ]
-    )
-    await conversation.send("Shuffle some files.")
-    events = await conversation.until_turn_completed()
-    files = file_events(events)
-    assert ("file_modified", "a.txt") in files and ("file_deleted", "b.txt") in files
-    assert files.index(("file_created", "b.txt")) < files.index(("file_deleted", "b.txt"))
+    # Each turn ends only once its changes are saved and announced, so two turns give two clear pictures.
+    fake_model.script([Turn.tool_use("Bash", {"command": "echo one > a.txt && echo two > b.txt"}), Turn.text("Made.")])
+    await conversation.send("Make two files.")
+    made = file_events(await conversation.until_turn_completed())
+    assert sorted(made) == [("file_created", "a.txt", b"one\n"), ("file_created", "b.txt", b"two\n")]
+
+    fake_model.script([Turn.tool_use("Bash", {"command": "echo more >> a.txt && rm b.txt"}), Turn.text("Changed.")])
+    await conversation.send("Change them.")
+    changed = file_events(await conversation.until_turn_completed())
+    assert sorted(changed) == [("file_deleted", "b.txt", b""), ("file_modified", "a.txt", b"one\nmore\n")]
     stored = await conversation.stub.GetWorkspaceFile(
         api.GetWorkspaceFileRequest(session_id=conversation.session_id, path="a.txt"), metadata=AUTH
     )
@@ -254,3 +252,29 @@ async def test_changed_and_deleted_files_are_saved_and_announced(
         api.ListWorkspaceFilesRequest(session_id=conversation.session_id), metadata=AUTH
     )
     assert [f.path for f in listed.files] == ["a.txt"]
+
+
+async def test_get_session_rebuilds_the_streamed_blocks_from_the_transcript(
+    conversation: Conversation, fake_model: FakeAnthropic, runtime: Runtime
+) -> None:
+    fake_model.script([Turn.tool_use("Bash", {"command": "echo hi"}), Turn.text("Said hi.")])
+    await conversation.send("Say hi.")
+    events = await conversation.until_turn_completed()
+    streamed = {
+        e.block_complete.block_id: e.block_complete.block.WhichOneof("kind")
+        for e in events
+        if e.HasField("block_complete")
+    }
+
+    runtime.restart()  # nothing loaded, no sandbox: the blocks come from the stored transcript alone
+    async with channel(runtime.address) as open_channel:
+        stub = agent_runtime_pb2_grpc.AgentRuntimeStub(open_channel)
+        session = await stub.GetSession(api.GetSessionRequest(session_id=conversation.session_id), metadata=AUTH)
+    rebuilt = {block.id: block.WhichOneof("kind") for block in session.blocks}
+    assert rebuilt == streamed
+    assert [b.WhichOneof("kind") for b in session.blocks] == [
+        "user_message", "tool_use", "tool_result", "assistant_text"
+    ]  # fmt: skip
+    assert session.blocks[1].tool_use.status == blocks_pb2.TOOL_STATUS_SUCCESS
+    assert session.blocks[3].assistant_text.content == "Said hi."
+    assert all(b.timestamp.seconds > 0 for b in session.blocks)
