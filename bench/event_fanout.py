@@ -23,6 +23,7 @@ from agent_runtime.rpc.auth_interceptor import ApiKeyInterceptor
 from agent_runtime.rpc.error_interceptor import ErrorInterceptor
 from agent_runtime.rpc.server_setup import bind, new_server
 from agent_runtime.sandboxes.local.provider import BubblewrapProvider
+from agent_runtime.sessions.lifecycle import Timing
 from agent_runtime.sessions.live_session import SessionServices
 from agent_runtime.sessions.manager import SessionManager
 from agent_runtime.sessions.model_access import ModelAccess
@@ -57,7 +58,11 @@ async def runtime() -> AsyncIterator[tuple[str, EventLog, str]]:
         server = new_server([ApiKeyInterceptor(KEY), ErrorInterceptor()])
         sandboxes = BubblewrapProvider(Path(root) / "sandboxes")  # never used: no message is sent here
         services = SessionServices(storage, log, sandboxes, ModelAccess(None, None))
-        servicer = AgentRuntimeServicer(SessionManager(services, watchers), EventStreams(log, 15.0), watchers)
+        servicer = AgentRuntimeServicer(
+            SessionManager(services, watchers, Timing(sync_interval=30.0, idle_timeout=900.0)),
+            EventStreams(log, 15.0),
+            watchers,
+        )
         agent_runtime_pb2_grpc.add_AgentRuntimeServicer_to_server(servicer, server)
         address = bind(server, "127.0.0.1:0")
         await server.start()

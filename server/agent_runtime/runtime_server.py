@@ -18,6 +18,7 @@ from agent_runtime.rpc.auth_interceptor import ApiKeyInterceptor
 from agent_runtime.rpc.error_interceptor import ErrorInterceptor
 from agent_runtime.rpc.server_setup import add_health_and_reflection, bind, new_server, set_serving
 from agent_runtime.sandboxes.providers import opened_provider
+from agent_runtime.sessions.lifecycle import Timing
 from agent_runtime.sessions.live_session import SessionServices
 from agent_runtime.sessions.manager import SessionManager
 from agent_runtime.sessions.model_access import ModelAccess
@@ -68,7 +69,11 @@ async def serve(settings: Settings) -> None:
         storage = StorageClient(address)
         events = EventLog(storage, settings.max_subscriber_lag)
         watchers = SessionWatchHub(settings.heartbeat_interval, settings.max_subscriber_lag)
-        sessions = SessionManager(SessionServices(storage, events, sandboxes, ModelAccess.from_environment()), watchers)
+        sessions = SessionManager(
+            SessionServices(storage, events, sandboxes, ModelAccess.from_environment()),
+            watchers,
+            Timing(sync_interval=settings.sync_interval, idle_timeout=settings.idle_timeout),
+        )
         server = new_server([ApiKeyInterceptor(api_key), ErrorInterceptor()])
         agent_runtime_pb2_grpc.add_AgentRuntimeServicer_to_server(
             AgentRuntimeServicer(
@@ -89,11 +94,11 @@ async def serve(settings: Settings) -> None:
             flush=True,
         )
         await stop.wait()
-        log.info("stopping: finishing calls in flight for up to %.0fs", settings.shutdown_grace)
+        log.info("stopping: running turns get up to %.0fs to finish", settings.shutdown_grace)
         health_task.cancel()
         await set_serving(health, [SERVICE_NAME], False)
-        await server.stop(settings.shutdown_grace)
-        await sessions.close()
+        await sessions.shutdown(settings.shutdown_grace)
+        await server.stop(1.0)
         await events.close()
         await storage.close()
     log.info("stopped")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any, NoReturn
-
-import grpc
+from typing import Any
 
 from agent_runtime._gen.agentruntime.v1 import (
     agent_runtime_pb2,
@@ -14,21 +12,11 @@ from agent_runtime._gen.agentruntime.v1 import (
     session_pb2,
     workspace_pb2,
 )
-from agent_runtime.errors import ApiError
 from agent_runtime.events.stream import EventStreams
 from agent_runtime.sessions.manager import SessionManager
 from agent_runtime.sessions.watch_hub import SessionWatchHub
 
 Context = Any  # grpc.aio.ServicerContext
-
-
-def _not_yet(method: str, arrives_with: str) -> NoReturn:
-    raise ApiError(
-        grpc.StatusCode.UNIMPLEMENTED,
-        "NOT_IMPLEMENTED_YET",
-        f"{method} is not implemented in this version of agent-runtime; it arrives with {arrives_with}",
-        metadata={"method": method},
-    )
 
 
 class AgentRuntimeServicer(agent_runtime_pb2_grpc.AgentRuntimeServicer):
@@ -83,7 +71,7 @@ class AgentRuntimeServicer(agent_runtime_pb2_grpc.AgentRuntimeServicer):
     async def SyncSession(
         self, request: agent_runtime_pb2.SyncSessionRequest, context: Context
     ) -> agent_runtime_pb2.SyncSessionResponse:
-        _not_yet("SyncSession", "the session lifecycle (issue #5)")
+        return await self._sessions.sync(request.session_id)
 
     async def StreamSessionEvents(
         self, request: agent_runtime_pb2.StreamSessionEventsRequest, context: Context

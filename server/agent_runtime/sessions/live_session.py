@@ -74,6 +74,8 @@ class LiveSession:
         self._entries = anthropic_transcript.parse(raw_transcript)
         self._queue: list[Turn] = []
         self._wake = asyncio.Event()
+        self._no_turns = asyncio.Event()  # set while no turn runs or waits
+        self._no_turns.set()
         self._running: Turn | None = None
         self._running_task: asyncio.Task[None] | None = None
         self._sandbox: Sandbox | None = None
@@ -82,6 +84,8 @@ class LiveSession:
         self._sandbox_state = session_pb2.SandboxState()
         self._background: set[asyncio.Task[None]] = set()
         self._replies: dict[str, agent_runtime_pb2.SendMessageResponse] = {}
+        self._last_activity = asyncio.get_running_loop().time()
+        self._closed = False
         self._worker = asyncio.create_task(self._work())
 
     @property
@@ -90,7 +94,7 @@ class LiveSession:
 
     def runtime_state(self) -> session_pb2.RuntimeState:
         state = session_pb2.RuntimeState(
-            loaded=True, turn_running=self._running is not None, queued_messages=len(self._queue)
+            loaded=not self._closed, turn_running=self._running is not None, queued_messages=len(self._queue)
         )
         if self._sandbox_state.status:
             state.sandbox.CopyFrom(self._sandbox_state)
@@ -118,6 +122,7 @@ class LiveSession:
             self.interrupt()
         else:
             self._queue.append(turn)
+        self._no_turns.clear()
         self._wake.set()
         position = self._queue.index(turn) + 1 if busy else 0
         reply = agent_runtime_pb2.SendMessageResponse(
@@ -140,6 +145,7 @@ class LiveSession:
     async def _work(self) -> None:
         while True:
             while not self._queue:
+                self._no_turns.set()
                 self._wake.clear()
                 await self._wake.wait()
             turn = self._queue.pop(0)
@@ -150,6 +156,7 @@ class LiveSession:
             if self._running_task.cancelled():
                 await self._finish(turn, events_pb2.TurnOutcome.TURN_OUTCOME_INTERRUPTED, "interrupted")
             self._running, self._running_task = None, None
+            self._last_activity = asyncio.get_running_loop().time()
 
     async def _run(self, turn: Turn) -> None:
         self._emitter.emit(
@@ -164,6 +171,7 @@ class LiveSession:
             anthropic_transcript.entry(turn.user_message.id, user_message, turn.user_message.timestamp)
         )
         try:
+            await self.sandbox()  # the first message creates it, as the seed did; later ones find it ready
             await self._agent().run(self._entries, self._emitter)
         except asyncio.CancelledError:
             del self._entries[before:]
@@ -259,15 +267,49 @@ class LiveSession:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    async def sync(self) -> agent_runtime_pb2.SyncSessionResponse:
+        """Saves the workspace's changes now (the transcript is saved at the end of every turn)."""
+        saved = deleted = 0
+        if self._sandbox is not None and self._sync is not None:
+            saved, deleted = await self._sync.settle(self._sandbox)
+        await self._services.events.flush(self.session_id)
+        return agent_runtime_pb2.SyncSessionResponse(synced_at=now(), files_saved=saved, files_deleted=deleted)
+
+    def idle_seconds(self) -> float | None:
+        """How long nothing has happened, or None while a turn runs or waits."""
+        if self._running is not None or self._queue:
+            return None
+        return asyncio.get_running_loop().time() - self._last_activity
+
+    async def check_sandbox(self) -> None:
+        """Notices a sandbox that died: says so on the stream; the next message gets a new one."""
+        if self._sandbox is None or self._sandbox_state.status != session_pb2.SANDBOX_STATUS_READY:
+            return
+        health = await self._sandbox.poll()
+        self._sandbox_state.last_health_check.CopyFrom(now())
+        if not health.running:
+            self._status(session_pb2.SANDBOX_STATUS_TERMINATED, f"The sandbox stopped: {health.message}")
+
+    async def wait_for_turns(self) -> None:
+        """Returns when no turn runs or waits."""
+        await self._no_turns.wait()
+
     async def close(self) -> None:
-        """Ends the turns, the sync and the sandbox; what was stored stays."""
-        self._worker.cancel()
+        """Interrupts a running turn (it ends with its events), drops waiting ones, saves the workspace and
+        ends the sandbox; what was stored stays."""
+        self._closed = True
+        self._queue.clear()
         if self._running_task is not None:
             self._running_task.cancel()
+            await self.wait_for_turns()
         for task in [self._worker, *self._background]:
             task.cancel()
         if self._sandbox is not None:
+            with contextlib.suppress(ApiError):
+                await self.sync()
             await self._sandbox.terminate()
+            self._sandbox_state.status = session_pb2.SANDBOX_STATUS_TERMINATED
+        self._status(self._sandbox_state.status, "Unloaded")
         await self._services.events.flush(self.session_id)
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Iterable
 
@@ -19,9 +20,11 @@ from agent_runtime._gen.agentruntime.v1 import (
     workspace_pb2,
 )
 from agent_runtime.agents import anthropic_transcript
+from agent_runtime.agents.emitter import now
 from agent_runtime.errors import ApiError, FieldViolation, bad_request
 from agent_runtime.sandboxes.errors import file_not_found
 from agent_runtime.sessions import validation
+from agent_runtime.sessions.lifecycle import Timing, look_after
 from agent_runtime.sessions.live_session import LiveSession, SessionServices
 from agent_runtime.sessions.watch_hub import SessionWatchHub
 from agent_runtime.workspace_paths import workspace_path_problem
@@ -58,13 +61,16 @@ def merged_files(*layers: Iterable[workspace_pb2.WorkspaceFile]) -> list[workspa
 
 
 class SessionManager:
-    def __init__(self, services: SessionServices, watchers: SessionWatchHub) -> None:
+    def __init__(self, services: SessionServices, watchers: SessionWatchHub, timing: Timing) -> None:
         self._services = services
         self._storage = services.storage
         self._events = services.events
         self._watchers = watchers
+        self._timing = timing
         self._live: dict[str, LiveSession] = {}
+        self._keepers: dict[str, asyncio.Task[None]] = {}
         self._loading = asyncio.Lock()
+        self._stopping = False
 
     def _view(self, record: persistence_pb2.SessionRecord) -> session_pb2.Session:
         """The stored record with this runtime's state of the session."""
@@ -91,8 +97,18 @@ class SessionManager:
 
             live = LiveSession(self._services, record, profile, stored.raw_transcript, status_changed)
             self._live[session_id] = live
+            self._keepers[session_id] = asyncio.create_task(look_after(live, self._timing, self._unload))
             status_changed(live.runtime_state())
             return live
+
+    async def _unload(self, live: LiveSession) -> None:
+        """Saves and ends a loaded session's work here; it stays in storage."""
+        if self._live.get(live.session_id) is live:
+            del self._live[live.session_id]
+        keeper = self._keepers.pop(live.session_id, None)
+        if keeper is not None and keeper is not asyncio.current_task():
+            keeper.cancel()
+        await live.close()
 
     async def send_message(
         self, request: agent_runtime_pb2.SendMessageRequest
@@ -104,6 +120,8 @@ class SessionManager:
                 *validation.check_uuid("request_id", request.request_id, "INVALID_REQUEST_ID", required=False),
             ]
         )
+        if self._stopping:
+            raise ApiError(grpc.StatusCode.UNAVAILABLE, "SHUTTING_DOWN", "the runtime is stopping; send again soon")
         record = await self._record(request.session_id)
         if record.architecture != "anthropic":
             raise ApiError(
@@ -121,10 +139,22 @@ class SessionManager:
         live = self._live.get(session_id)
         return live.interrupt() if live else agent_runtime_pb2.InterruptSessionResponse(interrupted=False)
 
-    async def close(self) -> None:
-        for live in list(self._live.values()):
-            await live.close()
-        self._live.clear()
+    async def sync(self, session_id: str) -> agent_runtime_pb2.SyncSessionResponse:
+        await self._record(session_id)
+        live = self._live.get(session_id)
+        if live is None:  # nothing of it lives here: storage already holds all of it
+            return agent_runtime_pb2.SyncSessionResponse(synced_at=now())
+        return await live.sync()
+
+    async def shutdown(self, grace: float) -> None:
+        """Takes no new messages, lets running turns end within `grace`, interrupts the rest, saves
+        every workspace and ends every sandbox."""
+        self._stopping = True
+        lives = list(self._live.values())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(live.wait_for_turns() for live in lives)), grace)
+        for live in lives:
+            await self._unload(live)
 
     async def _profile(self, agent_profile_id: str) -> profile_pb2.AgentProfile:
         return await self._storage.call(
@@ -262,9 +292,9 @@ class SessionManager:
 
     async def delete(self, session_id: str, purge: bool) -> agent_runtime_pb2.DeleteSessionResponse:
         validation.check_session_id(session_id)
-        live = self._live.pop(session_id, None)
+        live = self._live.get(session_id)
         if live is not None:
-            await live.close()
+            await self._unload(live)
         if purge:
             await self._storage.call(
                 self._storage.stub.DeleteSessionRecord,

@@ -45,8 +45,10 @@ class WorkspaceSync:
         async for _ in sandbox.watch():
             await self.settle(sandbox)
 
-    async def settle(self, sandbox: Sandbox) -> None:
-        """Returns once every change made in the workspace so far is saved and announced."""
+    async def settle(self, sandbox: Sandbox) -> tuple[int, int]:
+        """Returns, once every change made in the workspace so far is saved and announced, how many files
+        were saved and deleted."""
+        saved = deleted = 0
         async with self._lock:
             current = {f.path: (f.size, f.mtime_ns) for f in await sandbox.list_files()}
             # Only a file once seen here can be deleted: a stored one the listing never shows (in an
@@ -55,12 +57,15 @@ class WorkspaceSync:
                 del self._seen[path]
                 if path in self._digests:
                     await self._deleted(path)
+                    deleted += 1
             for path, state in current.items():
                 if self._seen.get(path) != state:
-                    await self._written(sandbox, path)
+                    saved += await self._written(sandbox, path)
                     self._seen[path] = state
+        return saved, deleted
 
-    async def _written(self, sandbox: Sandbox, path: str) -> None:
+    async def _written(self, sandbox: Sandbox, path: str) -> bool:
+        """Saves the file if its content is new; says whether it did."""
         try:
             content = await sandbox.read_file(path)
         except ApiError as error:
@@ -69,10 +74,10 @@ class WorkspaceSync:
                 self._emitter.emit(events_pb2.SessionEvent(error=error_event))
             else:  # the file went away again, or is not a regular file any more
                 log.info("not syncing %s of %s: %s", path, self._session_id, error.message)
-            return
+            return False
         digest = _digest(content)
         if self._digests.get(path) == digest:
-            return
+            return False
         created = path not in self._digests
         saved = await self._storage.call(
             self._storage.stub.SaveWorkspaceFile,
@@ -90,6 +95,7 @@ class WorkspaceSync:
             self._emitter.emit(events_pb2.SessionEvent(file_created=change))
         else:
             self._emitter.emit(events_pb2.SessionEvent(file_modified=change))
+        return True
 
     async def _deleted(self, path: str) -> None:
         await self._storage.call(
