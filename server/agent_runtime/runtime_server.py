@@ -22,8 +22,10 @@ from agent_runtime.sessions.lifecycle import Timing
 from agent_runtime.sessions.live_session import SessionServices
 from agent_runtime.sessions.manager import SessionManager
 from agent_runtime.sessions.model_access import ModelAccess
+from agent_runtime.sessions.recovery import mark_interrupted_turns
 from agent_runtime.sessions.watch_hub import SessionWatchHub
 from agent_runtime.storage.client import StorageClient
+from agent_runtime.storage.retrying import until_stored
 from agent_runtime.storage.server import IN_MEMORY, start_storage_server
 from agent_runtime.storage_health import follow_storage_health
 
@@ -49,6 +51,14 @@ async def storage_address(settings: Settings) -> AsyncIterator[str]:
         yield embedded.address
     finally:
         await embedded.stop(grace=1.0)
+
+
+async def _close_dead_turns(storage: StorageClient, events: EventLog, sessions: SessionManager) -> None:
+    marked = await until_stored(
+        "interrupted turns", lambda: mark_interrupted_turns(storage, events, sessions.is_loaded)
+    )
+    if marked:
+        log.info("marked %d turns interrupted: the runtime stopped during them", marked)
 
 
 def _stop_requested() -> asyncio.Event:
@@ -87,6 +97,7 @@ async def serve(settings: Settings) -> None:
         bound = bind(server, settings.grpc_address)
         await server.start()
         health_task = asyncio.create_task(follow_storage_health(storage, health, [SERVICE_NAME]))
+        recovery = asyncio.create_task(_close_dead_turns(storage, events, sessions))
         if key_file is not None:
             print(f"API key (kept in {key_file}): {api_key}", flush=True)
         print(
@@ -96,6 +107,7 @@ async def serve(settings: Settings) -> None:
         await stop.wait()
         log.info("stopping: running turns get up to %.0fs to finish", settings.shutdown_grace)
         health_task.cancel()
+        recovery.cancel()
         await set_serving(health, [SERVICE_NAME], False)
         await sessions.shutdown(settings.shutdown_grace)
         await server.stop(1.0)

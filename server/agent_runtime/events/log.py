@@ -22,12 +22,12 @@ from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2
 from agent_runtime.errors import ApiError
 from agent_runtime.events.subscription import MAX_QUEUED_EVENTS, Subscription
 from agent_runtime.storage.client import StorageClient
+from agent_runtime.storage.retrying import until_stored
 
 log = logging.getLogger(__name__)
 
 BATCH_WINDOW_SECONDS = 0.02
 MAX_BATCH = 256
-RETRY_BACKOFF_SECONDS = (0.1, 0.2, 0.5, 1.0, 2.0)
 
 
 @dataclass
@@ -117,18 +117,9 @@ class EventLog:
 
     async def _store(self, session_id: str, session: _SessionLog, batch: list[events_pb2.SessionEvent]) -> None:
         """Writes the batch, numbering it after the stored head; waits out storage outages."""
-        attempt = 0
         while True:
             try:
-                head = await self.head(session_id)
-                for offset, event in enumerate(batch, start=1):
-                    event.sequence = head + offset
-                request = persistence_pb2.AppendEventsRequest(
-                    session_id=session_id, expected_last_sequence=head, events=batch
-                )
-                self.storage_writes += 1
-                reply = await self._storage.call(self._storage.stub.AppendEvents, request)
-                session.head = reply.last_sequence
+                await until_stored("events", lambda: self._append(session_id, session, batch))
                 return
             except ApiError as error:
                 if error.code == grpc.StatusCode.ABORTED:
@@ -136,11 +127,18 @@ class EventLog:
                 elif error.code == grpc.StatusCode.NOT_FOUND:
                     log.warning("dropping %d events of deleted session %s", len(batch), session_id)
                     return
-                else:
-                    delay = RETRY_BACKOFF_SECONDS[min(attempt, len(RETRY_BACKOFF_SECONDS) - 1)]
-                    log.warning("storing events of %s failed (%s); retrying in %.1fs", session_id, error.reason, delay)
-                    await asyncio.sleep(delay)
-                attempt += 1
+                else:  # storage refused them for a reason of its own: keep them, say so, try again
+                    log.error("storage refused %d events of %s: %s", len(batch), session_id, error.message)
+                    await asyncio.sleep(1.0)
+
+    async def _append(self, session_id: str, session: _SessionLog, batch: list[events_pb2.SessionEvent]) -> None:
+        head = await self.head(session_id)
+        for offset, event in enumerate(batch, start=1):
+            event.sequence = head + offset
+        request = persistence_pb2.AppendEventsRequest(session_id=session_id, expected_last_sequence=head, events=batch)
+        self.storage_writes += 1
+        reply = await self._storage.call(self._storage.stub.AppendEvents, request)
+        session.head = reply.last_sequence
 
     def forget(self, session_id: str) -> None:
         """Drops the session's state (it was purged); its subscribers are ended."""

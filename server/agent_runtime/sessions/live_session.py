@@ -38,6 +38,7 @@ from agent_runtime.sandboxes.specs import spec_for
 from agent_runtime.sessions.model_access import ModelAccess
 from agent_runtime.sessions.workspace_sync import WorkspaceSync
 from agent_runtime.storage.client import StorageClient
+from agent_runtime.storage.retrying import until_stored
 
 log = logging.getLogger(__name__)
 
@@ -223,12 +224,11 @@ class LiveSession:
         await self._services.events.flush(self.session_id)
 
     async def _save_transcript(self) -> None:
-        await self._services.storage.call(
-            self._services.storage.stub.SaveTranscript,
-            persistence_pb2.SaveTranscriptRequest(
-                session_id=self.session_id, raw_transcript=anthropic_transcript.serialize(self._entries)
-            ),
+        storage = self._services.storage
+        request = persistence_pb2.SaveTranscriptRequest(
+            session_id=self.session_id, raw_transcript=anthropic_transcript.serialize(self._entries)
         )
+        await until_stored("a transcript", lambda: storage.call(storage.stub.SaveTranscript, request))
 
     def _status(self, status: session_pb2.SandboxStatus.ValueType, message: str) -> None:
         self._sandbox_state.status = status

@@ -139,6 +139,9 @@ class SessionManager:
         live = self._live.get(session_id)
         return live.interrupt() if live else agent_runtime_pb2.InterruptSessionResponse(interrupted=False)
 
+    def is_loaded(self, session_id: str) -> bool:
+        return session_id in self._live
+
     async def sync(self, session_id: str) -> agent_runtime_pb2.SyncSessionResponse:
         await self._record(session_id)
         live = self._live.get(session_id)
