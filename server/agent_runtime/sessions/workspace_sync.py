@@ -72,6 +72,8 @@ class WorkspaceSync:
             if error.reason == "FILE_TOO_LARGE":  # said on the session's stream: the file is not kept
                 error_event = events_pb2.ErrorEvent(message=error.message, code=error.reason)
                 self._emitter.emit(events_pb2.SessionEvent(error=error_event))
+                if path in self._digests:  # a copy stored while it was smaller is not the file any more
+                    await self._deleted(path)
             else:  # the file went away again, or is not a regular file any more
                 log.info("not syncing %s of %s: %s", path, self._session_id, error.message)
             return False

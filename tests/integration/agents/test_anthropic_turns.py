@@ -278,3 +278,19 @@ async def test_get_session_rebuilds_the_streamed_blocks_from_the_transcript(
     assert session.blocks[1].tool_use.status == blocks_pb2.TOOL_STATUS_SUCCESS
     assert session.blocks[3].assistant_text.content == "Said hi."
     assert all(b.timestamp.seconds > 0 for b in session.blocks)
+
+
+async def test_binary_files_are_kept_and_an_oversized_one_is_reported(
+    conversation: Conversation, fake_model: FakeAnthropic
+) -> None:
+    command = "printf '\\000\\377\\001' > data/blob.bin && head -c 11000000 /dev/zero > huge.bin"
+    fake_model.script([Turn.tool_use("Bash", {"command": f"mkdir -p data && {command}"}), Turn.text("Made.")])
+    await conversation.send("Make a small binary file and a huge one.")
+    events = await conversation.until_turn_completed()
+    assert ("file_created", "data/blob.bin", b"\x00\xff\x01") in file_events(events)
+    errors = [e.error for e in events if e.HasField("error")]
+    assert errors and all(e.code == "FILE_TOO_LARGE" and "huge.bin" in e.message for e in errors)
+    listed = await conversation.stub.ListWorkspaceFiles(
+        api.ListWorkspaceFilesRequest(session_id=conversation.session_id), metadata=AUTH
+    )
+    assert [f.path for f in listed.files] == ["data/blob.bin"], "the oversized file is not stored"
