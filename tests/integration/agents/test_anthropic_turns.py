@@ -189,7 +189,7 @@ async def test_interrupting_a_running_tool_stops_it(conversation: Conversation, 
     fake_model.script([Turn.tool_use("Bash", {"command": "sleep 3131"})])
     sent = await conversation.send("Wait a long time.")
     for _ in range(200):
-        if sleeping("sleep 3131"):
+        if sleeping("^sleep 3131"):
             break
         await asyncio.sleep(0.05)
     interrupted = await conversation.stub.InterruptSession(
@@ -201,10 +201,10 @@ async def test_interrupting_a_running_tool_stops_it(conversation: Conversation, 
     bash = [e.block_update.block.tool_use for e in events if e.HasField("block_update")]
     assert [b.status for b in bash] == [blocks_pb2.TOOL_STATUS_RUNNING, blocks_pb2.TOOL_STATUS_ERROR]
     for _ in range(100):
-        if not sleeping("sleep 3131"):
+        if not sleeping("^sleep 3131"):
             break
         await asyncio.sleep(0.05)
-    assert not sleeping("sleep 3131"), "the command was killed"
+    assert not sleeping("^sleep 3131"), "the command was killed"
 
     fake_model.script([Turn.text("Ready.")])
     await conversation.send("Still there?")
@@ -294,3 +294,25 @@ async def test_binary_files_are_kept_and_an_oversized_one_is_reported(
         api.ListWorkspaceFilesRequest(session_id=conversation.session_id), metadata=AUTH
     )
     assert [f.path for f in listed.files] == ["data/blob.bin"], "the oversized file is not stored"
+
+
+async def test_deleting_a_session_mid_turn_interrupts_it_and_keeps_what_was_stored(
+    conversation: Conversation, fake_model: FakeAnthropic
+) -> None:
+    fake_model.script([Turn.tool_use("Bash", {"command": "echo early > early.txt; sleep 3434"})])
+    await conversation.send("Work for a long time.")
+    for _ in range(200):
+        if sleeping("^sleep 3434"):
+            break
+        await asyncio.sleep(0.05)
+    deleted = await conversation.stub.DeleteSession(
+        api.DeleteSessionRequest(session_id=conversation.session_id), metadata=AUTH
+    )
+    assert deleted.unloaded and not deleted.purged
+    events = await conversation.until_turn_completed()
+    assert events[-1].turn_completed.outcome == events_pb2.TURN_OUTCOME_INTERRUPTED
+    assert not sleeping("^sleep 3434")
+    stored = await conversation.stub.GetWorkspaceFile(
+        api.GetWorkspaceFileRequest(session_id=conversation.session_id, path="early.txt"), metadata=AUTH
+    )
+    assert stored.content == b"early\n", "the workspace was saved before the sandbox ended"
