@@ -42,6 +42,9 @@ from agent_runtime.storage.retrying import until_stored
 
 log = logging.getLogger(__name__)
 
+# Request ids of this many recent messages are remembered, so a retried SendMessage starts no second turn.
+MAX_REMEMBERED_REQUESTS = 1000
+
 
 @dataclass
 class Turn:
@@ -135,6 +138,8 @@ class LiveSession:
         )
         if request.request_id:
             self._replies[request.request_id] = reply
+            if len(self._replies) > MAX_REMEMBERED_REQUESTS:
+                del self._replies[next(iter(self._replies))]
         return reply
 
     def interrupt(self) -> agent_runtime_pb2.InterruptSessionResponse:
@@ -152,10 +157,16 @@ class LiveSession:
             turn = self._queue.pop(0)
             self._running = turn
             self._running_task = asyncio.create_task(self._run(turn))
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self._running_task
-            if self._running_task.cancelled():
+            except asyncio.CancelledError:
+                worker = asyncio.current_task()
+                if worker is not None and worker.cancelling():
+                    raise  # this worker itself is being stopped
                 await self._finish(turn, events_pb2.TurnOutcome.TURN_OUTCOME_INTERRUPTED, "interrupted")
+            except Exception:  # storage refused the transcript, say: the turn ends, the session goes on
+                log.exception("turn %s of %s could not be finished", turn.turn_id, self.session_id)
+                await self._finish(turn, events_pb2.TurnOutcome.TURN_OUTCOME_FAILED, "the turn could not be saved")
             self._running, self._running_task = None, None
             self._last_activity = asyncio.get_running_loop().time()
 
