@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from agent_runtime.sandboxes.base import ExecResult, Sandbox
+from agent_runtime.sandboxes.base import ExecResult, FileChange, FileChangeKind, Sandbox
+
+SETTLE_SECONDS = 60.0  # an upper bound for events to arrive, not a measured figure
 
 
 @dataclass
@@ -42,3 +45,23 @@ async def run(
 
 async def shell(sandbox: Sandbox, script: str, timeout: float | None = None) -> Finished:
     return await run(sandbox, ["/bin/sh", "-c", script], timeout=timeout)
+
+
+async def collect(
+    changes: AsyncIterator[FileChange], until: set[tuple[FileChangeKind, str]]
+) -> set[tuple[FileChangeKind, str]]:
+    """Every change seen until all of `until` have been; fails the test if they never all come."""
+    seen: set[tuple[FileChangeKind, str]] = set()
+
+    async def gather() -> None:
+        async for change in changes:
+            seen.add((change.kind, change.path))
+            if until <= seen:
+                return
+
+    try:
+        await asyncio.wait_for(gather(), SETTLE_SECONDS)
+    except TimeoutError:
+        missing = until - seen
+        raise AssertionError(f"{len(missing)} events never came, e.g. {sorted(missing)[:5]}") from None
+    return seen

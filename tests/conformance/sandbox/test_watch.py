@@ -2,33 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-
-from agent_runtime.sandboxes.base import FileChange, FileChangeKind, Sandbox
-from tests.conformance.sandbox.helpers import shell
-
-SETTLE_SECONDS = 60.0  # an upper bound for events to arrive, not a measured figure
-
-
-async def collect(
-    changes: AsyncIterator[FileChange], until: set[tuple[FileChangeKind, str]]
-) -> set[tuple[FileChangeKind, str]]:
-    """Every change seen until all of `until` have been; fails the test if they never all come."""
-    seen: set[tuple[FileChangeKind, str]] = set()
-
-    async def gather() -> None:
-        async for change in changes:
-            seen.add((change.kind, change.path))
-            if until <= seen:
-                return
-
-    try:
-        await asyncio.wait_for(gather(), SETTLE_SECONDS)
-    except TimeoutError:
-        missing = until - seen
-        raise AssertionError(f"{len(missing)} events never came, e.g. {sorted(missing)[:5]}") from None
-    return seen
+from agent_runtime.sandboxes.base import FileChangeKind, Sandbox
+from tests.conformance.sandbox.helpers import collect, shell
 
 
 async def test_created_modified_and_deleted_files_are_reported(sandbox: Sandbox) -> None:

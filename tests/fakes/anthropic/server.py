@@ -7,11 +7,9 @@ runs the Claude Code CLI with `subprocess.run`, or uses the synchronous `Anthrop
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import socket
-import threading
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 from aiohttp import web
 
@@ -19,25 +17,23 @@ from tests.fakes.anthropic.answers import DEFAULT_SCRIPT, Scripts
 from tests.fakes.anthropic.app import make_app
 from tests.fakes.anthropic.recording import RecordedRequest, Recording
 from tests.fakes.anthropic.script import Answer
+from tests.fakes.background import ServedInBackground
 
 API_KEY = "sk-ant-fake-0123456789"
 # How long stopping waits for a request still being answered before cancelling it.
 SHUTDOWN_SECONDS = 2.0
 
 
-class FakeAnthropic:
+class FakeAnthropic(ServedInBackground):
     """What a client needs (`base_url`, `api_key`), how a test scripts answers (`script`), and what the fake
     saw (`requests`, `message_requests`, `unexpected`, `remaining`)."""
 
     def __init__(self, api_key: str = API_KEY) -> None:
+        super().__init__("fake-anthropic")
         self.api_key = api_key
         self.base_url = ""
         self._scripts = Scripts()
         self._recording = Recording()
-        self._ready: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="fake-anthropic", daemon=True)
 
     def script(self, answers: Iterable[Answer], name: str = DEFAULT_SCRIPT) -> None:
         """Appends answers to the script `name`; requests with `x-fake-script: <name>` take them in order
@@ -66,30 +62,7 @@ class FakeAnthropic:
         """The calls the fake did not expect: unknown endpoints, malformed requests, exhausted scripts."""
         return self._recording.unexpected_calls
 
-    async def start(self) -> None:
-        self._thread.start()
-        await asyncio.wrap_future(self._ready)
-
-    async def stop(self) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        await asyncio.to_thread(self._thread.join)
-
-    def _run(self) -> None:
-        loop = self._loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(self._serve())
-        except BaseException as error:
-            if not self._ready.done():
-                self._ready.set_exception(error)
-            raise
-        finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.run_until_complete(loop.shutdown_default_executor())
-            loop.close()
-
-    async def _serve(self) -> None:
-        self._stop = asyncio.Event()
+    async def _serve(self, ready: Callable[[], None], stop: asyncio.Event) -> None:
         runner = web.AppRunner(
             make_app(self.api_key, self._scripts, self._recording), access_log=None, shutdown_timeout=SHUTDOWN_SECONDS
         )
@@ -100,8 +73,8 @@ class FakeAnthropic:
             port = listener.getsockname()[1]
             await web.SockSite(runner, listener).start()
             self.base_url = f"http://127.0.0.1:{port}"
-            self._ready.set_result(None)
-            await self._stop.wait()
+            ready()
+            await stop.wait()
         finally:
             await runner.cleanup()
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import concurrent.futures
 import contextlib
 import shutil
 import socket
 import tempfile
-import threading
 import weakref
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any, TypeVar
 from grpclib.protocol import H2Protocol
 from grpclib.server import Server
 
+from tests.fakes.background import ServedInBackground
 from tests.fakes.modal.calls import answering_unimplemented
 from tests.fakes.modal.command_router import CommandRouter
 from tests.fakes.modal.container import mount_namespaces_work
@@ -54,20 +53,17 @@ class _Server(Server):
                 protocol.processor.close("the fake Modal is stopping")
 
 
-class FakeModal:
+class FakeModal(ServedInBackground):
     """What a client needs to reach the fake (`server_url`, `token_id`, `token_secret`) and what the fake
     saw (`unimplemented`, or anything else through `inspect`, such as `state.log.calls`)."""
 
     def __init__(self, token_id: str = TOKEN_ID, token_secret: str = TOKEN_SECRET) -> None:
+        super().__init__("fake-modal")
         self.token_id = token_id
         self.token_secret = token_secret
         self.server_url = ""
         self._host_dir = Path(tempfile.mkdtemp(prefix="fake-modal-"))
         self._state = FakeModalState(token_id, token_secret, self._host_dir)
-        self._ready: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="fake-modal", daemon=True)
 
     @property
     def unimplemented(self) -> list[str]:
@@ -90,13 +86,10 @@ class FakeModal:
 
     async def start(self) -> None:
         atexit.register(self._kill_leftovers)
-        self._thread.start()
-        await asyncio.wrap_future(self._ready)
+        await super().start()
 
     async def stop(self) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        await asyncio.to_thread(self._thread.join)
+        await super().stop()
         await asyncio.to_thread(shutil.rmtree, self._host_dir, True)
         atexit.unregister(self._kill_leftovers)
 
@@ -105,30 +98,16 @@ class FakeModal:
         for sandbox in list(self._state.sandboxes.values()):
             sandbox.container.kill_all()
 
-    def _run(self) -> None:
-        loop = self._loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(self._serve())
-        except BaseException as error:
-            if not self._ready.done():
-                self._ready.set_exception(error)
-            raise
-        finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.run_until_complete(loop.shutdown_default_executor())
-            loop.close()
-
-    async def _serve(self) -> None:
-        self._stop = asyncio.Event()
+    async def _serve(self, ready: Callable[[], None], stop: asyncio.Event) -> None:
         await asyncio.to_thread(mount_namespaces_work)  # decided once, before the first exec needs it
         control_plane = _Server([answering_unimplemented(ControlPlane)(self._state)])
         router = _Server([answering_unimplemented(CommandRouter)(self._state)])
         control_port = await _start(control_plane)
         self._state.router_url = f"http://127.0.0.1:{await _start(router)}"
         self.server_url = f"http://127.0.0.1:{control_port}"
-        self._ready.set_result(None)
+        ready()
         try:
-            await self._stop.wait()
+            await stop.wait()
         finally:
             for sandbox in list(self._state.sandboxes.values()):
                 await sandbox.remove()

@@ -17,7 +17,6 @@ from modal_proto import api_grpc, api_pb2
 
 from agent_runtime.errors import ApiError
 from agent_runtime.sandboxes.base import (
-    FileChange,
     FileChangeKind,
     Sandbox,
     SandboxLimits,
@@ -26,12 +25,11 @@ from agent_runtime.sandboxes.base import (
 )
 from agent_runtime.sandboxes.modal import ModalSandboxProvider
 from agent_runtime.workspace_paths import MAX_FILE_BYTES
-from tests.conformance.sandbox.helpers import run, shell
+from tests.conformance.sandbox.helpers import collect, run, shell
 from tests.fakes.modal import FakeModal, connect_client, modal_provider_for, running_fake_modal
 from tests.fakes.modal.state import FakeModalState
 
 LIMITS = SandboxLimits(exec_timeout_seconds=60.0)
-SETTLE_SECONDS = 60.0  # an upper bound for file events to arrive, not a measured figure
 Change = tuple[FileChangeKind, str]
 
 
@@ -70,24 +68,6 @@ async def api_error(attempt: Awaitable[object]) -> ApiError:
     with pytest.raises(ApiError) as raised:
         await attempt
     return raised.value
-
-
-async def collect(changes: AsyncIterator[FileChange], until: set[Change]) -> set[Change]:
-    """Every change seen until all of `until` have been; fails the test if they never all come."""
-    seen: set[Change] = set()
-
-    async def gather() -> None:
-        async for change in changes:
-            seen.add((change.kind, change.path))
-            if until <= seen:
-                return
-
-    try:
-        await asyncio.wait_for(gather(), SETTLE_SECONDS)
-    except TimeoutError:
-        missing = until - seen
-        raise AssertionError(f"{len(missing)} events never came, e.g. {sorted(missing)[:5]}") from None
-    return seen
 
 
 # --- creating and finding --------------------------------------------------------------------------------
