@@ -107,26 +107,27 @@ class EventLog:
                     await asyncio.wait_for(session.hurry.wait(), BATCH_WINDOW_SECONDS)
             session.hurry.clear()
             batch = session.pending[:MAX_BATCH]
-            await self._store(session_id, session, batch)
+            stored = await self._store(session_id, session, batch)
             del session.pending[: len(batch)]
-            for subscription in list(session.subscribers):
+            for subscription in list(session.subscribers) if stored else ():
                 subscription.deliver(batch)
             async with session.stored:
                 session.written += len(batch)
                 session.stored.notify_all()
 
-    async def _store(self, session_id: str, session: _SessionLog, batch: list[events_pb2.SessionEvent]) -> None:
-        """Writes the batch, numbering it after the stored head; waits out storage outages."""
+    async def _store(self, session_id: str, session: _SessionLog, batch: list[events_pb2.SessionEvent]) -> bool:
+        """Writes the batch, numbering it after the stored head; waits out storage outages. False when the
+        session no longer exists in storage (the events are dropped, and nobody sees them)."""
         while True:
             try:
                 await until_stored("events", lambda: self._append(session_id, session, batch))
-                return
+                return True
             except ApiError as error:
                 if error.code == grpc.StatusCode.ABORTED:
                     session.head = None  # someone else wrote: renumber after the real head (nobody saw these)
                 elif error.code == grpc.StatusCode.NOT_FOUND:
                     log.warning("dropping %d events of deleted session %s", len(batch), session_id)
-                    return
+                    return False
                 else:  # storage refused them for a reason of its own: keep them, say so, try again
                     log.error("storage refused %d events of %s: %s", len(batch), session_id, error.message)
                     await asyncio.sleep(1.0)
