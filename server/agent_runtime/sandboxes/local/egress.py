@@ -1,29 +1,27 @@
 """Allowed egress for a sandbox that has no network device: an HTTP CONNECT proxy inside it.
 
 The sandbox's network namespace keeps only its own loopback. When a profile allows hosts, the runtime
-opens a listening socket *inside* that namespace (a thread enters it with setns, binds, and leaves),
-so the agent's tools reach the proxy at 127.0.0.1:3128 (HTTPS_PROXY), while every upstream connection
-is made by the runtime, from the host, to an allowed host only. A host name that resolves to a
-loopback, link-local or unspecified address is refused (no DNS trick reaches the host's own ports); an
-address written in the allow-list is taken as the operator meant it.
+opens a listening socket *inside* that namespace (netns.py), so the agent's tools reach the proxy at
+127.0.0.1:3128 (HTTPS_PROXY), while every upstream connection is made by the runtime, from the host, to
+an allowed host only. A host name that resolves to a loopback, link-local or unspecified address is
+refused (no DNS trick reaches the host's own ports); an address written in the allow-list is taken as
+the operator meant it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import ipaddress
 import logging
-import os
 import socket
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+
+from agent_runtime.sandboxes.local.netns import listen_in_namespace
 
 log = logging.getLogger(__name__)
 
 PROXY_PORT = 3128
-CLONE_NEWNET = 0x40000000
 CONNECT_TIMEOUT_SECONDS = 15.0
 
 
@@ -35,38 +33,13 @@ def proxy_environment() -> dict[str, str]:
     }  # fmt: skip
 
 
-def _socket_in_namespace(pid: int) -> socket.socket:
-    """A socket listening on 127.0.0.1:PROXY_PORT in the network namespace of `pid` (runs on its own
-    thread: setns changes only the calling thread's namespace)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    target = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
-    try:
-        if libc.setns(target, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "cannot enter the sandbox's network namespace")
-        try:
-            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            listener.bind(("127.0.0.1", PROXY_PORT))
-            listener.listen(64)
-            listener.setblocking(False)
-        finally:
-            if libc.setns(own, CLONE_NEWNET) != 0:
-                # This thread stays in the sandbox's namespace; it is discarded with its executor.
-                log.error("could not leave a sandbox's network namespace")
-    finally:
-        os.close(own)
-        os.close(target)
-    return listener
-
-
 class EgressProxy:
     def __init__(self, allowed_hosts: Sequence[str]) -> None:
         self._allowed = {entry.lower() for entry in allowed_hosts}
         self._server: asyncio.Server | None = None
 
     async def start(self, namespace_pid: int) -> None:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="egress-setns") as thread:
-            listener = await asyncio.get_running_loop().run_in_executor(thread, _socket_in_namespace, namespace_pid)
+        listener = await listen_in_namespace(namespace_pid, PROXY_PORT)
         self._server = await asyncio.start_server(self._serve, sock=listener)
 
     async def close(self) -> None:
