@@ -36,6 +36,7 @@ class Settings:
     shutdown_grace: float
     heartbeat_interval: float
     max_subscriber_lag: int
+    model_budget_tokens: int
     log_level: str
 
     @property
@@ -125,6 +126,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         " cursor (env AGENT_RUNTIME_MAX_SUBSCRIBER_LAG)",
     )
     add(
+        "--model-budget-tokens",
+        type=int,
+        default=int(_env("MODEL_BUDGET_TOKENS", "10000000")),
+        help="model tokens a session's sandbox may use through the model proxy; 0 is no limit"
+        " (env AGENT_RUNTIME_MODEL_BUDGET_TOKENS)",
+    )
+    add(
         "--log-level",
         default=_env("LOG_LEVEL", "info"),
         choices=["debug", "info", "warning", "error"],
@@ -146,5 +154,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
         shutdown_grace=args.shutdown_grace,
         heartbeat_interval=args.heartbeat_interval,
         max_subscriber_lag=args.max_subscriber_lag,
+        model_budget_tokens=args.model_budget_tokens,
         log_level=args.log_level,
     )

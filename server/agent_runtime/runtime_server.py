@@ -79,8 +79,10 @@ async def serve(settings: Settings) -> None:
         storage = StorageClient(address)
         events = EventLog(storage, settings.max_subscriber_lag)
         watchers = SessionWatchHub(settings.heartbeat_interval, settings.max_subscriber_lag)
+        models = ModelAccess.from_environment()
+        model_proxy = models.model_proxy(settings.model_budget_tokens)
         sessions = SessionManager(
-            SessionServices(storage, events, sandboxes, ModelAccess.from_environment()),
+            SessionServices(storage, events, sandboxes, models, model_proxy),
             watchers,
             Timing(sync_interval=settings.sync_interval, idle_timeout=settings.idle_timeout),
         )
@@ -111,6 +113,8 @@ async def serve(settings: Settings) -> None:
         await set_serving(health, [SERVICE_NAME], False)
         await sessions.shutdown(settings.shutdown_grace)
         await server.stop(1.0)
+        if model_proxy is not None:
+            await model_proxy.close()
         await events.close()
         await storage.close()
     log.info("stopped")

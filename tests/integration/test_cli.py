@@ -32,6 +32,7 @@ def test_help_documents_every_setting() -> None:
         "SHUTDOWN_GRACE",
         "HEARTBEAT_INTERVAL",
         "MAX_SUBSCRIBER_LAG",
+        "MODEL_BUDGET_TOKENS",
         "SANDBOX",
         "LOG_LEVEL",
     ]:

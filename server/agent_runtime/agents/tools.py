@@ -56,8 +56,15 @@ def _schema(properties: Mapping[str, str], required: Sequence[str]) -> dict[str,
 
 
 class ToolBox:
-    def __init__(self, sandbox_for: Callable[[], Awaitable[Sandbox]], allowed: Sequence[str]) -> None:
+    def __init__(
+        self,
+        sandbox_for: Callable[[], Awaitable[Sandbox]],
+        allowed: Sequence[str],
+        environment: Callable[[], Mapping[str, str]] = dict,
+    ) -> None:
+        """`environment` gives what commands get besides the profile's variables (the model channel)."""
         self._sandbox_for = sandbox_for
+        self._environment = environment
         implemented: dict[
             str, tuple[str, dict[str, Any], Callable[[Sandbox, Mapping[str, Any]], Awaitable[ToolOutcome]]]
         ] = {
@@ -136,6 +143,7 @@ class ToolBox:
         timeout = tool_input.get("timeout")
         execution = await sandbox.exec(
             ["/bin/bash", "-c", command],
+            env=self._environment(),
             timeout=float(timeout)
             if isinstance(timeout, int | float) and timeout > 0
             else DEFAULT_BASH_TIMEOUT_SECONDS,

@@ -8,6 +8,7 @@ it (no "..", no absolute paths, no symlinks followed by the runtime).
 from __future__ import annotations
 
 import enum
+import socket
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -143,6 +144,11 @@ class Sandbox(Protocol):
     def watch(self) -> AsyncIterator[FileChange]:
         """Changes to workspace files as they happen, none lost: live events where the provider has
         them, and a comparison of the whole workspace after every exec and every poll interval."""
+        ...
+
+    async def listen_inside(self, port: int) -> socket.socket:
+        """A socket listening on 127.0.0.1:port inside the sandbox, for the runtime to serve on (the model
+        proxy); SandboxUnavailable where the provider cannot offer one."""
         ...
 
     async def poll(self) -> SandboxHealth: ...

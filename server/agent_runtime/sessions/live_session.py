@@ -33,9 +33,11 @@ from agent_runtime.agents.emitter import BlockEmitter, now
 from agent_runtime.agents.tools import ToolBox
 from agent_runtime.errors import ApiError
 from agent_runtime.events.log import EventLog
+from agent_runtime.modelproxy.proxy import ModelProxy
 from agent_runtime.sandboxes.base import Sandbox, SandboxProvider
 from agent_runtime.sandboxes.specs import spec_for
 from agent_runtime.sessions.model_access import ModelAccess
+from agent_runtime.sessions.model_channel import ModelChannel
 from agent_runtime.sessions.workspace_sync import WorkspaceSync
 from agent_runtime.storage.client import StorageClient
 from agent_runtime.storage.retrying import until_stored
@@ -59,6 +61,8 @@ class SessionServices:
     events: EventLog
     sandboxes: SandboxProvider
     models: ModelAccess
+    # How sandboxes reach the model (None without a key): a per-session token, never the real key.
+    model_proxy: ModelProxy | None = None
 
 
 class LiveSession:
@@ -84,6 +88,7 @@ class LiveSession:
         self._running_task: asyncio.Task[None] | None = None
         self._sandbox: Sandbox | None = None
         self._sync: WorkspaceSync | None = None
+        self._model_channel: ModelChannel | None = None
         self._sandbox_lock = asyncio.Lock()
         self._sandbox_state = session_pb2.SandboxState()
         self._background: set[asyncio.Task[None]] = set()
@@ -212,7 +217,7 @@ class LiveSession:
             thinking_budget_tokens=options.anthropic.thinking_budget_tokens,
             max_iterations=options.anthropic.max_iterations or anthropic_loop.DEFAULT_MAX_ITERATIONS,
         )
-        tools = ToolBox(self.sandbox, list(self._profile.tools))
+        tools = ToolBox(self.sandbox, list(self._profile.tools), self._sandbox_environment)
         return anthropic_loop.AnthropicAgent(self._services.models.anthropic_client(), settings, tools)
 
     async def _finish(self, turn: Turn, outcome: events_pb2.TurnOutcome.ValueType, message: str) -> None:
@@ -240,6 +245,10 @@ class LiveSession:
             session_id=self.session_id, raw_transcript=anthropic_transcript.serialize(self._entries)
         )
         await until_stored("a transcript", lambda: storage.call(storage.stub.SaveTranscript, request))
+
+    def _sandbox_environment(self) -> dict[str, str]:
+        """What commands in the sandbox get on top of the profile's variables: the model channel."""
+        return self._model_channel.environment if self._model_channel else {}
 
     def _status(self, status: session_pb2.SandboxStatus.ValueType, message: str) -> None:
         self._sandbox_state.status = status
@@ -269,6 +278,9 @@ class LiveSession:
             self._status(session_pb2.SANDBOX_STATUS_STARTING, "Starting file watchers...")
             self._sync = WorkspaceSync(self.session_id, storage, self._emitter, list(stored.workspace_files))
             self._keep(self._sync.follow(sandbox))
+            if self._model_channel is not None:
+                await self._model_channel.close()
+            self._model_channel = await ModelChannel.open(self._services.model_proxy, sandbox, self.session_id)
             self._sandbox = sandbox
             self._status(session_pb2.SANDBOX_STATUS_READY, "Ready")
             return sandbox
@@ -320,6 +332,8 @@ class LiveSession:
                 await self.sync()
             await self._sandbox.terminate()
             self._sandbox_state.status = session_pb2.SANDBOX_STATUS_TERMINATED
+        if self._model_channel is not None:
+            await self._model_channel.close()
         self._status(self._sandbox_state.status, "Unloaded")
         await self._services.events.flush(self.session_id)
 

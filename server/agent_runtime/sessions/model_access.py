@@ -12,8 +12,10 @@ import anthropic
 import grpc
 
 from agent_runtime.errors import ApiError
+from agent_runtime.modelproxy.proxy import ModelProxy
 
 ANTHROPIC_KEY_VARIABLE = "ANTHROPIC_API_KEY"
+ANTHROPIC_DEFAULT_URL = "https://api.anthropic.com"  # the vendor's endpoint, the SDK's default too
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,12 @@ class ModelAccess:
             anthropic_api_key=os.environ.get(ANTHROPIC_KEY_VARIABLE) or None,
             anthropic_base_url=os.environ.get("ANTHROPIC_BASE_URL") or None,
         )
+
+    def model_proxy(self, budget_tokens: int) -> ModelProxy | None:
+        """The proxy sandboxes reach the model through, when a key is configured."""
+        if not self.anthropic_api_key:
+            return None
+        return ModelProxy(self.anthropic_base_url or ANTHROPIC_DEFAULT_URL, self.anthropic_api_key, budget_tokens)
 
     def anthropic_client(self) -> anthropic.AsyncAnthropic:
         """FAILED_PRECONDITION, naming the variable to set, when no key is configured."""

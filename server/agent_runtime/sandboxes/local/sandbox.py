@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from agent_runtime.sandboxes.local import bubblewrap, egress
 from agent_runtime.sandboxes.local.cgroups import SandboxCgroup
 from agent_runtime.sandboxes.local.egress import EgressProxy
 from agent_runtime.sandboxes.local.execution import LocalExecution
+from agent_runtime.sandboxes.local.netns import listen_in_namespace
 from agent_runtime.sandboxes.local.workspace_files import WorkspaceFiles
 from agent_runtime.sandboxes.watcher import WorkspaceWatcher
 
@@ -173,6 +175,10 @@ class BubblewrapSandbox:
 
     def watch(self) -> AsyncIterator[FileChange]:
         return self._watcher.changes()
+
+    async def listen_inside(self, port: int) -> socket.socket:
+        self._check_running()
+        return await listen_in_namespace(self._target_pid, port)
 
     async def poll(self) -> SandboxHealth:
         if self._terminated:

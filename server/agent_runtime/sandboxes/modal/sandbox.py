@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Mapping, Sequence
 
 import modal
 import modal.exception
 
 from agent_runtime.errors import ApiError, FieldViolation, bad_request
-from agent_runtime.sandboxes.base import FileChange, FileInfo, SandboxHealth
+from agent_runtime.sandboxes.base import FileChange, FileInfo, SandboxHealth, SandboxUnavailable
 from agent_runtime.sandboxes.errors import checked_path, sandbox_terminated
 from agent_runtime.sandboxes.modal.changes import ChangeFeed, ChangeStream
 from agent_runtime.sandboxes.modal.execution import ModalExecution
@@ -112,6 +113,12 @@ class ModalSandbox:
     def watch(self) -> AsyncIterator[FileChange]:
         stream: ChangeStream = self._changes.subscribe()
         return stream
+
+    async def listen_inside(self, port: int) -> socket.socket:
+        raise SandboxUnavailable(
+            "a Modal sandbox cannot be offered a port of the runtime's; it would reach the model proxy over a"
+            " public URL, which this runtime does not set up yet"
+        )
 
     async def poll(self) -> SandboxHealth:
         if self._terminated:

@@ -1,0 +1,82 @@
+"""Sandboxes reach the model only through the runtime's model proxy, with a token of their own."""
+
+from __future__ import annotations
+
+import socket
+
+import aiohttp
+
+from agent_runtime.modelproxy.proxy import ModelProxy
+from tests.fakes.anthropic import FakeAnthropic, Turn
+from tests.integration.agents.conftest import Conversation
+
+CALL_THE_MODEL = r"""python3 - <<'SCRIPT'
+import json, os, urllib.request, urllib.error
+BODY = {"model": "m", "max_tokens": 16, "messages": [{"role": "user", "content": "from the sandbox"}]}
+def ask(key):
+    request = urllib.request.Request(
+        os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages",
+        data=json.dumps(BODY).encode(),
+        headers={"x-api-key": key, "anthropic-version": "2023-06-01", "content-type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, json.load(reply)["content"][0]["text"]
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)["error"]["type"]
+token = os.environ["ANTHROPIC_API_KEY"]
+print("token", token[:5])
+print(*ask(token))
+print(*ask("not-the-token"))
+SCRIPT"""
+
+
+async def test_a_command_in_the_sandbox_reaches_the_model_through_the_proxy(
+    conversation: Conversation, fake_model: FakeAnthropic
+) -> None:
+    fake_model.script(
+        [Turn.tool_use("Bash", {"command": CALL_THE_MODEL}), Turn.text("hello sandbox"), Turn.text("Done.")]
+    )
+    await conversation.send("Ask the model from inside the sandbox.")
+    events = await conversation.until_turn_completed()
+    results = [
+        e.block_complete.block.tool_result.output.string_value
+        for e in events
+        if e.HasField("block_complete") and e.block_complete.block.HasField("tool_result")
+    ]
+    assert results[0].splitlines() == ["token sess-", "200 hello sandbox", "401 authentication_error"]
+    from_sandbox = [
+        r for r in fake_model.message_requests() if r.messages == [{"role": "user", "content": "from the sandbox"}]
+    ]
+    assert len(from_sandbox) == 1
+    assert from_sandbox[0].api_key == fake_model.api_key, "the proxy put the real key in"
+    assert all(not (r.api_key or "").startswith("sess-") for r in fake_model.requests), "the token stays inside"
+
+
+async def test_the_proxy_counts_tokens_and_refuses_a_spent_budget(fake_model: FakeAnthropic) -> None:
+    fake_model.script([Turn.text("one")])
+    proxy = ModelProxy(fake_model.base_url, fake_model.api_key, budget_tokens=1)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.setblocking(False)
+    runner = await proxy.serve(listener)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1/messages"
+    token = proxy.grant("session-a")
+    body = {"model": "m", "max_tokens": 16, "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    headers = {"x-api-key": token, "anthropic-version": "2023-06-01"}
+    try:
+        async with aiohttp.ClientSession() as client:
+            async with client.post(url, json=body, headers=headers) as first:
+                assert first.status == 200
+                assert b"message_stop" in await first.read()
+            assert proxy.usage("session-a").total > 0
+            async with client.post(url, json=body, headers=headers) as second:
+                assert second.status == 403
+                assert (await second.json())["error"]["type"] == "permission_error"
+            proxy.revoke(token)
+            async with client.post(url, json=body, headers=headers) as revoked:
+                assert revoked.status == 401
+    finally:
+        await runner.cleanup()
+        await proxy.close()
