@@ -115,6 +115,7 @@ async def serve(settings: Settings) -> None:
         await server.stop(1.0)
         if model_proxy is not None:
             await model_proxy.close()
+        await models.close()
         await events.close()
         await storage.close()
     log.info("stopped")

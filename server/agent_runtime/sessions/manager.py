@@ -130,7 +130,7 @@ class SessionManager:
                 f"sessions of architecture {record.architecture!r} cannot run yet; the anthropic architecture can",
                 metadata={"architecture": record.architecture},
             )
-        self._services.models.anthropic_client()  # FAILED_PRECONDITION now, not in the turn, without a key
+        self._services.models.require_key()  # FAILED_PRECONDITION now, not in the turn
         live = await self._loaded(request.session_id)
         return live.send(request)
 
@@ -282,6 +282,9 @@ class SessionManager:
             ),
         )
         session = self._view(updated.session)
+        live = self._live.get(request.session_id)
+        if live is not None:  # its next turn runs with the new options
+            live.record = updated.session
         if "session_options" in paths:
             await self._events.record(
                 events_pb2.SessionEvent(

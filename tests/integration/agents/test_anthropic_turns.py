@@ -7,9 +7,10 @@ import asyncio
 import subprocess
 
 import grpc
+from google.protobuf import field_mask_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
-from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, blocks_pb2, events_pb2
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, blocks_pb2, events_pb2, session_pb2
 from tests.fakes.anthropic import FakeAnthropic, Fault, Turn
 from tests.integration.agents.conftest import Conversation, kinds
 from tests.integration.conftest import AUTH, Runtime, rpc_error
@@ -316,3 +317,20 @@ async def test_deleting_a_session_mid_turn_interrupts_it_and_keeps_what_was_stor
         api.GetWorkspaceFileRequest(session_id=conversation.session_id, path="early.txt"), metadata=AUTH
     )
     assert stored.content == b"early\n", "the workspace was saved before the sandbox ended"
+
+
+async def test_changed_options_apply_to_the_next_turn(conversation: Conversation, fake_model: FakeAnthropic) -> None:
+    fake_model.script([Turn.text("One."), Turn.text("Two.")])
+    await conversation.send("First.")
+    await conversation.until_turn_completed()
+    await conversation.stub.UpdateSession(
+        api.UpdateSessionRequest(
+            session_id=conversation.session_id,
+            session=session_pb2.Session(session_options=session_pb2.SessionOptions(model="model-after-update")),
+            update_mask=field_mask_pb2.FieldMask(paths=["session_options"]),
+        ),
+        metadata=AUTH,
+    )
+    await conversation.send("Second.")
+    await conversation.until_turn_completed()
+    assert fake_model.message_requests()[-1].body["model"] == "model-after-update"
