@@ -71,3 +71,8 @@ async def test_background_processes_outlive_their_command(sandbox: Sandbox) -> N
     assert started.stdout == b"started\n"
     later = await shell(sandbox, "sleep 3; cat background.txt")
     assert later.stdout == b"alive\n"
+
+
+async def test_the_temporary_folders_are_writable(sandbox: Sandbox) -> None:
+    finished = await shell(sandbox, "echo t > /tmp/t && echo v > /var/tmp/v && cat /tmp/t /var/tmp/v")
+    assert finished.stdout == b"t\nv\n", finished.stderr

@@ -26,8 +26,9 @@ SYSTEM = [
     "--symlink", "usr/lib", "/lib",
     "--symlink", "usr/lib64", "/lib64",
     "--ro-bind", "/etc", "/etc",
-    "--tmpfs", "/tmp",
-    "--dir", "/var/tmp",
+    # Writable by everyone with the sticky bit, as tools expect (bwrap makes them root's 0755 otherwise).
+    "--perms", "1777", "--tmpfs", "/tmp",
+    "--perms", "1777", "--dir", "/var/tmp",
     "--proc", "/proc",
     "--dev", "/dev",
 ]  # fmt: skip
