@@ -57,7 +57,7 @@ async def runtime() -> AsyncIterator[tuple[str, EventLog, str]]:
         watchers = SessionWatchHub(15.0)
         server = new_server([ApiKeyInterceptor(KEY), ErrorInterceptor()])
         sandboxes = BubblewrapProvider(Path(root) / "sandboxes")  # never used: no message is sent here
-        services = SessionServices(storage, log, sandboxes, ModelAccess(None, None))
+        services = SessionServices(storage, log, sandboxes, ModelAccess({}))
         servicer = AgentRuntimeServicer(
             SessionManager(services, watchers, Timing(sync_interval=30.0, idle_timeout=900.0)),
             EventStreams(log, 15.0),

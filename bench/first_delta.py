@@ -1,95 +1,214 @@
-"""The latency the runtime adds to an answer's first text delta (anthropic architecture): from SendMessage
-to a gRPC subscriber receiving the first delta, beside the real SDK streaming straight from the same
-fake model in the same run."""
+"""The latency the runtime adds to an answer's first text delta, per architecture: from the fake model
+writing its first piece of text to a gRPC subscriber receiving the delta, beside the same client reading
+straight from the same fake in the same run (the real `anthropic` SDK; the real Claude Code and Gemini
+CLIs on the host, as the runtime runs them in the sandbox)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import anthropic
 import grpc
+from google.protobuf import json_format
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
-from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, events_pb2
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, events_pb2, profile_pb2
+from agent_runtime.agents import claude_code, gemini_cli
+from agent_runtime.sandboxes.local.bubblewrap import AGENT_CLIS
 from bench.sandbox_latency import percentile
-from tests.fakes.anthropic import Turn, running_fake_anthropic
+from tests.fakes import anthropic as fake_anthropic
+from tests.fakes import gemini as fake_gemini
+from tests.fakes.fake_api import FakeApi
 from tests.support import processes
 
-ROUNDS = 20
+PROFILE = profile_pb2.AgentProfile(id="bench", name="Bench", tools=["Bash"])
 KEY = "bench-key"
 AUTH = (("authorization", f"Bearer {KEY}"),)
+ANSWER = "Hello there, how are you today?"
 
 
-async def first_delta_direct(client: anthropic.AsyncAnthropic) -> float:
-    started = time.perf_counter()
-    latency = 0.0
+@dataclass(frozen=True)
+class Fakes:
+    anthropic: fake_anthropic.FakeAnthropic
+    gemini: fake_gemini.FakeGemini
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    rounds: int  # a CLI turn starts a CLI of a few hundred MB: fewer rounds
+    model: Callable[[Fakes], FakeApi[Any, Any]]  # the fake this architecture's client talks to
+    script: Callable[[Fakes, int], None]  # that fake's answers for that many turns
+    # The baseline: the same client straight from the fake; when it saw the first text (time.perf_counter()).
+    direct: Callable[[Fakes, Path], Awaitable[float]]
+
+
+async def direct_sdk(fakes: Fakes, home: Path) -> float:
+    client = anthropic.AsyncAnthropic(base_url=fakes.anthropic.base_url, api_key=fakes.anthropic.api_key, max_retries=0)
+    seen = 0.0
     messages: Any = [{"role": "user", "content": "hi"}]
-    async with client.messages.stream(model="m", max_tokens=64, messages=messages) as stream:
-        async for event in stream:  # read to the end, as the runtime does
-            if not latency and event.type == "content_block_delta":
-                latency = time.perf_counter() - started
-    return latency
+    try:
+        async with client.messages.stream(model="m", max_tokens=64, messages=messages) as stream:
+            async for event in stream:  # read to the end, as the runtime does
+                if not seen and event.type == "content_block_delta":
+                    seen = time.perf_counter()
+    finally:
+        await client.close()
+    return seen
 
 
-async def first_delta_through_runtime(stub: Any, session_id: str, after: int) -> tuple[float, int]:
+async def first_text_line(
+    argv: Sequence[str], environment: dict[str, str], home: Path, stdin: bytes, is_text: Callable[[Any], bool]
+) -> float:
+    """Runs a CLI on the host to its end; when its first stdout line `is_text` arrived."""
+    cli = await asyncio.create_subprocess_exec(
+        *argv, cwd=home, env={**environment, "HOME": str(home), "PATH": os.environ["PATH"]},
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    assert cli.stdin is not None and cli.stdout is not None
+    cli.stdin.write(stdin)
+    cli.stdin.close()
+    seen = 0.0
+    async for line in cli.stdout:  # read to the end, as the runtime does
+        if not seen and line.startswith(b"{") and is_text(json.loads(line)):
+            seen = time.perf_counter()
+    await cli.wait()
+    return seen
+
+
+async def direct_claude(fakes: Fakes, home: Path) -> float:
+    environment = {**claude_code.CLI_ENVIRONMENT, "CLAUDE_CONFIG_DIR": str(home / "claude")}
+    environment |= {"ANTHROPIC_BASE_URL": fakes.anthropic.base_url, "ANTHROPIC_API_KEY": fakes.anthropic.api_key}
+    argv = [str(AGENT_CLIS / ".bin" / "claude"), "-p", "--input-format=stream-json", "--output-format=stream-json",
+            "--verbose", "--include-partial-messages", "--dangerously-skip-permissions", "--model=m"]  # fmt: skip
+    message = json.dumps({"type": "user", "message": {"role": "user", "content": "hi"}}).encode() + b"\n"
+    return await first_text_line(
+        argv,
+        environment,
+        home,
+        message,
+        lambda line: line.get("event", {}).get("delta", {}).get("type") == "text_delta",
+    )
+
+
+async def direct_gemini(fakes: Fakes, home: Path) -> float:
+    for path, content in gemini_cli.config_files(PROFILE).items():
+        target = home / "gemini" / Path(path).relative_to(gemini_cli.HOME)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    environment = {**gemini_cli.CLI_ENVIRONMENT, "GEMINI_CLI_HOME": str(home / "gemini"), "TMPDIR": str(home)}
+    environment |= {"GOOGLE_GEMINI_BASE_URL": fakes.gemini.base_url, "GEMINI_API_KEY": fakes.gemini.api_key}
+    argv = [str(AGENT_CLIS / ".bin" / "gemini"), "--model", gemini_cli.DEFAULT_MODEL, "--approval-mode", "yolo",
+            "--output-format", "stream-json", "--prompt", "hi"]  # fmt: skip
+    return await first_text_line(
+        argv, environment, home, b"", lambda line: line.get("type") == "message" and line.get("role") == "assistant"
+    )
+
+
+def _text_turns(n: int) -> list[fake_anthropic.Turn]:
+    return [fake_anthropic.Turn.text(ANSWER)] * n
+
+
+ARCHITECTURES = {
+    "anthropic": Architecture(
+        "anthropic", 20, lambda f: f.anthropic, lambda f, n: f.anthropic.script(_text_turns(n)), direct_sdk
+    ),
+    "claude_code": Architecture(
+        "claude-agent-sdk", 8, lambda f: f.anthropic, lambda f, n: f.anthropic.script(_text_turns(n)), direct_claude
+    ),
+    "gemini_cli": Architecture(
+        "gemini-cli",
+        8,
+        lambda f: f.gemini,
+        lambda f, n: f.gemini.script([fake_gemini.Turn([fake_gemini.text(ANSWER, pieces=4)])] * n),
+        direct_gemini,
+    ),
+}
+
+
+async def through_runtime(stub: Any, session_id: str, after: int) -> tuple[float, int]:
+    """Sends a message; when a subscriber saw the answer's first text delta, and the cursor after the turn."""
     request = api.StreamSessionEventsRequest(session_id=session_id, after_sequence=after, follow=True)
     stream = stub.StreamSessionEvents(request, metadata=AUTH)
     await stream.initial_metadata()
-    started = time.perf_counter()
     await stub.SendMessage(api.SendMessageRequest(session_id=session_id, content="hi"), metadata=AUTH)
-    latency, cursor = 0.0, after
+    seen, cursor = 0.0, after
     async for response in stream:
         if not response.HasField("event"):
             continue
         cursor = response.event.sequence
         event = response.event
-        if not latency and event.HasField("block_delta") and event.block_delta.kind == events_pb2.DELTA_KIND_TEXT:
-            latency = time.perf_counter() - started
+        if not seen and event.HasField("block_delta") and event.block_delta.kind == events_pb2.DELTA_KIND_TEXT:
+            seen = time.perf_counter()
         if event.HasField("turn_completed"):
             break
     stream.cancel()
-    return latency, cursor
+    return seen, cursor
 
 
-async def measure() -> dict[str, float]:
-    async with running_fake_anthropic([]) as fake:
-        fake.script([Turn.text("Hello there, how are you today?")] * (ROUNDS * 2 + 1))
-        direct_client = anthropic.AsyncAnthropic(base_url=fake.base_url, api_key=fake.api_key, max_retries=0)
-        direct = [await first_delta_direct(direct_client) for _ in range(ROUNDS)]
-        await direct_client.close()
+async def after_emission(model: FakeApi[Any, Any], run: Callable[[], Awaitable[float]]) -> float:
+    """How long after the fake wrote the round's first text the client saw it."""
+    emitted_before = len(model.text_sent_at)
+    seen = await run()
+    return seen - model.text_sent_at[emitted_before]
+
+
+async def measure_one(stub: Any, fakes: Fakes, architecture: Architecture) -> dict[str, float]:
+    model = architecture.model(fakes)
+    architecture.script(fakes, architecture.rounds * 2 + 1)
+    with tempfile.TemporaryDirectory() as home:  # one home for all rounds, as the sandbox keeps its own
+        direct = [
+            await after_emission(model, lambda: architecture.direct(fakes, Path(home)))
+            for _ in range(architecture.rounds)
+        ]
+    created = await stub.CreateSession(
+        api.CreateSessionRequest(agent_profile_ref="bench", architecture=architecture.name), metadata=AUTH
+    )
+    _, cursor = await through_runtime(stub, created.session_id, 0)  # creates the sandbox
+    through: list[float] = []
+    for _ in range(architecture.rounds):
+        emitted_before = len(model.text_sent_at)
+        seen, cursor = await through_runtime(stub, created.session_id, cursor)
+        through.append(seen - model.text_sent_at[emitted_before])
+    return {
+        "direct_p50_ms": statistics.median(direct) * 1000,
+        "through_runtime_p50_ms": statistics.median(through) * 1000,
+        "through_runtime_p99_ms": percentile(through, 0.99) * 1000,
+        "added_p50_ms": (statistics.median(through) - statistics.median(direct)) * 1000,
+    }
+
+
+async def measure() -> dict[str, dict[str, float]]:
+    async with (
+        fake_anthropic.running_fake_anthropic([]) as anthropic_model,
+        fake_gemini.running_fake_gemini([]) as gemini_model,
+    ):
+        fakes = Fakes(anthropic_model, gemini_model)
         with tempfile.TemporaryDirectory() as root:
             (Path(root) / "profiles").mkdir()
-            (Path(root) / "profiles" / "default.yaml").write_text("name: Bench\ntools: [Bash]\n")
+            (Path(root) / "profiles" / "bench.json").write_text(json_format.MessageToJson(PROFILE))
             runtime = processes.start(
                 ["serve", "--grpc-address=127.0.0.1:0", f"--data-dir={root}/data", f"--profiles-dir={root}/profiles"],
                 env={
                     "AGENT_RUNTIME_API_KEY": KEY,
-                    "ANTHROPIC_API_KEY": fake.api_key,
-                    "ANTHROPIC_BASE_URL": fake.base_url,
+                    "ANTHROPIC_API_KEY": anthropic_model.api_key,
+                    "ANTHROPIC_BASE_URL": anthropic_model.base_url,
+                    "GEMINI_API_KEY": gemini_model.api_key,
+                    "GOOGLE_GEMINI_BASE_URL": gemini_model.base_url,
                 },
             )
             try:
                 async with grpc.aio.insecure_channel(runtime.address) as channel:
                     stub = agent_runtime_pb2_grpc.AgentRuntimeStub(channel)
-                    created = await stub.CreateSession(
-                        api.CreateSessionRequest(agent_profile_ref="default", architecture="anthropic"), metadata=AUTH
-                    )
-                    _, cursor = await first_delta_through_runtime(stub, created.session_id, 0)  # creates the sandbox
-                    through: list[float] = []
-                    for _ in range(ROUNDS):
-                        latency, cursor = await first_delta_through_runtime(stub, created.session_id, cursor)
-                        through.append(latency)
+                    return {name: await measure_one(stub, fakes, a) for name, a in ARCHITECTURES.items()}
             finally:
                 runtime.stop()
-    added = [t - statistics.median(direct) for t in through]
-    return {
-        "direct_sdk_p50_ms": statistics.median(direct) * 1000,
-        "through_runtime_p50_ms": statistics.median(through) * 1000,
-        "through_runtime_p99_ms": percentile(through, 0.99) * 1000,
-        "added_p50_ms": statistics.median(added) * 1000,
-        "added_p99_ms": percentile(added, 0.99) * 1000,
-    }

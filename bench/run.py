@@ -9,7 +9,7 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import event_fanout, first_delta, modal_round_trips, sandbox_latency
+from bench import event_fanout, first_delta, modal_round_trips, sandbox_latency, session_memory, session_rpcs
 
 RESULTS = Path(__file__).with_name("results.json")
 
@@ -25,9 +25,11 @@ def flatten(prefix: str, value: object, into: dict[str, float]) -> None:
 async def main() -> None:
     results = {
         "event_fanout": await event_fanout.measure(),
-        "first_text_delta_anthropic": await first_delta.measure(),
+        "session_rpcs": await session_rpcs.measure(),
+        "first_text_delta": await first_delta.measure(),
         "local_sandbox": await sandbox_latency.measure(),
         "modal_sandbox_on_fake": await modal_round_trips.measure(),
+        "idle_sessions": await session_memory.measure(),
     }
     figures: dict[str, float] = {}
     flatten("", results, figures)

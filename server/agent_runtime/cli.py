@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from agent_runtime.client_cli import add_client_commands, run_client
 from agent_runtime.config import add_serve_arguments, settings_from
 from agent_runtime.errors import ApiError
 from agent_runtime.runtime_server import serve
@@ -55,11 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     backend = storage_serve.add_mutually_exclusive_group(required=True)
     backend.add_argument("--sqlite", type=Path, metavar="PATH", help="a SQLite database file")
     backend.add_argument("--memory", action="store_true", help="keep everything in memory (for tests)")
+    backend.add_argument(
+        "--postgres", metavar="URL", help="a PostgreSQL database, e.g. postgresql://user@127.0.0.1:5432/agent_runtime"
+    )
     storage_serve.add_argument("--address", default="127.0.0.1:50052", help="host:port or unix:PATH")
     storage_serve.add_argument(
         "--profiles-dir", type=Path, default=Path("./profiles"), help="agent profiles, one YAML or JSON file each"
     )
     storage_serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    add_client_commands(commands)
 
     sandbox = commands.add_parser("sandbox", help="sandboxes").add_subparsers(dest="sandbox_command", required=True)
     sandbox_exec_parser = sandbox.add_parser(
@@ -83,8 +89,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         if args.command == "serve":
             asyncio.run(serve(settings_from(args)))
+        elif args.command in ("sessions", "profiles"):
+            sys.exit(asyncio.run(run_client(args)))
         elif args.command == "storage":
-            database = IN_MEMORY if args.memory else str(args.sqlite)
+            database = IN_MEMORY if args.memory else args.postgres or str(args.sqlite)
             asyncio.run(_serve_storage(database, args.profiles_dir, args.address))
         else:
             command = args.argv[1:] if args.argv[:1] == ["--"] else args.argv

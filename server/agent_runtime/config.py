@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent_runtime.sandboxes.providers import PROVIDER_NAMES
+from agent_runtime.storage.store import is_postgres
 
 DURATION_PATTERN = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)?")
 DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -37,11 +38,18 @@ class Settings:
     heartbeat_interval: float
     max_subscriber_lag: int
     model_budget_tokens: int
+    model_proxy_address: str
+    model_proxy_url: str
     log_level: str
 
     @property
     def embedded_storage(self) -> bool:
-        return self.storage in ("sqlite", "memory")
+        return self.storage in ("sqlite", "memory") or is_postgres(self.storage)
+
+    @property
+    def storage_shown(self) -> str:
+        """The storage setting as it may be printed: a database URL can hold a password."""
+        return "postgres" if is_postgres(self.storage) else self.storage
 
 
 def _env(name: str, default: str) -> str:
@@ -59,7 +67,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     add(
         "--http-address",
         default=_env("HTTP_ADDRESS", "127.0.0.1:8080"),
-        help="host:port of the REST shim; reserved, the shim is not served yet (env AGENT_RUNTIME_HTTP_ADDRESS)",
+        help="host:port of the REST shim (HTTP, JSON, server-sent events); port 0 picks a free port, empty"
+        " serves none (env AGENT_RUNTIME_HTTP_ADDRESS)",
     )
     add(
         "--data-dir",
@@ -77,8 +86,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     add(
         "--storage",
         default=_env("STORAGE", "sqlite"),
-        help="'sqlite' (embedded, in the data directory), 'memory' (embedded, lost on exit), or the address of"
-        " a PersistenceAdapter server: grpc://host:port or unix:PATH (env AGENT_RUNTIME_STORAGE)",
+        help="'sqlite' (embedded, in the data directory), 'memory' (embedded, lost on exit), a PostgreSQL URL"
+        " (postgresql://..., embedded storage on that database), or the address of a PersistenceAdapter server:"
+        " grpc://host:port or unix:PATH (env AGENT_RUNTIME_STORAGE)",
     )
     add(
         "--sandbox",
@@ -133,6 +143,18 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         " (env AGENT_RUNTIME_MODEL_BUDGET_TOKENS)",
     )
     add(
+        "--model-proxy-address",
+        default=_env("MODEL_PROXY_ADDRESS", ""),
+        help="host:port where the model proxy also listens for sandboxes that run elsewhere (Modal), every"
+        " vendor under /<vendor>; empty: nowhere (env AGENT_RUNTIME_MODEL_PROXY_ADDRESS)",
+    )
+    add(
+        "--model-proxy-url",
+        default=_env("MODEL_PROXY_URL", ""),
+        help="the URL at which those sandboxes reach that listener, e.g. through a tunnel; default"
+        " http://<model-proxy-address> (env AGENT_RUNTIME_MODEL_PROXY_URL)",
+    )
+    add(
         "--log-level",
         default=_env("LOG_LEVEL", "info"),
         choices=["debug", "info", "warning", "error"],
@@ -155,5 +177,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         heartbeat_interval=args.heartbeat_interval,
         max_subscriber_lag=args.max_subscriber_lag,
         model_budget_tokens=args.model_budget_tokens,
+        model_proxy_address=args.model_proxy_address,
+        model_proxy_url=args.model_proxy_url
+        or (f"http://{args.model_proxy_address}" if args.model_proxy_address else ""),
         log_level=args.log_level,
     )

@@ -8,12 +8,18 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 
+import grpc
+from aiohttp import web
+
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, agent_runtime_pb2_grpc
 from agent_runtime.api.servicer import AgentRuntimeServicer
 from agent_runtime.api_key import resolve_api_key
 from agent_runtime.config import Settings
 from agent_runtime.events.log import EventLog
 from agent_runtime.events.stream import EventStreams
+from agent_runtime.http_serving import listening, serve_app, shown
+from agent_runtime.modelproxy.proxy import ModelProxy
+from agent_runtime.rest.gateway import RestGateway
 from agent_runtime.rpc.auth_interceptor import ApiKeyInterceptor
 from agent_runtime.rpc.error_interceptor import ErrorInterceptor
 from agent_runtime.rpc.server_setup import add_health_and_reflection, bind, new_server, set_serving
@@ -32,7 +38,8 @@ from agent_runtime.storage_health import follow_storage_health
 log = logging.getLogger(__name__)
 
 MAX_UNIX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the terminating NUL
-SERVICE_NAME = agent_runtime_pb2.DESCRIPTOR.services_by_name["AgentRuntime"].full_name
+SERVICE = agent_runtime_pb2.DESCRIPTOR.services_by_name["AgentRuntime"]
+SERVICE_NAME = SERVICE.full_name
 
 
 @contextlib.asynccontextmanager
@@ -41,7 +48,9 @@ async def storage_address(settings: Settings) -> AsyncIterator[str]:
     if not settings.embedded_storage:
         yield settings.storage
         return
-    database = IN_MEMORY if settings.storage == "memory" else str(settings.data_dir / "agent-runtime.db")
+    database = {"memory": IN_MEMORY, "sqlite": str(settings.data_dir / "agent-runtime.db")}.get(
+        settings.storage, settings.storage
+    )
     socket_path = (settings.data_dir / "storage.sock").resolve()
     if len(str(socket_path).encode()) > MAX_UNIX_SOCKET_PATH:
         raise OSError(f"the data directory's path is too long for a unix socket ({socket_path}); use a shorter one")
@@ -69,6 +78,27 @@ def _stop_requested() -> asyncio.Event:
     return stop
 
 
+async def _serve_shared_proxy(proxy: ModelProxy | None, address: str) -> web.AppRunner | None:
+    """The model proxy's listener for sandboxes that run elsewhere, when an address is configured."""
+    if proxy is None or not address:
+        return None
+    listener = listening(address)
+    runner = await proxy.serve_shared(listener)
+    print(f"model proxy for remote sandboxes listening on {shown(listener)}", flush=True)
+    return runner
+
+
+async def _serve_rest(address: str, grpc_address: str) -> web.AppRunner | None:
+    """The REST shim on `address`, calling this runtime's gRPC API at `grpc_address`; none if no address."""
+    if not address:
+        return None
+    listener = listening(address)
+    loopback = grpc_address.replace("0.0.0.0:", "127.0.0.1:")
+    runner = await serve_app(RestGateway(grpc.aio.insecure_channel(loopback), SERVICE).app(), listener)
+    print(f"agent-runtime REST listening on {shown(listener)}", flush=True)
+    return runner
+
+
 async def serve(settings: Settings) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     api_key, key_file = resolve_api_key(settings.api_key, settings.data_dir)
@@ -82,7 +112,7 @@ async def serve(settings: Settings) -> None:
         models = ModelAccess.from_environment()
         model_proxy = models.model_proxy(settings.model_budget_tokens)
         sessions = SessionManager(
-            SessionServices(storage, events, sandboxes, models, model_proxy),
+            SessionServices(storage, events, sandboxes, models, model_proxy, settings.model_proxy_url),
             watchers,
             Timing(sync_interval=settings.sync_interval, idle_timeout=settings.idle_timeout),
         )
@@ -95,15 +125,17 @@ async def serve(settings: Settings) -> None:
             ),
             server,
         )
+        shared_proxy = await _serve_shared_proxy(model_proxy, settings.model_proxy_address)
         health = add_health_and_reflection(server, [SERVICE_NAME])
         bound = bind(server, settings.grpc_address)
         await server.start()
+        rest = await _serve_rest(settings.http_address, bound)
         health_task = asyncio.create_task(follow_storage_health(storage, health, [SERVICE_NAME]))
         recovery = asyncio.create_task(_close_dead_turns(storage, events, sessions))
         if key_file is not None:
             print(f"API key (kept in {key_file}): {api_key}", flush=True)
         print(
-            f"agent-runtime gRPC listening on {bound} (storage: {settings.storage}, sandbox: {settings.sandbox})",
+            f"agent-runtime gRPC listening on {bound} (storage: {settings.storage_shown}, sandbox: {settings.sandbox})",
             flush=True,
         )
         await stop.wait()
@@ -112,7 +144,11 @@ async def serve(settings: Settings) -> None:
         recovery.cancel()
         await set_serving(health, [SERVICE_NAME], False)
         await sessions.shutdown(settings.shutdown_grace)
+        if rest is not None:
+            await rest.cleanup()
         await server.stop(1.0)
+        if shared_proxy is not None:
+            await shared_proxy.cleanup()
         if model_proxy is not None:
             await model_proxy.close()
         await models.close()

@@ -7,6 +7,7 @@ with a profiles directory holding one YAML and one JSON profile whose full conte
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -19,13 +20,13 @@ from google.protobuf import duration_pb2
 
 from agent_runtime._gen.agentruntime.v1 import persistence_pb2_grpc, profile_pb2, workspace_pb2
 from tests.conformance.helpers import KnownProfiles
-from tests.support import processes
+from tests.support import postgres, processes
 from tests.support.rpc import channel
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
     from agent_runtime._gen.agentruntime.v1.persistence_pb2_grpc import PersistenceAdapterAsyncStub as Storage
 
-BUILT_IN_BACKENDS = ("sqlite", "memory")
+BUILT_IN_BACKENDS = ("sqlite", "memory", "postgres")
 EXTERNAL = "external"
 READY_TIMEOUT_SECONDS = 10.0
 
@@ -125,15 +126,19 @@ def storage_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
         return
     root = tmp_path_factory.mktemp(f"storage-{backend}")
     profiles_dir = write_profiles(root / "profiles")
-    database = ["--sqlite", str(root / "db.sqlite")] if backend == "sqlite" else ["--memory"]
-    child = processes.start(
-        ["storage", "serve", *database, "--address", "127.0.0.1:0", "--profiles-dir", str(profiles_dir)]
-    )
-    try:
-        yield Target(backend, child.address, KnownProfiles(tuple(EXPECTED_PROFILES), EXPECTED_PROFILES))
-    finally:
-        code = child.stop()
-    assert code == 0, f"the {backend} storage server exited with {code} on SIGTERM:\n{child.text()}"
+    with contextlib.ExitStack() as cleanup:
+        if backend == "postgres":
+            database = ["--postgres", cleanup.enter_context(postgres.fresh_database())]
+        else:
+            database = ["--sqlite", str(root / "db.sqlite")] if backend == "sqlite" else ["--memory"]
+        child = processes.start(
+            ["storage", "serve", *database, "--address", "127.0.0.1:0", "--profiles-dir", str(profiles_dir)]
+        )
+        try:
+            yield Target(backend, child.address, KnownProfiles(tuple(EXPECTED_PROFILES), EXPECTED_PROFILES))
+        finally:
+            code = child.stop()
+        assert code == 0, f"the {backend} storage server exited with {code} on SIGTERM:\n{child.text()}"
 
 
 @pytest.fixture(scope="session")

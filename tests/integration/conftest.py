@@ -66,7 +66,13 @@ def launch(
             f"--profiles-dir={profiles_dir}",
             *extra_args,
         ],
-        env={"AGENT_RUNTIME_API_KEY": API_KEY, "ANTHROPIC_API_KEY": "", "ANTHROPIC_BASE_URL": "", **(env or {})},
+        env={
+            "AGENT_RUNTIME_API_KEY": API_KEY,
+            **dict.fromkeys(
+                ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL"), ""
+            ),
+            **(env or {}),
+        },
     )
 
 

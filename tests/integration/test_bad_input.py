@@ -173,6 +173,7 @@ async def test_a_bad_page_request_is_refused(stub: Stub) -> None:
 async def test_bad_messages_are_refused(stub: Stub) -> None:
     anthropic_session = await stub.CreateSession(creating(architecture="anthropic"), metadata=AUTH)
     claude_session = await stub.CreateSession(creating(), metadata=AUTH)
+    gemini_session = await stub.CreateSession(creating(architecture="gemini-cli"), metadata=AUTH)
 
     def send(session_id: str, **fields: Any) -> Any:
         return stub.SendMessage(api.SendMessageRequest(session_id=session_id, **fields), metadata=AUTH)
@@ -191,9 +192,10 @@ async def test_bad_messages_are_refused(stub: Stub) -> None:
             grpc.StatusCode.INVALID_ARGUMENT,
             "INVALID_REQUEST_ID",
         ),
-        (send(claude_session.session_id, content="hi"), grpc.StatusCode.UNIMPLEMENTED, "ARCHITECTURE_NOT_AVAILABLE"),
         # This runtime has no ANTHROPIC_API_KEY: the caller is told which variable to set.
         (send(anthropic_session.session_id, content="hi"), grpc.StatusCode.FAILED_PRECONDITION, "MODEL_KEY_MISSING"),
+        (send(claude_session.session_id, content="hi"), grpc.StatusCode.FAILED_PRECONDITION, "MODEL_KEY_MISSING"),
+        (send(gemini_session.session_id, content="hi"), grpc.StatusCode.FAILED_PRECONDITION, "MODEL_KEY_MISSING"),
     ]
     for call, code, reason in cases:
         assert_error(await rpc_error(call), code, reason)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import urllib.request
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,6 +41,7 @@ async def sdk(fake: FakeAnthropic, **options: Any) -> AsyncIterator[anthropic.As
 
 async def test_streamed_text_arrives_in_order_in_several_deltas() -> None:
     usage = Usage(input_tokens=31, output_tokens=7, cache_read_input_tokens=5, cache_creation_input_tokens=3)
+    before = time.perf_counter()
     async with (
         running_fake_anthropic([Turn([text("Hello from the fake API", pieces=4)], usage=usage)]) as fake,
         sdk(fake) as client,
@@ -48,6 +50,8 @@ async def test_streamed_text_arrives_in_order_in_several_deltas() -> None:
         deltas = [delta async for delta in stream.text_stream]
         final = await stream.get_final_message()
 
+    [sent] = fake.text_sent_at
+    assert before < sent < time.perf_counter(), "the fake notes when its first text went out, for the bench"
     assert len(deltas) == 4
     assert "".join(deltas) == "Hello from the fake API"
     assert [block.type for block in final.content] == ["text"]

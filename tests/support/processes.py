@@ -14,8 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CLI = str(Path(sys.executable).parent / "agent-runtime")
-LISTENING = re.compile(r"listening on (\S+)")
+# The gRPC API's (or a storage server's) line; the REST shim and the model proxy say theirs in their own words.
+LISTENING = re.compile(r"agent-runtime (?:gRPC|storage) listening on (\S+)")
+REST_LISTENING = re.compile(r"agent-runtime REST listening on (\S+)")
 START_TIMEOUT_SECONDS = 30.0
+# Runtimes started by tests and benches, here or by a test's own subprocess call, serve REST on a free port:
+# several run at once, and none may take a port a developer's `make run` uses.
+os.environ.setdefault("AGENT_RUNTIME_HTTP_ADDRESS", "127.0.0.1:0")
 
 
 def free_port() -> int:
@@ -45,6 +50,13 @@ class ChildProcess:
 
     def text(self) -> str:
         return "".join(self.output)
+
+    @property
+    def rest_address(self) -> str:
+        """Where a runtime serves REST (it says so before its gRPC line)."""
+        found = REST_LISTENING.search(self.text())
+        assert found, f"no REST address in the output:\n{self.text()}"
+        return found.group(1)
 
 
 def start(args: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> ChildProcess:

@@ -51,7 +51,15 @@ def test_file_content_is_text_unless_given_as_base64(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["- just\n- a list\n", "name: [unclosed\n", "unknownField: 1\n", "tools: 7\n"], ids=str
+    "text",
+    [
+        "- just\n- a list\n",
+        "name: [unclosed\n",
+        "unknownField: 1\n",
+        "tools: 7\n",
+        "skills: [{name: ../escape, description: d}]\n",  # it would be written outside its folder
+    ],
+    ids=str,
 )
 def test_a_broken_profile_says_which_file(tmp_path: Path, text: str) -> None:
     (tmp_path / "broken.yaml").write_text(text)
@@ -67,3 +75,16 @@ async def test_a_broken_file_is_skipped_and_logged(tmp_path: Path, caplog: pytes
         listed = await ProfileDirectory(tmp_path).list()
     assert [(p.id, p.name) for p in listed] == [("good", "Good")]
     assert "bad.yaml" in caplog.text and "twin.json" in caplog.text
+
+
+async def test_an_edited_profile_is_read_again_and_an_unchanged_one_is_not(tmp_path: Path) -> None:
+    path = tmp_path / "edited.yaml"
+    path.write_text("name: First\n")
+    directory = ProfileDirectory(tmp_path)
+    first = await directory.load("edited")
+    first.name = "changed by a caller"
+    assert (await directory.load("edited")).name == "First", "callers get copies"
+    path.write_text("name: Second, longer\n")
+    assert (await directory.load("edited")).name == "Second, longer"
+    (tmp_path / "added.json").write_text('{"name": "Added"}')
+    assert [p.id for p in await directory.list()] == ["added", "edited"]

@@ -18,6 +18,7 @@ from google.protobuf import duration_pb2, struct_pb2
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2
 from agent_runtime.agents import anthropic_transcript as transcript
 from agent_runtime.agents.emitter import BlockEmitter, now
+from agent_runtime.agents.streamed_block import StreamedBlock, usage_event
 from agent_runtime.agents.tools import ToolBox
 
 DEFAULT_MODEL = "claude-sonnet-4-5"
@@ -32,33 +33,6 @@ class LoopSettings:
     max_tokens: int = DEFAULT_MAX_TOKENS
     thinking_budget_tokens: int = 0
     max_iterations: int = DEFAULT_MAX_ITERATIONS
-
-
-class _StreamedBlock:
-    """A block being streamed: its id, kind and what has arrived so far."""
-
-    def __init__(self, block_id: str, kind: str, name: str = "", tool_use_id: str = "") -> None:
-        self.block_id = block_id
-        self.kind = kind
-        self.name = name
-        self.tool_use_id = tool_use_id
-        self.text = ""
-
-    def block(
-        self, model: str, status: blocks_pb2.ToolStatus.ValueType = blocks_pb2.TOOL_STATUS_PENDING
-    ) -> blocks_pb2.ConversationBlock:
-        block = blocks_pb2.ConversationBlock(id=self.block_id)
-        if self.kind == "text":
-            block.assistant_text.CopyFrom(blocks_pb2.AssistantTextBlock(content=self.text, model=model))
-        elif self.kind == "thinking":
-            block.thinking.CopyFrom(blocks_pb2.ThinkingBlock(content=self.text))
-        else:
-            block.tool_use.CopyFrom(
-                blocks_pb2.ToolUseBlock(tool_name=self.name, tool_use_id=self.tool_use_id, status=status)
-            )
-            if self.text:
-                block.tool_use.input.update(json.loads(self.text))
-        return block
 
 
 class AnthropicAgent:
@@ -98,7 +72,7 @@ class AnthropicAgent:
         return request
 
     async def _one_response(self, messages: list[dict[str, Any]], emitter: BlockEmitter) -> Any:
-        streamed: dict[int, _StreamedBlock] = {}
+        streamed: dict[int, StreamedBlock] = {}
         message_id, model = "", self._settings.model
         async with self._client.messages.stream(**self._request(messages)) as stream:
             async for event in stream:
@@ -106,7 +80,7 @@ class AnthropicAgent:
                     message_id, model = event.message.id, event.message.model
                 elif event.type == "content_block_start":
                     block = event.content_block
-                    current = _StreamedBlock(
+                    current = StreamedBlock(
                         f"{message_id}-{event.index}",
                         block.type,
                         getattr(block, "name", ""),
@@ -129,13 +103,21 @@ class AnthropicAgent:
                 elif event.type == "content_block_stop":
                     emitter.complete(streamed[event.index].block(model))
                 elif event.type == "message_delta":
-                    emitter.emit(_usage_event(event.usage, model))
+                    emitter.emit(
+                        usage_event(
+                            model,
+                            event.usage.input_tokens or 0,
+                            event.usage.output_tokens or 0,
+                            getattr(event.usage, "cache_read_input_tokens", 0) or 0,
+                            getattr(event.usage, "cache_creation_input_tokens", 0) or 0,
+                        )
+                    )
             return await stream.get_final_message()
 
     async def _use_tool(
         self, tool_use: Any, message_id: str, index: int, model: str, emitter: BlockEmitter
     ) -> dict[str, Any]:
-        running = _StreamedBlock(f"{message_id}-{index}", "tool_use", tool_use.name, tool_use.id)
+        running = StreamedBlock(f"{message_id}-{index}", "tool_use", tool_use.name, tool_use.id)
         running.text = json.dumps(tool_use.input)
         emitter.update(running.block(model, blocks_pb2.TOOL_STATUS_RUNNING))
         started = now()
@@ -166,14 +148,3 @@ class AnthropicAgent:
             "content": outcome.output,
             "is_error": outcome.is_error,
         }
-
-
-def _usage_event(usage: Any, model: str) -> events_pb2.SessionEvent:
-    counts = events_pb2.Usage(
-        input_tokens=usage.input_tokens or 0,
-        output_tokens=usage.output_tokens or 0,
-        cache_read_tokens=getattr(usage, "cache_read_input_tokens", 0) or 0,
-        cache_write_tokens=getattr(usage, "cache_creation_input_tokens", 0) or 0,
-    )
-    counts.total_tokens = counts.input_tokens + counts.output_tokens
-    return events_pb2.SessionEvent(metadata_update=events_pb2.MetadataUpdate(usage=counts, model=model))

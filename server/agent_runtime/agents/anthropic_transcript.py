@@ -59,7 +59,8 @@ def user_content(message: blocks_pb2.UserMessageBlock) -> str | list[dict[str, A
     return parts
 
 
-def _user_message(content: list[dict[str, Any]]) -> blocks_pb2.UserMessageBlock:
+def user_message(content: list[dict[str, Any]]) -> blocks_pb2.UserMessageBlock:
+    """A user message's content parts (text and images) as the block's message."""
     message = blocks_pb2.UserMessageBlock(
         content="".join(p.get("text", "") for p in content if p.get("type") == "text")
     )
@@ -72,7 +73,8 @@ def _user_message(content: list[dict[str, Any]]) -> blocks_pb2.UserMessageBlock:
     return message
 
 
-def _result_text(content: Any) -> str:
+def result_text(content: Any) -> str:
+    """A tool result's content: a string, or the text of its parts."""
     if isinstance(content, str):
         return content
     return "".join(part.get("text", "") for part in content or [] if isinstance(part, dict))
@@ -100,7 +102,7 @@ def blocks(entries: Sequence[Entry], model: str = "") -> list[blocks_pb2.Convers
             )
             continue
         if message["role"] == "user" and not any(part.get("type") == "tool_result" for part in content):
-            found.append(blocks_pb2.ConversationBlock(id=e["id"], timestamp=time, user_message=_user_message(content)))
+            found.append(blocks_pb2.ConversationBlock(id=e["id"], timestamp=time, user_message=user_message(content)))
             continue
         for index, part in enumerate(content):
             block = _block(e["id"], index, part, outcomes, e.get("model", model))
@@ -113,7 +115,19 @@ def blocks(entries: Sequence[Entry], model: str = "") -> list[blocks_pb2.Convers
 def _block(
     message_id: str, index: int, part: dict[str, Any], outcomes: dict[str, bool], model: str
 ) -> blocks_pb2.ConversationBlock | None:
-    block_id = f"{message_id}-{index}"
+    status = blocks_pb2.TOOL_STATUS_PENDING
+    if part.get("type") == "tool_use" and part.get("id") in outcomes:
+        status = blocks_pb2.TOOL_STATUS_ERROR if outcomes[part["id"]] else blocks_pb2.TOOL_STATUS_SUCCESS
+    return part_block(f"{message_id}-{index}", part, model, status)
+
+
+def part_block(
+    block_id: str,
+    part: dict[str, Any],
+    model: str = "",
+    tool_status: blocks_pb2.ToolStatus.ValueType = blocks_pb2.TOOL_STATUS_PENDING,
+) -> blocks_pb2.ConversationBlock | None:
+    """A content part of a Messages API message as a block; None for parts that are not one."""
     kind = part.get("type")
     if kind == "text":
         return blocks_pb2.ConversationBlock(
@@ -122,15 +136,12 @@ def _block(
     if kind == "thinking":
         return blocks_pb2.ConversationBlock(id=block_id, thinking=blocks_pb2.ThinkingBlock(content=part["thinking"]))
     if kind == "tool_use":
-        status = blocks_pb2.TOOL_STATUS_PENDING
-        if part["id"] in outcomes:
-            status = blocks_pb2.TOOL_STATUS_ERROR if outcomes[part["id"]] else blocks_pb2.TOOL_STATUS_SUCCESS
         tool_input = struct_pb2.Struct()
         tool_input.update(part.get("input") or {})
         return blocks_pb2.ConversationBlock(
             id=block_id,
             tool_use=blocks_pb2.ToolUseBlock(
-                tool_name=part["name"], tool_use_id=part["id"], input=tool_input, status=status
+                tool_name=part["name"], tool_use_id=part["id"], input=tool_input, status=tool_status
             ),
         )
     if kind == "tool_result":
@@ -138,7 +149,7 @@ def _block(
             id=tool_result_id(part["tool_use_id"]),
             tool_result=blocks_pb2.ToolResultBlock(
                 tool_use_id=part["tool_use_id"],
-                output=struct_pb2.Value(string_value=_result_text(part.get("content"))),
+                output=struct_pb2.Value(string_value=result_text(part.get("content"))),
                 is_error=bool(part.get("is_error")),
             ),
         )

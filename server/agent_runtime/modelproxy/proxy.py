@@ -1,39 +1,39 @@
-"""ModelProxy: serves the Messages API to sandboxes, each with a per-session token, and forwards to the
-upstream with the real key. It counts each session's tokens and refuses requests once a session's
-budget is spent; a wrong token is refused. Nothing of the real key ever leaves the runtime.
+"""ModelProxy: serves the vendors' model APIs to sandboxes, each session with a token of its own, and
+forwards to the upstreams with the real keys. It counts each session's tokens (all vendors together) and
+refuses requests once a session's budget is spent; a wrong token is refused. Nothing of a real key ever
+leaves the runtime.
 """
 
 from __future__ import annotations
 
 import secrets
 import socket
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
 
-from agent_runtime.modelproxy.usage import Usage, UsageReader
+from agent_runtime.http_serving import MAX_BODY_BYTES, serve_app
+from agent_runtime.modelproxy.usage import Usage
+from agent_runtime.modelproxy.vendors import Vendor
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Headers that belong to one hop, or that the proxy sets itself.
-DROPPED_REQUEST_HEADERS = {"host", "content-length", "x-api-key", "authorization", "connection", "accept-encoding"}
+DROPPED_REQUEST_HEADERS = {"host", "content-length", "connection", "accept-encoding"}
 DROPPED_RESPONSE_HEADERS = {"content-length", "transfer-encoding", "content-encoding", "connection"}
 
 
-def _error(status: int, error_type: str, message: str) -> web.Response:
-    return web.json_response({"type": "error", "error": {"type": error_type, "message": message}}, status=status)
-
-
-def _presented_token(headers: Mapping[str, str]) -> str:
-    if "x-api-key" in headers:
-        return headers["x-api-key"]
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    return token if scheme.lower() == "bearer" else ""
+@dataclass(frozen=True)
+class Upstream:
+    vendor: Vendor
+    url: str
+    api_key: str
 
 
 class ModelProxy:
-    def __init__(self, upstream_url: str, api_key: str, budget_tokens: int) -> None:
-        self._upstream = upstream_url.rstrip("/")
-        self._api_key = api_key
+    def __init__(self, upstreams: Sequence[Upstream], budget_tokens: int) -> None:
+        self.upstreams = list(upstreams)
         self._budget = budget_tokens
         self._sessions_by_token: dict[str, str] = {}
         self._usage: dict[str, Usage] = {}
@@ -52,47 +52,66 @@ class ModelProxy:
     def usage(self, session_id: str) -> Usage:
         return self._usage.get(session_id, Usage())
 
-    async def serve(self, listener: socket.socket) -> web.AppRunner:
-        """Serves on `listener` (a socket inside a sandbox) until the returned runner is cleaned up."""
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_route("*", "/{tail:.*}", self._forward)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.SockSite(runner, listener).start()
-        return runner
+    async def serve(self, listener: socket.socket, upstream: Upstream) -> web.AppRunner:
+        """Serves the upstream's API on `listener` (a socket inside a sandbox) until the runner is cleaned up."""
+
+        async def forward(request: web.Request) -> web.StreamResponse:
+            return await self._forward(request, upstream, request.path)
+
+        return await _served(listener, "/{tail:.*}", forward)
+
+    async def serve_shared(self, listener: socket.socket) -> web.AppRunner:
+        """Serves every upstream on one listener, each under /<vendor name>, for sandboxes that cannot be
+        offered a port of their own (they reach it over the network)."""
+        by_name = {upstream.vendor.name: upstream for upstream in self.upstreams}
+
+        async def forward(request: web.Request) -> web.StreamResponse:
+            upstream = by_name.get(request.match_info["vendor"])
+            if upstream is None:
+                raise web.HTTPNotFound(text=f"no model API is served under /{request.match_info['vendor']}")
+            return await self._forward(request, upstream, "/" + request.match_info["tail"])
+
+        return await _served(listener, "/{vendor}/{tail:.*}", forward)
 
     async def close(self) -> None:
         if self._client is not None:
             await self._client.close()
 
-    async def _forward(self, request: web.Request) -> web.StreamResponse:
-        session_id = self._sessions_by_token.get(_presented_token(request.headers))
+    async def _forward(self, request: web.Request, upstream: Upstream, path: str) -> web.StreamResponse:
+        vendor = upstream.vendor
+        session_id = self._sessions_by_token.get(vendor.presented_token(request))
         if session_id is None:
-            return _error(401, "authentication_error", "this token is not valid for the model proxy")
+            return vendor.refusal(401, "this token is not valid for the model proxy")
         usage = self._usage[session_id]
         if self._budget and usage.total >= self._budget:
-            return _error(403, "permission_error", f"this session's model budget of {self._budget} tokens is spent")
+            return vendor.refusal(403, f"this session's model budget of {self._budget} tokens is spent")
         if self._client is None:
             self._client = aiohttp.ClientSession(auto_decompress=False)
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in DROPPED_REQUEST_HEADERS}
-        headers["x-api-key"] = self._api_key
-        body = await request.read()
+        passed = {k: v for k, v in request.headers.items() if k.lower() not in DROPPED_REQUEST_HEADERS}
+        headers, query = vendor.authorized(passed, request.query, upstream.api_key)
         try:
-            upstream = await self._client.request(
-                request.method, self._upstream + request.path_qs, headers=headers, data=body
-            )
+            answer = await self._client.request(
+                request.method, upstream.url.rstrip("/") + path, params=query, headers=headers,
+                data=await request.read(),
+            )  # fmt: skip
         except aiohttp.ClientError as error:
-            return _error(502, "api_error", f"the model API cannot be reached: {error}")
-        async with upstream:
-            response = web.StreamResponse(status=upstream.status)
-            for key, value in upstream.headers.items():
+            return vendor.refusal(502, f"the model API cannot be reached: {error}")
+        async with answer:
+            response = web.StreamResponse(status=answer.status)
+            for key, value in answer.headers.items():
                 if key.lower() not in DROPPED_RESPONSE_HEADERS:
                     response.headers[key] = value
             await response.prepare(request)
-            reader = UsageReader(usage, streamed="text/event-stream" in upstream.headers.get("content-type", ""))
-            async for chunk in upstream.content.iter_any():
+            reader = vendor.usage_reader(usage, streamed="text/event-stream" in answer.headers.get("content-type", ""))
+            async for chunk in answer.content.iter_any():
                 reader.feed(chunk)
                 await response.write(chunk)
             reader.close()
             await response.write_eof()
             return response
+
+
+async def _served(listener: socket.socket, route: str, handler: Handler) -> web.AppRunner:
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.router.add_route("*", route, handler)
+    return await serve_app(app, listener)

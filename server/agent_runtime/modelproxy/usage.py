@@ -1,4 +1,4 @@
-"""Token usage read from Messages API responses as they pass through, streamed (SSE) or not."""
+"""Token usage read from model API responses as they pass through the proxy, streamed (SSE) or not."""
 
 from __future__ import annotations
 
@@ -16,16 +16,9 @@ class Usage:
     def total(self) -> int:
         return self.input_tokens + self.output_tokens
 
-    def add_input(self, usage: dict[str, Any]) -> None:
-        for key in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"):
-            self.input_tokens += int(usage.get(key) or 0)
-
-    def add_output(self, usage: dict[str, Any]) -> None:
-        self.output_tokens += int(usage.get("output_tokens") or 0)
-
 
 class UsageReader:
-    """Fed the response body chunk by chunk; adds what it finds to `usage`."""
+    """Fed a response body chunk by chunk; adds what it finds to `usage`. Each vendor says where."""
 
     def __init__(self, usage: Usage, streamed: bool) -> None:
         self._usage = usage
@@ -38,29 +31,62 @@ class UsageReader:
             return
         *lines, self._buffer = self._buffer.split(b"\n")
         for line in lines:
-            if line.startswith(b"data:"):
-                self._event(line[5:])
-
-    def _event(self, data: bytes) -> None:
-        try:
-            event = json.loads(data)
-        except ValueError:
-            return
-        if not isinstance(event, dict):
-            return
-        # message_start carries the input count, message_delta the final output count.
-        if event.get("type") == "message_start":
-            self._usage.add_input(event.get("message", {}).get("usage", {}))
-        elif event.get("type") == "message_delta":
-            self._usage.add_output(event.get("usage", {}))
+            if line.startswith(b"data:") and isinstance(event := _json(line[5:]), dict):
+                self.event(event)
 
     def close(self) -> None:
-        if self._streamed:
-            return
-        try:
-            body = json.loads(self._buffer)
-        except ValueError:
-            return
-        if isinstance(body, dict) and isinstance(body.get("usage"), dict):
-            self._usage.add_input(body["usage"])
-            self._usage.add_output(body["usage"])
+        if not self._streamed and isinstance(body := _json(self._buffer), dict):
+            self.body(body)
+
+    def event(self, event: dict[str, Any]) -> None:
+        """One server-sent event's data."""
+
+    def body(self, body: dict[str, Any]) -> None:
+        """A whole JSON response."""
+
+
+def _json(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
+def _count(usage: Any, *keys: str) -> int:
+    return sum(int(usage.get(key) or 0) for key in keys) if isinstance(usage, dict) else 0
+
+
+_ANTHROPIC_INPUT = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+
+
+class AnthropicUsageReader(UsageReader):
+    def event(self, event: dict[str, Any]) -> None:
+        # message_start carries the input count, message_delta the final output count.
+        if event.get("type") == "message_start":
+            self._usage.input_tokens += _count(event.get("message", {}).get("usage"), *_ANTHROPIC_INPUT)
+        elif event.get("type") == "message_delta":
+            self._usage.output_tokens += _count(event.get("usage"), "output_tokens")
+
+    def body(self, body: dict[str, Any]) -> None:
+        self._usage.input_tokens += _count(body.get("usage"), *_ANTHROPIC_INPUT)
+        self._usage.output_tokens += _count(body.get("usage"), "output_tokens")
+
+
+class GeminiUsageReader(UsageReader):
+    """Gemini repeats the usage so far in its chunks; the last one seen is the response's."""
+
+    def __init__(self, usage: Usage, streamed: bool) -> None:
+        super().__init__(usage, streamed)
+        self._last: dict[str, Any] = {}
+
+    def event(self, event: dict[str, Any]) -> None:
+        if isinstance(event.get("usageMetadata"), dict):
+            self._last = event["usageMetadata"]
+
+    def body(self, body: dict[str, Any]) -> None:
+        self.event(body)
+
+    def close(self) -> None:
+        super().close()
+        self._usage.input_tokens += _count(self._last, "promptTokenCount")
+        self._usage.output_tokens += _count(self._last, "candidatesTokenCount", "thoughtsTokenCount")

@@ -45,6 +45,9 @@ class SandboxSpec:
     pip_dependencies: Sequence[str] = ()
     # Which profile the image is for, so one image serves every session of a profile.
     profile_id: str = "default"
+    # Where a sandbox that cannot be offered a port of the runtime's reaches the model proxy: its host is
+    # reachable even when the network is otherwise closed.
+    model_proxy_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,9 @@ class Execution(Protocol):
 
     async def wait(self) -> ExecResult: ...
 
-    async def kill(self) -> None: ...
+    async def kill(self) -> None:
+        """Ends the command and every process it started."""
+        ...
 
 
 @dataclass(frozen=True)

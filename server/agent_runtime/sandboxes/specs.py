@@ -20,7 +20,7 @@ def limits_for(profile: profile_pb2.AgentProfile) -> SandboxLimits:
     )
 
 
-def spec_for(profile: profile_pb2.AgentProfile, session_id: str) -> SandboxSpec:
+def spec_for(profile: profile_pb2.AgentProfile, session_id: str, model_proxy_url: str = "") -> SandboxSpec:
     return SandboxSpec(
         session_id=session_id,
         limits=limits_for(profile),
@@ -29,4 +29,5 @@ def spec_for(profile: profile_pb2.AgentProfile, session_id: str) -> SandboxSpec:
         npm_dependencies=tuple(profile.npm_dependencies),
         pip_dependencies=tuple(profile.pip_dependencies),
         profile_id=profile.id,
+        model_proxy_url=model_proxy_url,
     )

@@ -1,16 +1,18 @@
 """A loaded session: its turns, one at a time, its sandbox, created on the first message, and the sync
 of its workspace.
 
-A turn: turn_started, the user_message block, the agent's blocks as they stream, the transcript saved,
-every event stored, then turn_completed with its outcome. A turn that fails or is interrupted closes
-its open blocks, says why in an error block, and leaves the transcript as it was before the turn, so
-the next message starts from a consistent conversation.
+A turn: turn_started, the user_message block, the agent's blocks as they stream (agents/, one per
+architecture), the transcripts that changed saved, every event stored, then turn_completed with its
+outcome. A turn that fails or is interrupted closes its open blocks, says why in an error block, and
+stores what the agent kept of it: nothing for the native loop, whose next message starts from the last
+complete turn; their own transcripts for the CLIs, which resume from them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Coroutine
@@ -28,9 +30,9 @@ from agent_runtime._gen.agentruntime.v1 import (
     profile_pb2,
     session_pb2,
 )
-from agent_runtime.agents import anthropic_loop, anthropic_transcript
+from agent_runtime.agents.architectures import agent_for
+from agent_runtime.agents.base import Transcripts, TurnContext
 from agent_runtime.agents.emitter import BlockEmitter, now
-from agent_runtime.agents.tools import ToolBox
 from agent_runtime.errors import ApiError
 from agent_runtime.events.log import EventLog
 from agent_runtime.modelproxy.proxy import ModelProxy
@@ -63,6 +65,8 @@ class SessionServices:
     models: ModelAccess
     # How sandboxes reach the model (None without a key): a per-session token, never the real key.
     model_proxy: ModelProxy | None = None
+    # The proxy's shared listener, for sandboxes that cannot be offered a port (Modal); empty: none.
+    model_proxy_url: str = ""
 
 
 class LiveSession:
@@ -71,7 +75,7 @@ class LiveSession:
         services: SessionServices,
         record: persistence_pb2.SessionRecord,
         profile: profile_pb2.AgentProfile,
-        raw_transcript: str,
+        stored: Transcripts,
         on_status: Callable[[session_pb2.RuntimeState], None],
     ) -> None:
         self._services = services
@@ -79,7 +83,8 @@ class LiveSession:
         self._profile = profile
         self._on_status = on_status
         self._emitter = BlockEmitter(services.events, record.session_id)
-        self._entries = anthropic_transcript.parse(raw_transcript)
+        self._agent = agent_for(record.architecture, profile, record.session_id, stored, services.models)
+        self._stored_transcripts = stored.by_id()  # what storage holds, to save only what changed
         self._queue: list[Turn] = []
         self._wake = asyncio.Event()
         self._no_turns = asyncio.Event()  # set while no turn runs or waits
@@ -182,43 +187,21 @@ class LiveSession:
             )
         )
         self._emitter.whole(turn.user_message)
-        before = len(self._entries)
-        user_message = {"role": "user", "content": anthropic_transcript.user_content(turn.user_message.user_message)}
-        self._entries.append(
-            anthropic_transcript.entry(turn.user_message.id, user_message, turn.user_message.timestamp)
-        )
+        context = TurnContext(self.sandbox, self.record.session_options, self._sandbox_environment, self._emitter)
         try:
             await self.sandbox()  # the first message creates it, as the seed did; later ones find it ready
-            await self._agent().run(self._entries, self._emitter)
+            await self._agent.run(turn.user_message, context)
         except asyncio.CancelledError:
-            del self._entries[before:]
+            await asyncio.shield(self._save_what_remains())
             raise
         except Exception as error:  # the model API, its stream, the sandbox: the turn fails, the session lives
             if not isinstance(error, anthropic.APIError | ApiError):
                 log.exception("turn %s of %s failed", turn.turn_id, self.session_id)
-            del self._entries[before:]
+            await self._save_what_remains()
             await self._finish(turn, events_pb2.TurnOutcome.TURN_OUTCOME_FAILED, _describe(error))
             return
-        await self._save_transcript()
+        await self._save_transcripts()
         await self._finish(turn, events_pb2.TurnOutcome.TURN_OUTCOME_COMPLETED, "")
-
-    def _agent(self) -> anthropic_loop.AnthropicAgent:
-        if self.record.architecture != "anthropic":
-            raise ApiError(
-                grpc.StatusCode.UNIMPLEMENTED,
-                "ARCHITECTURE_NOT_AVAILABLE",
-                f"the {self.record.architecture} architecture does not run yet; use anthropic",
-            )
-        options = self.record.session_options
-        settings = anthropic_loop.LoopSettings(
-            model=options.model or anthropic_loop.DEFAULT_MODEL,
-            system_prompt=self._profile.system_prompt,
-            max_tokens=options.anthropic.max_tokens or anthropic_loop.DEFAULT_MAX_TOKENS,
-            thinking_budget_tokens=options.anthropic.thinking_budget_tokens,
-            max_iterations=options.anthropic.max_iterations or anthropic_loop.DEFAULT_MAX_ITERATIONS,
-        )
-        tools = ToolBox(self.sandbox, list(self._profile.tools), self._sandbox_environment)
-        return anthropic_loop.AnthropicAgent(self._services.models.anthropic_client(), settings, tools)
 
     async def _finish(self, turn: Turn, outcome: events_pb2.TurnOutcome.ValueType, message: str) -> None:
         self._emitter.close_open_blocks()
@@ -239,12 +222,25 @@ class LiveSession:
         )
         await self._services.events.flush(self.session_id)
 
-    async def _save_transcript(self) -> None:
+    async def _save_transcripts(self) -> None:
+        """Stores each transcript that changed since it was last stored."""
         storage = self._services.storage
-        request = persistence_pb2.SaveTranscriptRequest(
-            session_id=self.session_id, raw_transcript=anthropic_transcript.serialize(self._entries)
-        )
-        await until_stored("a transcript", lambda: storage.call(storage.stub.SaveTranscript, request))
+        for subagent_id, raw in (await self._agent.transcripts()).by_id().items():
+            if self._stored_transcripts.get(subagent_id) == raw:
+                continue
+            request = persistence_pb2.SaveTranscriptRequest(
+                session_id=self.session_id, raw_transcript=raw, subagent_id=subagent_id
+            )
+            await until_stored("a transcript", functools.partial(storage.call, storage.stub.SaveTranscript, request))
+            self._stored_transcripts[subagent_id] = raw
+
+    async def _save_what_remains(self) -> None:
+        """After a turn that did not complete: what the agent kept of it is stored if it can be; what was
+        stored before stays either way."""
+        try:
+            await self._save_transcripts()
+        except Exception:
+            log.warning("the transcripts of %s after an unfinished turn were not saved", self.session_id, exc_info=True)
 
     def _sandbox_environment(self) -> dict[str, str]:
         """What commands in the sandbox get on top of the profile's variables: the model channel."""
@@ -266,7 +262,9 @@ class LiveSession:
                 self._sandbox_state.restart_count += 1
             self._status(session_pb2.SANDBOX_STATUS_STARTING, "Preparing...")
             self._status(session_pb2.SANDBOX_STATUS_STARTING, "Creating sandbox...")
-            sandbox = await self._services.sandboxes.create(spec_for(self._profile, self.session_id))
+            sandbox = await self._services.sandboxes.create(
+                spec_for(self._profile, self.session_id, self._services.model_proxy_url)
+            )
             self._sandbox_state.sandbox_id = sandbox.sandbox_id
             self._status(session_pb2.SANDBOX_STATUS_STARTING, "Setting up session files...")
             storage = self._services.storage
@@ -275,12 +273,15 @@ class LiveSession:
             )
             for file in stored.workspace_files:
                 await sandbox.write_file(file.path, file.content)
+            await self._agent.prepare(sandbox)
             self._status(session_pb2.SANDBOX_STATUS_STARTING, "Starting file watchers...")
             self._sync = WorkspaceSync(self.session_id, storage, self._emitter, list(stored.workspace_files))
             self._keep(self._sync.follow(sandbox))
             if self._model_channel is not None:
                 await self._model_channel.close()
-            self._model_channel = await ModelChannel.open(self._services.model_proxy, sandbox, self.session_id)
+            self._model_channel = await ModelChannel.open(
+                self._services.model_proxy, sandbox, self.session_id, self._services.model_proxy_url
+            )
             self._sandbox = sandbox
             self._status(session_pb2.SANDBOX_STATUS_READY, "Ready")
             return sandbox

@@ -19,7 +19,7 @@ from agent_runtime._gen.agentruntime.v1 import (
     session_pb2,
     workspace_pb2,
 )
-from agent_runtime.agents import anthropic_transcript
+from agent_runtime.agents import architectures
 from agent_runtime.agents.emitter import now
 from agent_runtime.errors import ApiError, FieldViolation, bad_request
 from agent_runtime.sandboxes.errors import file_not_found
@@ -95,7 +95,9 @@ class SessionManager:
                 session.runtime.CopyFrom(state)
                 self._watchers.publish(agent_runtime_pb2.SESSION_CHANGE_KIND_STATUS, session)
 
-            live = LiveSession(self._services, record, profile, stored.raw_transcript, status_changed)
+            live = LiveSession(
+                self._services, record, profile, architectures.stored_transcripts(stored), status_changed
+            )
             self._live[session_id] = live
             self._keepers[session_id] = asyncio.create_task(look_after(live, self._timing, self._unload))
             status_changed(live.runtime_state())
@@ -123,14 +125,7 @@ class SessionManager:
         if self._stopping:
             raise ApiError(grpc.StatusCode.UNAVAILABLE, "SHUTTING_DOWN", "the runtime is stopping; send again soon")
         record = await self._record(request.session_id)
-        if record.architecture != "anthropic":
-            raise ApiError(
-                grpc.StatusCode.UNIMPLEMENTED,
-                "ARCHITECTURE_NOT_AVAILABLE",
-                f"sessions of architecture {record.architecture!r} cannot run yet; the anthropic architecture can",
-                metadata={"architecture": record.architecture},
-            )
-        self._services.models.require_key()  # FAILED_PRECONDITION now, not in the turn
+        self._services.models.require_key(record.architecture)  # FAILED_PRECONDITION now, not in the turn
         live = await self._loaded(request.session_id)
         return live.send(request)
 
@@ -232,9 +227,11 @@ class SessionManager:
         loaded = await self._stored(session_id)
         session = self._view(loaded.session)
         session.workspace_files.extend(loaded.workspace_files)
-        if loaded.session.architecture == "anthropic":
-            entries = anthropic_transcript.parse(loaded.raw_transcript)
-            session.blocks.extend(anthropic_transcript.blocks(entries))
+        blocks, subagents = architectures.conversation(
+            loaded.session.architecture, architectures.stored_transcripts(loaded)
+        )
+        session.blocks.extend(blocks)
+        session.subagents.extend(subagents)
         return session
 
     async def list(self, page_size: int, page_token: str) -> agent_runtime_pb2.ListSessionsResponse:

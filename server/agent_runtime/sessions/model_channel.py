@@ -1,13 +1,15 @@
-"""A sandbox's way to the model: the model proxy served on a port inside it, with a token of its own.
+"""A sandbox's way to the models: the model proxy served inside it, one port per vendor, with a token of
+its own; or, for a sandbox elsewhere (Modal), the proxy's shared listener at a URL the operator exposes.
 
-Commands in the sandbox get ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY pointing at it, so any client there
-(a CLI, an SDK) works unchanged, and the real key never enters the sandbox.
+Commands in the sandbox get each vendor's base URL and key variables pointing at the proxy
+(ANTHROPIC_BASE_URL / ANTHROPIC_API_KEY, GOOGLE_GEMINI_BASE_URL / GEMINI_API_KEY), so any client there (a
+CLI, an SDK) works unchanged, and a real key never enters the sandbox.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -16,31 +18,42 @@ from agent_runtime.sandboxes.base import Sandbox, SandboxUnavailable
 
 log = logging.getLogger(__name__)
 
-MODEL_PROXY_PORT = 41017  # unlikely to be taken by a dev server the agent starts
-
 
 @dataclass
 class ModelChannel:
     proxy: ModelProxy
-    runner: web.AppRunner
     token: str
-
-    @property
-    def environment(self) -> dict[str, str]:
-        return {"ANTHROPIC_BASE_URL": f"http://127.0.0.1:{MODEL_PROXY_PORT}", "ANTHROPIC_API_KEY": self.token}
+    runners: list[web.AppRunner] = field(default_factory=list)
+    environment: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    async def open(cls, proxy: ModelProxy | None, sandbox: Sandbox, session_id: str) -> ModelChannel | None:
-        """None when there is no proxy (no key configured) or the sandbox cannot be offered a port."""
+    async def open(
+        cls, proxy: ModelProxy | None, sandbox: Sandbox, session_id: str, shared_url: str = ""
+    ) -> ModelChannel | None:
+        """The proxy served inside the sandbox; for a sandbox that cannot be offered a port, the proxy's
+        shared listener at `shared_url` (its sandbox may reach that host and nothing else). None when there is
+        no proxy (no key configured) or no way to it."""
         if proxy is None:
             return None
+        channel = cls(proxy, proxy.grant(session_id))
         try:
-            listener = await sandbox.listen_inside(MODEL_PROXY_PORT)
+            for upstream in proxy.upstreams:
+                listener = await sandbox.listen_inside(upstream.vendor.port)
+                channel.runners.append(await proxy.serve(listener, upstream))
+                base_url = f"http://127.0.0.1:{upstream.vendor.port}"
+                channel.environment |= upstream.vendor.environment(base_url, channel.token)
         except SandboxUnavailable as why:
-            log.info("session %s has no model channel in its sandbox: %s", session_id, why)
-            return None
-        return cls(proxy, await proxy.serve(listener), proxy.grant(session_id))
+            await channel.close()
+            if not shared_url:
+                log.info("session %s has no model channel in its sandbox: %s", session_id, why)
+                return None
+            channel = cls(proxy, proxy.grant(session_id))
+            for upstream in proxy.upstreams:
+                base_url = f"{shared_url.rstrip('/')}/{upstream.vendor.name}"
+                channel.environment |= upstream.vendor.environment(base_url, channel.token)
+        return channel
 
     async def close(self) -> None:
         self.proxy.revoke(self.token)
-        await self.runner.cleanup()
+        for runner in self.runners:
+            await runner.cleanup()

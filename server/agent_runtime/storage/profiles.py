@@ -18,6 +18,7 @@ import yaml
 from google.protobuf import json_format
 
 from agent_runtime._gen.agentruntime.v1 import profile_pb2
+from agent_runtime.agents import claude_profile
 from agent_runtime.errors import not_found
 
 log = logging.getLogger(__name__)
@@ -55,20 +56,35 @@ def parse_profile(path: Path) -> profile_pb2.AgentProfile:
         json_format.ParseDict(_with_encoded_files(document), profile)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, json.JSONDecodeError, json_format.ParseError) as error:
         raise ProfileError(f"{path.name}: {error}") from error
+    if problems := claude_profile.problems(profile):
+        raise ProfileError(f"{path.name}: {'; '.join(problems)}")
     return profile
 
 
 class ProfileDirectory:
+    """The profiles of a directory, read again whenever one of its profile files changes (edits take effect
+    without a restart), and otherwise served from what was read last."""
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._read: tuple[tuple[tuple[str, int, int], ...], dict[str, profile_pb2.AgentProfile]] | None = None
+
+    def _files(self) -> list[Path]:
+        if not self.directory.is_dir():
+            return []
+        return sorted(path for path in self.directory.iterdir() if path.suffix in SUFFIXES)
 
     def _read_all(self) -> dict[str, profile_pb2.AgentProfile]:
+        files = self._files()
+        stamp = tuple((path.name, (info := path.stat()).st_mtime_ns, info.st_size) for path in files)
+        if self._read is None or self._read[0] != stamp:
+            self._read = (stamp, self._parse_all(files))
+        return self._read[1]
+
+    @staticmethod
+    def _parse_all(files: list[Path]) -> dict[str, profile_pb2.AgentProfile]:
         profiles: dict[str, profile_pb2.AgentProfile] = {}
-        if not self.directory.is_dir():
-            return profiles
-        for path in sorted(self.directory.iterdir()):
-            if path.suffix not in SUFFIXES:
-                continue
+        for path in files:
             try:
                 profile = parse_profile(path)
             except ProfileError as error:
@@ -94,4 +110,6 @@ class ProfileDirectory:
                 f"agent profile {agent_profile_id!r} does not exist",
                 agent_profile_id=agent_profile_id,
             )
-        return profiles[agent_profile_id]
+        copied = profile_pb2.AgentProfile()
+        copied.CopyFrom(profiles[agent_profile_id])  # what was read stays as it was read
+        return copied

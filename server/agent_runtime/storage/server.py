@@ -1,4 +1,4 @@
-"""A built-in storage server: the PersistenceAdapter service on SQLite (a file, or in memory)."""
+"""A built-in storage server: the PersistenceAdapter service on SQLite (a file, or in memory) or PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ import grpc
 from agent_runtime._gen.agentruntime.v1 import persistence_pb2, persistence_pb2_grpc
 from agent_runtime.rpc.error_interceptor import ErrorInterceptor
 from agent_runtime.rpc.server_setup import add_health_and_reflection, bind, new_server, set_serving
+from agent_runtime.storage.postgres_store import PostgresStore
 from agent_runtime.storage.profiles import ProfileDirectory
 from agent_runtime.storage.servicer import PersistenceAdapterServicer
 from agent_runtime.storage.sqlite_store import SqliteStore
+from agent_runtime.storage.store import SessionStore, is_postgres
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +24,17 @@ SERVICE_NAME = persistence_pb2.DESCRIPTOR.services_by_name["PersistenceAdapter"]
 IN_MEMORY = ":memory:"
 
 
+async def open_store(database: str) -> SessionStore:
+    """The store for `database`: a PostgreSQL URL, a SQLite path, or ":memory:"."""
+    store = PostgresStore(database) if is_postgres(database) else SqliteStore(database)
+    await store.open()
+    return store
+
+
 @dataclass
 class StorageServer:
     server: grpc.aio.Server
-    store: SqliteStore
+    store: SessionStore
     address: str
 
     async def stop(self, grace: float | None = None) -> None:
@@ -34,12 +43,11 @@ class StorageServer:
 
 
 async def start_storage_server(database: str, profiles_dir: Path, address: str) -> StorageServer:
-    """Serves `database` (a SQLite path, or ":memory:") on `address` (host:port or unix:PATH)."""
+    """Serves `database` (a PostgreSQL URL, a SQLite path, or ":memory:") on `address` (host:port or unix:PATH)."""
     if address.startswith("unix:"):
         # A socket left by a killed server would refuse the bind.
         await asyncio.to_thread(Path(address.removeprefix("unix:")).unlink, missing_ok=True)
-    store = SqliteStore(database)
-    await store.open()
+    store = await open_store(database)
     server = new_server([ErrorInterceptor()])
     persistence_pb2_grpc.add_PersistenceAdapterServicer_to_server(
         PersistenceAdapterServicer(store, ProfileDirectory(profiles_dir)), server
@@ -52,5 +60,6 @@ async def start_storage_server(database: str, profiles_dir: Path, address: str) 
         raise
     await server.start()
     await set_serving(health, [SERVICE_NAME], True)
-    log.info("storage (%s) serving on %s", "memory" if database == IN_MEMORY else database, bound)
+    shown = "memory" if database == IN_MEMORY else "postgres" if is_postgres(database) else database
+    log.info("storage (%s) serving on %s", shown, bound)
     return StorageServer(server, store, bound)

@@ -18,8 +18,10 @@ from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2, work
 from agent_runtime.storage.store import (
     SessionCursor,
     check_event_sequences,
+    created_micros,
     session_exists,
     session_not_found,
+    stored_file,
 )
 
 T = TypeVar("T")
@@ -52,16 +54,6 @@ CREATE TABLE events (
     PRIMARY KEY (session_id, sequence)
 );
 """
-
-
-def _micros(record: persistence_pb2.SessionRecord) -> int:
-    return record.created_at.seconds * 1_000_000 + record.created_at.nanos // 1000
-
-
-def _file_from_row(path: str, content: bytes | None, size: int, modified_us: int) -> workspace_pb2.WorkspaceFile:
-    file = workspace_pb2.WorkspaceFile(path=path, content=content or b"", size=size)
-    file.modified_time.FromMicroseconds(modified_us)
-    return file
 
 
 class SqliteStore:
@@ -149,7 +141,7 @@ class SqliteStore:
             for path, content, modified_us in db.execute(
                 "SELECT path, content, modified_us FROM files WHERE session_id = ? ORDER BY path", (session_id,)
             ):
-                loaded.workspace_files.append(_file_from_row(path, content, len(content), modified_us))
+                loaded.workspace_files.append(stored_file(path, content, len(content), modified_us))
             return loaded
 
         return await self._transaction(load)
@@ -161,7 +153,7 @@ class SqliteStore:
             try:
                 db.execute(
                     "INSERT INTO sessions (session_id, created_us, record) VALUES (?, ?, ?)",
-                    (record.session_id, _micros(record), record.SerializeToString()),
+                    (record.session_id, created_micros(record), record.SerializeToString()),
                 )
             except sqlite3.IntegrityError:
                 raise session_exists(record.session_id) from None
@@ -203,7 +195,7 @@ class SqliteStore:
             " SET content = excluded.content, modified_us = excluded.modified_us",
             (session_id, file.path, file.content, modified_us),
         )
-        return _file_from_row(file.path, None, len(file.content), modified_us)
+        return stored_file(file.path, None, len(file.content), modified_us)
 
     async def save_file(self, session_id: str, file: workspace_pb2.WorkspaceFile) -> workspace_pb2.WorkspaceFile:
         def save(db: sqlite3.Connection) -> workspace_pb2.WorkspaceFile:

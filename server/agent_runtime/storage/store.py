@@ -11,6 +11,25 @@ import grpc
 from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2, workspace_pb2
 from agent_runtime.errors import ApiError, not_found
 
+POSTGRES_SCHEMES = ("postgres://", "postgresql://")
+
+
+def is_postgres(database: str) -> bool:
+    """Whether a database setting is a PostgreSQL URL (rather than a SQLite path or ":memory:")."""
+    return database.startswith(POSTGRES_SCHEMES)
+
+
+def created_micros(record: persistence_pb2.SessionRecord) -> int:
+    """The record's creation time as the stores order sessions by it."""
+    return record.created_at.seconds * 1_000_000 + record.created_at.nanos // 1000
+
+
+def stored_file(path: str, content: bytes | None, size: int, modified_us: int) -> workspace_pb2.WorkspaceFile:
+    """A file as a store returns it: with its content, or (content None) only its size and time."""
+    file = workspace_pb2.WorkspaceFile(path=path, content=content or b"", size=size)
+    file.modified_time.FromMicroseconds(modified_us)
+    return file
+
 
 @dataclass(frozen=True)
 class SessionCursor:

@@ -33,7 +33,6 @@ for their shape (400), exhausted scripts (500). The context manager fails the te
 list is not empty, unless given `fail_on_unexpected=False`.
 """
 
-from tests.fakes.anthropic.answers import DEFAULT_SCRIPT, SCRIPT_HEADER
 from tests.fakes.anthropic.recording import RecordedRequest
 from tests.fakes.anthropic.script import (
     Answer,
@@ -51,6 +50,7 @@ from tests.fakes.anthropic.script import (
     tool_use,
 )
 from tests.fakes.anthropic.server import API_KEY, FakeAnthropic, running_fake_anthropic
+from tests.fakes.shared import DEFAULT_SCRIPT, SCRIPT_HEADER
 
 __all__ = [
     "API_KEY",

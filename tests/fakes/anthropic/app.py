@@ -1,4 +1,4 @@
-"""The fake's HTTP surface, an aiohttp application.
+"""The fake's HTTP surface: the handler of every request to its aiohttp application.
 
 - `HEAD /`, `GET /`: 200 (the Claude Code CLI warms its connection up this way).
 - `POST /v1/messages` (any query string, such as the CLI's `?beta=true`): the selected script's next answer,
@@ -17,38 +17,26 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
 from tests.fakes.anthropic import sse
-from tests.fakes.anthropic.answers import DEFAULT_SCRIPT, SCRIPT_HEADER, Scripts
 from tests.fakes.anthropic.message import error_body, message_body
-from tests.fakes.anthropic.recording import RecordedRequest, Recording, api_key_of
+from tests.fakes.anthropic.recording import RecordedRequest, api_key_of
 from tests.fakes.anthropic.script import ERROR_STATUS, Answer, ApiError, HttpFault, StreamFault, Turn
+from tests.fakes.shared import Handler, cut_short, drop_connection, json_or_none, script_of
 
-MAX_BODY_BYTES = 64 * 1024 * 1024
 ROLES = frozenset({"user", "assistant", "system"})
 
 
-def make_app(api_key: str, scripts: Scripts, recording: Recording) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app.router.add_route("*", "/{path:.*}", _Handler(api_key, scripts, recording).handle)
-    return app
-
-
-class _Handler:
-    def __init__(self, api_key: str, scripts: Scripts, recording: Recording) -> None:
-        self.api_key = api_key
-        self.scripts = scripts
-        self.recording = recording
-
+class AnthropicHandler(Handler[Answer, RecordedRequest]):
     async def handle(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
-        body = _json_or_none(raw)
+        body = json_or_none(raw)
         endpoint = (request.method, request.path)
-        script = request.headers.get(SCRIPT_HEADER, DEFAULT_SCRIPT) if endpoint == ("POST", "/v1/messages") else None
+        script = script_of(request) if endpoint == ("POST", "/v1/messages") else None
         headers = {name.lower(): value for name, value in request.headers.items()}
         self.recording.request(
             RecordedRequest(request.method, request.path, dict(request.query), headers, body, script)
@@ -70,7 +58,7 @@ class _Handler:
             self.recording.unexpected(f"POST {request.path}: script {script!r} has no answer left")
             message = f"the fake Anthropic API has no scripted answer left in script {script!r}"
             return _error(500, ApiError("api_error", message), {"x-should-retry": "false"})
-        return await _answer(request, answer, body["model"], body.get("stream") is True)
+        return await _answer(request, answer, body["model"], body.get("stream") is True, self.recording.text_sent)
 
     def _refusal(self, request: web.Request, body: Any) -> web.Response | None:
         """The error the real API would answer with for this request's key, version header or body, if any."""
@@ -101,13 +89,15 @@ def _shape_problem(request: web.Request, body: Any) -> str | None:
     return None
 
 
-async def _answer(request: web.Request, answer: Answer, model: str, stream: bool) -> web.StreamResponse:
+async def _answer(
+    request: web.Request, answer: Answer, model: str, stream: bool, text_sent: Callable[[], None]
+) -> web.StreamResponse:
     message_id = f"msg_fake_{uuid.uuid4().hex[:20]}"
     match answer:
         case HttpFault():
             return _error(answer.status, answer.error, answer.headers)
         case Turn() if stream:
-            return await _stream(request, sse.turn_events(answer, message_id, model))
+            return await _stream(request, sse.turn_events(answer, message_id, model), text_sent=text_sent)
         case Turn():
             return web.json_response(message_body(answer, message_id, model), headers=_request_id())
         case StreamFault() if stream:
@@ -116,13 +106,18 @@ async def _answer(request: web.Request, answer: Answer, model: str, stream: bool
             return await _broken_json(request, answer, message_id, model)
 
 
-async def _stream(request: web.Request, events: list[sse.Event], tail: bytes = b"") -> web.StreamResponse:
+async def _stream(
+    request: web.Request, events: list[sse.Event], tail: bytes = b"", text_sent: Callable[[], None] = lambda: None
+) -> web.StreamResponse:
     response = web.StreamResponse(
         headers={"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", **_request_id()}
     )
     await response.prepare(request)
+    texts = [e for e in events if e["type"] == "content_block_delta" and e["delta"]["type"] == "text_delta"]
     for event in events:
         await response.write(sse.encode(event))
+        if texts and event is texts[0]:
+            text_sent()
     if tail:
         await response.write(tail)
     return response
@@ -137,7 +132,7 @@ async def _broken_stream(request: web.Request, fault: StreamFault, message_id: s
             return await _stream(request, events, sse.GARBAGE)
         case "truncated":
             response = await _stream(request, events)
-            _drop_connection(request)
+            drop_connection(request)
             return response
 
 
@@ -149,19 +144,7 @@ async def _broken_json(request: web.Request, fault: StreamFault, message_id: str
             return web.Response(body=b'{"type": "message", "cont', content_type="application/json")
         case "truncated":
             whole = json.dumps(message_body(fault.partial, message_id, model)).encode()
-            response = web.StreamResponse(headers={"content-type": "application/json", **_request_id()})
-            response.content_length = len(whole)
-            await response.prepare(request)
-            await response.write(whole[: len(whole) // 2])
-            _drop_connection(request)
-            return response
-
-
-def _drop_connection(request: web.Request) -> None:
-    """Closes the connection mid-body; what was written is still delivered. aiohttp then finds it cannot end
-    the response and lets the connection go quietly."""
-    assert request.transport is not None
-    request.transport.close()
+            return await cut_short(request, whole, {"content-type": "application/json", **_request_id()})
 
 
 def _error(status: int, error: ApiError, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -170,12 +153,3 @@ def _error(status: int, error: ApiError, headers: Mapping[str, str] | None = Non
 
 def _request_id() -> dict[str, str]:
     return {"request-id": f"req_fake_{uuid.uuid4().hex[:20]}"}
-
-
-def _json_or_none(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None

@@ -17,18 +17,6 @@ from typing import Any, Literal
 DEFAULT_PIECES = 3
 
 
-def pieces(content: str, count: int) -> list[str]:
-    """`content` cut into `count` nearly equal, non-empty pieces (fewer when it is shorter than `count`)."""
-    count = max(1, min(count, len(content)))
-    size, extra = divmod(len(content), count)
-    result, start = [], 0
-    for index in range(count):
-        end = start + size + (1 if index < extra else 0)
-        result.append(content[start:end])
-        start = end
-    return [piece for piece in result if piece]
-
-
 @dataclass(frozen=True)
 class TextBlock:
     text: str

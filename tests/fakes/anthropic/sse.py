@@ -13,7 +13,8 @@ import json
 from typing import Any
 
 from tests.fakes.anthropic.message import usage_body
-from tests.fakes.anthropic.script import Block, TextBlock, ThinkingBlock, ToolUseBlock, Turn, pieces
+from tests.fakes.anthropic.script import Block, TextBlock, ThinkingBlock, ToolUseBlock, Turn
+from tests.fakes.shared import pieces
 
 Event = dict[str, Any]  # always has "type"
 

@@ -1,7 +1,9 @@
-"""A runtime whose model is the fake Anthropic API, with one anthropic session per test."""
+"""A runtime whose models are the fake Anthropic and Gemini APIs, with sessions of any architecture."""
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -9,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
-from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, events_pb2
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, blocks_pb2, events_pb2
 from tests.fakes.anthropic import FakeAnthropic, running_fake_anthropic
+from tests.fakes.gemini import FakeGemini, running_fake_gemini
 from tests.integration.conftest import AUTH, Runtime, launch, make_profiles
 from tests.support.rpc import channel
 
@@ -18,6 +21,24 @@ if TYPE_CHECKING:
     from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub as Stub
 
 ARGS = ("--heartbeat-interval=0.5s",)
+# A profile with a subagent of its own, for Claude Code's Task tool.
+DELEGATING_PROFILE = """\
+name: Delegating
+tools: [Read, Bash]
+subagents:
+  - name: scout
+    description: Looks around the workspace and reports what is there.
+    prompt: You look around and report briefly.
+"""
+# A profile with a memory file, a system prompt and a command, to see them reach the agent.
+REMEMBERING_PROFILE = """\
+name: Remembering
+agentMDFile: "MEMORY-MARKER: the user likes tea."
+systemPrompt: "SYSTEM-MARKER: answer briefly."
+commands:
+  - name: greet
+    prompt: "COMMAND-MARKER: say hello."
+"""
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +48,25 @@ async def fake_model() -> AsyncIterator[FakeAnthropic]:
 
 
 @pytest.fixture(scope="module")
-def runtime(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeAnthropic) -> Iterator[Runtime]:
+async def fake_gemini() -> AsyncIterator[FakeGemini]:
+    async with running_fake_gemini([]) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def runtime(
+    tmp_path_factory: pytest.TempPathFactory, fake_model: FakeAnthropic, fake_gemini: FakeGemini
+) -> Iterator[Runtime]:
     root = tmp_path_factory.mktemp("agents")
     profiles = make_profiles(root / "profiles")
-    env = {"ANTHROPIC_API_KEY": fake_model.api_key, "ANTHROPIC_BASE_URL": fake_model.base_url}
+    (profiles / "delegating.yaml").write_text(DELEGATING_PROFILE)
+    (profiles / "remembering.yaml").write_text(REMEMBERING_PROFILE)
+    env = {
+        "ANTHROPIC_API_KEY": fake_model.api_key,
+        "ANTHROPIC_BASE_URL": fake_model.base_url,
+        "GEMINI_API_KEY": fake_gemini.api_key,
+        "GOOGLE_GEMINI_BASE_URL": fake_gemini.base_url,
+    }
     server = Runtime(root / "data", profiles, launch(root / "data", profiles, ARGS, env), ARGS, env)
     yield server
     server.process.stop()
@@ -72,12 +108,16 @@ class Conversation:
         return seen
 
 
-@pytest.fixture
-async def conversation(stub: Stub) -> Conversation:
+async def open_conversation(stub: Stub, architecture: str, profile: str = "default") -> Conversation:
     created = await stub.CreateSession(
-        api.CreateSessionRequest(agent_profile_ref="default", architecture="anthropic"), metadata=AUTH
+        api.CreateSessionRequest(agent_profile_ref=profile, architecture=architecture), metadata=AUTH
     )
     return Conversation(stub, created.session_id)
+
+
+@pytest.fixture
+async def conversation(stub: Stub) -> Conversation:
+    return await open_conversation(stub, "anthropic")
 
 
 def kinds(events: list[events_pb2.SessionEvent]) -> list[str]:
@@ -88,3 +128,51 @@ def kinds(events: list[events_pb2.SessionEvent]) -> list[str]:
         block = getattr(event, kind).block if kind in ("block_start", "block_update", "block_complete") else None
         named.append(f"{kind}:{block.WhichOneof('kind')}" if block is not None else kind)
     return named
+
+
+def file_events(events: list[events_pb2.SessionEvent]) -> list[tuple[str, str, bytes]]:
+    """(kind, path, content) of each file event, in order; no content for a deletion."""
+    found: list[tuple[str, str, bytes]] = []
+    for event in events:
+        kind = event.WhichOneof("payload") or ""
+        if kind == "file_deleted":
+            found.append((kind, event.file_deleted.path, b""))
+        elif kind in ("file_created", "file_modified"):
+            file = getattr(event, kind).file
+            found.append((kind, file.path, file.content))
+    return found
+
+
+def sleeping(marker: str) -> bool:
+    return bool(subprocess.run(["pgrep", "-f", marker], capture_output=True).stdout)
+
+
+async def until_sleeping(marker: str, running: bool = True) -> None:
+    """Waits (20 s at most) until a process matching `marker` runs, or with running=False, until none does."""
+    for _ in range(400):
+        if sleeping(marker) == running:
+            return
+        await asyncio.sleep(0.05)
+
+
+def completed_blocks(events: list[events_pb2.SessionEvent], kind: str) -> list[blocks_pb2.ConversationBlock]:
+    """The blocks of one kind ("tool_use", "assistant_text"...) that the events completed, in order."""
+    completed = [e.block_complete.block for e in events if e.HasField("block_complete")]
+    return [block for block in completed if block.WhichOneof("kind") == kind]
+
+
+async def interrupt_when_sleeping(
+    conversation: Conversation, turn_id: str, marker: str
+) -> list[events_pb2.SessionEvent]:
+    """Interrupts the turn once its command (found by `marker`) runs; returns the turn's events, after checking
+    that it ended interrupted and that the command is gone."""
+    await until_sleeping(marker)
+    interrupted = await conversation.stub.InterruptSession(
+        api.InterruptSessionRequest(session_id=conversation.session_id), metadata=AUTH
+    )
+    assert interrupted.interrupted and interrupted.turn_id == turn_id
+    events = await conversation.until_turn_completed()
+    assert events[-1].turn_completed.outcome == events_pb2.TURN_OUTCOME_INTERRUPTED
+    await until_sleeping(marker, running=False)
+    assert not sleeping(marker), "the command was killed"
+    return events

@@ -3,16 +3,20 @@ the model, tools in a real local sandbox, everything observed through the public
 
 from __future__ import annotations
 
-import asyncio
-import subprocess
-
 import grpc
 from google.protobuf import field_mask_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, blocks_pb2, events_pb2, session_pb2
 from tests.fakes.anthropic import FakeAnthropic, Fault, Turn
-from tests.integration.agents.conftest import Conversation, kinds
+from tests.integration.agents.conftest import (
+    Conversation,
+    file_events,
+    interrupt_when_sleeping,
+    kinds,
+    sleeping,
+    until_sleeping,
+)
 from tests.integration.conftest import AUTH, Runtime, rpc_error
 from tests.support.rpc import assert_error, channel
 
@@ -169,43 +173,12 @@ async def test_a_broken_stream_fails_the_turn(conversation: Conversation, fake_m
     assert text_blocks, "the half-streamed block is closed"
 
 
-def file_events(events: list[events_pb2.SessionEvent]) -> list[tuple[str, str, bytes]]:
-    """(kind, path, content) of each file event, in order; no content for a deletion."""
-    found: list[tuple[str, str, bytes]] = []
-    for event in events:
-        kind = event.WhichOneof("payload") or ""
-        if kind == "file_deleted":
-            found.append((kind, event.file_deleted.path, b""))
-        elif kind in ("file_created", "file_modified"):
-            file = getattr(event, kind).file
-            found.append((kind, file.path, file.content))
-    return found
-
-
-def sleeping(marker: str) -> bool:
-    return bool(subprocess.run(["pgrep", "-f", marker], capture_output=True).stdout)
-
-
 async def test_interrupting_a_running_tool_stops_it(conversation: Conversation, fake_model: FakeAnthropic) -> None:
     fake_model.script([Turn.tool_use("Bash", {"command": "sleep 3131"})])
     sent = await conversation.send("Wait a long time.")
-    for _ in range(200):
-        if sleeping("^sleep 3131"):
-            break
-        await asyncio.sleep(0.05)
-    interrupted = await conversation.stub.InterruptSession(
-        api.InterruptSessionRequest(session_id=conversation.session_id), metadata=AUTH
-    )
-    assert interrupted.interrupted and interrupted.turn_id == sent.turn_id
-    events = await conversation.until_turn_completed()
-    assert events[-1].turn_completed.outcome == events_pb2.TURN_OUTCOME_INTERRUPTED
+    events = await interrupt_when_sleeping(conversation, sent.turn_id, "^sleep 3131")
     bash = [e.block_update.block.tool_use for e in events if e.HasField("block_update")]
     assert [b.status for b in bash] == [blocks_pb2.TOOL_STATUS_RUNNING, blocks_pb2.TOOL_STATUS_ERROR]
-    for _ in range(100):
-        if not sleeping("^sleep 3131"):
-            break
-        await asyncio.sleep(0.05)
-    assert not sleeping("^sleep 3131"), "the command was killed"
 
     fake_model.script([Turn.text("Ready.")])
     await conversation.send("Still there?")
@@ -302,10 +275,7 @@ async def test_deleting_a_session_mid_turn_interrupts_it_and_keeps_what_was_stor
 ) -> None:
     fake_model.script([Turn.tool_use("Bash", {"command": "echo early > early.txt; sleep 3434"})])
     await conversation.send("Work for a long time.")
-    for _ in range(200):
-        if sleeping("^sleep 3434"):
-            break
-        await asyncio.sleep(0.05)
+    await until_sleeping("^sleep 3434")
     deleted = await conversation.stub.DeleteSession(
         api.DeleteSessionRequest(session_id=conversation.session_id), metadata=AUTH
     )

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import socket
+from pathlib import Path
 
 import aiohttp
 
-from agent_runtime.modelproxy.proxy import ModelProxy
+from agent_runtime.modelproxy.proxy import ModelProxy, Upstream
+from agent_runtime.modelproxy.vendors import ANTHROPIC
+from agent_runtime.sandboxes.base import SandboxSpec
+from agent_runtime.sessions.model_channel import ModelChannel
+from tests.conformance.sandbox.helpers import run
 from tests.fakes.anthropic import FakeAnthropic, Turn
+from tests.fakes.modal import fake_modal_provider
 from tests.integration.agents.conftest import Conversation
+from tests.integration.conftest import launch, make_profiles
 
 CALL_THE_MODEL = r"""python3 - <<'SCRIPT'
 import json, os, urllib.request, urllib.error
@@ -55,12 +63,13 @@ async def test_a_command_in_the_sandbox_reaches_the_model_through_the_proxy(
 
 async def test_the_proxy_counts_tokens_and_refuses_a_spent_budget(fake_model: FakeAnthropic) -> None:
     fake_model.script([Turn.text("one")])
-    proxy = ModelProxy(fake_model.base_url, fake_model.api_key, budget_tokens=1)
+    upstream = Upstream(ANTHROPIC, fake_model.base_url, fake_model.api_key)
+    proxy = ModelProxy([upstream], budget_tokens=1)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     listener.setblocking(False)
-    runner = await proxy.serve(listener)
+    runner = await proxy.serve(listener, upstream)
     url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1/messages"
     token = proxy.grant("session-a")
     body = {"model": "m", "max_tokens": 16, "stream": True, "messages": [{"role": "user", "content": "hi"}]}
@@ -80,3 +89,49 @@ async def test_the_proxy_counts_tokens_and_refuses_a_spent_budget(fake_model: Fa
     finally:
         await runner.cleanup()
         await proxy.close()
+
+
+async def test_a_modal_sandbox_reaches_the_model_through_the_shared_listener(fake_model: FakeAnthropic) -> None:
+    fake_model.script([Turn.text("hello modal")])
+    proxy = ModelProxy([Upstream(ANTHROPIC, fake_model.base_url, fake_model.api_key)], budget_tokens=0)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setblocking(False)
+    runner = await proxy.serve_shared(listener)
+    shared_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        async with fake_modal_provider() as provider:
+            sandbox = await provider.create(SandboxSpec(session_id="modal-session", model_proxy_url=shared_url))
+            try:
+                channel = await ModelChannel.open(proxy, sandbox, "modal-session", shared_url)
+                assert channel is not None and not channel.runners, "no port inside: the shared listener"
+                assert channel.environment["ANTHROPIC_BASE_URL"] == f"{shared_url}/anthropic"
+                finished = await run(sandbox, ["/bin/bash", "-c", CALL_THE_MODEL], env=channel.environment)
+                await channel.close()
+            finally:
+                await sandbox.terminate()
+    finally:
+        await runner.cleanup()
+        await proxy.close()
+    assert finished.stdout.decode().splitlines() == ["token sess-", "200 hello modal", "401 authentication_error"]
+    assert fake_model.message_requests()[-1].api_key == fake_model.api_key
+
+
+async def test_serve_opens_the_shared_listener_when_asked(tmp_path: Path, fake_model: FakeAnthropic) -> None:
+    env = {"ANTHROPIC_API_KEY": fake_model.api_key, "ANTHROPIC_BASE_URL": fake_model.base_url}
+    profiles = make_profiles(tmp_path / "profiles")
+    seen_before = len(fake_model.requests)
+    server = launch(tmp_path / "data", profiles, ("--model-proxy-address=127.0.0.1:0",), env)
+    try:
+        found = re.search(r"model proxy for remote sandboxes listening on (\S+)", server.text())
+        assert found, server.text()
+        body = {"model": "m", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+        async with aiohttp.ClientSession() as client:
+            url = f"http://{found.group(1)}/anthropic/v1/messages"
+            async with client.post(url, json=body, headers={"x-api-key": "not-a-session-token"}) as refused:
+                assert refused.status == 401
+                assert (await refused.json())["error"]["type"] == "authentication_error"
+            async with client.post(f"http://{found.group(1)}/elsewhere/v1/messages", json=body) as unknown:
+                assert unknown.status == 404
+    finally:
+        server.stop()
+    assert len(fake_model.requests) == seen_before, "nothing without a session's token reached the model"

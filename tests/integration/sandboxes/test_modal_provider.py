@@ -126,6 +126,16 @@ async def test_allowed_hosts_become_an_allowlist(fake: FakeModal, provider: Moda
     assert list(network.allowed_cidrs) == ["10.1.0.0/16", "192.168.1.7/32"]
 
 
+async def test_the_model_proxys_host_is_all_a_closed_sandbox_reaches(
+    fake: FakeModal, provider: ModalSandboxProvider
+) -> None:
+    made = await provider.create(spec(model_proxy_url="http://10.0.0.5:41000"))
+    network = await fake.inspect(lambda state: state.sandboxes[made.sandbox_id].definition.network_access)
+    await made.terminate()
+    assert network.network_access_type == api_pb2.NetworkAccess.NetworkAccessType.ALLOWLIST
+    assert (list(network.allowed_cidrs), list(network.allowed_domains)) == (["10.0.0.5/32"], [])
+
+
 async def test_a_restarted_runtime_finds_the_live_sandbox_by_its_session(fake: FakeModal) -> None:
     session_id = str(uuid.uuid4())
     async with modal_provider_for(fake) as before_restart:

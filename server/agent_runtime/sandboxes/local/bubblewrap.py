@@ -13,7 +13,11 @@ from pathlib import Path
 
 from agent_runtime.sandboxes.base import WORKSPACE
 
-PATH = "/usr/local/bin:/usr/bin:/bin"
+# The agent CLIs (Claude Code, Gemini CLI) as `make install` puts them in the checkout's node_modules,
+# shown read-only to every sandbox at AGENT_CLIS_MOUNT and first on its PATH.
+AGENT_CLIS = Path(__file__).resolve().parents[4] / "node_modules"
+AGENT_CLIS_MOUNT = "/opt/agent-clis"
+PATH = f"{AGENT_CLIS_MOUNT}/.bin:/usr/local/bin:/usr/bin:/bin"
 READY = "ready"
 JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
 
@@ -32,6 +36,13 @@ SYSTEM = [
     "--proc", "/proc",
     "--dev", "/dev",
 ]  # fmt: skip
+
+
+def agent_clis_mount() -> list[str]:
+    if not AGENT_CLIS.is_dir():
+        return []
+    # bwrap would create /opt as root's 0700, which the sandbox's user could not enter.
+    return ["--perms", "0755", "--dir", "/opt", "--ro-bind", str(AGENT_CLIS), AGENT_CLIS_MOUNT]
 
 
 def joined(procs_files: Sequence[Path], argv: Sequence[str]) -> list[str]:
@@ -65,6 +76,7 @@ def session_argv(workspace: Path, uid: int, info_fd: int) -> list[str]:
         "--die-with-parent",
         "--new-session",
         *SYSTEM,
+        *agent_clis_mount(),
         "--bind", str(workspace), WORKSPACE,
         "--chdir", WORKSPACE,
         "--hostname", "sandbox",

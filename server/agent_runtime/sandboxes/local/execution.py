@@ -13,8 +13,9 @@ from agent_runtime.sandboxes.base import ExecResult, OutputChunk
 
 CHUNK_BYTES = 64 * 1024
 # A background process the command started may hold its stdout open; once the command itself has
-# exited, output that stays quiet this long is taken as finished.
-QUIET_AFTER_EXIT_SECONDS = 0.05
+# exited, output that stays quiet this long is taken as finished. Long enough for a busy machine to
+# deliver what a CLI wrote just before it exited (at 50 ms a Gemini CLI's last lines were lost in CI).
+QUIET_AFTER_EXIT_SECONDS = 0.5
 POLL_SECONDS = 0.5
 
 
@@ -30,9 +31,14 @@ class LocalExecution:
         self._kill_group()
 
     def _kill_group(self) -> None:
-        # The command's whole process group on the host: nsenter, the command and its children.
+        # The command's whole process group on the host (nsenter, the command and its children), and
+        # descendants that made sessions of their own (an agent CLI runs its tools that way).
+        doomed = _descendants(self._process.pid)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self._process.pid, signal.SIGKILL)
+        for pid in doomed:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     async def output(self) -> AsyncIterator[OutputChunk]:
         queue: asyncio.Queue[OutputChunk | None] = asyncio.Queue()
@@ -90,3 +96,24 @@ class LocalExecution:
     async def kill(self) -> None:
         self._kill_group()
         await self.wait()
+
+
+def _descendants(root: int) -> list[int]:
+    """Every live process below `root`, read from /proc (a process's parent is the 4th field of its stat,
+    after the command name in parentheses, which may itself hold spaces)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                parent = int(stat.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # it ended meanwhile
+        children.setdefault(parent, []).append(int(entry))
+    found, pending = [], [root]
+    while pending:
+        below = children.get(pending.pop(), [])
+        found.extend(below)
+        pending.extend(below)
+    return found

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import ipaddress
 import os
+import urllib.parse
 import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -101,7 +102,7 @@ class ModalSandboxProvider:
                 idle_timeout=self._idle_timeout,
                 memory=(memory_mib, memory_mib),
                 tags={SESSION_TAG: spec.session_id, EXEC_TIMEOUT_TAG: str(spec.limits.exec_timeout_seconds)},
-                **_network(spec.allowed_hosts),
+                **_network([*spec.allowed_hosts, *_host_of(spec.model_proxy_url)]),
             )
         except modal.exception.InvalidError as error:
             raise ApiError(
@@ -152,6 +153,11 @@ class ModalSandboxProvider:
             await self._client.close.aio()
             self._client = None
         self._app = None
+
+
+def _host_of(url: str) -> list[str]:
+    host = urllib.parse.urlsplit(url).hostname
+    return [host] if host else []
 
 
 def _network(allowed_hosts: Sequence[str]) -> dict[str, Any]:

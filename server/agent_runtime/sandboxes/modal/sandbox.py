@@ -116,8 +116,8 @@ class ModalSandbox:
 
     async def listen_inside(self, port: int) -> socket.socket:
         raise SandboxUnavailable(
-            "a Modal sandbox cannot be offered a port of the runtime's; it would reach the model proxy over a"
-            " public URL, which this runtime does not set up yet"
+            "a Modal sandbox cannot be offered a port of the runtime's; it reaches the model proxy's shared"
+            " listener (--model-proxy-address) over the network instead"
         )
 
     async def poll(self) -> SandboxHealth:

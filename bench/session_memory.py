@@ -1,0 +1,109 @@
+"""Resident memory per idle loaded session: a runtime's RSS with one session loaded, then with SESSIONS
+loaded (each has run one turn in its own sandbox and sits idle), beside what the sandboxes' own processes
+hold (their proportional share), in the same run."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc
+from tests.fakes.anthropic import Turn, running_fake_anthropic
+from tests.support import processes
+
+KEY = "bench-key"
+AUTH = (("authorization", f"Bearer {KEY}"),)
+SESSIONS = 1000
+CALLERS = 16
+
+
+def kib(pid: int, file: str, field: str) -> int:
+    """A size in KiB from /proc/<pid>/<file>: VmRSS of status, or Pss of smaps_rollup (shared pages divided
+    among the processes sharing them, so that many sandboxes of one binary are not counted many times)."""
+    try:
+        lines = Path(f"/proc/{pid}/{file}").read_text().splitlines()
+    except OSError:
+        return 0  # it ended meanwhile
+    return next((int(line.split()[1]) for line in lines if line.startswith(f"{field}:")), 0)
+
+
+def rss_kib(pid: int) -> int:
+    return kib(pid, "status", "VmRSS")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (the sandboxes' bwrap and their processes)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, pending = [], [pid]
+    while pending:
+        below = children.get(pending.pop(), [])
+        found += below
+        pending += below
+    return found
+
+
+async def load_one(stub: Any) -> None:
+    """A session whose one turn has ended: loaded, with its sandbox, idle."""
+    created = await stub.CreateSession(
+        api.CreateSessionRequest(agent_profile_ref="default", architecture="anthropic"), metadata=AUTH
+    )
+    request = api.StreamSessionEventsRequest(session_id=created.session_id, follow=True)
+    stream = stub.StreamSessionEvents(request, metadata=AUTH)
+    await stream.initial_metadata()
+    await stub.SendMessage(api.SendMessageRequest(session_id=created.session_id, content="hi"), metadata=AUTH)
+    async for response in stream:
+        if response.HasField("event") and response.event.HasField("turn_completed"):
+            break
+    stream.cancel()
+
+
+async def measure() -> dict[str, float]:
+    async with running_fake_anthropic([]) as model:
+        model.script([Turn.text("Hello.")] * SESSIONS)
+        with tempfile.TemporaryDirectory() as root:
+            (Path(root) / "profiles").mkdir()
+            (Path(root) / "profiles" / "default.yaml").write_text("name: Bench\ntools: [Bash]\n")
+            runtime = processes.start(
+                ["serve", "--grpc-address=127.0.0.1:0", f"--data-dir={root}/data", f"--profiles-dir={root}/profiles",
+                 "--storage=memory", "--log-level=warning"],
+                env={"AGENT_RUNTIME_API_KEY": KEY, "ANTHROPIC_API_KEY": model.api_key,
+                     "ANTHROPIC_BASE_URL": model.base_url},
+            )  # fmt: skip
+            pid = runtime.process.pid
+            try:
+                async with grpc.aio.insecure_channel(runtime.address) as channel:
+                    stub = agent_runtime_pb2_grpc.AgentRuntimeStub(channel)
+                    await load_one(stub)
+                    one = rss_kib(pid)
+
+                    remaining = list(range(SESSIONS - 1))
+
+                    async def caller() -> None:
+                        while remaining:
+                            remaining.pop()
+                            await load_one(stub)
+
+                    await asyncio.gather(*(caller() for _ in range(CALLERS)))
+                    many = rss_kib(pid)
+                    sandboxes = sum(kib(child, "smaps_rollup", "Pss") for child in descendants(pid))
+            finally:
+                runtime.stop()
+    return {
+        "sessions": SESSIONS,
+        "runtime_rss_with_one_mib": one / 1024,
+        "runtime_rss_mib": many / 1024,
+        "runtime_kib_per_idle_session": (many - one) / (SESSIONS - 1),
+        "sandbox_processes_kib_per_session": sandboxes / SESSIONS,
+    }

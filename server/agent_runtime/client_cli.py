@@ -1,0 +1,225 @@
+"""`agent-runtime sessions ...` and `agent-runtime profiles ...`: the gRPC API from a terminal.
+
+The address and key come from the server's own variables (AGENT_RUNTIME_GRPC_ADDRESS, AGENT_RUNTIME_API_KEY),
+else the key `make run` generated in ./data. `send` shows the agent's answer as it streams; `watch` follows a
+session and resumes where it was if the connection drops. `--json` prints one JSON object per line instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import grpc
+from google.protobuf import json_format, message
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, events_pb2, profile_pb2
+from agent_runtime.api_key import KEY_FILE
+
+if TYPE_CHECKING:
+    from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub as Stub
+
+RECONNECT_SECONDS = 1.0
+Metadata = tuple[tuple[str, str], ...]
+
+
+def add_client_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sessions = commands.add_parser("sessions", help="sessions of a running runtime").add_subparsers(
+        dest="client_command", required=True
+    )
+    create = _command(sessions, "create", "create a session")
+    create.add_argument("--profile", default="default", help="the agent profile")
+    create.add_argument("--architecture", default="claude-agent-sdk", help="claude-agent-sdk, gemini-cli or anthropic")
+    create.add_argument("--name", default="")
+    _command(sessions, "list", "list sessions, newest first")
+    _session_command(sessions, "get", "a session with its blocks and files")
+    send = _session_command(sessions, "send", "send a message and show the answer as it streams")
+    send.add_argument("text", help="the message")
+    watch = _session_command(sessions, "watch", "follow a session's events (resumes after a dropped connection)")
+    watch.add_argument("--after", type=int, default=0, help="start after this sequence")
+    _session_command(sessions, "interrupt", "interrupt the running turn")
+    delete = _session_command(sessions, "delete", "unload a session; with --purge also delete it from storage")
+    delete.add_argument("--purge", action="store_true")
+    profiles = commands.add_parser("profiles", help="agent profiles").add_subparsers(
+        dest="client_command", required=True
+    )
+    _command(profiles, "list", "list agent profiles")
+    _command(profiles, "get", "one agent profile").add_argument("profile_id")
+
+
+def _command(
+    group: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str
+) -> argparse.ArgumentParser:
+    parser = group.add_parser(name, help=text)
+    parser.add_argument(
+        "--address", default=os.environ.get("AGENT_RUNTIME_GRPC_ADDRESS", "127.0.0.1:50051"), help="the runtime"
+    )
+    parser.add_argument("--data-dir", type=Path, default=Path("./data"), help="where `make run` keeps its key")
+    parser.add_argument("--json", action="store_true", help="machine-readable output, a JSON object a line")
+    parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    return parser
+
+
+def _session_command(
+    group: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str
+) -> argparse.ArgumentParser:
+    parser = _command(group, name, text)
+    parser.add_argument("session_id")
+    return parser
+
+
+def _key(data_dir: Path) -> str:
+    key = os.environ.get("AGENT_RUNTIME_API_KEY")
+    if key:
+        return key
+    stored = data_dir / KEY_FILE
+    if stored.exists():
+        return stored.read_text().strip()
+    raise SystemExit(f"agent-runtime: no API key: set AGENT_RUNTIME_API_KEY (or run where {stored} is)")
+
+
+def _print(item: message.Message, as_json: bool) -> None:
+    shown = json_format.MessageToDict(item)
+    print(json.dumps(shown) if as_json else json.dumps(shown, indent=2), flush=True)
+
+
+def _describe(error: grpc.aio.AioRpcError) -> str:
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    reasons = []
+    for detail in status.details if status else []:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            reasons.append(info.reason)
+    return f"{error.details()} ({error.code().name}{', ' + ', '.join(reasons) if reasons else ''})"
+
+
+async def run_client(args: argparse.Namespace) -> int:
+    metadata = (("authorization", f"Bearer {_key(args.data_dir)}"),)
+    async with grpc.aio.insecure_channel(args.address) as channel:
+        stub = agent_runtime_pb2_grpc.AgentRuntimeStub(channel)
+        try:
+            await _run(stub, args, metadata)
+        except grpc.aio.AioRpcError as error:
+            print(f"agent-runtime: {_describe(error)}", file=sys.stderr)
+            return 1
+    return 0
+
+
+async def _run(stub: Stub, args: argparse.Namespace, metadata: Metadata) -> None:
+    command = (args.command, args.client_command)
+    if command == ("sessions", "send"):
+        await _send(stub, args, metadata)
+    elif command == ("sessions", "watch"):
+        async for event in _events(stub, args.session_id, args.after, metadata):
+            _show(event, args.json)
+    else:
+        _print(await _unary(stub, args, command)(metadata), args.json)
+
+
+def _unary(
+    stub: Stub, args: argparse.Namespace, command: tuple[str, str]
+) -> Callable[[Metadata], Awaitable[message.Message]]:
+    """The call each of the other commands makes."""
+    session_id = getattr(args, "session_id", "")
+    calls: dict[tuple[str, str], Callable[[Metadata], Awaitable[message.Message]]] = {
+        ("profiles", "list"): lambda m: stub.ListAgentProfiles(profile_pb2.ListAgentProfilesRequest(), metadata=m),
+        ("profiles", "get"): lambda m: stub.GetAgentProfile(
+            api.GetAgentProfileRequest(agent_profile_id=getattr(args, "profile_id", "")), metadata=m
+        ),
+        ("sessions", "create"): lambda m: stub.CreateSession(
+            api.CreateSessionRequest(agent_profile_ref=args.profile, architecture=args.architecture, name=args.name),
+            metadata=m,
+        ),
+        ("sessions", "list"): lambda m: stub.ListSessions(api.ListSessionsRequest(page_size=100), metadata=m),
+        ("sessions", "get"): lambda m: stub.GetSession(api.GetSessionRequest(session_id=session_id), metadata=m),
+        ("sessions", "interrupt"): lambda m: stub.InterruptSession(
+            api.InterruptSessionRequest(session_id=session_id), metadata=m
+        ),
+        ("sessions", "delete"): lambda m: stub.DeleteSession(
+            api.DeleteSessionRequest(session_id=session_id, purge=getattr(args, "purge", False)), metadata=m
+        ),
+    }
+    return calls[command]
+
+
+async def _events(
+    stub: Stub, session_id: str, after: int, metadata: Metadata
+) -> AsyncIterator[events_pb2.SessionEvent]:
+    """A session's events after `after`, following; a dropped connection is resumed from the last one seen."""
+    while True:
+        request = api.StreamSessionEventsRequest(session_id=session_id, after_sequence=after, follow=True)
+        try:
+            async for response in stub.StreamSessionEvents(request, metadata=metadata):
+                if response.HasField("event"):
+                    after = response.event.sequence
+                    yield response.event
+        except grpc.aio.AioRpcError as error:
+            if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED):
+                raise
+            print(f"agent-runtime: {error.code().name}; resuming after {after}", file=sys.stderr)
+            await asyncio.sleep(RECONNECT_SECONDS)
+
+
+async def _send(stub: Stub, args: argparse.Namespace, metadata: Metadata) -> None:
+    """Sends the message and shows its turn: text as it arrives, tool calls and results as short lines, the
+    sandbox's progress on stderr. Every event is stored before it is shown, so following the session's log
+    from its start finds the turn, however soon it began."""
+    sent = await stub.SendMessage(
+        api.SendMessageRequest(session_id=args.session_id, content=args.text), metadata=metadata
+    )
+    ours = False
+    async for event in _events(stub, args.session_id, 0, metadata):
+        if event.HasField("turn_started"):
+            ours = event.turn_started.turn_id == sent.turn_id
+        if not ours:
+            continue
+        _show(event, args.json)
+        if event.HasField("turn_completed"):
+            outcome = event.turn_completed.outcome
+            if outcome != events_pb2.TURN_OUTCOME_COMPLETED:
+                name = events_pb2.TurnOutcome.Name(outcome)
+                raise SystemExit(f"agent-runtime: the turn ended {name}: {event.turn_completed.message}")
+            return
+
+
+def _show(event: events_pb2.SessionEvent, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(json_format.MessageToDict(event)), flush=True)
+        return
+    kind = event.WhichOneof("payload")
+    if kind == "block_delta" and event.block_delta.kind == events_pb2.DELTA_KIND_TEXT:
+        print(event.block_delta.delta, end="", flush=True)
+    elif kind == "block_complete":
+        _show_block(event)
+    elif kind == "status":
+        print(f"… {event.status.message}", file=sys.stderr, flush=True)
+    elif kind in ("file_created", "file_modified"):
+        print(f"  {kind.removeprefix('file_')}: {getattr(event, kind).file.path}", flush=True)
+    elif kind == "file_deleted":
+        print(f"  deleted: {event.file_deleted.path}", flush=True)
+
+
+def _show_block(event: events_pb2.SessionEvent) -> None:
+    block = event.block_complete.block
+    kind = block.WhichOneof("kind")
+    if kind == "assistant_text":
+        print(flush=True)  # the text came as deltas; end its line
+    elif kind == "tool_use":
+        shown = json.dumps(json_format.MessageToDict(block.tool_use.input))[:120]
+        print(f"  ⚙ {block.tool_use.tool_name} {shown}", flush=True)
+    elif kind == "tool_result":
+        output = block.tool_result.output.string_value.strip().replace("\n", " ⏎ ")[:120]
+        print(f"  {'✗' if block.tool_result.is_error else '→'} {output}", flush=True)
+    elif kind == "error":
+        print(f"  ! {block.error.message}", flush=True)
+    elif kind == "subagent":
+        print(f"  ↳ {block.subagent.name}: {block.subagent.output[:120]}", flush=True)

@@ -1,0 +1,99 @@
+"""What the model proxy needs to know of each vendor's API: where a client puts its key, how the vendor
+words a refusal, where usage is in a response, and the variables that point a client at the proxy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from aiohttp import web
+from multidict import MultiDict
+
+from agent_runtime.modelproxy.usage import AnthropicUsageReader, GeminiUsageReader, Usage, UsageReader
+
+
+class Vendor(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def port(self) -> int:
+        """The port the proxy serves this vendor's API on inside a sandbox; unlikely to be a dev server's."""
+        ...
+
+    def presented_token(self, request: web.Request) -> str: ...
+
+    def authorized(
+        self, headers: Mapping[str, str], query: Mapping[str, str], api_key: str
+    ) -> tuple[dict[str, str], MultiDict[str]]:
+        """The request's headers and query with the client's key taken out and the real one put in."""
+        ...
+
+    def refusal(self, status: int, message: str) -> web.Response: ...
+
+    def usage_reader(self, usage: Usage, streamed: bool) -> UsageReader: ...
+
+    def environment(self, base_url: str, token: str) -> dict[str, str]:
+        """What a client in the sandbox needs to reach this vendor through the proxy."""
+        ...
+
+
+def _without(mapping: Mapping[str, str], names: set[str]) -> dict[str, str]:
+    return {k: v for k, v in mapping.items() if k.lower() not in names}
+
+
+@dataclass(frozen=True)
+class Anthropic:
+    name: str = "anthropic"
+    port: int = 41017
+
+    def presented_token(self, request: web.Request) -> str:
+        if "x-api-key" in request.headers:
+            return request.headers["x-api-key"]
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        return token if scheme.lower() == "bearer" else ""
+
+    def authorized(
+        self, headers: Mapping[str, str], query: Mapping[str, str], api_key: str
+    ) -> tuple[dict[str, str], MultiDict[str]]:
+        return {**_without(headers, {"x-api-key", "authorization"}), "x-api-key": api_key}, MultiDict(query)
+
+    def refusal(self, status: int, message: str) -> web.Response:
+        error_type = {401: "authentication_error", 403: "permission_error"}.get(status, "api_error")
+        return web.json_response({"type": "error", "error": {"type": error_type, "message": message}}, status=status)
+
+    def usage_reader(self, usage: Usage, streamed: bool) -> UsageReader:
+        return AnthropicUsageReader(usage, streamed)
+
+    def environment(self, base_url: str, token: str) -> dict[str, str]:
+        return {"ANTHROPIC_BASE_URL": base_url, "ANTHROPIC_API_KEY": token}
+
+
+@dataclass(frozen=True)
+class Gemini:
+    name: str = "gemini"
+    port: int = 41018
+
+    def presented_token(self, request: web.Request) -> str:
+        return request.headers.get("x-goog-api-key") or request.query.get("key", "")
+
+    def authorized(
+        self, headers: Mapping[str, str], query: Mapping[str, str], api_key: str
+    ) -> tuple[dict[str, str], MultiDict[str]]:
+        forwarded = MultiDict((k, v) for k, v in query.items() if k != "key")
+        return {**_without(headers, {"x-goog-api-key", "authorization"}), "x-goog-api-key": api_key}, forwarded
+
+    def refusal(self, status: int, message: str) -> web.Response:
+        code = {401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED"}.get(status, "UNAVAILABLE")
+        return web.json_response({"error": {"code": status, "message": message, "status": code}}, status=status)
+
+    def usage_reader(self, usage: Usage, streamed: bool) -> UsageReader:
+        return GeminiUsageReader(usage, streamed)
+
+    def environment(self, base_url: str, token: str) -> dict[str, str]:
+        return {"GOOGLE_GEMINI_BASE_URL": base_url, "GEMINI_API_KEY": token}
+
+
+ANTHROPIC = Anthropic()
+GEMINI = Gemini()

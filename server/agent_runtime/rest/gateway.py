@@ -1,0 +1,160 @@
+"""The REST shim: HTTP and JSON in front of the runtime's own gRPC API, on the routes its proto annotations
+give (routes.py). A request's path, query and body become the gRPC request (the proto3 JSON mapping); the
+call goes over a loopback channel with the caller's Authorization header, so the API key, validation and
+errors are exactly the gRPC API's. Errors come back as the JSON google.rpc.Status with the matching HTTP
+status. Server streams are server-sent events (event_stream.py), or NDJSON when asked for.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import grpc
+from aiohttp import web
+from google.protobuf import descriptor, json_format, message, message_factory
+from google.rpc import code_pb2, status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from agent_runtime.rest import event_stream
+from agent_runtime.rest.errors import (
+    RequestError,
+    call_error_response,
+    request_error_response,
+    status_response,
+)
+from agent_runtime.rest.openapi import openapi
+from agent_runtime.rest.routes import Route, routes
+
+MAX_BODY_BYTES = 48 * 1024 * 1024  # a create with default files of up to 32 MiB, base64 in JSON
+QUERY_ALIASES = {"after": "after_sequence"}  # the seed's name for the event cursor
+
+
+def _query_value(field: descriptor.FieldDescriptor, values: list[str]) -> Any:
+    """A query parameter as the JSON mapping has the field: numbers and booleans from their text."""
+    converted: list[Any] = []
+    for value in values:
+        if field.type == descriptor.FieldDescriptor.TYPE_BOOL:
+            if value not in ("true", "false"):
+                raise RequestError("INVALID_QUERY", f"{field.name} must be true or false, not {value!r}")
+            converted.append(value == "true")
+        elif field.cpp_type in (descriptor.FieldDescriptor.CPPTYPE_INT32, descriptor.FieldDescriptor.CPPTYPE_INT64):
+            try:
+                converted.append(int(value))
+            except ValueError:
+                raise RequestError("INVALID_QUERY", f"{field.name} must be an integer, not {value!r}") from None
+        else:
+            converted.append(value)
+    return converted if field.is_repeated else converted[-1]
+
+
+async def request_message(
+    route: Route, match: tuple[str, ...], request: web.Request, defaults: dict[str, Any]
+) -> message.Message:
+    """The gRPC request: `defaults`, then the body, then the query, then the path, each over the last."""
+    document: dict[str, Any] = dict(defaults)
+    if route.body:
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise RequestError("BODY_TOO_LARGE", f"the body is over {MAX_BODY_BYTES} bytes", 413) from None
+        if raw:
+            if request.content_type != "application/json":
+                raise RequestError("UNSUPPORTED_MEDIA_TYPE", "the body must be application/json", 415)
+            try:
+                parsed = json.loads(raw)
+            except ValueError as error:
+                raise RequestError("MALFORMED_JSON", f"the body is not JSON: {error}") from None
+            if route.body == "*" and not isinstance(parsed, dict):
+                raise RequestError("MALFORMED_JSON", "the body must be a JSON object")
+            document |= parsed if route.body == "*" else {route.body: parsed}
+    fields = route.method.input_type.fields_by_name
+    by_json_name = {field.json_name: field for field in route.method.input_type.fields}
+    for key in request.query:
+        field = fields.get(QUERY_ALIASES.get(key, key)) or by_json_name.get(key)
+        if field is None:
+            raise RequestError("UNKNOWN_FIELD", f"{key!r} is not a field of {route.method.input_type.name}")
+        document[field.name] = _query_value(field, request.query.getall(key))
+    for name, value in zip(route.variables, match, strict=True):
+        document[name] = value
+    built = message_factory.GetMessageClass(route.method.input_type)()
+    try:
+        json_format.ParseDict(document, built)
+    except json_format.ParseError as error:
+        raise RequestError("INVALID_JSON_FIELD", str(error)) from None
+    return built
+
+
+class RestGateway:
+    def __init__(self, channel: grpc.aio.Channel, service: descriptor.ServiceDescriptor) -> None:
+        self._channel = channel
+        self._service = service
+        self._routes = routes(service)
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        app.router.add_get("/health", self._health)
+        app.router.add_get("/openapi.json", self._openapi)
+        app.router.add_route("*", "/{path:.*}", self._handle)
+        return app
+
+    async def _health(self, request: web.Request) -> web.Response:
+        health = health_pb2_grpc.HealthStub(self._channel)
+        check = health_pb2.HealthCheckRequest(service=self._service.full_name)
+        try:
+            answer = await health.Check(check, timeout=5)  # type: ignore[attr-defined]  # stubs declare no methods
+        except grpc.aio.AioRpcError as error:
+            return status_response(status_pb2.Status(code=error.code().value[0], message=error.details() or ""), 503)
+        serving = answer.status == health_pb2.HealthCheckResponse.SERVING
+        return web.json_response(
+            {"status": health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)}, status=200 if serving else 503
+        )
+
+    async def _openapi(self, request: web.Request) -> web.Response:
+        return web.json_response(openapi(self._service, self._routes))
+
+    def _route(self, request: web.Request) -> tuple[Route, tuple[str, ...]] | web.Response:
+        allowed = False
+        for route in self._routes:
+            found = route.pattern.match(request.path)
+            if found is None:
+                continue
+            if route.http_method == request.method:
+                return route, found.groups()
+            allowed = True
+        if allowed:
+            return request_error_response(
+                RequestError("METHOD_NOT_ALLOWED", f"{request.method} is not allowed on {request.path}", 405)
+            )
+        status = status_pb2.Status(code=code_pb2.NOT_FOUND, message=f"no route {request.method} {request.path}")
+        return status_response(status, 404)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        routed = self._route(request)
+        if isinstance(routed, web.Response):
+            return routed
+        route, match = routed
+        try:
+            defaults = event_stream.defaults(route, request) if route.server_streaming else {}
+            built = await request_message(route, match, request, defaults)
+        except RequestError as error:
+            return request_error_response(error)
+        metadata = (("authorization", request.headers["Authorization"]),) if "Authorization" in request.headers else ()
+        output = message_factory.GetMessageClass(route.method.output_type)
+        if route.server_streaming:
+            stream = self._channel.unary_stream(
+                route.grpc_path, request_serializer=_serialize, response_deserializer=output.FromString
+            )(built, metadata=metadata)
+            return await event_stream.respond(request, stream)
+        call = self._channel.unary_unary(
+            route.grpc_path, request_serializer=_serialize, response_deserializer=output.FromString
+        )(built, metadata=metadata)
+        try:
+            answer = await call
+        except grpc.aio.AioRpcError:
+            return await call_error_response(call)
+        return web.json_response(json_format.MessageToDict(answer))
+
+
+def _serialize(built: message.Message) -> bytes:
+    return built.SerializeToString()

@@ -1,0 +1,58 @@
+"""The PostgreSQL schema as numbered migrations, applied in order at open, each in its own transaction.
+
+A database already at a newer version than this build knows is refused rather than touched. An advisory
+lock lets several storage servers start against one database at once: one migrates, the others wait.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+# Append only: a migration that has shipped is never edited, a change is a new one.
+MIGRATIONS = (
+    """
+    CREATE TABLE sessions (
+        session_id TEXT PRIMARY KEY,
+        created_us BIGINT NOT NULL,
+        record BYTEA NOT NULL
+    );
+    CREATE INDEX sessions_newest_first ON sessions (created_us DESC, session_id DESC);
+    CREATE TABLE transcripts (
+        session_id TEXT NOT NULL REFERENCES sessions ON DELETE CASCADE,
+        subagent_id TEXT NOT NULL,
+        content TEXT NOT NULL,
+        PRIMARY KEY (session_id, subagent_id)
+    );
+    CREATE TABLE files (
+        session_id TEXT NOT NULL REFERENCES sessions ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        content BYTEA NOT NULL,
+        modified_us BIGINT NOT NULL,
+        PRIMARY KEY (session_id, path)
+    );
+    CREATE TABLE events (
+        session_id TEXT NOT NULL REFERENCES sessions ON DELETE CASCADE,
+        sequence BIGINT NOT NULL,
+        event BYTEA NOT NULL,
+        PRIMARY KEY (session_id, sequence)
+    );
+    """,
+)
+MIGRATION_LOCK = 0x61676E74  # "agnt": the advisory lock the migrating server holds
+
+
+async def migrate(db: asyncpg.pool.PoolConnectionProxy[asyncpg.Record]) -> int:
+    """Brings the database to the newest schema; returns its version."""
+    await db.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+    try:
+        await db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        version = await db.fetchval("SELECT max(version) FROM schema_version") or 0
+        if version > len(MIGRATIONS):
+            raise RuntimeError(f"the database has schema version {version}; this build knows {len(MIGRATIONS)}")
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+            async with db.transaction():
+                await db.execute(migration)
+                await db.execute("INSERT INTO schema_version (version) VALUES ($1)", number)
+        return len(MIGRATIONS)
+    finally:
+        await db.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)

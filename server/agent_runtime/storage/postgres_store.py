@@ -1,0 +1,266 @@
+"""SessionStore on PostgreSQL (asyncpg): a connection pool, one transaction per operation, and the schema
+brought to the newest version at open (postgres_schema).
+
+Appends to a session's event log lock the session's row first, so concurrent writers are serialised and
+the expected-sequence check holds. An operation whose connection drops is run again on another one; each
+is one transaction, so a retry never half-applies anything, and an append whose commit did go through
+before the drop is recognised as done rather than refused as a sequence mismatch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+import asyncpg
+
+from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2, workspace_pb2
+from agent_runtime.storage.postgres_schema import migrate
+from agent_runtime.storage.store import (
+    SessionCursor,
+    check_event_sequences,
+    created_micros,
+    session_exists,
+    session_not_found,
+    stored_file,
+)
+
+log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:  # generic only in the stubs
+    Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
+
+T = TypeVar("T")
+# A connection that broke is retried this many times, after these pauses (seconds).
+RETRY_PAUSES = (0.1, 0.5, 2.0)
+# A connection that broke, or a server that ended it (a restart, a failover, pg_terminate_backend): either
+# shows on the next use of a pooled connection, as one of these.
+DROPPED = (
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.InterfaceError,
+    # A pooled connection the server ended can also fail its next use with "another operation is in progress".
+    asyncpg.exceptions.InternalClientError,
+    ConnectionError,
+    OSError,
+)
+
+
+class PostgresStore:
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self._pool: asyncpg.Pool[asyncpg.Record] | None = None
+
+    async def open(self) -> None:
+        self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=8)
+        async with self._pool.acquire() as db:
+            await migrate(db)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def _transaction(self, operation: Callable[[Connection], Awaitable[T]]) -> T:
+        assert self._pool is not None, "store is not open"
+        for attempt, pause in enumerate((*RETRY_PAUSES, None)):
+            try:
+                async with self._pool.acquire() as db, db.transaction():
+                    return await operation(db)
+            except DROPPED as error:
+                if pause is None:
+                    raise
+                log.warning("the database connection dropped (%s); trying again (%d)", error, attempt + 1)
+                await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    async def _record(db: Connection, session_id: str, lock: bool = False) -> persistence_pb2.SessionRecord:
+        query = "SELECT record FROM sessions WHERE session_id = $1" + (" FOR UPDATE" if lock else "")
+        row = await db.fetchrow(query, session_id)
+        if row is None:
+            raise session_not_found(session_id)
+        return persistence_pb2.SessionRecord.FromString(row["record"])
+
+    async def list_sessions(self, limit: int, after: SessionCursor | None) -> list[persistence_pb2.SessionRecord]:
+        async def query(db: Connection) -> list[persistence_pb2.SessionRecord]:
+            if after is None:
+                rows = await db.fetch(
+                    "SELECT record FROM sessions ORDER BY created_us DESC, session_id DESC LIMIT $1", limit
+                )
+            else:
+                rows = await db.fetch(
+                    "SELECT record FROM sessions WHERE (created_us, session_id) < ($1, $2)"
+                    " ORDER BY created_us DESC, session_id DESC LIMIT $3",
+                    after.created_us,
+                    after.session_id,
+                    limit,
+                )
+            return [persistence_pb2.SessionRecord.FromString(row["record"]) for row in rows]
+
+        return await self._transaction(query)
+
+    async def get_session(self, session_id: str) -> persistence_pb2.SessionRecord:
+        return await self._transaction(lambda db: self._record(db, session_id))
+
+    async def load_session(self, session_id: str) -> persistence_pb2.LoadSessionResponse:
+        async def load(db: Connection) -> persistence_pb2.LoadSessionResponse:
+            loaded = persistence_pb2.LoadSessionResponse(session=await self._record(db, session_id))
+            for row in await db.fetch(
+                "SELECT subagent_id, content FROM transcripts WHERE session_id = $1 ORDER BY subagent_id", session_id
+            ):
+                if row["subagent_id"]:
+                    loaded.subagents.add(subagent_id=row["subagent_id"], raw_transcript=row["content"])
+                else:
+                    loaded.raw_transcript = row["content"]
+            for row in await db.fetch(
+                "SELECT path, content, modified_us FROM files WHERE session_id = $1 ORDER BY path", session_id
+            ):
+                loaded.workspace_files.append(
+                    stored_file(row["path"], row["content"], len(row["content"]), row["modified_us"])
+                )
+            return loaded
+
+        return await self._transaction(load)
+
+    async def create_session(
+        self, record: persistence_pb2.SessionRecord, files: Sequence[workspace_pb2.WorkspaceFile]
+    ) -> None:
+        async def create(db: Connection) -> None:
+            inserted = await db.execute(
+                "INSERT INTO sessions (session_id, created_us, record) VALUES ($1, $2, $3)"
+                " ON CONFLICT (session_id) DO NOTHING",
+                record.session_id,
+                created_micros(record),
+                record.SerializeToString(),
+            )
+            if inserted == "INSERT 0 0":
+                raise session_exists(record.session_id)
+            for file in files:
+                await self._upsert_file(db, record.session_id, file)
+
+        await self._transaction(create)
+
+    async def update_session(
+        self, session_id: str, change: Callable[[persistence_pb2.SessionRecord], None]
+    ) -> persistence_pb2.SessionRecord:
+        async def update(db: Connection) -> persistence_pb2.SessionRecord:
+            record = await self._record(db, session_id, lock=True)
+            change(record)
+            await db.execute(
+                "UPDATE sessions SET record = $1 WHERE session_id = $2", record.SerializeToString(), session_id
+            )
+            return record
+
+        return await self._transaction(update)
+
+    async def save_transcript(self, session_id: str, subagent_id: str, raw_transcript: str) -> None:
+        async def save(db: Connection) -> None:
+            await self._record(db, session_id)
+            await db.execute(
+                "INSERT INTO transcripts (session_id, subagent_id, content) VALUES ($1, $2, $3)"
+                " ON CONFLICT (session_id, subagent_id) DO UPDATE SET content = excluded.content",
+                session_id,
+                subagent_id,
+                raw_transcript,
+            )
+
+        await self._transaction(save)
+
+    @staticmethod
+    async def _upsert_file(
+        db: Connection, session_id: str, file: workspace_pb2.WorkspaceFile
+    ) -> workspace_pb2.WorkspaceFile:
+        modified_us = file.modified_time.ToMicroseconds() if file.HasField("modified_time") else time.time_ns() // 1000
+        await db.execute(
+            "INSERT INTO files (session_id, path, content, modified_us) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (session_id, path) DO UPDATE"
+            " SET content = excluded.content, modified_us = excluded.modified_us",
+            session_id,
+            file.path,
+            file.content,
+            modified_us,
+        )
+        return stored_file(file.path, None, len(file.content), modified_us)
+
+    async def save_file(self, session_id: str, file: workspace_pb2.WorkspaceFile) -> workspace_pb2.WorkspaceFile:
+        async def save(db: Connection) -> workspace_pb2.WorkspaceFile:
+            await self._record(db, session_id)
+            return await self._upsert_file(db, session_id, file)
+
+        return await self._transaction(save)
+
+    async def delete_file(self, session_id: str, path: str) -> bool:
+        async def delete(db: Connection) -> bool:
+            await self._record(db, session_id)
+            deleted = await db.execute("DELETE FROM files WHERE session_id = $1 AND path = $2", session_id, path)
+            return bool(deleted != "DELETE 0")
+
+        return await self._transaction(delete)
+
+    @staticmethod
+    async def _last_sequence(db: Connection, session_id: str) -> int:
+        return int(await db.fetchval("SELECT COALESCE(MAX(sequence), 0) FROM events WHERE session_id = $1", session_id))
+
+    async def append_events(
+        self, session_id: str, expected_last_sequence: int, events: Sequence[events_pb2.SessionEvent]
+    ) -> int:
+        serialized = [event.SerializeToString() for event in events]
+
+        async def append(db: Connection) -> int:
+            await self._record(db, session_id, lock=True)  # one writer of this session's log at a time
+            last = await self._last_sequence(db, session_id)
+            if await self._already_appended(db, session_id, expected_last_sequence, last, serialized):
+                return last
+            check_event_sequences(session_id, expected_last_sequence, last, events)
+            await db.executemany(
+                "INSERT INTO events (session_id, sequence, event) VALUES ($1, $2, $3)",
+                [(session_id, event.sequence, data) for event, data in zip(events, serialized, strict=True)],
+            )
+            return last + len(events)
+
+        return await self._transaction(append)
+
+    @staticmethod
+    async def _already_appended(
+        db: Connection, session_id: str, expected_last_sequence: int, last: int, serialized: list[bytes]
+    ) -> bool:
+        """Whether exactly these events already follow the expected sequence: an append retried after its
+        commit went through but the connection dropped before the answer came back."""
+        if not serialized or last != expected_last_sequence + len(serialized):
+            return False
+        stored = await db.fetch(
+            "SELECT event FROM events WHERE session_id = $1 AND sequence > $2 ORDER BY sequence",
+            session_id,
+            expected_last_sequence,
+        )
+        return [bytes(row["event"]) for row in stored] == serialized
+
+    async def read_events(
+        self, session_id: str, after_sequence: int, limit: int
+    ) -> tuple[list[events_pb2.SessionEvent], int]:
+        async def read(db: Connection) -> tuple[list[events_pb2.SessionEvent], int]:
+            await self._record(db, session_id)
+            rows = await db.fetch(
+                "SELECT event FROM events WHERE session_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
+                session_id,
+                after_sequence,
+                limit,
+            )
+            return [events_pb2.SessionEvent.FromString(row["event"]) for row in rows], await self._last_sequence(
+                db, session_id
+            )
+
+        return await self._transaction(read)
+
+    async def delete_session(self, session_id: str) -> None:
+        async def delete(db: Connection) -> None:
+            if await db.execute("DELETE FROM sessions WHERE session_id = $1", session_id) == "DELETE 0":
+                raise session_not_found(session_id)
+
+        await self._transaction(delete)

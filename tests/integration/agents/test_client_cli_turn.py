@@ -1,0 +1,49 @@
+"""`agent-runtime sessions send` shows the answer as it streams; `watch` follows a session's events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+from typing import TYPE_CHECKING
+
+from tests.fakes.anthropic import FakeAnthropic, Turn
+from tests.integration.agents.conftest import open_conversation
+from tests.integration.conftest import API_KEY, Runtime
+from tests.support import processes
+
+if TYPE_CHECKING:
+    from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub as Stub
+
+
+def cli_env(runtime: Runtime) -> dict[str, str]:
+    return {**os.environ, "AGENT_RUNTIME_GRPC_ADDRESS": runtime.address, "AGENT_RUNTIME_API_KEY": API_KEY}
+
+
+async def test_send_shows_the_turn_and_watch_follows_it(
+    stub: Stub, runtime: Runtime, fake_model: FakeAnthropic
+) -> None:
+    conversation = await open_conversation(stub, "anthropic")
+    fake_model.script([Turn.tool_use("Bash", {"command": "echo hi > hi.txt"}), Turn.text("Wrote hi.txt for you.")])
+    watcher = await asyncio.create_subprocess_exec(
+        processes.CLI, "sessions", "watch", conversation.session_id, "--json",
+        env=cli_env(runtime), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    sent = await asyncio.to_thread(
+        subprocess.run,
+        [processes.CLI, "sessions", "send", conversation.session_id, "Write hi."],
+        capture_output=True, text=True, env=cli_env(runtime), timeout=120,
+    )  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    assert "Wrote hi.txt for you." in sent.stdout
+    assert "⚙ Bash" in sent.stdout and "created: hi.txt" in sent.stdout
+    assert "Ready" in sent.stderr, "the sandbox's progress goes to stderr"
+
+    assert watcher.stdout is not None
+    watched: list[dict[str, object]] = []
+    while not any("turnCompleted" in event for event in watched):
+        watched.append(json.loads(await asyncio.wait_for(watcher.stdout.readline(), 60)))
+    watcher.terminate()
+    await watcher.wait()
+    assert [event["sequence"] for event in watched] == [str(n) for n in range(1, len(watched) + 1)]

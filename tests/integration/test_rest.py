@@ -1,0 +1,165 @@
+"""The REST shim of a real `agent-runtime serve`: the seed's requests as written, server-sent events that resume,
+errors as google.rpc.Status JSON with their HTTP status, and bad input refused with a 4xx, changing nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.integration.conftest import API_KEY, Runtime
+
+HEADERS = {"Authorization": f"Bearer {API_KEY}"}
+
+
+@pytest.fixture
+async def http(runtime: Runtime) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
+    async with aiohttp.ClientSession() as client:
+        yield client, f"http://{runtime.process.rest_address}"
+
+
+async def call(
+    http: tuple[aiohttp.ClientSession, str], method: str, path: str, body: Any = None, **options: Any
+) -> tuple[int, Any]:
+    client, base = http
+    options.setdefault("headers", HEADERS)
+    async with client.request(method, base + path, json=body, **options) as response:
+        return response.status, await response.json()
+
+
+def reason(status: dict[str, Any]) -> str:
+    infos = [d for d in status.get("details", []) if d.get("@type", "").endswith("google.rpc.ErrorInfo")]
+    return str(infos[0]["reason"]) if infos else ""
+
+
+async def test_the_seeds_requests_work_as_written(http: tuple[aiohttp.ClientSession, str]) -> None:
+    status, created = await call(
+        http, "POST", "/sessions/create", {"agentProfileRef": "default", "architecture": "claude-agent-sdk"}
+    )
+    assert status == 200 and created["architecture"] == "claude-agent-sdk"
+    session_id = created["sessionId"]
+    status, listed = await call(http, "GET", "/sessions?pageSize=500")
+    assert status == 200 and session_id in [s["sessionId"] for s in listed["sessions"]]
+    status, fetched = await call(http, "GET", f"/sessions/{session_id}")
+    assert status == 200 and fetched["agentProfileRef"] == "default"
+    status, refused = await call(http, "POST", f"/sessions/{session_id}/message", {"content": "hi"})
+    assert status == 400 and reason(refused) == "MODEL_KEY_MISSING", "routed: this runtime has no model key"
+    status, profiles = await call(http, "GET", "/agent-profiles")
+    assert status == 200 and "default" in [p["id"] for p in profiles["profiles"]]
+    status, renamed = await call(http, "PATCH", f"/sessions/{session_id}?updateMask=name", {"name": "From REST"})
+    assert status == 200 and renamed["name"] == "From REST"
+    status, deleted = await call(http, "DELETE", f"/sessions/{session_id}?purge=true")
+    assert status == 200 and deleted["purged"] is True
+    status, gone = await call(http, "GET", f"/sessions/{session_id}")
+    assert status == 404 and gone["code"] == 5 and reason(gone) == "SESSION_NOT_FOUND"
+
+
+async def test_health_needs_no_key_and_everything_else_does(http: tuple[aiohttp.ClientSession, str]) -> None:
+    status, health = await call(http, "GET", "/health", headers={})
+    assert (status, health) == (200, {"status": "SERVING"})
+    status, refused = await call(http, "GET", "/sessions", headers={})
+    assert status == 401 and refused["code"] == 16 and reason(refused) == "API_KEY_MISSING"
+    status, refused = await call(http, "GET", "/sessions", headers={"Authorization": "Bearer wrong"})
+    assert status == 401 and reason(refused) == "API_KEY_INVALID"
+
+
+async def test_bad_input_gets_a_4xx_status_and_changes_nothing(http: tuple[aiohttp.ClientSession, str]) -> None:
+    client, base = http
+    _, before = await call(http, "GET", "/sessions?pageSize=1000")
+    as_json = {**HEADERS, "Content-Type": "application/json"}
+    huge = io.BytesIO(b"x" * (49 * 1024 * 1024))
+    cases: list[tuple[dict[str, Any], int, str]] = [
+        ({"data": b"{not json", "headers": as_json}, 400, "MALFORMED_JSON"),
+        ({"data": b"[1, 2]", "headers": as_json}, 400, "MALFORMED_JSON"),
+        ({"json": {"agentProfileRef": 7, "architecture": "anthropic"}, "headers": HEADERS}, 400, "INVALID_JSON_FIELD"),
+        ({"json": {"agentProfileRef": "default", "nope": 1}, "headers": HEADERS}, 400, "INVALID_JSON_FIELD"),
+        (
+            {"data": b"agentProfileRef=default", "headers": {**HEADERS, "Content-Type": "text/plain"}},
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
+        (
+            {"json": {"agentProfileRef": "default", "architecture": "cobol"}, "headers": HEADERS},
+            400,
+            "INVALID_ARCHITECTURE",
+        ),
+        ({"data": huge, "headers": as_json}, 413, "BODY_TOO_LARGE"),
+    ]
+    for options, expected, expected_reason in cases:
+        async with client.post(base + "/sessions/create", **options) as response:
+            assert response.status == expected, (options.get("json"), await response.text())
+            assert reason(await response.json()) == expected_reason
+    status, wrong_type = await call(http, "GET", "/sessions?pageSize=many")
+    assert status == 400 and reason(wrong_type) == "INVALID_QUERY"
+    status, unknown = await call(http, "GET", "/sessions?colour=blue")
+    assert status == 400 and reason(unknown) == "UNKNOWN_FIELD"
+    status, _ = await call(http, "PUT", "/sessions")
+    assert status == 405
+    status, _ = await call(http, "GET", "/nowhere")
+    assert status == 404
+    _, after = await call(http, "GET", "/sessions?pageSize=1000")
+    assert after == before, "nothing was created"
+
+
+async def read_sse(response: aiohttp.ClientResponse) -> list[dict[str, str]]:
+    events: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    async for raw in response.content:
+        line = raw.decode().rstrip("\n")
+        if not line:
+            if current:
+                events.append(current)
+            current = {}
+        elif not line.startswith(":"):
+            field, _, value = line.partition(": ")
+            current[field] = value
+    return events
+
+
+async def test_events_stream_as_server_sent_events_and_resume(http: tuple[aiohttp.ClientSession, str]) -> None:
+    client, base = http
+    _, created = await call(
+        http, "POST", "/sessions/create", {"agentProfileRef": "default", "architecture": "anthropic"}
+    )
+    session_id = created["sessionId"]
+    for model in ("first-model", "second-model", "third-model"):  # each change is an event of the session
+        status, _ = await call(
+            http,
+            "PATCH",
+            f"/sessions/{session_id}?updateMask=sessionOptions",  # a FieldMask in JSON is lowerCamel
+            {"sessionOptions": {"model": model}},
+        )
+        assert status == 200
+    url = f"{base}/sessions/{session_id}/events?follow=false"
+    async with client.get(url, headers=HEADERS) as response:
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        events = await read_sse(response)
+    assert [(e["id"], e["event"]) for e in events] == [(str(n), "session:options:update") for n in (1, 2, 3)]
+    assert json.loads(events[0]["data"])["optionsUpdate"]["sessionOptions"]["model"] == "first-model"
+
+    async with client.get(url, headers={**HEADERS, "Last-Event-ID": "1"}) as response:
+        resumed = await read_sse(response)
+    assert [e["id"] for e in resumed] == ["2", "3"], "an EventSource reconnecting loses and repeats nothing"
+    async with client.get(url + "&after=2", headers={**HEADERS, "Accept": "application/x-ndjson"}) as response:
+        assert response.headers["Content-Type"].startswith("application/x-ndjson")
+        lines = [json.loads(line) for line in (await response.text()).splitlines()]
+    assert [line["result"]["event"]["sequence"] for line in lines] == ["3"]
+
+    status, beyond = await call(http, "GET", f"/sessions/{session_id}/events?after=99")
+    assert status == 400 and reason(beyond) == "CURSOR_BEYOND_HEAD"
+    status, _ = await call(http, "GET", "/sessions/4f6c1d2e-0000-4000-8000-00000000aaaa/events")
+    assert status == 404
+
+
+async def test_openapi_describes_every_route(http: tuple[aiohttp.ClientSession, str]) -> None:
+    status, document = await call(http, "GET", "/openapi.json", headers={})
+    assert status == 200 and document["openapi"].startswith("3.")
+    operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
+    assert {"CreateSession", "SendMessage", "StreamSessionEvents", "GetWorkspaceFile", "Health"} <= operations
+    session = document["components"]["schemas"]["agentruntime.v1.Session"]["properties"]
+    assert session["createdAt"] == {"type": "string", "format": "date-time"}
+    assert "/sessions/{session_id}/files/{path}" in document["paths"]
