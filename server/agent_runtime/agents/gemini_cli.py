@@ -16,7 +16,7 @@ from typing import Any
 import grpc
 
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, profile_pb2
-from agent_runtime.agents import claude_profile, gemini_transcript
+from agent_runtime.agents import claude_profile, gemini_transcript, node_stdio
 from agent_runtime.agents.base import Transcripts, TurnContext
 from agent_runtime.agents.cli_process import run_cli
 from agent_runtime.agents.gemini_stream import GeminiStream
@@ -28,7 +28,12 @@ HOME = "/tmp/gemini"
 CONFIG_DIR = f"{HOME}/.gemini"
 # Where the CLI keeps the chats of a session run with cwd /workspace ("workspace" is the project's name).
 CHATS_DIR = f"{CONFIG_DIR}/tmp/workspace/chats"
-CLI_ENVIRONMENT = {"GEMINI_CLI_HOME": HOME, "GEMINI_CLI_TRUST_WORKSPACE": "true", "TMPDIR": "/tmp"}
+CLI_ENVIRONMENT = {
+    "GEMINI_CLI_HOME": HOME,
+    "GEMINI_CLI_TRUST_WORKSPACE": "true",
+    "TMPDIR": "/tmp",
+    **node_stdio.ENVIRONMENT,
+}
 DEFAULT_MODEL = "gemini-2.5-flash"  # without -m the CLI first asks a router model which one to use
 DEFAULT_APPROVAL_MODE = "yolo"
 # The CLI's own default is 10 attempts with backoff up to 30 s: a failing API would hold a turn for minutes.
@@ -74,7 +79,7 @@ class GeminiCliAgent:
         return f"-{self._session_id[:8]}.jsonl"
 
     async def prepare(self, sandbox: Sandbox) -> None:
-        await write_tree(sandbox, config_files(self._profile))
+        await write_tree(sandbox, config_files(self._profile) | node_stdio.FILES)
         self._sandbox = sandbox
 
     async def _restore_transcript(self, sandbox: Sandbox) -> None:
