@@ -4,11 +4,13 @@ PY := $(VENV)/bin/python
 BUF := node_modules/.bin/buf
 PYTHON_DIRS := server tests tools bench
 THIRD_PARTY := build/third_party/google/api
+TS_CLIENT := clients/typescript
+TS_DEPS := $(TS_CLIENT)/node_modules/.installed
 GOOGLEAPIS = $(shell $(PY) -c 'import google.api, pathlib; print(pathlib.Path(google.api.__path__[0]))')
 
-.PHONY: install run test proto proto-check lint buf-deps bench clean
+.PHONY: install run test proto proto-check clients lint buf-deps bench clean
 
-install: $(VENV)/.installed $(BUF) /usr/bin/bwrap
+install: $(VENV)/.installed $(BUF) $(TS_DEPS) /usr/bin/bwrap
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -23,6 +25,11 @@ $(VENV)/.installed: pyproject.toml
 
 $(BUF): package.json
 	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The TypeScript client and storage server, and protoc-gen-es for `make proto`.
+$(TS_DEPS): $(TS_CLIENT)/package.json
+	cd $(TS_CLIENT) && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
 run: install
@@ -40,16 +47,21 @@ proto: install
 proto-check: install
 	$(PY) tools/gen_protos.py --check
 
+# The clients' code generated afresh from the contract, and the TypeScript type-checked.
+clients: proto
+	cd $(TS_CLIENT) && node_modules/.bin/tsc -p .
+
 buf-deps: install
 	mkdir -p $(THIRD_PARTY)
 	cp $(GOOGLEAPIS)/annotations.proto $(GOOGLEAPIS)/http.proto $(THIRD_PARTY)/
 
-lint: install buf-deps
+lint: install buf-deps proto-check
 	$(VENV)/bin/ruff check $(PYTHON_DIRS)
 	$(VENV)/bin/ruff format --check $(PYTHON_DIRS)
 	$(VENV)/bin/mypy
 	$(BUF) lint
 	$(BUF) format --diff --exit-code proto
+	cd $(TS_CLIENT) && node_modules/.bin/tsc -p .
 
 clean:
-	rm -rf $(VENV) node_modules build data
+	rm -rf $(VENV) node_modules $(TS_CLIENT)/node_modules build data
