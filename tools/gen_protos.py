@@ -63,7 +63,8 @@ def generate_server(out_dir: Path) -> None:
 
 
 def generate_typescript(out_dir: Path) -> None:
-    """protobuf-es messages and service descriptors, with the google/api files the contract imports."""
+    """protobuf-es messages and service descriptors, with the google/api files the contract imports and
+    google.rpc's ErrorInfo and BadRequest, the details the runtime's errors carry."""
     out_dir.mkdir(parents=True, exist_ok=True)
     run_protoc(
         f"--plugin=protoc-gen-es={PROTOC_GEN_ES}",
@@ -73,6 +74,7 @@ def generate_typescript(out_dir: Path) -> None:
         *contract_protos(),
         "google/api/annotations.proto",
         "google/api/http.proto",
+        "google/rpc/error_details.proto",
     )
 
 
