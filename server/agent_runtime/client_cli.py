@@ -24,6 +24,7 @@ from grpc_status import rpc_status
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, events_pb2, profile_pb2
 from agent_runtime.api_key import KEY_FILE
+from agent_runtime.terminal_spinner import Spinner
 
 if TYPE_CHECKING:
     from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub as Stub
@@ -171,17 +172,23 @@ async def _events(
 
 async def _send(stub: Stub, args: argparse.Namespace, metadata: Metadata) -> None:
     """Sends the message and shows its turn: text as it arrives, tool calls and results as short lines, the
-    sandbox's progress on stderr. Every event is stored before it is shown, so following the session's log
-    from its start finds the turn, however soon it began."""
+    sandbox's progress on stderr (beside a spinner on a terminal). Every event is stored before it is shown,
+    so following the session's log from its start finds the turn, however soon it began."""
     sent = await stub.SendMessage(
         api.SendMessageRequest(session_id=args.session_id, content=args.text), metadata=metadata
     )
     ours = False
+    spinner = Spinner(sys.stderr) if sys.stderr.isatty() and not args.json else None
     async for event in _events(stub, args.session_id, 0, metadata):
         if event.HasField("turn_started"):
             ours = event.turn_started.turn_id == sent.turn_id
         if not ours:
             continue
+        if spinner and event.HasField("status"):
+            spinner.show(event.status.message)
+            continue
+        if spinner:
+            spinner.stop()
         _show(event, args.json)
         if event.HasField("turn_completed"):
             outcome = event.turn_completed.outcome

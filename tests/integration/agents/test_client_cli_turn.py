@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pty
 import subprocess
 from typing import TYPE_CHECKING
 
@@ -47,3 +48,38 @@ async def test_send_shows_the_turn_and_watch_follows_it(
     watcher.terminate()
     await watcher.wait()
     assert [event["sequence"] for event in watched] == [str(n) for n in range(1, len(watched) + 1)]
+
+
+def read_terminal(master: int) -> bytes:
+    """Everything written to a pseudo-terminal until its last writer closes it."""
+    seen = bytearray()
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the other side is closed
+            return bytes(seen)
+        if not chunk:
+            return bytes(seen)
+        seen += chunk
+
+
+async def test_on_a_terminal_send_spins_while_the_sandbox_starts(
+    stub: Stub, runtime: Runtime, fake_model: FakeAnthropic
+) -> None:
+    conversation = await open_conversation(stub, "anthropic")
+    fake_model.script([Turn.text("Here I am.")])
+    master, terminal = pty.openpty()
+    try:
+        sending = await asyncio.create_subprocess_exec(
+            processes.CLI, "sessions", "send", conversation.session_id, "Hello?",
+            env=cli_env(runtime), stdout=asyncio.subprocess.PIPE, stderr=terminal,
+        )  # fmt: skip
+        os.close(terminal)
+        shown, (stdout, _) = await asyncio.gather(asyncio.to_thread(read_terminal, master), sending.communicate())
+    finally:
+        os.close(master)
+    assert sending.returncode == 0, shown
+    assert "Here I am." in stdout.decode()
+    progress = shown.decode()
+    assert any(f"\r\x1b[K{frame} Ready" in progress for frame in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"), progress
+    assert progress.endswith("\r\x1b[K"), "the spinner's line is cleared before the answer"
