@@ -8,7 +8,7 @@ TS_CLIENT := clients/typescript
 TS_DEPS := $(TS_CLIENT)/node_modules/.installed
 GOOGLEAPIS = $(shell $(PY) -c 'import google.api, pathlib; print(pathlib.Path(google.api.__path__[0]))')
 
-.PHONY: install run test proto proto-check clients lint buf-deps bench clean
+.PHONY: install run test proto proto-check clients go-client lint buf-deps bench clean
 
 install: $(VENV)/.installed $(BUF) $(TS_DEPS) /usr/bin/bwrap
 
@@ -54,6 +54,10 @@ clients: proto
 buf-deps: install
 	mkdir -p $(THIRD_PARTY)
 	cp $(GOOGLEAPIS)/annotations.proto $(GOOGLEAPIS)/http.proto $(THIRD_PARTY)/
+
+# The Go client, built into build/go (once: sudo clients/go/install-toolchain.sh).
+go-client: install
+	clients/go/build.sh
 
 lint: install buf-deps proto-check
 	$(VENV)/bin/ruff check $(PYTHON_DIRS)
