@@ -16,7 +16,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--storage-address",
         metavar="ADDRESS",
         help="run the storage conformance suite against this PersistenceAdapter server "
-        "(grpc://host:port, host:port or unix:PATH) instead of the built-in SQLite and memory servers",
+        "(grpc://host:port, host:port or unix:PATH) instead of the built-in ones",
     )
     group.addoption(
         "--storage-profile-id",

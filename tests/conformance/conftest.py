@@ -1,7 +1,8 @@
 """The PersistenceAdapter server under test: the one at --storage-address, else each built-in one in turn.
 
-A built-in backend runs as a real `agent-runtime storage serve` child process for the whole test session,
-with a profiles directory holding one YAML and one JSON profile whose full contents the suite knows.
+A built-in backend runs as a real child process for the whole test session: `agent-runtime storage serve`,
+or the TypeScript server of clients/typescript/storage. Each has a profiles directory holding one YAML and
+one JSON profile whose full contents the suite knows.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from google.protobuf import duration_pb2
 
 from agent_runtime._gen.agentruntime.v1 import persistence_pb2_grpc, profile_pb2, workspace_pb2
 from tests.conformance.helpers import KnownProfiles
-from tests.support import postgres, processes
+from tests.support import postgres, processes, typescript_storage
 from tests.support.rpc import channel
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
     from agent_runtime._gen.agentruntime.v1.persistence_pb2_grpc import PersistenceAdapterAsyncStub as Storage
 
-BUILT_IN_BACKENDS = ("sqlite", "memory", "postgres")
+BUILT_IN_BACKENDS = ("sqlite", "memory", "postgres", "typescript")
 EXTERNAL = "external"
 READY_TIMEOUT_SECONDS = 10.0
 
@@ -127,13 +128,16 @@ def storage_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     root = tmp_path_factory.mktemp(f"storage-{backend}")
     profiles_dir = write_profiles(root / "profiles")
     with contextlib.ExitStack() as cleanup:
-        if backend == "postgres":
-            database = ["--postgres", cleanup.enter_context(postgres.fresh_database())]
+        if backend == "typescript":
+            child = typescript_storage.start(root / "journal.jsonl", profiles_dir)
         else:
-            database = ["--sqlite", str(root / "db.sqlite")] if backend == "sqlite" else ["--memory"]
-        child = processes.start(
-            ["storage", "serve", *database, "--address", "127.0.0.1:0", "--profiles-dir", str(profiles_dir)]
-        )
+            if backend == "postgres":
+                database = ["--postgres", cleanup.enter_context(postgres.fresh_database())]
+            else:
+                database = ["--sqlite", str(root / "db.sqlite")] if backend == "sqlite" else ["--memory"]
+            child = processes.start(
+                ["storage", "serve", *database, "--address", "127.0.0.1:0", "--profiles-dir", str(profiles_dir)]
+            )
         try:
             yield Target(backend, child.address, KnownProfiles(tuple(EXPECTED_PROFILES), EXPECTED_PROFILES))
         finally:

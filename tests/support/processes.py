@@ -1,4 +1,5 @@
-"""Run the real `agent-runtime` command as a child process and wait until it says where it listens."""
+"""Run the real `agent-runtime` command (or another server that speaks its words) as a child process and
+wait until it says where it listens."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def free_port() -> int:
 
 @dataclass
 class ChildProcess:
-    """A started `agent-runtime ...` with the address it printed and everything it wrote."""
+    """A started server with the address it printed and everything it wrote."""
 
     process: subprocess.Popen[str]
     address: str
@@ -61,8 +62,13 @@ class ChildProcess:
 
 def start(args: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> ChildProcess:
     """Starts `agent-runtime *args`; fails with the child's output if it exits before listening."""
+    return start_program([CLI, *args], env, cwd)
+
+
+def start_program(command: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> ChildProcess:
+    """Starts a server that prints LISTENING's line; fails with its output if it exits before that."""
     process = subprocess.Popen(
-        [CLI, *args],
+        command,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -90,5 +96,5 @@ def start(args: Sequence[str], env: dict[str, str] | None = None, cwd: Path | No
     child = ChildProcess(process, address[0] if address else "", output, reader)
     if not address:
         child.stop(signal.SIGKILL)
-        raise RuntimeError(f"agent-runtime {' '.join(args)} did not start:\n{child.text()}")
+        raise RuntimeError(f"{' '.join(command)} did not start:\n{child.text()}")
     return child

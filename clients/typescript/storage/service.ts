@@ -1,0 +1,159 @@
+// The PersistenceAdapter service: checks each request, then reads or changes the sessions. Every handler
+// answers only after durable(), so nothing is acknowledged, or shown, before it is on disk.
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  PersistenceAdapter,
+  SessionRecordSchema,
+  type SessionRecord,
+  type UpdateSessionRecordRequest,
+} from "../src/_gen/agentruntime/v1/persistence_pb.js";
+import { WorkspaceFileSchema } from "../src/_gen/agentruntime/v1/workspace_pb.js";
+import { badRequest, requireFields, type Violation } from "./errors.js";
+import { decodeToken, encodeToken, page, pageSize } from "./paging.js";
+import type { ProfileDirectory } from "./profiles.js";
+import type { Session, Sessions } from "./sessions.js";
+
+const DEFAULT_EVENT_LIMIT = 256;
+const MAX_EVENT_LIMIT = 1000;
+// The fields UpdateSessionRecord may change: mask path -> field.
+const UPDATABLE = {
+  name: "name",
+  session_options: "sessionOptions",
+  last_activity: "lastActivity",
+  metadata: "metadata",
+} as const;
+type Updatable = keyof typeof UPDATABLE;
+
+/** The paths to change: "*" is all of them; no paths are the fields set in the request (AIP-134). */
+function maskPaths({ session, updateMask }: UpdateSessionRecordRequest): Updatable[] {
+  const paths = updateMask?.paths ?? [];
+  if (paths.length === 1 && paths[0] === "*") return Object.keys(UPDATABLE) as Updatable[];
+  if (!paths.length) {
+    return (Object.keys(UPDATABLE) as Updatable[]).filter((path) => session?.[UPDATABLE[path]]);
+  }
+  const unknown = paths.filter((path) => !Object.hasOwn(UPDATABLE, path));
+  if (unknown.length) {
+    const allowed = Object.keys(UPDATABLE).join(", ");
+    throw badRequest(
+      unknown.map((path) => ({
+        field: "update_mask",
+        description: `'${path}' is not one of ${allowed}`,
+        reason: "INVALID_UPDATE_MASK",
+      })),
+    );
+  }
+  return paths as Updatable[];
+}
+
+/** LoadSession's answer: subagents' transcripts and files in a stable order, by id and path. */
+function loaded(session: Session) {
+  const byKey = <T>(entries: Iterable<[string, T]>) => [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const transcripts = byKey(session.transcripts);
+  return {
+    session: session.record,
+    rawTranscript: session.transcripts.get("") ?? "",
+    subagents: transcripts.filter(([id]) => id).map(([subagentId, rawTranscript]) => ({ subagentId, rawTranscript })),
+    workspaceFiles: byKey(session.files).map(([, file]) => file),
+  };
+}
+
+export function persistenceAdapter(
+  sessions: Sessions,
+  profiles: ProfileDirectory,
+): ServiceImpl<typeof PersistenceAdapter> {
+  // Resolves to `value` once everything done so far is on disk.
+  const durable = async <T>(value: T): Promise<T> => {
+    await sessions.durable();
+    return value;
+  };
+
+  return {
+    listAllSessions({ pageSize: requested, pageToken }) {
+      const size = pageSize(requested);
+      // One more than asked tells whether another page follows.
+      const found = page(sessions.all(), size + 1, decodeToken(pageToken));
+      const listed = found.slice(0, size);
+      const nextPageToken = found.length > size ? encodeToken(listed[size - 1]) : "";
+      return durable({ sessions: listed.map((session) => session.record), nextPageToken });
+    },
+
+    loadSession({ sessionId }) {
+      requireFields({ session_id: sessionId });
+      return durable(loaded(sessions.get(sessionId)));
+    },
+
+    getSessionRecord({ sessionId }) {
+      requireFields({ session_id: sessionId });
+      return durable(sessions.get(sessionId).record);
+    },
+
+    createSessionRecord({ session = create(SessionRecordSchema), workspaceFiles }) {
+      requireFields({ "session.session_id": session.sessionId });
+      requireFields(Object.fromEntries(workspaceFiles.map((file, i) => [`workspace_files[${i}].path`, file.path])));
+      sessions.create(session, workspaceFiles);
+      return durable({ session });
+    },
+
+    updateSessionRecord(request) {
+      requireFields({ session_id: request.sessionId });
+      const paths = maskPaths(request);
+      const { session: given = create(SessionRecordSchema) } = request;
+      // A copy with the named fields replaced whole; a field the request leaves unset is cleared.
+      const record: SessionRecord = { ...sessions.get(request.sessionId).record };
+      for (const path of paths) Object.assign(record, { [UPDATABLE[path]]: given[UPDATABLE[path]] });
+      sessions.update(record);
+      return durable({ session: record });
+    },
+
+    saveTranscript({ sessionId, subagentId, rawTranscript }) {
+      requireFields({ session_id: sessionId });
+      sessions.saveTranscript(sessionId, subagentId, rawTranscript);
+      return durable({});
+    },
+
+    saveWorkspaceFile({ sessionId, file = create(WorkspaceFileSchema) }) {
+      requireFields({ session_id: sessionId, "file.path": file.path });
+      const stored = sessions.saveFile(sessionId, file);
+      return durable({ file: { ...stored, content: new Uint8Array() } }); // the content only costs bandwidth
+    },
+
+    deleteSessionFile({ sessionId, path }) {
+      requireFields({ session_id: sessionId, path });
+      return durable({ deleted: sessions.deleteFile(sessionId, path) });
+    },
+
+    listAgentProfiles() {
+      const listed = [...profiles.all().values()];
+      return { profiles: listed.map(({ id, name, description }) => ({ id, name, description })) };
+    },
+
+    loadAgentProfile({ agentProfileId }) {
+      requireFields({ agent_profile_id: agentProfileId });
+      return profiles.load(agentProfileId);
+    },
+
+    appendEvents({ sessionId, expectedLastSequence, events }) {
+      requireFields({ session_id: sessionId });
+      return durable({ lastSequence: sessions.append(sessionId, expectedLastSequence, events) });
+    },
+
+    readEvents({ sessionId, afterSequence, limit }) {
+      requireFields({ session_id: sessionId });
+      const negative: Violation[] = Object.entries({ after_sequence: afterSequence, limit })
+        .filter(([, value]) => value < 0)
+        .map(([field]) => ({ field, description: "must not be negative", reason: "NEGATIVE_NUMBER" }));
+      if (negative.length) throw badRequest(negative);
+      const { events } = sessions.get(sessionId);
+      const from = afterSequence < events.length ? Number(afterSequence) : events.length;
+      const count = Math.min(limit || DEFAULT_EVENT_LIMIT, MAX_EVENT_LIMIT);
+      return durable({ events: events.slice(from, from + count), lastSequence: BigInt(events.length) });
+    },
+
+    deleteSessionRecord({ sessionId }) {
+      requireFields({ session_id: sessionId });
+      sessions.delete(sessionId);
+      return durable({});
+    },
+  };
+}
