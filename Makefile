@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 BUF := node_modules/.bin/buf
-PYTHON_DIRS := server tests tools bench
+PYTHON_DIRS := server tests tools bench clients/python
 THIRD_PARTY := build/third_party/google/api
 TS_CLIENT := clients/typescript
 TS_DEPS := $(TS_CLIENT)/node_modules/.installed
@@ -12,10 +12,11 @@ GOOGLEAPIS = $(shell $(PY) -c 'import google.api, pathlib; print(pathlib.Path(go
 
 install: $(VENV)/.installed $(BUF) $(TS_DEPS) /usr/bin/bwrap
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml clients/python/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e clients/python
 	touch $@
 
 # The local sandbox. Installing it needs root, as running the sandbox does.

@@ -9,7 +9,9 @@ generated into a temporary folder and compared with the committed one: a stale _
 from __future__ import annotations
 
 import argparse
+import contextlib
 import filecmp
+import os
 import re
 import shutil
 import sys
@@ -78,7 +80,37 @@ def generate_typescript(out_dir: Path) -> None:
     )
 
 
-TARGETS = {SERVER_GEN_DIR: generate_server, TYPESCRIPT_GEN_DIR: generate_typescript}
+PYTHON_CLIENT_DIR = ROOT / "clients" / "python"
+PYTHON_CLIENT_GEN_DIR = PYTHON_CLIENT_DIR / "src" / "agent_runtime_client" / "_gen"
+
+
+def generate_python_client(out_dir: Path) -> None:
+    """betterproto2 dataclasses and grpclib async stubs, with google.rpc's Status, ErrorInfo and BadRequest so
+    the client reads the runtime's error details without the protobuf runtime."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # The plugin formats its output with the `ruff` on PATH and the settings of the current folder: this
+    # interpreter's ruff and the client's own settings give the same code wherever this script runs.
+    saved_path = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join([str(BIN_DIR), saved_path])
+    try:
+        with contextlib.chdir(PYTHON_CLIENT_DIR):
+            run_protoc(
+                f"--plugin=protoc-gen-python_betterproto2={BIN_DIR / 'protoc-gen-python_betterproto2'}",
+                f"--python_betterproto2_out={out_dir.resolve()}",  # resolved before the chdir
+                "--python_betterproto2_opt=client_generation=async",
+                *contract_protos(),
+                "google/rpc/status.proto",
+                "google/rpc/error_details.proto",
+            )
+    finally:
+        os.environ["PATH"] = saved_path
+
+
+TARGETS = {
+    SERVER_GEN_DIR: generate_server,
+    TYPESCRIPT_GEN_DIR: generate_typescript,
+    PYTHON_CLIENT_GEN_DIR: generate_python_client,
+}
 
 
 def differences(left: Path, right: Path) -> list[str]:
