@@ -48,6 +48,18 @@ BAD_CREATES = {
         "NEGATIVE_NUMBER",
         "session_options.claude_agent_sdk.max_turns",
     ),
+    **{
+        f"budget {budget}": (
+            creating(
+                session_options=session_pb2.SessionOptions(
+                    claude_agent_sdk=session_pb2.ClaudeAgentSdkOptions(max_budget_usd=float(budget))
+                )
+            ),
+            "NOT_A_FINITE_NUMBER",
+            "session_options.claude_agent_sdk.max_budget_usd",
+        )
+        for budget in ["nan", "inf"]
+    },
     "long model": (
         creating(session_options=session_pb2.SessionOptions(model="m" * 129)),
         "FIELD_TOO_LONG",

@@ -163,3 +163,120 @@ async def test_openapi_describes_every_route(http: tuple[aiohttp.ClientSession, 
     session = document["components"]["schemas"]["agentruntime.v1.Session"]["properties"]
     assert session["createdAt"] == {"type": "string", "format": "date-time"}
     assert "/sessions/{session_id}/files/{path}" in document["paths"]
+
+
+async def test_a_path_with_a_newline_gets_a_status_not_aiohttps_text(http: tuple[aiohttp.ClientSession, str]) -> None:
+    """Found by schemathesis: a %0A in the path matched no route pattern, so aiohttp answered a text/plain 404."""
+    status, refused = await call(http, "POST", "/sessions/a%0Ab/interrupt", {})
+    assert status == 400 and reason(refused) == "INVALID_SESSION_ID", "routed like any session id"
+    status, missing = await call(http, "GET", "/no%0Awhere")
+    assert status == 404 and missing["code"] == 5
+
+
+async def test_deeply_nested_json_gets_a_400_not_a_500(http: tuple[aiohttp.ClientSession, str]) -> None:
+    """The JSON decoder's RecursionError was not a ValueError, so it escaped as 500 Internal Server Error."""
+    client, base = http
+    headers = {**HEADERS, "Content-Type": "application/json"}
+    metadata = '{"a":' * 5000 + "1" + "}" * 5000
+    body = '{"agentProfileRef": "default", "architecture": "anthropic", "metadata": ' + metadata + "}"
+    for data in ("[" * 100_000, body):
+        async with client.post(base + "/sessions/create", data=data.encode(), headers=headers) as response:
+            assert response.status == 400 and reason(await response.json()) == "MALFORMED_JSON"
+
+
+async def test_a_last_event_id_of_unicode_digits_gets_a_400_not_a_500(http: tuple[aiohttp.ClientSession, str]) -> None:
+    """Last-Event-ID "²" passed isdigit() and then broke int(), a 500; an Arabic-Indic 1 was taken as 1."""
+    _, created = await call(
+        http, "POST", "/sessions/create", {"agentProfileRef": "default", "architecture": "anthropic"}
+    )
+    for last_event_id in ("²", "\u0661"):
+        headers = {**HEADERS, "Last-Event-ID": last_event_id}
+        status, refused = await call(
+            http, "GET", f"/sessions/{created['sessionId']}/events?follow=false", headers=headers
+        )
+        assert status == 400 and reason(refused) == "INVALID_LAST_EVENT_ID"
+    status, refused = await call(http, "GET", "/sessions?pageSize=\u0661")
+    assert status == 400 and reason(refused) == "INVALID_QUERY"
+
+
+async def openapi_operation(http: tuple[aiohttp.ClientSession, str], method: str, path: str) -> dict[str, Any]:
+    status, document = await call(http, "GET", "/openapi.json", headers={})
+    assert status == 200
+    return dict(document["paths"][path][method])
+
+
+async def test_openapi_documents_the_update_mask(http: tuple[aiohttp.ClientSession, str]) -> None:
+    """The document left out every message-typed query parameter, so PATCH's required updateMask too."""
+    update = await openapi_operation(http, "patch", "/sessions/{session_id}")
+    mask = [p for p in update["parameters"] if p["name"] == "updateMask"]
+    assert [(p["in"], p["schema"]["type"]) for p in mask] == [("query", "string")]
+
+
+async def test_openapi_bodies_leave_out_what_the_path_binds(http: tuple[aiohttp.ClientSession, str]) -> None:
+    """A body:"*" request's schema was the whole request message, sessionId too, which the path sets."""
+    send = await openapi_operation(http, "post", "/sessions/{session_id}/message")
+    body = send["requestBody"]["content"]["application/json"]["schema"]
+    assert "content" in body["properties"] and "sessionId" not in body["properties"]
+
+
+async def test_openapi_describes_each_server_sent_event(http: tuple[aiohttp.ClientSession, str]) -> None:
+    """A stream's answer was described as one string, so nothing checked its events, nor Last-Event-ID."""
+    stream = await openapi_operation(http, "get", "/sessions/{session_id}/events")
+    event = stream["responses"]["200"]["content"]["text/event-stream"]["itemSchema"]
+    assert event["required"] == ["data", "event"]
+    data = [alternative["properties"]["data"] for alternative in event["anyOf"]]
+    assert {"$ref": "#/components/schemas/agentruntime.v1.SessionEvent"} in [d["contentSchema"] for d in data]
+    assert "Last-Event-ID" in [p["name"] for p in stream["parameters"]]
+
+
+async def test_a_nan_double_is_answered_as_the_document_says(http: tuple[aiohttp.ClientSession, str]) -> None:
+    """The proto3 JSON mapping writes NaN as the string "NaN", but the document said a double is a number."""
+    options = {"claudeAgentSdk": {"maxBudgetUsd": "NaN"}}
+    status, created = await call(
+        http,
+        "POST",
+        "/sessions/create",
+        {"agentProfileRef": "default", "architecture": "claude-agent-sdk", "sessionOptions": options},
+    )
+    assert status == 200 and created["sessionOptions"]["claudeAgentSdk"]["maxBudgetUsd"] == "NaN"
+    _, document = await call(http, "GET", "/openapi.json", headers={})
+    budget = document["components"]["schemas"]["agentruntime.v1.ClaudeAgentSdkOptions"]["properties"]["maxBudgetUsd"]
+    assert "NaN" in [value for alternative in budget["anyOf"] for value in alternative.get("enum", [])]
+
+
+async def test_openapi_describes_the_health_answers(http: tuple[aiohttp.ClientSession, str]) -> None:
+    """/health answers JSON, but the document gave its answers no content."""
+    health = await openapi_operation(http, "get", "/health")
+    assert {"200", "503"} <= {
+        code for code, answer in health["responses"].items() if "application/json" in answer["content"]
+    }
+
+
+async def test_without_a_key_bad_input_gets_a_401_not_a_400(http: tuple[aiohttp.ClientSession, str]) -> None:
+    """Found by schemathesis: the shim judged the input before gRPC judged the key, so a caller with no key
+    learnt what was wrong with its body."""
+    client, base = http
+    headers = {"Content-Type": "application/json"}
+    async with client.post(base + "/sessions/create", data=b"{not json", headers=headers) as response:
+        assert response.status == 401 and reason(await response.json()) == "API_KEY_MISSING"
+    status, refused = await call(http, "GET", "/sessions?pageSize=many", headers={})
+    assert status == 401 and reason(refused) == "API_KEY_MISSING"
+
+
+async def test_a_405_says_which_methods_are_allowed(http: tuple[aiohttp.ClientSession, str]) -> None:
+    """Found by schemathesis: a 405 had no Allow header, which RFC 9110 requires."""
+    client, base = http
+    for method, path, allowed in (("PUT", "/sessions", "GET"), ("POST", "/health", "GET, HEAD")):
+        async with client.request(method, base + path, headers=HEADERS) as response:
+            assert response.status == 405 and response.headers["Allow"] == allowed
+            assert reason(await response.json()) == "METHOD_NOT_ALLOWED"
+
+
+async def test_a_body_that_is_not_the_gzip_it_claims_gets_a_400_not_a_500(
+    http: tuple[aiohttp.ClientSession, str],
+) -> None:
+    """aiohttp's RequestPayloadError from decoding the body escaped the shim as a 500."""
+    client, base = http
+    headers = {**HEADERS, "Content-Type": "application/json", "Content-Encoding": "gzip"}
+    async with client.post(base + "/sessions/create", data=b"not gzip", headers=headers) as response:
+        assert response.status == 400 and reason(await response.json()) == "UNREADABLE_BODY"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
+
 import grpc
 from aiohttp import web
 from google.protobuf import json_format
@@ -9,6 +12,8 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from agent_runtime.errors import ERROR_DOMAIN
+
+log = logging.getLogger(__name__)
 
 HTTP_STATUS = {
     grpc.StatusCode.CANCELLED: 499,
@@ -55,6 +60,38 @@ def status_response(status: status_pb2.Status, http_status: int) -> web.Response
 
 def request_error_response(error: RequestError) -> web.Response:
     return status_response(error.status(), error.http_status)
+
+
+# The google.rpc.Code of an HTTP error that aiohttp raises, not one of ours.
+_CODE_OF_HTTP = {
+    400: code_pb2.INVALID_ARGUMENT,
+    401: code_pb2.UNAUTHENTICATED,
+    403: code_pb2.PERMISSION_DENIED,
+    404: code_pb2.NOT_FOUND,
+    409: code_pb2.ABORTED,
+    429: code_pb2.RESOURCE_EXHAUSTED,
+    499: code_pb2.CANCELLED,
+    501: code_pb2.UNIMPLEMENTED,
+    503: code_pb2.UNAVAILABLE,
+    504: code_pb2.DEADLINE_EXCEEDED,
+}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def status_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error answer is the JSON Status, also those aiohttp makes and those of a bug in the shim."""
+    try:
+        return await handler(request)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        fallback = code_pb2.INTERNAL if error.status >= 500 else code_pb2.FAILED_PRECONDITION
+        status = status_pb2.Status(code=_CODE_OF_HTTP.get(error.status, fallback), message=error.reason)
+        return status_response(status, error.status)
+    except Exception:
+        log.exception("the REST shim failed on %s %s", request.method, request.path)
+        return status_response(status_pb2.Status(code=code_pb2.INTERNAL, message="internal error"), 500)
 
 
 async def call_status(call: grpc.aio.Call) -> status_pb2.Status:

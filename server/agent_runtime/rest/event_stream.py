@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from typing import Any
 
 import grpc
@@ -14,9 +15,13 @@ from aiohttp import web
 from google.protobuf import json_format, message
 
 from agent_runtime.rest.errors import RequestError, call_error_response, call_status, status_json
+from agent_runtime.rest.json_schemas import Schema, Schemas
 from agent_runtime.rest.routes import Route
 
 NDJSON = "application/x-ndjson"
+SSE = "text/event-stream"
+LIST_CHANGE = "session:list:change"  # the event of a session list's stream
+UNNAMED = "session:event"  # a session event with no payload
 # The seed's Socket.IO event names, and names in its style for what it did not have.
 EVENT_NAMES = {
     "block_start": "session:block:start",
@@ -43,7 +48,7 @@ def defaults(route: Route, request: web.Request) -> dict[str, Any]:
     found: dict[str, Any] = {"follow": True} if "follow" in fields else {}
     last_event_id = request.headers.get("Last-Event-ID")
     if last_event_id is not None and "after_sequence" in fields:
-        if not last_event_id.isdigit():
+        if not re.fullmatch("[0-9]+", last_event_id):  # isdigit() passes "²", which int() refuses
             raise RequestError(
                 "INVALID_LAST_EVENT_ID", f"Last-Event-ID must be a sequence number, not {last_event_id!r}"
             )
@@ -58,9 +63,9 @@ def _sse(item: message.Message) -> bytes:
     payload = getattr(item, kind)
     data = json.dumps(json_format.MessageToDict(payload), separators=(",", ":"))
     if kind == "event":
-        name = EVENT_NAMES.get(payload.WhichOneof("payload") or "", "session:event")
+        name = EVENT_NAMES.get(payload.WhichOneof("payload") or "", UNNAMED)
         return f"id: {payload.sequence}\nevent: {name}\ndata: {data}\n\n".encode()
-    return f"event: session:list:change\ndata: {data}\n\n".encode()
+    return f"event: {LIST_CHANGE}\ndata: {data}\n\n".encode()
 
 
 def _ndjson(item: message.Message) -> bytes:
@@ -73,9 +78,7 @@ async def respond(request: web.Request, call: grpc.aio.UnaryStreamCall[Any, Any]
         return await call_error_response(call)
     ndjson = NDJSON in request.headers.get("Accept", "")
     encode = _ndjson if ndjson else _sse
-    response = web.StreamResponse(
-        headers={"Content-Type": NDJSON if ndjson else "text/event-stream", "Cache-Control": "no-cache"}
-    )
+    response = web.StreamResponse(headers={"Content-Type": NDJSON if ndjson else SSE, "Cache-Control": "no-cache"})
     await response.prepare(request)
     try:
         async for item in call:
@@ -91,3 +94,33 @@ async def respond(request: web.Request, call: grpc.aio.UnaryStreamCall[Any, Any]
     with contextlib.suppress(ConnectionError):
         await response.write_eof()
     return response
+
+
+def _json_text(schema: Schema) -> Schema:
+    return {"type": "string", "contentMediaType": "application/json", "contentSchema": schema}
+
+
+def item_schemas(route: Route, schemas: Schemas, status: Schema) -> dict[str, Schema]:
+    """What a stream's answer holds, as OpenAPI 3.2 `itemSchema`s: each server-sent event (heartbeats are
+    comments, not events), and each NDJSON line. A failure mid-stream is a last `error` event or line."""
+    output = route.method.output_type
+    events: list[Schema] = [{"properties": {"event": {"const": "error"}, "data": _json_text(status)}}]
+    for field in output.oneofs_by_name["kind"].fields:
+        data = _json_text(schemas.single(field))
+        if field.name == "event":
+            names = sorted({*EVENT_NAMES.values(), UNNAMED})
+            id_ = {"type": "string", "pattern": "^[0-9]+$"}
+            events.append({"properties": {"id": id_, "event": {"enum": names}, "data": data}, "required": ["id"]})
+        elif field.name != "heartbeat":
+            events.append({"properties": {"event": {"const": LIST_CHANGE}, "data": data}})
+    sse = {
+        "type": "object",
+        "properties": {"event": {"type": "string"}, "id": {"type": "string"}, "data": {"type": "string"}},
+        "required": ["data", "event"],
+        "anyOf": events,
+    }
+    lines = [
+        {"type": "object", "properties": {key: schema}, "required": [key], "additionalProperties": False}
+        for key, schema in (("result", schemas.ref(output)), ("error", status))
+    ]
+    return {SSE: {"itemSchema": sse}, NDJSON: {"itemSchema": {"oneOf": lines}}}

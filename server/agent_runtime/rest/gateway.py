@@ -8,6 +8,7 @@ status. Server streams are server-sent events (event_stream.py), or NDJSON when 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import grpc
@@ -21,13 +22,22 @@ from agent_runtime.rest.errors import (
     RequestError,
     call_error_response,
     request_error_response,
+    status_errors,
     status_response,
 )
 from agent_runtime.rest.openapi import openapi
 from agent_runtime.rest.routes import Route, routes
 
 MAX_BODY_BYTES = 48 * 1024 * 1024  # a create with default files of up to 32 MiB, base64 in JSON
+HEALTH_PATH, OPENAPI_PATH = "/health", "/openapi.json"  # served here, not from the service's routes
 QUERY_ALIASES = {"after": "after_sequence"}  # the seed's name for the event cursor
+_INTEGER = re.compile("-?[0-9]+")
+_INTEGERS = (
+    descriptor.FieldDescriptor.CPPTYPE_INT32,
+    descriptor.FieldDescriptor.CPPTYPE_INT64,
+    descriptor.FieldDescriptor.CPPTYPE_UINT32,
+    descriptor.FieldDescriptor.CPPTYPE_UINT64,
+)
 
 
 def _query_value(field: descriptor.FieldDescriptor, values: list[str]) -> Any:
@@ -38,11 +48,12 @@ def _query_value(field: descriptor.FieldDescriptor, values: list[str]) -> Any:
             if value not in ("true", "false"):
                 raise RequestError("INVALID_QUERY", f"{field.name} must be true or false, not {value!r}")
             converted.append(value == "true")
-        elif field.cpp_type in (descriptor.FieldDescriptor.CPPTYPE_INT32, descriptor.FieldDescriptor.CPPTYPE_INT64):
-            try:
-                converted.append(int(value))
-            except ValueError:
-                raise RequestError("INVALID_QUERY", f"{field.name} must be an integer, not {value!r}") from None
+        elif field.cpp_type in _INTEGERS:
+            if not _INTEGER.fullmatch(value):  # ASCII digits: int() also takes other scripts' and "1_000"
+                raise RequestError("INVALID_QUERY", f"{field.name} must be an integer, not {value!r}")
+            if len(value) > 21:  # no 64-bit integer is this long, and int() refuses thousands of digits
+                raise RequestError("INVALID_QUERY", f"{field.name} is out of range")
+            converted.append(int(value))
         else:
             converted.append(value)
     return converted if field.is_repeated else converted[-1]
@@ -58,6 +69,8 @@ async def request_message(
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
             raise RequestError("BODY_TOO_LARGE", f"the body is over {MAX_BODY_BYTES} bytes", 413) from None
+        except web.RequestPayloadError as error:  # e.g. Content-Encoding: gzip on what is not gzip
+            raise RequestError("UNREADABLE_BODY", f"the body cannot be read: {error}") from None
         if raw:
             if request.content_type != "application/json":
                 raise RequestError("UNSUPPORTED_MEDIA_TYPE", "the body must be application/json", 415)
@@ -65,6 +78,8 @@ async def request_message(
                 parsed = json.loads(raw)
             except ValueError as error:
                 raise RequestError("MALFORMED_JSON", f"the body is not JSON: {error}") from None
+            except RecursionError:
+                raise RequestError("MALFORMED_JSON", "the body is nested too deeply") from None
             if route.body == "*" and not isinstance(parsed, dict):
                 raise RequestError("MALFORMED_JSON", "the body must be a JSON object")
             document |= parsed if route.body == "*" else {route.body: parsed}
@@ -92,10 +107,10 @@ class RestGateway:
         self._routes = routes(service)
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY_BYTES)
-        app.router.add_get("/health", self._health)
-        app.router.add_get("/openapi.json", self._openapi)
-        app.router.add_route("*", "/{path:.*}", self._handle)
+        app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[status_errors])
+        app.router.add_get(HEALTH_PATH, self._health)
+        app.router.add_get(OPENAPI_PATH, self._openapi)
+        app.router.add_route("*", r"/{path:[\s\S]*}", self._handle)  # any path, even one with a newline
         return app
 
     async def _health(self, request: web.Request) -> web.Response:
@@ -114,18 +129,20 @@ class RestGateway:
         return web.json_response(openapi(self._service, self._routes))
 
     def _route(self, request: web.Request) -> tuple[Route, tuple[str, ...]] | web.Response:
-        allowed = False
+        allowed = {"GET", "HEAD"} if request.path in (HEALTH_PATH, OPENAPI_PATH) else set()
         for route in self._routes:
             found = route.pattern.match(request.path)
             if found is None:
                 continue
             if route.http_method == request.method:
                 return route, found.groups()
-            allowed = True
+            allowed.add(route.http_method)
         if allowed:
-            return request_error_response(
+            refusal = request_error_response(
                 RequestError("METHOD_NOT_ALLOWED", f"{request.method} is not allowed on {request.path}", 405)
             )
+            refusal.headers["Allow"] = ", ".join(sorted(allowed))  # RFC 9110 requires it with a 405
+            return refusal
         status = status_pb2.Status(code=code_pb2.NOT_FOUND, message=f"no route {request.method} {request.path}")
         return status_response(status, 404)
 
@@ -138,7 +155,10 @@ class RestGateway:
             defaults = event_stream.defaults(route, request) if route.server_streaming else {}
             built = await request_message(route, match, request, defaults)
         except RequestError as error:
-            return request_error_response(error)
+            if "Authorization" in request.headers:
+                return request_error_response(error)
+            # Without a key the caller learns nothing of its input: gRPC refuses this empty request unread.
+            built = message_factory.GetMessageClass(route.method.input_type)()
         metadata = (("authorization", request.headers["Authorization"]),) if "Authorization" in request.headers else ()
         output = message_factory.GetMessageClass(route.method.output_type)
         if route.server_streaming:

@@ -1,122 +1,96 @@
-"""An OpenAPI 3 description of the REST shim, generated from the same descriptors and routes it serves, with
-the proto3 JSON mapping's types (64-bit integers and bytes as strings, enums by name, Timestamp as
-date-time)."""
+"""An OpenAPI 3.2 description of the REST shim, generated from the same descriptors and routes it serves, with
+the proto3 JSON mapping's types (json_schemas.py). 3.2 because it is the first version that can say what each
+server-sent event of a stream holds (`itemSchema`)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from google.protobuf import descriptor
 from google.rpc import status_pb2
 
+from agent_runtime.rest import event_stream
+from agent_runtime.rest.json_schemas import STRING_LIKE, Schema, Schemas
 from agent_runtime.rest.routes import Route
 
-Schema = dict[str, Any]
-F = descriptor.FieldDescriptor
-_SCALARS: dict[int, Schema] = {
-    F.TYPE_DOUBLE: {"type": "number"},
-    F.TYPE_FLOAT: {"type": "number"},
-    F.TYPE_INT32: {"type": "integer", "format": "int32"},
-    F.TYPE_SINT32: {"type": "integer", "format": "int32"},
-    F.TYPE_SFIXED32: {"type": "integer", "format": "int32"},
-    F.TYPE_UINT32: {"type": "integer", "format": "int32", "minimum": 0},
-    F.TYPE_FIXED32: {"type": "integer", "format": "int32", "minimum": 0},
-    F.TYPE_INT64: {"type": "string", "format": "int64"},
-    F.TYPE_SINT64: {"type": "string", "format": "int64"},
-    F.TYPE_SFIXED64: {"type": "string", "format": "int64"},
-    F.TYPE_UINT64: {"type": "string", "format": "uint64"},
-    F.TYPE_FIXED64: {"type": "string", "format": "uint64"},
-    F.TYPE_BOOL: {"type": "boolean"},
-    F.TYPE_STRING: {"type": "string"},
-    F.TYPE_BYTES: {"type": "string", "format": "byte"},
-}
-_WELL_KNOWN: dict[str, Schema] = {
-    "google.protobuf.Timestamp": {"type": "string", "format": "date-time"},
-    "google.protobuf.Duration": {"type": "string", "example": "30s"},
-    "google.protobuf.FieldMask": {"type": "string", "example": "name,metadata"},
-    "google.protobuf.Struct": {"type": "object", "additionalProperties": True},
-    "google.protobuf.Value": {},
-    "google.protobuf.Any": {"type": "object", "additionalProperties": True},
-}
+
+def _is_query(field: descriptor.FieldDescriptor) -> bool:
+    """Scalars, enums and the well-known types written as strings can be query parameters."""
+    return field.message_type is None or field.message_type.full_name in STRING_LIKE
 
 
-class _Schemas:
-    """The component schemas of every message reached, each once."""
-
-    def __init__(self) -> None:
-        self.components: dict[str, Schema] = {}
-
-    def ref(self, message: descriptor.Descriptor) -> Schema:
-        if message.full_name in _WELL_KNOWN:
-            return _WELL_KNOWN[message.full_name]
-        if message.full_name not in self.components:
-            self.components[message.full_name] = {}  # a placeholder, for messages that contain themselves
-            self.components[message.full_name] = {
-                "type": "object",
-                "properties": {field.json_name: self.field(field) for field in message.fields},
-                "additionalProperties": False,
-            }
-        return {"$ref": f"#/components/schemas/{message.full_name}"}
-
-    def field(self, field: descriptor.FieldDescriptor) -> Schema:
-        if field.message_type is not None and field.message_type.GetOptions().map_entry:
-            value = field.message_type.fields_by_name["value"]
-            return {"type": "object", "additionalProperties": self.single(value)}
-        single = self.single(field)
-        return {"type": "array", "items": single} if field.is_repeated else single
-
-    def single(self, field: descriptor.FieldDescriptor) -> Schema:
-        if field.enum_type is not None:
-            return {"type": "string", "enum": [value.name for value in field.enum_type.values]}
-        if field.message_type is not None:
-            return self.ref(field.message_type)
-        return dict(_SCALARS[field.type])
-
-
-def _operation(route: Route, schemas: _Schemas) -> Schema:
+def _parameters(route: Route, schemas: Schemas) -> list[Schema]:
     request = route.method.input_type
-    parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in route.variables
+    parameters: list[Schema] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        for name in route.variables
     ]
     if route.body != "*":
         parameters += [
             {"name": field.json_name, "in": "query", "required": False, "schema": schemas.field(field)}
             for field in request.fields
-            if field.name not in route.variables and field.name != route.body and field.type != F.TYPE_MESSAGE
+            if field.name not in route.variables and field.name != route.body and _is_query(field)
         ]
+    if route.server_streaming and "after_sequence" in request.fields_by_name:
+        # What an EventSource sends when it reconnects: the stream goes on after it.
+        resume = {"type": "string", "pattern": "^[0-9]+$"}
+        parameters.append({"name": "Last-Event-ID", "in": "header", "required": False, "schema": resume})
+    return parameters
+
+
+def _request_body(route: Route, schemas: Schemas) -> Schema:
+    request = route.method.input_type
+    if route.body == "*":  # the fields the path does not bind
+        body = schemas.inline(request, route.variables) if route.variables else schemas.ref(request)
+    else:
+        field = request.fields_by_name[route.body]
+        body = schemas.field(field)
+    return {"required": False, "content": {"application/json": {"schema": body}}}
+
+
+def _operation(route: Route, schemas: Schemas, status: Schema) -> Schema:
     answer = (
-        {"text/event-stream": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}}}
+        event_stream.item_schemas(route, schemas, status)
         if route.server_streaming
         else {"application/json": {"schema": schemas.ref(route.method.output_type)}}
     )
     operation: Schema = {
         "operationId": route.method.name,
-        "parameters": parameters,
+        "parameters": _parameters(route, schemas),
         "responses": {
             "200": {"description": "OK", "content": answer},
             "default": {
                 "description": "an error: google.rpc.Status",
-                "content": {"application/json": {"schema": schemas.ref(status_pb2.Status.DESCRIPTOR)}},
+                "content": {"application/json": {"schema": status}},
             },
         },
         "security": [{"apiKey": []}],
     }
     if route.body:
-        body = request if route.body == "*" else request.fields_by_name[route.body].message_type
-        assert body is not None, "an HTTP body is a message"
-        operation["requestBody"] = {"required": False, "content": {"application/json": {"schema": schemas.ref(body)}}}
+        operation["requestBody"] = _request_body(route, schemas)
     return operation
 
 
+def _health(status: Schema) -> Schema:
+    serving = {"type": "object", "properties": {"status": {"type": "string"}}, "required": ["status"]}
+    answer = {"application/json": {"schema": serving}}
+    refused = {"application/json": {"schema": {"anyOf": [serving, status]}}}
+    return {
+        "operationId": "Health",
+        "responses": {
+            "200": {"description": "serving", "content": answer},
+            "503": {"description": "not serving", "content": refused},
+        },
+    }
+
+
 def openapi(service: descriptor.ServiceDescriptor, routes: list[Route]) -> Schema:
-    schemas = _Schemas()
-    health = {"200": {"description": "serving"}, "503": {"description": "not serving"}}
-    paths: dict[str, Schema] = {"/health": {"get": {"operationId": "Health", "responses": health}}}
+    schemas = Schemas()
+    status = schemas.ref(status_pb2.Status.DESCRIPTOR)
+    paths: dict[str, Schema] = {"/health": {"get": _health(status)}}
     for route in routes:
         path = route.template.replace("=**}", "}")
-        paths.setdefault(path, {})[route.http_method.lower()] = _operation(route, schemas)
+        paths.setdefault(path, {})[route.http_method.lower()] = _operation(route, schemas, status)
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.2.0",
         "info": {"title": service.full_name, "version": "v1"},
         "paths": paths,
         "components": {

@@ -40,7 +40,7 @@ def _compiled(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
         variables.append(match.group(1))
         position = match.end()
     pattern += re.escape(template[position:])
-    return re.compile(f"^{pattern}$"), tuple(variables)
+    return re.compile(f"^{pattern}$", re.DOTALL), tuple(variables)  # a decoded path may hold a newline
 
 
 def routes(service: descriptor.ServiceDescriptor) -> list[Route]:

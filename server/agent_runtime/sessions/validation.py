@@ -5,6 +5,7 @@ The limits are the ones documented in the proto comments.
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Sequence
@@ -89,10 +90,12 @@ def check_session_options(field: str, options: session_pb2.SessionOptions, archi
     if chosen is not None:
         chosen_options = getattr(options, chosen)
         for descriptor, value in chosen_options.ListFields():
-            if isinstance(value, int | float) and value < 0:
-                found.append(
-                    FieldViolation(f"{field}.{chosen}.{descriptor.name}", "must not be negative", "NEGATIVE_NUMBER")
-                )
+            name = f"{field}.{chosen}.{descriptor.name}"
+            # proto3 JSON takes "NaN" and "Infinity" for a double; no budget or limit means either.
+            if isinstance(value, float) and not math.isfinite(value):
+                found.append(FieldViolation(name, "must be a finite number", "NOT_A_FINITE_NUMBER"))
+            elif isinstance(value, int | float) and value < 0:
+                found.append(FieldViolation(name, "must not be negative", "NEGATIVE_NUMBER"))
     return found
 
 
