@@ -229,16 +229,19 @@ async def test_openapi_describes_each_server_sent_event(http: tuple[aiohttp.Clie
     assert "Last-Event-ID" in [p["name"] for p in stream["parameters"]]
 
 
-async def test_a_nan_double_is_answered_as_the_document_says(http: tuple[aiohttp.ClientSession, str]) -> None:
-    """The proto3 JSON mapping writes NaN as the string "NaN", but the document said a double is a number."""
+async def test_a_nan_double_is_described_as_the_json_mapping_writes_it(
+    http: tuple[aiohttp.ClientSession, str],
+) -> None:
+    """The proto3 JSON mapping takes and writes NaN as the string "NaN", but the document said a double is a
+    number. (A NaN budget itself is refused: no option means it.)"""
     options = {"claudeAgentSdk": {"maxBudgetUsd": "NaN"}}
-    status, created = await call(
+    status, refused = await call(
         http,
         "POST",
         "/sessions/create",
         {"agentProfileRef": "default", "architecture": "claude-agent-sdk", "sessionOptions": options},
     )
-    assert status == 200 and created["sessionOptions"]["claudeAgentSdk"]["maxBudgetUsd"] == "NaN"
+    assert status == 400 and refused["details"][0]["reason"] == "NOT_A_FINITE_NUMBER"
     _, document = await call(http, "GET", "/openapi.json", headers={})
     budget = document["components"]["schemas"]["agentruntime.v1.ClaudeAgentSdkOptions"]["properties"]["maxBudgetUsd"]
     assert "NaN" in [value for alternative in budget["anyOf"] for value in alternative.get("enum", [])]
