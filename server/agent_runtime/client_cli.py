@@ -177,6 +177,8 @@ async def _send(stub: Stub, args: argparse.Namespace, metadata: Metadata) -> Non
     sent = await stub.SendMessage(
         api.SendMessageRequest(session_id=args.session_id, content=args.text), metadata=metadata
     )
+    if sent.queued and not args.json:
+        print(f"… queued at position {sent.queue_position}: it runs when the turns before it end", file=sys.stderr)
     ours = False
     spinner = Spinner(sys.stderr) if sys.stderr.isatty() and not args.json else None
     async for event in _events(stub, args.session_id, 0, metadata):
@@ -209,6 +211,9 @@ def _show(event: events_pb2.SessionEvent, as_json: bool) -> None:
         _show_block(event)
     elif kind == "status":
         print(f"… {event.status.message}", file=sys.stderr, flush=True)
+    elif kind == "message_accepted" and event.message_accepted.queued:
+        accepted = event.message_accepted
+        print(f"… message queued at position {accepted.queue_position}: {accepted.turn_id}", file=sys.stderr)
     elif kind in ("file_created", "file_modified"):
         print(f"  {kind.removeprefix('file_')}: {getattr(event, kind).file.path}", flush=True)
     elif kind == "file_deleted":

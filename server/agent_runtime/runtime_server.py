@@ -28,7 +28,6 @@ from agent_runtime.sessions.lifecycle import Timing
 from agent_runtime.sessions.live_session import SessionServices
 from agent_runtime.sessions.manager import SessionManager
 from agent_runtime.sessions.model_access import ModelAccess
-from agent_runtime.sessions.recovery import mark_interrupted_turns
 from agent_runtime.sessions.watch_hub import SessionWatchHub
 from agent_runtime.storage.client import StorageClient
 from agent_runtime.storage.retrying import until_stored
@@ -60,14 +59,6 @@ async def storage_address(settings: Settings) -> AsyncIterator[str]:
         yield embedded.address
     finally:
         await embedded.stop(grace=1.0)
-
-
-async def _close_dead_turns(storage: StorageClient, events: EventLog, sessions: SessionManager) -> None:
-    marked = await until_stored(
-        "interrupted turns", lambda: mark_interrupted_turns(storage, events, sessions.is_loaded)
-    )
-    if marked:
-        log.info("marked %d turns interrupted: the runtime stopped during them", marked)
 
 
 def _stop_requested() -> asyncio.Event:
@@ -120,7 +111,7 @@ async def serve(settings: Settings) -> None:
         agent_runtime_pb2_grpc.add_AgentRuntimeServicer_to_server(
             AgentRuntimeServicer(
                 sessions,
-                EventStreams(events, settings.heartbeat_interval),
+                EventStreams(events, settings.heartbeat_interval, sessions.resume),
                 watchers,
             ),
             server,
@@ -131,7 +122,7 @@ async def serve(settings: Settings) -> None:
         await server.start()
         rest = await _serve_rest(settings.http_address, bound)
         health_task = asyncio.create_task(follow_storage_health(storage, health, [SERVICE_NAME]))
-        recovery = asyncio.create_task(_close_dead_turns(storage, events, sessions))
+        recovery = asyncio.create_task(until_stored("the sessions left with work", sessions.resume_all))
         if key_file is not None:
             print(f"API key (kept in {key_file}): {api_key}", flush=True)
         print(

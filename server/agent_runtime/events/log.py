@@ -5,6 +5,10 @@ short window has passed, so a long answer does not cost one storage call per tok
 number is given at write time, and subscribers see an event only once it is stored: whatever a caller
 has seen survives a crash, and a storage outage only delays events (the batch is retried until
 storage answers), it never loses or reorders them.
+
+An event a caller must know the fate of (an accepted message) can be withdrawn while it still waits:
+it is then skipped, never stored, never shown. Once its batch is on its way to storage it cannot be,
+and the caller waits for storage's answer.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ class _SessionLog:
     subscribers: set[Subscription] = field(default_factory=set)
     # Set by flush(): someone waits, so the batch is written without waiting out the window.
     hurry: asyncio.Event = field(default_factory=asyncio.Event)
+    in_flight: list[events_pb2.SessionEvent] = field(default_factory=list)  # the batch storage is writing
+    withdrawn: list[events_pb2.SessionEvent] = field(default_factory=list)  # waiting, but never to be stored
 
 
 class EventLog:
@@ -57,6 +63,22 @@ class EventLog:
         """Appends the event and returns once it is stored: for events a caller's RPC produced."""
         self.append(event)
         await self.flush(event.session_id)
+
+    async def record_within(self, event: events_pb2.SessionEvent, seconds: float) -> None:
+        """Like record(), but an event that storage has not started writing within `seconds` is withdrawn
+        and UNAVAILABLE raised: the caller then knows it was not stored."""
+        self.append(event)
+        session = self._log(event.session_id)
+        try:
+            await asyncio.wait_for(asyncio.shield(self.flush(event.session_id)), seconds)
+        except TimeoutError:
+            if any(e is event for e in session.in_flight):
+                await self.flush(event.session_id)  # storage has it: only its answer tells whether it took it
+                return
+            session.withdrawn.append(event)
+            raise ApiError(
+                grpc.StatusCode.UNAVAILABLE, "STORAGE_UNAVAILABLE", "storage did not answer; nothing was stored"
+            ) from None
 
     def append(self, event: events_pb2.SessionEvent) -> None:
         """Queues the event (its session_id set); its time is now, its sequence is given when stored."""
@@ -106,13 +128,17 @@ class EventLog:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(session.hurry.wait(), BATCH_WINDOW_SECONDS)
             session.hurry.clear()
-            batch = session.pending[:MAX_BATCH]
-            stored = await self._store(session_id, session, batch)
-            del session.pending[: len(batch)]
+            taken = session.pending[:MAX_BATCH]
+            batch = [e for e in taken if not any(e is w for w in session.withdrawn)]
+            session.withdrawn = [w for w in session.withdrawn if not any(w is e for e in taken)]
+            session.in_flight = batch
+            stored = bool(batch) and await self._store(session_id, session, batch)
+            session.in_flight = []
+            del session.pending[: len(taken)]
             for subscription in list(session.subscribers) if stored else ():
                 subscription.deliver(batch)
             async with session.stored:
-                session.written += len(batch)
+                session.written += len(taken)
                 session.stored.notify_all()
 
     async def _store(self, session_id: str, session: _SessionLog, batch: list[events_pb2.SessionEvent]) -> bool:
@@ -124,6 +150,9 @@ class EventLog:
                 return True
             except ApiError as error:
                 if error.code == grpc.StatusCode.ABORTED:
+                    if await self._already_stored(session_id, batch):
+                        session.head = batch[-1].sequence  # an attempt whose answer was lost had stored them
+                        return True
                     session.head = None  # someone else wrote: renumber after the real head (nobody saw these)
                 elif error.code == grpc.StatusCode.NOT_FOUND:
                     log.warning("dropping %d events of deleted session %s", len(batch), session_id)
@@ -131,6 +160,12 @@ class EventLog:
                 else:  # storage refused them for a reason of its own: keep them, say so, try again
                     log.error("storage refused %d events of %s: %s", len(batch), session_id, error.message)
                     await asyncio.sleep(1.0)
+
+    async def _already_stored(self, session_id: str, batch: list[events_pb2.SessionEvent]) -> bool:
+        """Whether storage holds this very batch at its numbers: a retried write finds its first attempt."""
+        after = batch[0].sequence - 1
+        stored = await until_stored("events", lambda: self.read(session_id, after, len(batch)))
+        return list(stored.events) == batch
 
     async def _append(self, session_id: str, session: _SessionLog, batch: list[events_pb2.SessionEvent]) -> None:
         head = await self.head(session_id)

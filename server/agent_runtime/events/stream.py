@@ -29,9 +29,13 @@ def _heartbeat(head: int) -> Response:
 
 
 class EventStreams:
-    def __init__(self, log: EventLog, heartbeat_seconds: float) -> None:
+    def __init__(
+        self, log: EventLog, heartbeat_seconds: float, settle: Callable[[str], Awaitable[None]] | None = None
+    ) -> None:
+        """`settle` is awaited before a session's log is read: what a dead runtime left is closed first."""
         self._log = log
         self._heartbeat_seconds = heartbeat_seconds
+        self._settle = settle
 
     async def _replay(self, session_id: str, after: int, until: int | None) -> AsyncIterator[events_pb2.SessionEvent]:
         """Stored events after `after` (up to `until` when given), in order."""
@@ -57,6 +61,8 @@ class EventStreams:
         session_id = request.session_id
         subscription = self._log.subscribe(session_id)
         try:
+            if self._settle is not None:
+                await self._settle(session_id)
             head = (await self._log.read(session_id, 0, 1)).last_sequence  # NOT_FOUND for an unknown session
             if request.after_sequence > head:
                 raise ApiError(

@@ -36,6 +36,7 @@ EVENT_NAMES = {
     "file_deleted": "session:file:deleted",
     "subagent_discovered": "session:subagent:discovered",
     "subagent_completed": "session:subagent:completed",
+    "message_accepted": "session:message:accepted",
     "turn_started": "session:turn:started",
     "turn_completed": "session:turn:completed",
     "error": "error",

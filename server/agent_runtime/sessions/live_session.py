@@ -1,6 +1,9 @@
 """A loaded session: its turns, one at a time, its sandbox, created on the first message, and the sync
 of its workspace.
 
+A message is accepted by storing a message_accepted event (sessions/inbox.py) before SendMessage
+answers; a session loaded after a crash starts with the accepted messages that never ran.
+
 A turn: turn_started, the user_message block, the agent's blocks as they stream (agents/, one per
 architecture), the transcripts that changed saved, every event stored, then turn_completed with its
 outcome. A turn that fails or is interrupted closes its open blocks, says why in an error block, and
@@ -38,6 +41,7 @@ from agent_runtime.events.log import EventLog
 from agent_runtime.modelproxy.proxy import ModelProxy
 from agent_runtime.sandboxes.base import Sandbox, SandboxProvider
 from agent_runtime.sandboxes.specs import spec_for
+from agent_runtime.sessions.inbox import Inbox, find_request
 from agent_runtime.sessions.model_access import ModelAccess
 from agent_runtime.sessions.model_channel import ModelChannel
 from agent_runtime.sessions.workspace_sync import WorkspaceSync
@@ -46,15 +50,22 @@ from agent_runtime.storage.retrying import until_stored
 
 log = logging.getLogger(__name__)
 
-# Request ids of this many recent messages are remembered, so a retried SendMessage starts no second turn.
-MAX_REMEMBERED_REQUESTS = 1000
+# How long SendMessage waits for storage to take an accepted message before it answers UNAVAILABLE.
+ACCEPT_SECONDS = 5.0
+CANCELLED_MESSAGE = "the session was unloaded before this message ran"
 
 
 @dataclass
 class Turn:
-    turn_id: str
-    request: agent_runtime_pb2.SendMessageRequest
-    user_message: blocks_pb2.ConversationBlock
+    accepted: events_pb2.MessageAccepted
+
+    @property
+    def turn_id(self) -> str:
+        return self.accepted.turn_id
+
+    @property
+    def user_message(self) -> blocks_pb2.ConversationBlock:
+        return self.accepted.user_message
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,7 @@ class LiveSession:
         record: persistence_pb2.SessionRecord,
         profile: profile_pb2.AgentProfile,
         stored: Transcripts,
+        inbox: Inbox,
         on_status: Callable[[session_pb2.RuntimeState], None],
     ) -> None:
         self._services = services
@@ -85,10 +97,13 @@ class LiveSession:
         self._emitter = BlockEmitter(services.events, record.session_id)
         self._agent = agent_for(record.architecture, profile, record.session_id, stored, services.models)
         self._stored_transcripts = stored.by_id()  # what storage holds, to save only what changed
-        self._queue: list[Turn] = []
+        self._inbox = inbox
+        self._queue = [Turn(accepted) for accepted in inbox.waiting]
+        self._accepting = asyncio.Lock()  # one SendMessage at a time decides and stores
+        self._being_stored = 0  # accepted messages not yet stored, counted as waiting all the same
         self._wake = asyncio.Event()
+        self._wake.set()
         self._no_turns = asyncio.Event()  # set while no turn runs or waits
-        self._no_turns.set()
         self._running: Turn | None = None
         self._running_task: asyncio.Task[None] | None = None
         self._sandbox: Sandbox | None = None
@@ -97,7 +112,6 @@ class LiveSession:
         self._sandbox_lock = asyncio.Lock()
         self._sandbox_state = session_pb2.SandboxState()
         self._background: set[asyncio.Task[None]] = set()
-        self._replies: dict[str, agent_runtime_pb2.SendMessageResponse] = {}
         self._last_activity = asyncio.get_running_loop().time()
         self._closed = False
         self._worker = asyncio.create_task(self._work())
@@ -114,9 +128,37 @@ class LiveSession:
             state.sandbox.CopyFrom(self._sandbox_state)
         return state
 
-    def send(self, request: agent_runtime_pb2.SendMessageRequest) -> agent_runtime_pb2.SendMessageResponse:
-        if request.request_id in self._replies:
-            return self._replies[request.request_id]
+    async def send(self, request: agent_runtime_pb2.SendMessageRequest) -> agent_runtime_pb2.SendMessageResponse:
+        """Stores the message, then answers; an error means nothing was stored."""
+        async with self._accepting:
+            if self._closed:
+                raise ApiError(grpc.StatusCode.UNAVAILABLE, "SESSION_UNLOADED", "the session was unloaded; send again")
+            if request.request_id and await find_request(
+                self._services.events, self.session_id, self._inbox, request.request_id
+            ):
+                return self._reply(self._inbox.by_request[request.request_id])
+            accepted = self._accepted(request)
+            event = events_pb2.SessionEvent(
+                session_id=self.session_id, conversation_id="main", message_accepted=accepted
+            )
+            self._being_stored += 1
+            try:
+                await self._services.events.record_within(event, ACCEPT_SECONDS)
+            finally:
+                self._being_stored -= 1
+            self._inbox.remember(accepted)
+            turn = Turn(accepted)
+            if accepted.queued and request.if_busy == agent_runtime_pb2.BUSY_POLICY_INTERRUPT:
+                self._queue.insert(0, turn)
+                self.interrupt()
+            else:
+                self._queue.append(turn)
+            self._no_turns.clear()
+            self._wake.set()
+            return self._reply(accepted)
+
+    def _accepted(self, request: agent_runtime_pb2.SendMessageRequest) -> events_pb2.MessageAccepted:
+        """The message as it will be stored, or SESSION_BUSY for a busy session that refuses it."""
         busy = self._running is not None or bool(self._queue)
         if busy and request.if_busy == agent_runtime_pb2.BUSY_POLICY_REJECT:
             raise ApiError(
@@ -130,27 +172,23 @@ class LiveSession:
             timestamp=now(),
             user_message=blocks_pb2.UserMessageBlock(content=request.content, images=request.images),
         )
-        turn = Turn(f"turn-{uuid.uuid4()}", request, user_message)
-        if busy and request.if_busy == agent_runtime_pb2.BUSY_POLICY_INTERRUPT:
-            self._queue.insert(0, turn)
-            self.interrupt()
-        else:
-            self._queue.append(turn)
-        self._no_turns.clear()
-        self._wake.set()
-        position = self._queue.index(turn) + 1 if busy else 0
-        reply = agent_runtime_pb2.SendMessageResponse(
-            session_id=self.session_id,
-            turn_id=turn.turn_id,
+        interrupting = request.if_busy == agent_runtime_pb2.BUSY_POLICY_INTERRUPT
+        return events_pb2.MessageAccepted(
+            turn_id=f"turn-{uuid.uuid4()}",
             user_message=user_message,
             queued=busy,
-            queue_position=position,
+            queue_position=(1 if interrupting else len(self._queue) + 1) if busy else 0,
+            request_id=request.request_id,
         )
-        if request.request_id:
-            self._replies[request.request_id] = reply
-            if len(self._replies) > MAX_REMEMBERED_REQUESTS:
-                del self._replies[next(iter(self._replies))]
-        return reply
+
+    def _reply(self, accepted: events_pb2.MessageAccepted) -> agent_runtime_pb2.SendMessageResponse:
+        return agent_runtime_pb2.SendMessageResponse(
+            session_id=self.session_id,
+            turn_id=accepted.turn_id,
+            user_message=accepted.user_message,
+            queued=accepted.queued,
+            queue_position=accepted.queue_position,
+        )
 
     def interrupt(self) -> agent_runtime_pb2.InterruptSessionResponse:
         if self._running is None or self._running_task is None:
@@ -159,11 +197,12 @@ class LiveSession:
         return agent_runtime_pb2.InterruptSessionResponse(interrupted=True, turn_id=self._running.turn_id)
 
     async def _work(self) -> None:
-        while True:
-            while not self._queue:
+        while not self._closed:
+            if not self._queue:
                 self._no_turns.set()
                 self._wake.clear()
                 await self._wake.wait()
+                continue
             turn = self._queue.pop(0)
             self._running = turn
             self._running_task = asyncio.create_task(self._run(turn))
@@ -179,6 +218,7 @@ class LiveSession:
                 await self._finish(turn, events_pb2.TurnOutcome.TURN_OUTCOME_FAILED, "the turn could not be saved")
             self._running, self._running_task = None, None
             self._last_activity = asyncio.get_running_loop().time()
+        self._no_turns.set()
 
     async def _run(self, turn: Turn) -> None:
         self._emitter.emit(
@@ -215,12 +255,15 @@ class LiveSession:
                     error=blocks_pb2.ErrorBlock(message=message, code=events_pb2.TurnOutcome.Name(outcome)),
                 )
             )
-        self._emitter.emit(
-            events_pb2.SessionEvent(
-                turn_completed=events_pb2.TurnCompleted(turn_id=turn.turn_id, outcome=outcome, message=message)
-            )
-        )
+        self._emit_completed(turn, outcome, message)
         await self._services.events.flush(self.session_id)
+
+    def _emit_completed(self, turn: Turn, outcome: events_pb2.TurnOutcome.ValueType, message: str) -> None:
+        waiting = len(self._queue) + self._being_stored
+        completed = events_pb2.TurnCompleted(
+            turn_id=turn.turn_id, outcome=outcome, message=message, messages_waiting=waiting
+        )
+        self._emitter.emit(events_pb2.SessionEvent(turn_completed=completed))
 
     async def _save_transcripts(self) -> None:
         """Stores each transcript that changed since it was last stored."""
@@ -314,18 +357,22 @@ class LiveSession:
         if not health.running:
             self._status(session_pb2.SANDBOX_STATUS_TERMINATED, f"The sandbox stopped: {health.message}")
 
-    async def wait_for_turns(self) -> None:
-        """Returns when no turn runs or waits."""
-        await self._no_turns.wait()
-
-    async def close(self) -> None:
-        """Interrupts a running turn (it ends with its events), drops waiting ones, saves the workspace and
-        ends the sandbox; what was stored stays."""
-        self._closed = True
-        self._queue.clear()
+    async def close(self, cancel_waiting: bool, grace: float = 0.0) -> None:
+        """Starts no more turns, gives a running one `grace` seconds, then interrupts it (it ends with its
+        events); saves the workspace and ends the sandbox. Waiting messages are cancelled, each with a
+        turn_completed, or (`cancel_waiting` False: a restart) stay stored, to run when it is next loaded."""
+        async with self._accepting:  # a message being accepted is stored first, and shares their fate
+            self._closed = True
+        self._wake.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._no_turns.wait(), grace)
         if self._running_task is not None:
             self._running_task.cancel()
-            await self.wait_for_turns()
+        await self._no_turns.wait()
+        while cancel_waiting and self._queue:
+            turn = self._queue.pop(0)
+            self._emit_completed(turn, events_pb2.TurnOutcome.TURN_OUTCOME_CANCELLED, CANCELLED_MESSAGE)
+        self._queue.clear()
         for task in [self._worker, *self._background]:
             task.cancel()
         if self._sandbox is not None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import uuid
 from collections.abc import Iterable
 
@@ -24,10 +24,14 @@ from agent_runtime.agents.emitter import now
 from agent_runtime.errors import ApiError, FieldViolation, bad_request
 from agent_runtime.sandboxes.errors import file_not_found
 from agent_runtime.sessions import validation
+from agent_runtime.sessions.inbox import read_inbox
 from agent_runtime.sessions.lifecycle import Timing, look_after
 from agent_runtime.sessions.live_session import LiveSession, SessionServices
+from agent_runtime.sessions.recovery import close_interrupted_turn, sessions_with_work
 from agent_runtime.sessions.watch_hub import SessionWatchHub
 from agent_runtime.workspace_paths import workspace_path_problem
+
+log = logging.getLogger(__name__)
 
 # Session ids for idempotent creates are derived from the request_id, so a retried create finds the
 # session the first attempt stored, even across restarts.
@@ -89,6 +93,8 @@ class SessionManager:
             )
             profile = await self._profile(stored.session.agent_profile_ref)
             record = stored.session
+            inbox = await read_inbox(self._events, session_id)
+            await close_interrupted_turn(self._events, session_id, inbox)
 
             def status_changed(state: session_pb2.RuntimeState) -> None:
                 session = session_from_record(record)
@@ -96,21 +102,41 @@ class SessionManager:
                 self._watchers.publish(agent_runtime_pb2.SESSION_CHANGE_KIND_STATUS, session)
 
             live = LiveSession(
-                self._services, record, profile, architectures.stored_transcripts(stored), status_changed
+                self._services, record, profile, architectures.stored_transcripts(stored), inbox, status_changed
             )
             self._live[session_id] = live
             self._keepers[session_id] = asyncio.create_task(look_after(live, self._timing, self._unload))
             status_changed(live.runtime_state())
             return live
 
-    async def _unload(self, live: LiveSession) -> None:
-        """Saves and ends a loaded session's work here; it stays in storage."""
+    async def resume(self, session_id: str) -> None:
+        """Loads the session if a dead runtime left work in it (a turn to close, messages to run), so that
+        is settled before a stream reads it, and its messages run though nobody sends again."""
+        if session_id in self._live or self._stopping:
+            return
+        inbox = await read_inbox(self._events, session_id)
+        if inbox.running is not None or inbox.waiting:
+            await self._loaded(session_id)
+
+    async def resume_all(self) -> None:
+        """Resumes every session with work left, after a restart."""
+        async for session_id in sessions_with_work(self._storage, self._events):
+            try:
+                await self.resume(session_id)
+            except ApiError as error:
+                if error.code == grpc.StatusCode.UNAVAILABLE:
+                    raise  # storage is away: the whole round is tried again
+                log.error("session %s could not be resumed: %s", session_id, error.message)
+
+    async def _unload(self, live: LiveSession, cancel_waiting: bool = False, grace: float = 0.0) -> None:
+        """Saves and ends a loaded session's work here; it stays in storage, with the messages still
+        waiting unless `cancel_waiting`."""
         if self._live.get(live.session_id) is live:
             del self._live[live.session_id]
         keeper = self._keepers.pop(live.session_id, None)
         if keeper is not None and keeper is not asyncio.current_task():
             keeper.cancel()
-        await live.close()
+        await live.close(cancel_waiting, grace)
 
     async def send_message(
         self, request: agent_runtime_pb2.SendMessageRequest
@@ -127,15 +153,12 @@ class SessionManager:
         record = await self._record(request.session_id)
         self._services.models.require_key(record.architecture)  # FAILED_PRECONDITION now, not in the turn
         live = await self._loaded(request.session_id)
-        return live.send(request)
+        return await live.send(request)
 
     async def interrupt(self, session_id: str) -> agent_runtime_pb2.InterruptSessionResponse:
         await self._record(session_id)
         live = self._live.get(session_id)
         return live.interrupt() if live else agent_runtime_pb2.InterruptSessionResponse(interrupted=False)
-
-    def is_loaded(self, session_id: str) -> bool:
-        return session_id in self._live
 
     async def sync(self, session_id: str) -> agent_runtime_pb2.SyncSessionResponse:
         await self._record(session_id)
@@ -148,11 +171,7 @@ class SessionManager:
         """Takes no new messages, lets running turns end within `grace`, interrupts the rest, saves
         every workspace and ends every sandbox."""
         self._stopping = True
-        lives = list(self._live.values())
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*(live.wait_for_turns() for live in lives)), grace)
-        for live in lives:
-            await self._unload(live)
+        await asyncio.gather(*(self._unload(live, grace=grace) for live in list(self._live.values())))
 
     async def _profile(self, agent_profile_id: str) -> profile_pb2.AgentProfile:
         return await self._storage.call(
@@ -297,7 +316,7 @@ class SessionManager:
         validation.check_session_id(session_id)
         live = self._live.get(session_id)
         if live is not None:
-            await self._unload(live)
+            await self._unload(live, cancel_waiting=True)
         if purge:
             await self._storage.call(
                 self._storage.stub.DeleteSessionRecord,

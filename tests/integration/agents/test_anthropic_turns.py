@@ -41,7 +41,7 @@ async def test_an_agent_writes_a_file_runs_a_command_and_answers(
     sequence = [e.sequence for e in events]
     assert sequence == list(range(1, len(events) + 1)), "dense, from 1"
     order = kinds(events)
-    assert order[:2] == ["turn_started", "block_start:user_message"]
+    assert order[:3] == ["message_accepted", "turn_started", "block_start:user_message"]
     statuses = [e.status.message for e in events if e.HasField("status")]
     assert statuses == [
         "Preparing...",

@@ -47,7 +47,7 @@ async def test_claude_code_writes_a_file_runs_a_command_and_answers(stub: Stub, 
     events = await conversation.until_turn_completed()
 
     order = kinds(events)
-    assert order[:2] == ["turn_started", "block_start:user_message"]
+    assert order[:3] == ["message_accepted", "turn_started", "block_start:user_message"]
     assert events[-1].turn_completed.outcome == COMPLETED, events[-1].turn_completed.message
     assert [e.status.message for e in events if e.HasField("status")][-1] == "Ready"
     main = [e for e in events if e.HasField("block_complete")]

@@ -44,7 +44,7 @@ async def test_gemini_writes_a_file_runs_a_command_and_answers(stub: Stub, fake_
     await conversation.send("Note that I need milk, then read it back.")
     events = await conversation.until_turn_completed()
 
-    assert kinds(events)[:2] == ["turn_started", "block_start:user_message"]
+    assert kinds(events)[:3] == ["message_accepted", "turn_started", "block_start:user_message"]
     assert events[-1].turn_completed.outcome == COMPLETED, events[-1].turn_completed.message
     tools = completed_blocks(events, "tool_use")
     assert [t.tool_use.tool_name for t in tools] == ["write_file", "run_shell_command"]

@@ -91,7 +91,9 @@ async def test_a_message_streams_back_as_the_assistants_text(
     async with aclosing(client.stream_events(session.session_id)) as events:
         turn = await until_turns_completed(events)
     assert sequences(turn) == list(range(1, len(turn) + 1)), "every event once, in order, from the first"
-    assert turn[0].turn_started is not None and turn[0].turn_started.turn_id == sent.turn_id
+    accepted, started = turn[0].message_accepted, turn[1].turn_started
+    assert accepted is not None and accepted.turn_id == sent.turn_id and not accepted.queued
+    assert started is not None and started.turn_id == sent.turn_id
     assert text_of(turn) == "Hello from the client test."
     completed = turn[-1].turn_completed
     assert completed is not None and completed.outcome == TurnOutcome.COMPLETED

@@ -33,6 +33,6 @@ async def test_a_message_sent_over_rest_streams_back_as_server_sent_events(
                     deltas.append(json.loads(line.removeprefix("data: "))["blockDelta"]["delta"])
                 if names and names[-1] == "session:turn:completed":
                     break
-    assert names[:2] == ["session:turn:started", "session:block:start"]
+    assert names[:3] == ["session:message:accepted", "session:turn:started", "session:block:start"]
     assert "session:status" in names and "session:block:complete" in names
     assert "".join(deltas) == "Hello over HTTP."

@@ -28,47 +28,49 @@ from agent_runtime._gen.agentruntime.v1 import workspace_pb2 as agentruntime_dot
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61gentruntime/v1/events.proto\x12\x0f\x61gentruntime.v1\x1a\x1c\x61gentruntime/v1/blocks.proto\x1a\x1d\x61gentruntime/v1/session.proto\x1a\x1f\x61gentruntime/v1/workspace.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc6\x07\n\x0cSessionEvent\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x10\n\x08sequence\x18\x03 \x01(\x03\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0b\x62lock_start\x18\n \x01(\x0b\x32\x1b.agentruntime.v1.BlockStartH\x00\x12\x32\n\x0b\x62lock_delta\x18\x0b \x01(\x0b\x32\x1b.agentruntime.v1.BlockDeltaH\x00\x12\x34\n\x0c\x62lock_update\x18\x0c \x01(\x0b\x32\x1c.agentruntime.v1.BlockUpdateH\x00\x12\x38\n\x0e\x62lock_complete\x18\r \x01(\x0b\x32\x1e.agentruntime.v1.BlockCompleteH\x00\x12:\n\x0fmetadata_update\x18\x0e \x01(\x0b\x32\x1f.agentruntime.v1.MetadataUpdateH\x00\x12\x38\n\x0eoptions_update\x18\x0f \x01(\x0b\x32\x1e.agentruntime.v1.OptionsUpdateH\x00\x12/\n\x06status\x18\x10 \x01(\x0b\x32\x1d.agentruntime.v1.StatusChangeH\x00\x12\x33\n\x0c\x66ile_created\x18\x11 \x01(\x0b\x32\x1b.agentruntime.v1.FileChangeH\x00\x12\x34\n\rfile_modified\x18\x12 \x01(\x0b\x32\x1b.agentruntime.v1.FileChangeH\x00\x12\x34\n\x0c\x66ile_deleted\x18\x13 \x01(\x0b\x32\x1c.agentruntime.v1.FileDeletedH\x00\x12\x42\n\x13subagent_discovered\x18\x14 \x01(\x0b\x32#.agentruntime.v1.SubagentDiscoveredH\x00\x12@\n\x12subagent_completed\x18\x15 \x01(\x0b\x32\".agentruntime.v1.SubagentCompletedH\x00\x12\x34\n\x0cturn_started\x18\x16 \x01(\x0b\x32\x1c.agentruntime.v1.TurnStartedH\x00\x12\x38\n\x0eturn_completed\x18\x17 \x01(\x0b\x32\x1e.agentruntime.v1.TurnCompletedH\x00\x12,\n\x05\x65rror\x18\x18 \x01(\x0b\x32\x1b.agentruntime.v1.ErrorEventH\x00\x42\t\n\x07payload\"?\n\nBlockStart\x12\x31\n\x05\x62lock\x18\x01 \x01(\x0b\x32\".agentruntime.v1.ConversationBlock\"W\n\nBlockDelta\x12\x10\n\x08\x62lock_id\x18\x01 \x01(\t\x12\r\n\x05\x64\x65lta\x18\x02 \x01(\t\x12(\n\x04kind\x18\x03 \x01(\x0e\x32\x1a.agentruntime.v1.DeltaKind\"R\n\x0b\x42lockUpdate\x12\x10\n\x08\x62lock_id\x18\x01 \x01(\t\x12\x31\n\x05\x62lock\x18\x02 \x01(\x0b\x32\".agentruntime.v1.ConversationBlock\"T\n\rBlockComplete\x12\x10\n\x08\x62lock_id\x18\x01 \x01(\t\x12\x31\n\x05\x62lock\x18\x02 \x01(\x0b\x32\".agentruntime.v1.ConversationBlock\"\x9a\x01\n\x05Usage\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x15\n\routput_tokens\x18\x02 \x01(\x03\x12\x19\n\x11\x63\x61\x63he_read_tokens\x18\x03 \x01(\x03\x12\x1a\n\x12\x63\x61\x63he_write_tokens\x18\x04 \x01(\x03\x12\x17\n\x0fthinking_tokens\x18\x05 \x01(\x03\x12\x14\n\x0ctotal_tokens\x18\x06 \x01(\x03\"X\n\x0eMetadataUpdate\x12%\n\x05usage\x18\x01 \x01(\x0b\x32\x16.agentruntime.v1.Usage\x12\x10\n\x08\x63ost_usd\x18\x02 \x01(\x01\x12\r\n\x05model\x18\x03 \x01(\t\"I\n\rOptionsUpdate\x12\x38\n\x0fsession_options\x18\x01 \x01(\x0b\x32\x1f.agentruntime.v1.SessionOptions\"O\n\x0cStatusChange\x12.\n\x07runtime\x18\x01 \x01(\x0b\x32\x1d.agentruntime.v1.RuntimeState\x12\x0f\n\x07message\x18\x02 \x01(\t\"S\n\nFileChange\x12,\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\x12\x17\n\x0f\x63ontent_omitted\x18\x02 \x01(\x08\"\x1b\n\x0b\x46ileDeleted\x12\x0c\n\x04path\x18\x01 \x01(\t\"L\n\x12SubagentDiscovered\x12\x13\n\x0bsubagent_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0btool_use_id\x18\x03 \x01(\t\"U\n\x11SubagentCompleted\x12\x13\n\x0bsubagent_id\x18\x01 \x01(\t\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.agentruntime.v1.ToolStatus\"=\n\x0bTurnStarted\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12\x1d\n\x15user_message_block_id\x18\x02 \x01(\t\"`\n\rTurnCompleted\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12-\n\x07outcome\x18\x02 \x01(\x0e\x32\x1c.agentruntime.v1.TurnOutcome\x12\x0f\n\x07message\x18\x03 \x01(\t\"+\n\nErrorEvent\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t*u\n\tDeltaKind\x12\x1a\n\x16\x44\x45LTA_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x44\x45LTA_KIND_TEXT\x10\x01\x12\x17\n\x13\x44\x45LTA_KIND_THINKING\x10\x02\x12\x1e\n\x1a\x44\x45LTA_KIND_TOOL_INPUT_JSON\x10\x03*~\n\x0bTurnOutcome\x12\x1c\n\x18TURN_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16TURN_OUTCOME_COMPLETED\x10\x01\x12\x1c\n\x18TURN_OUTCOME_INTERRUPTED\x10\x02\x12\x17\n\x13TURN_OUTCOME_FAILED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61gentruntime/v1/events.proto\x12\x0f\x61gentruntime.v1\x1a\x1c\x61gentruntime/v1/blocks.proto\x1a\x1d\x61gentruntime/v1/session.proto\x1a\x1f\x61gentruntime/v1/workspace.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\x08\n\x0cSessionEvent\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x10\n\x08sequence\x18\x03 \x01(\x03\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0b\x62lock_start\x18\n \x01(\x0b\x32\x1b.agentruntime.v1.BlockStartH\x00\x12\x32\n\x0b\x62lock_delta\x18\x0b \x01(\x0b\x32\x1b.agentruntime.v1.BlockDeltaH\x00\x12\x34\n\x0c\x62lock_update\x18\x0c \x01(\x0b\x32\x1c.agentruntime.v1.BlockUpdateH\x00\x12\x38\n\x0e\x62lock_complete\x18\r \x01(\x0b\x32\x1e.agentruntime.v1.BlockCompleteH\x00\x12:\n\x0fmetadata_update\x18\x0e \x01(\x0b\x32\x1f.agentruntime.v1.MetadataUpdateH\x00\x12\x38\n\x0eoptions_update\x18\x0f \x01(\x0b\x32\x1e.agentruntime.v1.OptionsUpdateH\x00\x12/\n\x06status\x18\x10 \x01(\x0b\x32\x1d.agentruntime.v1.StatusChangeH\x00\x12\x33\n\x0c\x66ile_created\x18\x11 \x01(\x0b\x32\x1b.agentruntime.v1.FileChangeH\x00\x12\x34\n\rfile_modified\x18\x12 \x01(\x0b\x32\x1b.agentruntime.v1.FileChangeH\x00\x12\x34\n\x0c\x66ile_deleted\x18\x13 \x01(\x0b\x32\x1c.agentruntime.v1.FileDeletedH\x00\x12\x42\n\x13subagent_discovered\x18\x14 \x01(\x0b\x32#.agentruntime.v1.SubagentDiscoveredH\x00\x12@\n\x12subagent_completed\x18\x15 \x01(\x0b\x32\".agentruntime.v1.SubagentCompletedH\x00\x12\x34\n\x0cturn_started\x18\x16 \x01(\x0b\x32\x1c.agentruntime.v1.TurnStartedH\x00\x12\x38\n\x0eturn_completed\x18\x17 \x01(\x0b\x32\x1e.agentruntime.v1.TurnCompletedH\x00\x12,\n\x05\x65rror\x18\x18 \x01(\x0b\x32\x1b.agentruntime.v1.ErrorEventH\x00\x12<\n\x10message_accepted\x18\x19 \x01(\x0b\x32 .agentruntime.v1.MessageAcceptedH\x00\x42\t\n\x07payload\"?\n\nBlockStart\x12\x31\n\x05\x62lock\x18\x01 \x01(\x0b\x32\".agentruntime.v1.ConversationBlock\"W\n\nBlockDelta\x12\x10\n\x08\x62lock_id\x18\x01 \x01(\t\x12\r\n\x05\x64\x65lta\x18\x02 \x01(\t\x12(\n\x04kind\x18\x03 \x01(\x0e\x32\x1a.agentruntime.v1.DeltaKind\"R\n\x0b\x42lockUpdate\x12\x10\n\x08\x62lock_id\x18\x01 \x01(\t\x12\x31\n\x05\x62lock\x18\x02 \x01(\x0b\x32\".agentruntime.v1.ConversationBlock\"T\n\rBlockComplete\x12\x10\n\x08\x62lock_id\x18\x01 \x01(\t\x12\x31\n\x05\x62lock\x18\x02 \x01(\x0b\x32\".agentruntime.v1.ConversationBlock\"\x9a\x01\n\x05Usage\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x15\n\routput_tokens\x18\x02 \x01(\x03\x12\x19\n\x11\x63\x61\x63he_read_tokens\x18\x03 \x01(\x03\x12\x1a\n\x12\x63\x61\x63he_write_tokens\x18\x04 \x01(\x03\x12\x17\n\x0fthinking_tokens\x18\x05 \x01(\x03\x12\x14\n\x0ctotal_tokens\x18\x06 \x01(\x03\"X\n\x0eMetadataUpdate\x12%\n\x05usage\x18\x01 \x01(\x0b\x32\x16.agentruntime.v1.Usage\x12\x10\n\x08\x63ost_usd\x18\x02 \x01(\x01\x12\r\n\x05model\x18\x03 \x01(\t\"I\n\rOptionsUpdate\x12\x38\n\x0fsession_options\x18\x01 \x01(\x0b\x32\x1f.agentruntime.v1.SessionOptions\"O\n\x0cStatusChange\x12.\n\x07runtime\x18\x01 \x01(\x0b\x32\x1d.agentruntime.v1.RuntimeState\x12\x0f\n\x07message\x18\x02 \x01(\t\"S\n\nFileChange\x12,\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\x12\x17\n\x0f\x63ontent_omitted\x18\x02 \x01(\x08\"\x1b\n\x0b\x46ileDeleted\x12\x0c\n\x04path\x18\x01 \x01(\t\"L\n\x12SubagentDiscovered\x12\x13\n\x0bsubagent_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0btool_use_id\x18\x03 \x01(\t\"U\n\x11SubagentCompleted\x12\x13\n\x0bsubagent_id\x18\x01 \x01(\t\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.agentruntime.v1.ToolStatus\"\x98\x01\n\x0fMessageAccepted\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12\x38\n\x0cuser_message\x18\x02 \x01(\x0b\x32\".agentruntime.v1.ConversationBlock\x12\x0e\n\x06queued\x18\x03 \x01(\x08\x12\x16\n\x0equeue_position\x18\x04 \x01(\x05\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"=\n\x0bTurnStarted\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12\x1d\n\x15user_message_block_id\x18\x02 \x01(\t\"z\n\rTurnCompleted\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12-\n\x07outcome\x18\x02 \x01(\x0e\x32\x1c.agentruntime.v1.TurnOutcome\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x18\n\x10messages_waiting\x18\x04 \x01(\x05\"+\n\nErrorEvent\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t*u\n\tDeltaKind\x12\x1a\n\x16\x44\x45LTA_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x44\x45LTA_KIND_TEXT\x10\x01\x12\x17\n\x13\x44\x45LTA_KIND_THINKING\x10\x02\x12\x1e\n\x1a\x44\x45LTA_KIND_TOOL_INPUT_JSON\x10\x03*\x9a\x01\n\x0bTurnOutcome\x12\x1c\n\x18TURN_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16TURN_OUTCOME_COMPLETED\x10\x01\x12\x1c\n\x18TURN_OUTCOME_INTERRUPTED\x10\x02\x12\x17\n\x13TURN_OUTCOME_FAILED\x10\x03\x12\x1a\n\x16TURN_OUTCOME_CANCELLED\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'agentruntime.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DELTAKIND']._serialized_start=2357
-  _globals['_DELTAKIND']._serialized_end=2474
-  _globals['_TURNOUTCOME']._serialized_start=2476
-  _globals['_TURNOUTCOME']._serialized_end=2602
+  _globals['_DELTAKIND']._serialized_start=2600
+  _globals['_DELTAKIND']._serialized_end=2717
+  _globals['_TURNOUTCOME']._serialized_start=2720
+  _globals['_TURNOUTCOME']._serialized_end=2874
   _globals['_SESSIONEVENT']._serialized_start=177
-  _globals['_SESSIONEVENT']._serialized_end=1143
-  _globals['_BLOCKSTART']._serialized_start=1145
-  _globals['_BLOCKSTART']._serialized_end=1208
-  _globals['_BLOCKDELTA']._serialized_start=1210
-  _globals['_BLOCKDELTA']._serialized_end=1297
-  _globals['_BLOCKUPDATE']._serialized_start=1299
-  _globals['_BLOCKUPDATE']._serialized_end=1381
-  _globals['_BLOCKCOMPLETE']._serialized_start=1383
-  _globals['_BLOCKCOMPLETE']._serialized_end=1467
-  _globals['_USAGE']._serialized_start=1470
-  _globals['_USAGE']._serialized_end=1624
-  _globals['_METADATAUPDATE']._serialized_start=1626
-  _globals['_METADATAUPDATE']._serialized_end=1714
-  _globals['_OPTIONSUPDATE']._serialized_start=1716
-  _globals['_OPTIONSUPDATE']._serialized_end=1789
-  _globals['_STATUSCHANGE']._serialized_start=1791
-  _globals['_STATUSCHANGE']._serialized_end=1870
-  _globals['_FILECHANGE']._serialized_start=1872
-  _globals['_FILECHANGE']._serialized_end=1955
-  _globals['_FILEDELETED']._serialized_start=1957
-  _globals['_FILEDELETED']._serialized_end=1984
-  _globals['_SUBAGENTDISCOVERED']._serialized_start=1986
-  _globals['_SUBAGENTDISCOVERED']._serialized_end=2062
-  _globals['_SUBAGENTCOMPLETED']._serialized_start=2064
-  _globals['_SUBAGENTCOMPLETED']._serialized_end=2149
-  _globals['_TURNSTARTED']._serialized_start=2151
-  _globals['_TURNSTARTED']._serialized_end=2212
-  _globals['_TURNCOMPLETED']._serialized_start=2214
-  _globals['_TURNCOMPLETED']._serialized_end=2310
-  _globals['_ERROREVENT']._serialized_start=2312
-  _globals['_ERROREVENT']._serialized_end=2355
+  _globals['_SESSIONEVENT']._serialized_end=1205
+  _globals['_BLOCKSTART']._serialized_start=1207
+  _globals['_BLOCKSTART']._serialized_end=1270
+  _globals['_BLOCKDELTA']._serialized_start=1272
+  _globals['_BLOCKDELTA']._serialized_end=1359
+  _globals['_BLOCKUPDATE']._serialized_start=1361
+  _globals['_BLOCKUPDATE']._serialized_end=1443
+  _globals['_BLOCKCOMPLETE']._serialized_start=1445
+  _globals['_BLOCKCOMPLETE']._serialized_end=1529
+  _globals['_USAGE']._serialized_start=1532
+  _globals['_USAGE']._serialized_end=1686
+  _globals['_METADATAUPDATE']._serialized_start=1688
+  _globals['_METADATAUPDATE']._serialized_end=1776
+  _globals['_OPTIONSUPDATE']._serialized_start=1778
+  _globals['_OPTIONSUPDATE']._serialized_end=1851
+  _globals['_STATUSCHANGE']._serialized_start=1853
+  _globals['_STATUSCHANGE']._serialized_end=1932
+  _globals['_FILECHANGE']._serialized_start=1934
+  _globals['_FILECHANGE']._serialized_end=2017
+  _globals['_FILEDELETED']._serialized_start=2019
+  _globals['_FILEDELETED']._serialized_end=2046
+  _globals['_SUBAGENTDISCOVERED']._serialized_start=2048
+  _globals['_SUBAGENTDISCOVERED']._serialized_end=2124
+  _globals['_SUBAGENTCOMPLETED']._serialized_start=2126
+  _globals['_SUBAGENTCOMPLETED']._serialized_end=2211
+  _globals['_MESSAGEACCEPTED']._serialized_start=2214
+  _globals['_MESSAGEACCEPTED']._serialized_end=2366
+  _globals['_TURNSTARTED']._serialized_start=2368
+  _globals['_TURNSTARTED']._serialized_end=2429
+  _globals['_TURNCOMPLETED']._serialized_start=2431
+  _globals['_TURNCOMPLETED']._serialized_end=2553
+  _globals['_ERROREVENT']._serialized_start=2555
+  _globals['_ERROREVENT']._serialized_end=2598
 # @@protoc_insertion_point(module_scope)

@@ -57,6 +57,8 @@ class _TurnOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TurnOutco
     TURN_OUTCOME_COMPLETED: _TurnOutcome.ValueType  # 1
     TURN_OUTCOME_INTERRUPTED: _TurnOutcome.ValueType  # 2
     TURN_OUTCOME_FAILED: _TurnOutcome.ValueType  # 3
+    TURN_OUTCOME_CANCELLED: _TurnOutcome.ValueType  # 4
+    """The message never ran: its session was unloaded (DeleteSession) while it waited."""
 
 class TurnOutcome(_TurnOutcome, metaclass=_TurnOutcomeEnumTypeWrapper):
     """How a turn ended."""
@@ -65,6 +67,8 @@ TURN_OUTCOME_UNSPECIFIED: TurnOutcome.ValueType  # 0
 TURN_OUTCOME_COMPLETED: TurnOutcome.ValueType  # 1
 TURN_OUTCOME_INTERRUPTED: TurnOutcome.ValueType  # 2
 TURN_OUTCOME_FAILED: TurnOutcome.ValueType  # 3
+TURN_OUTCOME_CANCELLED: TurnOutcome.ValueType  # 4
+"""The message never ran: its session was unloaded (DeleteSession) while it waited."""
 Global___TurnOutcome: _TypeAlias = TurnOutcome  # noqa: Y015
 
 @_typing.final
@@ -94,6 +98,7 @@ class SessionEvent(_message.Message):
     TURN_STARTED_FIELD_NUMBER: _builtins.int
     TURN_COMPLETED_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
+    MESSAGE_ACCEPTED_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     conversation_id: _builtins.str
     """"main", or the id of the subagent whose conversation the event belongs to."""
@@ -131,6 +136,8 @@ class SessionEvent(_message.Message):
     def turn_completed(self) -> Global___TurnCompleted: ...
     @_builtins.property
     def error(self) -> Global___ErrorEvent: ...
+    @_builtins.property
+    def message_accepted(self) -> Global___MessageAccepted: ...
     def __init__(
         self,
         *,
@@ -153,12 +160,13 @@ class SessionEvent(_message.Message):
         turn_started: Global___TurnStarted | None = ...,
         turn_completed: Global___TurnCompleted | None = ...,
         error: Global___ErrorEvent | None = ...,
+        message_accepted: Global___MessageAccepted | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["block_complete", b"block_complete", "block_delta", b"block_delta", "block_start", b"block_start", "block_update", b"block_update", "error", b"error", "file_created", b"file_created", "file_deleted", b"file_deleted", "file_modified", b"file_modified", "metadata_update", b"metadata_update", "options_update", b"options_update", "payload", b"payload", "status", b"status", "subagent_completed", b"subagent_completed", "subagent_discovered", b"subagent_discovered", "time", b"time", "turn_completed", b"turn_completed", "turn_started", b"turn_started"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["block_complete", b"block_complete", "block_delta", b"block_delta", "block_start", b"block_start", "block_update", b"block_update", "error", b"error", "file_created", b"file_created", "file_deleted", b"file_deleted", "file_modified", b"file_modified", "message_accepted", b"message_accepted", "metadata_update", b"metadata_update", "options_update", b"options_update", "payload", b"payload", "status", b"status", "subagent_completed", b"subagent_completed", "subagent_discovered", b"subagent_discovered", "time", b"time", "turn_completed", b"turn_completed", "turn_started", b"turn_started"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["block_complete", b"block_complete", "block_delta", b"block_delta", "block_start", b"block_start", "block_update", b"block_update", "conversation_id", b"conversation_id", "error", b"error", "file_created", b"file_created", "file_deleted", b"file_deleted", "file_modified", b"file_modified", "metadata_update", b"metadata_update", "options_update", b"options_update", "payload", b"payload", "sequence", b"sequence", "session_id", b"session_id", "status", b"status", "subagent_completed", b"subagent_completed", "subagent_discovered", b"subagent_discovered", "time", b"time", "turn_completed", b"turn_completed", "turn_started", b"turn_started"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["block_complete", b"block_complete", "block_delta", b"block_delta", "block_start", b"block_start", "block_update", b"block_update", "conversation_id", b"conversation_id", "error", b"error", "file_created", b"file_created", "file_deleted", b"file_deleted", "file_modified", b"file_modified", "message_accepted", b"message_accepted", "metadata_update", b"metadata_update", "options_update", b"options_update", "payload", b"payload", "sequence", b"sequence", "session_id", b"session_id", "status", b"status", "subagent_completed", b"subagent_completed", "subagent_discovered", b"subagent_discovered", "time", b"time", "turn_completed", b"turn_completed", "turn_started", b"turn_started"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["block_start", "block_delta", "block_update", "block_complete", "metadata_update", "options_update", "status", "file_created", "file_modified", "file_deleted", "subagent_discovered", "subagent_completed", "turn_started", "turn_completed", "error"]  # noqa: Y015
+    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["block_start", "block_delta", "block_update", "block_complete", "metadata_update", "options_update", "status", "file_created", "file_modified", "file_deleted", "subagent_discovered", "subagent_completed", "turn_started", "turn_completed", "error", "message_accepted"]  # noqa: Y015
     _WhichOneofArgType_payload: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_payload) -> _WhichOneofReturnType_payload | None: ...
 
@@ -475,6 +483,47 @@ class SubagentCompleted(_message.Message):
 Global___SubagentCompleted: _TypeAlias = SubagentCompleted  # noqa: Y015
 
 @_typing.final
+class MessageAccepted(_message.Message):
+    """A message SendMessage accepted: stored before SendMessage answered, so it runs even if the runtime
+    dies first. turn_started with its turn_id follows when it runs; a message that never runs (its
+    session was unloaded first) is ended by a turn_completed with outcome CANCELLED and no turn_started.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TURN_ID_FIELD_NUMBER: _builtins.int
+    USER_MESSAGE_FIELD_NUMBER: _builtins.int
+    QUEUED_FIELD_NUMBER: _builtins.int
+    QUEUE_POSITION_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    turn_id: _builtins.str
+    queued: _builtins.bool
+    """It waits behind other turns; queue_position 1 runs next. False: it runs now."""
+    queue_position: _builtins.int
+    request_id: _builtins.str
+    """The SendMessage request_id, if any: the same id again is answered with this message."""
+    @_builtins.property
+    def user_message(self) -> _blocks_pb2.ConversationBlock:
+        """The user_message block the turn will start with."""
+
+    def __init__(
+        self,
+        *,
+        turn_id: _builtins.str = ...,
+        user_message: _blocks_pb2.ConversationBlock | None = ...,
+        queued: _builtins.bool = ...,
+        queue_position: _builtins.int = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_message", b"user_message"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["queue_position", b"queue_position", "queued", b"queued", "request_id", b"request_id", "turn_id", b"turn_id", "user_message", b"user_message"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessageAccepted: _TypeAlias = MessageAccepted  # noqa: Y015
+
+@_typing.final
 class TurnStarted(_message.Message):
     """The agent began working on a message."""
 
@@ -508,19 +557,23 @@ class TurnCompleted(_message.Message):
     TURN_ID_FIELD_NUMBER: _builtins.int
     OUTCOME_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
+    MESSAGES_WAITING_FIELD_NUMBER: _builtins.int
     turn_id: _builtins.str
     outcome: Global___TurnOutcome.ValueType
     message: _builtins.str
+    messages_waiting: _builtins.int
+    """Accepted messages still waiting to run when this turn ended."""
     def __init__(
         self,
         *,
         turn_id: _builtins.str = ...,
         outcome: Global___TurnOutcome.ValueType = ...,
         message: _builtins.str = ...,
+        messages_waiting: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "outcome", b"outcome", "turn_id", b"turn_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "messages_waiting", b"messages_waiting", "outcome", b"outcome", "turn_id", b"turn_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file agentruntime/v1/events.proto.
  */
 export const file_agentruntime_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChxhZ2VudHJ1bnRpbWUvdjEvZXZlbnRzLnByb3RvEg9hZ2VudHJ1bnRpbWUudjEixgcKDFNlc3Npb25FdmVudBISCgpzZXNzaW9uX2lkGAEgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoAxIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCgtibG9ja19zdGFydBgKIAEoCzIbLmFnZW50cnVudGltZS52MS5CbG9ja1N0YXJ0SAASMgoLYmxvY2tfZGVsdGEYCyABKAsyGy5hZ2VudHJ1bnRpbWUudjEuQmxvY2tEZWx0YUgAEjQKDGJsb2NrX3VwZGF0ZRgMIAEoCzIcLmFnZW50cnVudGltZS52MS5CbG9ja1VwZGF0ZUgAEjgKDmJsb2NrX2NvbXBsZXRlGA0gASgLMh4uYWdlbnRydW50aW1lLnYxLkJsb2NrQ29tcGxldGVIABI6Cg9tZXRhZGF0YV91cGRhdGUYDiABKAsyHy5hZ2VudHJ1bnRpbWUudjEuTWV0YWRhdGFVcGRhdGVIABI4Cg5vcHRpb25zX3VwZGF0ZRgPIAEoCzIeLmFnZW50cnVudGltZS52MS5PcHRpb25zVXBkYXRlSAASLwoGc3RhdHVzGBAgASgLMh0uYWdlbnRydW50aW1lLnYxLlN0YXR1c0NoYW5nZUgAEjMKDGZpbGVfY3JlYXRlZBgRIAEoCzIbLmFnZW50cnVudGltZS52MS5GaWxlQ2hhbmdlSAASNAoNZmlsZV9tb2RpZmllZBgSIAEoCzIbLmFnZW50cnVudGltZS52MS5GaWxlQ2hhbmdlSAASNAoMZmlsZV9kZWxldGVkGBMgASgLMhwuYWdlbnRydW50aW1lLnYxLkZpbGVEZWxldGVkSAASQgoTc3ViYWdlbnRfZGlzY292ZXJlZBgUIAEoCzIjLmFnZW50cnVudGltZS52MS5TdWJhZ2VudERpc2NvdmVyZWRIABJAChJzdWJhZ2VudF9jb21wbGV0ZWQYFSABKAsyIi5hZ2VudHJ1bnRpbWUudjEuU3ViYWdlbnRDb21wbGV0ZWRIABI0Cgx0dXJuX3N0YXJ0ZWQYFiABKAsyHC5hZ2VudHJ1bnRpbWUudjEuVHVyblN0YXJ0ZWRIABI4Cg50dXJuX2NvbXBsZXRlZBgXIAEoCzIeLmFnZW50cnVudGltZS52MS5UdXJuQ29tcGxldGVkSAASLAoFZXJyb3IYGCABKAsyGy5hZ2VudHJ1bnRpbWUudjEuRXJyb3JFdmVudEgAQgkKB3BheWxvYWQiPwoKQmxvY2tTdGFydBIxCgVibG9jaxgBIAEoCzIiLmFnZW50cnVudGltZS52MS5Db252ZXJzYXRpb25CbG9jayJXCgpCbG9ja0RlbHRhEhAKCGJsb2NrX2lkGAEgASgJEg0KBWRlbHRhGAIgASgJEigKBGtpbmQYAyABKA4yGi5hZ2VudHJ1bnRpbWUudjEuRGVsdGFLaW5kIlIKC0Jsb2NrVXBkYXRlEhAKCGJsb2NrX2lkGAEgASgJEjEKBWJsb2NrGAIgASgLMiIuYWdlbnRydW50aW1lLnYxLkNvbnZlcnNhdGlvbkJsb2NrIlQKDUJsb2NrQ29tcGxldGUSEAoIYmxvY2tfaWQYASABKAkSMQoFYmxvY2sYAiABKAsyIi5hZ2VudHJ1bnRpbWUudjEuQ29udmVyc2F0aW9uQmxvY2simgEKBVVzYWdlEhQKDGlucHV0X3Rva2VucxgBIAEoAxIVCg1vdXRwdXRfdG9rZW5zGAIgASgDEhkKEWNhY2hlX3JlYWRfdG9rZW5zGAMgASgDEhoKEmNhY2hlX3dyaXRlX3Rva2VucxgEIAEoAxIXCg90aGlua2luZ190b2tlbnMYBSABKAMSFAoMdG90YWxfdG9rZW5zGAYgASgDIlgKDk1ldGFkYXRhVXBkYXRlEiUKBXVzYWdlGAEgASgLMhYuYWdlbnRydW50aW1lLnYxLlVzYWdlEhAKCGNvc3RfdXNkGAIgASgBEg0KBW1vZGVsGAMgASgJIkkKDU9wdGlvbnNVcGRhdGUSOAoPc2Vzc2lvbl9vcHRpb25zGAEgASgLMh8uYWdlbnRydW50aW1lLnYxLlNlc3Npb25PcHRpb25zIk8KDFN0YXR1c0NoYW5nZRIuCgdydW50aW1lGAEgASgLMh0uYWdlbnRydW50aW1lLnYxLlJ1bnRpbWVTdGF0ZRIPCgdtZXNzYWdlGAIgASgJIlMKCkZpbGVDaGFuZ2USLAoEZmlsZRgBIAEoCzIeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlEhcKD2NvbnRlbnRfb21pdHRlZBgCIAEoCCIbCgtGaWxlRGVsZXRlZBIMCgRwYXRoGAEgASgJIkwKElN1YmFnZW50RGlzY292ZXJlZBITCgtzdWJhZ2VudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC3Rvb2xfdXNlX2lkGAMgASgJIlUKEVN1YmFnZW50Q29tcGxldGVkEhMKC3N1YmFnZW50X2lkGAEgASgJEisKBnN0YXR1cxgCIAEoDjIbLmFnZW50cnVudGltZS52MS5Ub29sU3RhdHVzIj0KC1R1cm5TdGFydGVkEg8KB3R1cm5faWQYASABKAkSHQoVdXNlcl9tZXNzYWdlX2Jsb2NrX2lkGAIgASgJImAKDVR1cm5Db21wbGV0ZWQSDwoHdHVybl9pZBgBIAEoCRItCgdvdXRjb21lGAIgASgOMhwuYWdlbnRydW50aW1lLnYxLlR1cm5PdXRjb21lEg8KB21lc3NhZ2UYAyABKAkiKwoKRXJyb3JFdmVudBIPCgdtZXNzYWdlGAEgASgJEgwKBGNvZGUYAiABKAkqdQoJRGVsdGFLaW5kEhoKFkRFTFRBX0tJTkRfVU5TUEVDSUZJRUQQABITCg9ERUxUQV9LSU5EX1RFWFQQARIXChNERUxUQV9LSU5EX1RISU5LSU5HEAISHgoaREVMVEFfS0lORF9UT09MX0lOUFVUX0pTT04QAyp+CgtUdXJuT3V0Y29tZRIcChhUVVJOX09VVENPTUVfVU5TUEVDSUZJRUQQABIaChZUVVJOX09VVENPTUVfQ09NUExFVEVEEAESHAoYVFVSTl9PVVRDT01FX0lOVEVSUlVQVEVEEAISFwoTVFVSTl9PVVRDT01FX0ZBSUxFRBADYgZwcm90bzM", [file_agentruntime_v1_blocks, file_agentruntime_v1_session, file_agentruntime_v1_workspace, file_google_protobuf_timestamp]);
+  fileDesc("ChxhZ2VudHJ1bnRpbWUvdjEvZXZlbnRzLnByb3RvEg9hZ2VudHJ1bnRpbWUudjEihAgKDFNlc3Npb25FdmVudBISCgpzZXNzaW9uX2lkGAEgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoAxIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCgtibG9ja19zdGFydBgKIAEoCzIbLmFnZW50cnVudGltZS52MS5CbG9ja1N0YXJ0SAASMgoLYmxvY2tfZGVsdGEYCyABKAsyGy5hZ2VudHJ1bnRpbWUudjEuQmxvY2tEZWx0YUgAEjQKDGJsb2NrX3VwZGF0ZRgMIAEoCzIcLmFnZW50cnVudGltZS52MS5CbG9ja1VwZGF0ZUgAEjgKDmJsb2NrX2NvbXBsZXRlGA0gASgLMh4uYWdlbnRydW50aW1lLnYxLkJsb2NrQ29tcGxldGVIABI6Cg9tZXRhZGF0YV91cGRhdGUYDiABKAsyHy5hZ2VudHJ1bnRpbWUudjEuTWV0YWRhdGFVcGRhdGVIABI4Cg5vcHRpb25zX3VwZGF0ZRgPIAEoCzIeLmFnZW50cnVudGltZS52MS5PcHRpb25zVXBkYXRlSAASLwoGc3RhdHVzGBAgASgLMh0uYWdlbnRydW50aW1lLnYxLlN0YXR1c0NoYW5nZUgAEjMKDGZpbGVfY3JlYXRlZBgRIAEoCzIbLmFnZW50cnVudGltZS52MS5GaWxlQ2hhbmdlSAASNAoNZmlsZV9tb2RpZmllZBgSIAEoCzIbLmFnZW50cnVudGltZS52MS5GaWxlQ2hhbmdlSAASNAoMZmlsZV9kZWxldGVkGBMgASgLMhwuYWdlbnRydW50aW1lLnYxLkZpbGVEZWxldGVkSAASQgoTc3ViYWdlbnRfZGlzY292ZXJlZBgUIAEoCzIjLmFnZW50cnVudGltZS52MS5TdWJhZ2VudERpc2NvdmVyZWRIABJAChJzdWJhZ2VudF9jb21wbGV0ZWQYFSABKAsyIi5hZ2VudHJ1bnRpbWUudjEuU3ViYWdlbnRDb21wbGV0ZWRIABI0Cgx0dXJuX3N0YXJ0ZWQYFiABKAsyHC5hZ2VudHJ1bnRpbWUudjEuVHVyblN0YXJ0ZWRIABI4Cg50dXJuX2NvbXBsZXRlZBgXIAEoCzIeLmFnZW50cnVudGltZS52MS5UdXJuQ29tcGxldGVkSAASLAoFZXJyb3IYGCABKAsyGy5hZ2VudHJ1bnRpbWUudjEuRXJyb3JFdmVudEgAEjwKEG1lc3NhZ2VfYWNjZXB0ZWQYGSABKAsyIC5hZ2VudHJ1bnRpbWUudjEuTWVzc2FnZUFjY2VwdGVkSABCCQoHcGF5bG9hZCI/CgpCbG9ja1N0YXJ0EjEKBWJsb2NrGAEgASgLMiIuYWdlbnRydW50aW1lLnYxLkNvbnZlcnNhdGlvbkJsb2NrIlcKCkJsb2NrRGVsdGESEAoIYmxvY2tfaWQYASABKAkSDQoFZGVsdGEYAiABKAkSKAoEa2luZBgDIAEoDjIaLmFnZW50cnVudGltZS52MS5EZWx0YUtpbmQiUgoLQmxvY2tVcGRhdGUSEAoIYmxvY2tfaWQYASABKAkSMQoFYmxvY2sYAiABKAsyIi5hZ2VudHJ1bnRpbWUudjEuQ29udmVyc2F0aW9uQmxvY2siVAoNQmxvY2tDb21wbGV0ZRIQCghibG9ja19pZBgBIAEoCRIxCgVibG9jaxgCIAEoCzIiLmFnZW50cnVudGltZS52MS5Db252ZXJzYXRpb25CbG9jayKaAQoFVXNhZ2USFAoMaW5wdXRfdG9rZW5zGAEgASgDEhUKDW91dHB1dF90b2tlbnMYAiABKAMSGQoRY2FjaGVfcmVhZF90b2tlbnMYAyABKAMSGgoSY2FjaGVfd3JpdGVfdG9rZW5zGAQgASgDEhcKD3RoaW5raW5nX3Rva2VucxgFIAEoAxIUCgx0b3RhbF90b2tlbnMYBiABKAMiWAoOTWV0YWRhdGFVcGRhdGUSJQoFdXNhZ2UYASABKAsyFi5hZ2VudHJ1bnRpbWUudjEuVXNhZ2USEAoIY29zdF91c2QYAiABKAESDQoFbW9kZWwYAyABKAkiSQoNT3B0aW9uc1VwZGF0ZRI4Cg9zZXNzaW9uX29wdGlvbnMYASABKAsyHy5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbk9wdGlvbnMiTwoMU3RhdHVzQ2hhbmdlEi4KB3J1bnRpbWUYASABKAsyHS5hZ2VudHJ1bnRpbWUudjEuUnVudGltZVN0YXRlEg8KB21lc3NhZ2UYAiABKAkiUwoKRmlsZUNoYW5nZRIsCgRmaWxlGAEgASgLMh4uYWdlbnRydW50aW1lLnYxLldvcmtzcGFjZUZpbGUSFwoPY29udGVudF9vbWl0dGVkGAIgASgIIhsKC0ZpbGVEZWxldGVkEgwKBHBhdGgYASABKAkiTAoSU3ViYWdlbnREaXNjb3ZlcmVkEhMKC3N1YmFnZW50X2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLdG9vbF91c2VfaWQYAyABKAkiVQoRU3ViYWdlbnRDb21wbGV0ZWQSEwoLc3ViYWdlbnRfaWQYASABKAkSKwoGc3RhdHVzGAIgASgOMhsuYWdlbnRydW50aW1lLnYxLlRvb2xTdGF0dXMimAEKD01lc3NhZ2VBY2NlcHRlZBIPCgd0dXJuX2lkGAEgASgJEjgKDHVzZXJfbWVzc2FnZRgCIAEoCzIiLmFnZW50cnVudGltZS52MS5Db252ZXJzYXRpb25CbG9jaxIOCgZxdWV1ZWQYAyABKAgSFgoOcXVldWVfcG9zaXRpb24YBCABKAUSEgoKcmVxdWVzdF9pZBgFIAEoCSI9CgtUdXJuU3RhcnRlZBIPCgd0dXJuX2lkGAEgASgJEh0KFXVzZXJfbWVzc2FnZV9ibG9ja19pZBgCIAEoCSJ6Cg1UdXJuQ29tcGxldGVkEg8KB3R1cm5faWQYASABKAkSLQoHb3V0Y29tZRgCIAEoDjIcLmFnZW50cnVudGltZS52MS5UdXJuT3V0Y29tZRIPCgdtZXNzYWdlGAMgASgJEhgKEG1lc3NhZ2VzX3dhaXRpbmcYBCABKAUiKwoKRXJyb3JFdmVudBIPCgdtZXNzYWdlGAEgASgJEgwKBGNvZGUYAiABKAkqdQoJRGVsdGFLaW5kEhoKFkRFTFRBX0tJTkRfVU5TUEVDSUZJRUQQABITCg9ERUxUQV9LSU5EX1RFWFQQARIXChNERUxUQV9LSU5EX1RISU5LSU5HEAISHgoaREVMVEFfS0lORF9UT09MX0lOUFVUX0pTT04QAyqaAQoLVHVybk91dGNvbWUSHAoYVFVSTl9PVVRDT01FX1VOU1BFQ0lGSUVEEAASGgoWVFVSTl9PVVRDT01FX0NPTVBMRVRFRBABEhwKGFRVUk5fT1VUQ09NRV9JTlRFUlJVUFRFRBACEhcKE1RVUk5fT1VUQ09NRV9GQUlMRUQQAxIaChZUVVJOX09VVENPTUVfQ0FOQ0VMTEVEEARiBnByb3RvMw", [file_agentruntime_v1_blocks, file_agentruntime_v1_session, file_agentruntime_v1_workspace, file_google_protobuf_timestamp]);
 
 /**
  * One thing that happened in a session. Every event goes through the session's event log, which gives
@@ -144,6 +144,12 @@ export type SessionEvent = Message<"agentruntime.v1.SessionEvent"> & {
      */
     value: ErrorEvent;
     case: "error";
+  } | {
+    /**
+     * @generated from field: agentruntime.v1.MessageAccepted message_accepted = 25;
+     */
+    value: MessageAccepted;
+    case: "messageAccepted";
   } | { case: undefined; value?: undefined };
 };
 
@@ -467,6 +473,53 @@ export const SubagentCompletedSchema: GenMessage<SubagentCompleted> = /*@__PURE_
   messageDesc(file_agentruntime_v1_events, 12);
 
 /**
+ * A message SendMessage accepted: stored before SendMessage answered, so it runs even if the runtime
+ * dies first. turn_started with its turn_id follows when it runs; a message that never runs (its
+ * session was unloaded first) is ended by a turn_completed with outcome CANCELLED and no turn_started.
+ *
+ * @generated from message agentruntime.v1.MessageAccepted
+ */
+export type MessageAccepted = Message<"agentruntime.v1.MessageAccepted"> & {
+  /**
+   * @generated from field: string turn_id = 1;
+   */
+  turnId: string;
+
+  /**
+   * The user_message block the turn will start with.
+   *
+   * @generated from field: agentruntime.v1.ConversationBlock user_message = 2;
+   */
+  userMessage?: ConversationBlock | undefined;
+
+  /**
+   * It waits behind other turns; queue_position 1 runs next. False: it runs now.
+   *
+   * @generated from field: bool queued = 3;
+   */
+  queued: boolean;
+
+  /**
+   * @generated from field: int32 queue_position = 4;
+   */
+  queuePosition: number;
+
+  /**
+   * The SendMessage request_id, if any: the same id again is answered with this message.
+   *
+   * @generated from field: string request_id = 5;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.MessageAccepted.
+ * Use `create(MessageAcceptedSchema)` to create a new message.
+ */
+export const MessageAcceptedSchema: GenMessage<MessageAccepted> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_events, 13);
+
+/**
  * The agent began working on a message.
  *
  * @generated from message agentruntime.v1.TurnStarted
@@ -490,7 +543,7 @@ export type TurnStarted = Message<"agentruntime.v1.TurnStarted"> & {
  * Use `create(TurnStartedSchema)` to create a new message.
  */
 export const TurnStartedSchema: GenMessage<TurnStarted> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 13);
+  messageDesc(file_agentruntime_v1_events, 14);
 
 /**
  * The agent stopped working on a message.
@@ -512,6 +565,13 @@ export type TurnCompleted = Message<"agentruntime.v1.TurnCompleted"> & {
    * @generated from field: string message = 3;
    */
   message: string;
+
+  /**
+   * Accepted messages still waiting to run when this turn ended.
+   *
+   * @generated from field: int32 messages_waiting = 4;
+   */
+  messagesWaiting: number;
 };
 
 /**
@@ -519,7 +579,7 @@ export type TurnCompleted = Message<"agentruntime.v1.TurnCompleted"> & {
  * Use `create(TurnCompletedSchema)` to create a new message.
  */
 export const TurnCompletedSchema: GenMessage<TurnCompleted> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 14);
+  messageDesc(file_agentruntime_v1_events, 15);
 
 /**
  * Something went wrong outside any block.
@@ -545,7 +605,7 @@ export type ErrorEvent = Message<"agentruntime.v1.ErrorEvent"> & {
  * Use `create(ErrorEventSchema)` to create a new message.
  */
 export const ErrorEventSchema: GenMessage<ErrorEvent> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 15);
+  messageDesc(file_agentruntime_v1_events, 16);
 
 /**
  * Which part of a block a delta extends.
@@ -611,6 +671,13 @@ export enum TurnOutcome {
    * @generated from enum value: TURN_OUTCOME_FAILED = 3;
    */
   FAILED = 3,
+
+  /**
+   * The message never ran: its session was unloaded (DeleteSession) while it waited.
+   *
+   * @generated from enum value: TURN_OUTCOME_CANCELLED = 4;
+   */
+  CANCELLED = 4,
 }
 
 /**

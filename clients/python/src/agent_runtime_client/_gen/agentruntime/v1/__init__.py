@@ -55,6 +55,7 @@ __all__ = (
     "LoadAgentProfileRequest",
     "LoadSessionRequest",
     "LoadSessionResponse",
+    "MessageAccepted",
     "MetadataUpdate",
     "NetworkPolicy",
     "OptionsUpdate",
@@ -370,6 +371,11 @@ class TurnOutcome(betterproto2.Enum):
 
     FAILED = 3
 
+    CANCELLED = 4
+    """
+    The message never ran: its session was unloaded (DeleteSession) while it waited.
+    """
+
     @classmethod
     def betterproto_value_to_renamed_proto_names(cls) -> dict[int, str]:
         return {
@@ -377,6 +383,7 @@ class TurnOutcome(betterproto2.Enum):
             1: "TURN_OUTCOME_COMPLETED",
             2: "TURN_OUTCOME_INTERRUPTED",
             3: "TURN_OUTCOME_FAILED",
+            4: "TURN_OUTCOME_CANCELLED",
         }
 
     @classmethod
@@ -386,6 +393,7 @@ class TurnOutcome(betterproto2.Enum):
             "TURN_OUTCOME_COMPLETED": 1,
             "TURN_OUTCOME_INTERRUPTED": 2,
             "TURN_OUTCOME_FAILED": 3,
+            "TURN_OUTCOME_CANCELLED": 4,
         }
 
 
@@ -1176,6 +1184,37 @@ default_message_pool.register_message("agentruntime.v1", "LoadSessionResponse", 
 
 
 @dataclass(eq=False, repr=False)
+class MessageAccepted(betterproto2.Message):
+    """
+    A message SendMessage accepted: stored before SendMessage answered, so it runs even if the runtime
+    dies first. turn_started with its turn_id follows when it runs; a message that never runs (its
+    session was unloaded first) is ended by a turn_completed with outcome CANCELLED and no turn_started.
+    """
+
+    turn_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    user_message: "ConversationBlock | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    The user_message block the turn will start with.
+    """
+
+    queued: "bool" = betterproto2.field(3, betterproto2.TYPE_BOOL)
+    """
+    It waits behind other turns; queue_position 1 runs next. False: it runs now.
+    """
+
+    queue_position: "int" = betterproto2.field(4, betterproto2.TYPE_INT32)
+
+    request_id: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+    """
+    The SendMessage request_id, if any: the same id again is answered with this message.
+    """
+
+
+default_message_pool.register_message("agentruntime.v1", "MessageAccepted", MessageAccepted)
+
+
+@dataclass(eq=False, repr=False)
 class MetadataUpdate(betterproto2.Message):
     """
     Usage, cost and model of the running turn.
@@ -1569,6 +1608,10 @@ class SessionEvent(betterproto2.Message):
 
     error: "ErrorEvent | None" = betterproto2.field(24, betterproto2.TYPE_MESSAGE, optional=True, group="payload")
 
+    message_accepted: "MessageAccepted | None" = betterproto2.field(
+        25, betterproto2.TYPE_MESSAGE, optional=True, group="payload"
+    )
+
 
 default_message_pool.register_message("agentruntime.v1", "SessionEvent", SessionEvent)
 
@@ -1951,6 +1994,11 @@ class TurnCompleted(betterproto2.Message):
     outcome: "TurnOutcome" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: TurnOutcome(0))
 
     message: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+
+    messages_waiting: "int" = betterproto2.field(4, betterproto2.TYPE_INT32)
+    """
+    Accepted messages still waiting to run when this turn ended.
+    """
 
 
 default_message_pool.register_message("agentruntime.v1", "TurnCompleted", TurnCompleted)
