@@ -53,6 +53,10 @@ class FakeApi(ServedInBackground, Generic[AnswerT, RequestT]):
         """How many of the script's answers no request has taken yet."""
         return self._scripts.remaining(name)
 
+    def discard(self, name: str = DEFAULT_SCRIPT) -> int:
+        """Drops the script's answers that no request took (a test that cannot tell how many it uses)."""
+        return self._scripts.discard(name)
+
     @property
     def requests(self) -> list[RequestT]:
         """Every request so far, in arrival order."""

@@ -48,6 +48,11 @@ class Scripts(Generic[AnswerT]):
         with self._lock:
             return len(self._queues.get(name, ()))
 
+    def discard(self, name: str) -> int:
+        """Drops the script's answers that no request took; returns how many."""
+        with self._lock:
+            return len(self._queues.pop(name, ()))
+
 
 class Recording(Generic[RequestT]):
     """Every request a fake got, and the calls it did not expect (which fail the test on the way out)."""

@@ -6,15 +6,17 @@ number is given at write time, and subscribers see an event only once it is stor
 has seen survives a crash, and a storage outage only delays events (the batch is retried until
 storage answers), it never loses or reorders them.
 
-An event a caller must know the fate of (an accepted message) can be withdrawn while it still waits:
-it is then skipped, never stored, never shown. Once its batch is on its way to storage it cannot be,
-and the caller waits for storage's answer.
+An event whose caller cannot wait out an outage (an accepted message) can be withdrawn: it is then
+left out of the next attempt. A write whose answer was lost may have been stored all the same; a
+retried write that storage refuses as out of date looks for it at its numbers, so events are never
+stored twice, and the caller of a withdrawn event is told whether it was stored after all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 
 BATCH_WINDOW_SECONDS = 0.02
 MAX_BATCH = 256
+RETRY_SECONDS = 0.5
 
 
 @dataclass
@@ -45,8 +48,24 @@ class _SessionLog:
     subscribers: set[Subscription] = field(default_factory=set)
     # Set by flush(): someone waits, so the batch is written without waiting out the window.
     hurry: asyncio.Event = field(default_factory=asyncio.Event)
-    in_flight: list[events_pb2.SessionEvent] = field(default_factory=list)  # the batch storage is writing
-    withdrawn: list[events_pb2.SessionEvent] = field(default_factory=list)  # waiting, but never to be stored
+    # Events their callers gave up on, each with the future told whether storage took it all the same.
+    withdrawn: list[tuple[events_pb2.SessionEvent, asyncio.Future[bool]]] = field(default_factory=list)
+
+
+@dataclass
+class _Attempt:
+    """A write whose answer was lost: the events sent, and copies as numbered then."""
+
+    events: list[events_pb2.SessionEvent]
+    copies: list[events_pb2.SessionEvent]
+
+
+class EventWithdrawn(ApiError):
+    """Storage did not take the event in time; `stored_anyway` resolves to whether it had after all."""
+
+    def __init__(self, stored_anyway: asyncio.Future[bool]) -> None:
+        super().__init__(grpc.StatusCode.UNAVAILABLE, "STORAGE_UNAVAILABLE", "storage did not answer in time")
+        self.stored_anyway = stored_anyway
 
 
 class EventLog:
@@ -65,20 +84,17 @@ class EventLog:
         await self.flush(event.session_id)
 
     async def record_within(self, event: events_pb2.SessionEvent, seconds: float) -> None:
-        """Like record(), but an event that storage has not started writing within `seconds` is withdrawn
-        and UNAVAILABLE raised: the caller then knows it was not stored."""
+        """Like record(), but if storage has not taken the event within `seconds` it is withdrawn and
+        EventWithdrawn raised: it will not be stored, unless an attempt whose answer was lost already
+        stored it, which the exception's `stored_anyway` tells once storage answers again."""
         self.append(event)
         session = self._log(event.session_id)
         try:
             await asyncio.wait_for(asyncio.shield(self.flush(event.session_id)), seconds)
         except TimeoutError:
-            if any(e is event for e in session.in_flight):
-                await self.flush(event.session_id)  # storage has it: only its answer tells whether it took it
-                return
-            session.withdrawn.append(event)
-            raise ApiError(
-                grpc.StatusCode.UNAVAILABLE, "STORAGE_UNAVAILABLE", "storage did not answer; nothing was stored"
-            ) from None
+            fate = asyncio.get_running_loop().create_future()
+            session.withdrawn.append((event, fate))
+            raise EventWithdrawn(fate) from None
 
     def append(self, event: events_pb2.SessionEvent) -> None:
         """Queues the event (its session_id set); its time is now, its sequence is given when stored."""
@@ -129,51 +145,75 @@ class EventLog:
                     await asyncio.wait_for(session.hurry.wait(), BATCH_WINDOW_SECONDS)
             session.hurry.clear()
             taken = session.pending[:MAX_BATCH]
-            batch = [e for e in taken if not any(e is w for w in session.withdrawn)]
-            session.withdrawn = [w for w in session.withdrawn if not any(w is e for e in taken)]
-            session.in_flight = batch
-            stored = bool(batch) and await self._store(session_id, session, batch)
-            session.in_flight = []
+            stored = await self._store(session_id, session, taken)
             del session.pending[: len(taken)]
+            for event, fate in [w for w in session.withdrawn if any(w[0] is e for e in taken)]:
+                session.withdrawn.remove((event, fate))
+                fate.set_result(any(event is e for e in stored))
             for subscription in list(session.subscribers) if stored else ():
-                subscription.deliver(batch)
+                subscription.deliver(stored)
             async with session.stored:
                 session.written += len(taken)
                 session.stored.notify_all()
 
-    async def _store(self, session_id: str, session: _SessionLog, batch: list[events_pb2.SessionEvent]) -> bool:
-        """Writes the batch, numbering it after the stored head; waits out storage outages. False when the
-        session no longer exists in storage (the events are dropped, and nobody sees them)."""
+    async def _store(
+        self, session_id: str, session: _SessionLog, taken: list[events_pb2.SessionEvent]
+    ) -> list[events_pb2.SessionEvent]:
+        """Writes the events not withdrawn, numbered after the stored head, and returns what was stored;
+        waits out storage outages. Nothing is stored for a session no longer in storage (nobody sees it)."""
+        unanswered: list[_Attempt] = []  # writes whose answer was lost: one of them may be stored
         while True:
+            batch = [e for e in taken if not any(e is w for w, _ in session.withdrawn)]
+            if not batch:
+                return []
             try:
-                await until_stored("events", lambda: self._append(session_id, session, batch))
-                return True
+                await self._append(session_id, session, batch, unanswered)
+                return batch
             except ApiError as error:
-                if error.code == grpc.StatusCode.ABORTED:
-                    if await self._already_stored(session_id, batch):
-                        session.head = batch[-1].sequence  # an attempt whose answer was lost had stored them
-                        return True
+                if error.code == grpc.StatusCode.UNAVAILABLE:
+                    log.warning("storing %d events of %s failed (%s); retrying", len(batch), session_id, error.reason)
+                    await asyncio.sleep(RETRY_SECONDS)
+                elif error.code == grpc.StatusCode.ABORTED:
+                    landed = await self._landed(session_id, unanswered)
+                    if landed is not None:
+                        session.head = landed.copies[-1].sequence
+                        return landed.events
                     session.head = None  # someone else wrote: renumber after the real head (nobody saw these)
                 elif error.code == grpc.StatusCode.NOT_FOUND:
                     log.warning("dropping %d events of deleted session %s", len(batch), session_id)
-                    return False
+                    return []
                 else:  # storage refused them for a reason of its own: keep them, say so, try again
                     log.error("storage refused %d events of %s: %s", len(batch), session_id, error.message)
                     await asyncio.sleep(1.0)
 
-    async def _already_stored(self, session_id: str, batch: list[events_pb2.SessionEvent]) -> bool:
-        """Whether storage holds this very batch at its numbers: a retried write finds its first attempt."""
-        after = batch[0].sequence - 1
-        stored = await until_stored("events", lambda: self.read(session_id, after, len(batch)))
-        return list(stored.events) == batch
+    async def _landed(self, session_id: str, attempts: list[_Attempt]) -> _Attempt | None:
+        """The attempt that storage holds at its numbers, if one does: a lost answer, not a lost write."""
+        for attempt in attempts:
+            after = attempt.copies[0].sequence - 1
+            read = functools.partial(self.read, session_id, after, len(attempt.copies))
+            stored = await until_stored("events", read)
+            if list(stored.events) == attempt.copies:
+                return attempt
+        return None
 
-    async def _append(self, session_id: str, session: _SessionLog, batch: list[events_pb2.SessionEvent]) -> None:
+    async def _append(
+        self,
+        session_id: str,
+        session: _SessionLog,
+        batch: list[events_pb2.SessionEvent],
+        unanswered: list[_Attempt],
+    ) -> None:
         head = await self.head(session_id)
         for offset, event in enumerate(batch, start=1):
             event.sequence = head + offset
         request = persistence_pb2.AppendEventsRequest(session_id=session_id, expected_last_sequence=head, events=batch)
         self.storage_writes += 1
-        reply = await self._storage.call(self._storage.stub.AppendEvents, request)
+        try:
+            reply = await self._storage.call(self._storage.stub.AppendEvents, request)
+        except ApiError as error:
+            if error.code == grpc.StatusCode.UNAVAILABLE:
+                unanswered.append(_Attempt(list(batch), [_copy(e) for e in batch]))
+            raise
         session.head = reply.last_sequence
 
     def forget(self, session_id: str) -> None:
@@ -193,6 +233,12 @@ class EventLog:
             if writer is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await writer
+
+
+def _copy(event: events_pb2.SessionEvent) -> events_pb2.SessionEvent:
+    copy = events_pb2.SessionEvent()
+    copy.CopyFrom(event)
+    return copy
 
 
 def _now() -> timestamp_pb2.Timestamp:

@@ -37,7 +37,7 @@ from agent_runtime.agents.architectures import agent_for
 from agent_runtime.agents.base import Transcripts, TurnContext
 from agent_runtime.agents.emitter import BlockEmitter, now
 from agent_runtime.errors import ApiError
-from agent_runtime.events.log import EventLog
+from agent_runtime.events.log import EventLog, EventWithdrawn
 from agent_runtime.modelproxy.proxy import ModelProxy
 from agent_runtime.sandboxes.base import Sandbox, SandboxProvider
 from agent_runtime.sandboxes.specs import spec_for
@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 # How long SendMessage waits for storage to take an accepted message before it answers UNAVAILABLE.
 ACCEPT_SECONDS = 5.0
 CANCELLED_MESSAGE = "the session was unloaded before this message ran"
+UNANSWERED_MESSAGE = "storage took this message too late: SendMessage had answered UNAVAILABLE"
 
 
 @dataclass
@@ -144,6 +145,9 @@ class LiveSession:
             self._being_stored += 1
             try:
                 await self._services.events.record_within(event, ACCEPT_SECONDS)
+            except EventWithdrawn as withdrawn:
+                self._keep(self._cancel_if_stored(Turn(accepted), withdrawn.stored_anyway))
+                raise
             finally:
                 self._being_stored -= 1
             self._inbox.remember(accepted)
@@ -156,6 +160,12 @@ class LiveSession:
             self._no_turns.clear()
             self._wake.set()
             return self._reply(accepted)
+
+    async def _cancel_if_stored(self, turn: Turn, stored_anyway: asyncio.Future[bool]) -> None:
+        """A message SendMessage refused as UNAVAILABLE that storage had taken after all (its answer was
+        lost) never runs, as the caller was told; the log says so. A retry runs as a message of its own."""
+        if await stored_anyway:
+            self._emit_completed(turn, events_pb2.TurnOutcome.TURN_OUTCOME_CANCELLED, UNANSWERED_MESSAGE)
 
     def _accepted(self, request: agent_runtime_pb2.SendMessageRequest) -> events_pb2.MessageAccepted:
         """The message as it will be stored, or SESSION_BUSY for a busy session that refuses it."""

@@ -150,9 +150,10 @@ class SessionManager:
         )
         if self._stopping:
             raise ApiError(grpc.StatusCode.UNAVAILABLE, "SHUTTING_DOWN", "the runtime is stopping; send again soon")
-        record = await self._record(request.session_id)
+        live = self._live.get(request.session_id)  # a loaded session's record is here: no storage call
+        record = live.record if live is not None else await self._record(request.session_id)
         self._services.models.require_key(record.architecture)  # FAILED_PRECONDITION now, not in the turn
-        live = await self._loaded(request.session_id)
+        live = live or await self._loaded(request.session_id)
         return await live.send(request)
 
     async def interrupt(self, session_id: str) -> agent_runtime_pb2.InterruptSessionResponse:

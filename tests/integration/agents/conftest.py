@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -86,12 +86,12 @@ class Conversation:
     session_id: str
     cursor: int = 0
 
-    async def send(self, content: str, **fields: Any) -> api.SendMessageResponse:
+    async def send(self, content: str, timeout: float | None = None, **fields: Any) -> api.SendMessageResponse:
         request = api.SendMessageRequest(session_id=self.session_id, content=content, **fields)
-        return await self.stub.SendMessage(request, metadata=AUTH)
+        return await self.stub.SendMessage(request, metadata=AUTH, timeout=timeout)
 
-    async def until_turn_completed(self, turns: int = 1) -> list[events_pb2.SessionEvent]:
-        """The events after the cursor up to the `turns`-th turn_completed; moves the cursor past them."""
+    async def until(self, done: Callable[[events_pb2.SessionEvent], bool]) -> list[events_pb2.SessionEvent]:
+        """The events after the cursor up to the first one that is `done`; moves the cursor past them."""
         request = api.StreamSessionEventsRequest(session_id=self.session_id, after_sequence=self.cursor, follow=True)
         stream = self.stub.StreamSessionEvents(request, metadata=AUTH)
         seen: list[events_pb2.SessionEvent] = []
@@ -100,12 +100,35 @@ class Conversation:
                 continue
             seen.append(response.event)
             self.cursor = response.event.sequence
-            if response.event.HasField("turn_completed"):
-                turns -= 1
-                if turns == 0:
-                    break
+            if done(response.event):
+                break
         stream.cancel()
         return seen
+
+    async def until_turn_completed(self, turns: int = 1) -> list[events_pb2.SessionEvent]:
+        """The events after the cursor up to the `turns`-th turn_completed; moves the cursor past them."""
+        left = [turns]
+
+        def last_turn(event: events_pb2.SessionEvent) -> bool:
+            left[0] -= event.HasField("turn_completed")
+            return left[0] == 0
+
+        return await self.until(last_turn)
+
+    async def until_turns_ended(self, turn_ids: list[str]) -> list[events_pb2.SessionEvent]:
+        """The events after the cursor until each of the turns has its turn_completed."""
+        waiting = set(turn_ids)
+
+        def all_ended(event: events_pb2.SessionEvent) -> bool:
+            waiting.discard(event.turn_completed.turn_id if event.HasField("turn_completed") else "")
+            return not waiting
+
+        return await self.until(all_ended)
+
+    async def until_event(self, kind: str, turn_id: str) -> events_pb2.SessionEvent:
+        """The first event of `kind` (message_accepted, turn_started, turn_completed) for the turn."""
+        seen = await self.until(lambda e: e.HasField(kind) and getattr(e, kind).turn_id == turn_id)  # type: ignore[arg-type]
+        return seen[-1]
 
 
 async def open_conversation(stub: Stub, architecture: str, profile: str = "default") -> Conversation:

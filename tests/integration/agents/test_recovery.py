@@ -8,6 +8,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 
@@ -129,3 +130,57 @@ async def test_storage_going_away_mid_turn_loses_nothing(
         api.GetSessionRequest(session_id=conversation.session_id), metadata=AUTH
     )
     assert [b.WhichOneof("kind") for b in session.blocks][-1] == "assistant_text", "the transcript was saved"
+
+
+async def test_a_message_sent_while_storage_goes_away_is_refused_or_runs_never_accepted_and_lost(
+    conversation: Conversation,
+    fake_model: FakeAnthropic,
+    runtime: Runtime,
+    storage: list[processes.ChildProcess],
+    external_root: Path,
+    storage_port: int,
+) -> None:
+    fake_model.script([Turn.text("Loaded.")])
+    await conversation.send("Load the session.")
+    await conversation.until_turn_completed()
+    fake_model.script([Turn.text("Taken.")] * 30)
+
+    answers: dict[str, str] = {}  # content -> the turn id, or the status code's name
+
+    async def keep_sending() -> None:
+        for n in range(12):
+            content = f"Message {n}."
+            try:
+                answers[content] = (await conversation.send(content, timeout=30)).turn_id
+            except grpc.aio.AioRpcError as error:
+                answers[content] = error.code().name
+            await asyncio.sleep(0.2)
+
+    sending = asyncio.create_task(keep_sending())
+    await asyncio.sleep(0.5)
+    storage[-1].stop(signal.SIGKILL)
+    await asyncio.sleep(6)  # longer than SendMessage waits for storage to take a message
+    storage.append(start_storage(external_root, storage_port))
+    await sending
+    fake_model.discard()
+
+    taken = {content: turn for content, turn in answers.items() if turn.startswith("turn-")}
+    refused = {content: code for content, code in answers.items() if content not in taken}
+    assert refused and set(refused.values()) == {"UNAVAILABLE"}, answers
+    assert taken, answers
+    await asyncio.wait_for(conversation.until_turns_ended(list(taken.values())), 60)
+    request = api.StreamSessionEventsRequest(session_id=conversation.session_id, follow=False)
+    events = [r.event async for r in conversation.stub.StreamSessionEvents(request, metadata=AUTH)]
+    assert dense_from(events, 1)
+    accepted = {
+        e.message_accepted.user_message.user_message.content: e.message_accepted.turn_id
+        for e in events
+        if e.HasField("message_accepted")
+    }
+    started = {e.turn_started.turn_id for e in events if e.HasField("turn_started")}
+    outcomes = {e.turn_completed.turn_id: e.turn_completed.outcome for e in events if e.HasField("turn_completed")}
+    assert {content: accepted.get(content) for content in taken} == taken, "every message taken was stored"
+    assert all(outcomes[turn] == events_pb2.TURN_OUTCOME_COMPLETED for turn in taken.values()), "and ran"
+    for content in refused.keys() & accepted.keys():  # storage took it, but its answer came too late
+        turn = accepted[content]
+        assert turn not in started and outcomes[turn] == events_pb2.TURN_OUTCOME_CANCELLED, content

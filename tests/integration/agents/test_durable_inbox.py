@@ -1,0 +1,111 @@
+"""Once SendMessage has answered, the message is stored and runs exactly once: across SIGKILLs of the
+runtime, restarts, and a request_id retried after one."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, events_pb2
+from tests.fakes.anthropic import FakeAnthropic, Turn
+from tests.integration.agents.conftest import Conversation, until_sleeping
+from tests.integration.agents.test_recovery import dense_from
+from tests.integration.conftest import AUTH, Runtime, launch
+from tests.support.rpc import channel
+
+
+def killed_and_started_again(runtime: Runtime) -> None:
+    runtime.process.stop(signal.SIGKILL)
+    runtime.process = launch(runtime.data_dir, runtime.profiles_dir, runtime.extra_args, runtime.env)
+
+
+def turns_of(events: list[events_pb2.SessionEvent], kind: str) -> list[str]:
+    """The turn id of each event of `kind` (message_accepted, turn_started, turn_completed), in order."""
+    return [getattr(e, kind).turn_id for e in events if e.HasField(kind)]  # type: ignore[arg-type]
+
+
+async def all_events(conversation: Conversation) -> list[events_pb2.SessionEvent]:
+    request = api.StreamSessionEventsRequest(session_id=conversation.session_id, follow=False)
+    return [r.event async for r in conversation.stub.StreamSessionEvents(request, metadata=AUTH) if r.HasField("event")]
+
+
+async def test_a_message_queued_behind_a_long_turn_survives_a_sigkill_and_runs_after_the_restart(
+    conversation: Conversation, fake_model: FakeAnthropic, runtime: Runtime
+) -> None:
+    fake_model.script([Turn.tool_use("Bash", {"command": "sleep 3301"})])
+    first = await conversation.send("Wait for a long time.")
+    await until_sleeping("sleep 3301")
+    second = await conversation.send("And then this.")
+    assert second.queued and second.queue_position == 1
+
+    seen = await conversation.until_event("message_accepted", second.turn_id)
+    assert seen.message_accepted.queued and seen.message_accepted.queue_position == 1, "every stream shows it queued"
+
+    fake_model.script([Turn.text("Here is the second answer.")])
+    killed_and_started_again(runtime)
+    async with channel(runtime.address) as open_channel:
+        conversation.stub = agent_runtime_pb2_grpc.AgentRuntimeStub(open_channel)
+        # Nobody sends again: the restarted runtime finds the waiting message and runs it.
+        await conversation.until_turn_completed(turns=2)
+        events = await all_events(conversation)
+    assert dense_from(events, 1)
+    assert turns_of(events, "turn_started") == [first.turn_id, second.turn_id]
+    completed = [e.turn_completed for e in events if e.HasField("turn_completed")]
+    assert [(c.turn_id, c.outcome) for c in completed] == [
+        (first.turn_id, events_pb2.TURN_OUTCOME_INTERRUPTED),
+        (second.turn_id, events_pb2.TURN_OUTCOME_COMPLETED),
+    ]
+    asked = [m["content"] for m in fake_model.message_requests()[-1].messages if m["role"] == "user"]
+    assert asked == ["And then this."], "the interrupted turn left nothing in the transcript"
+
+
+async def test_three_queued_messages_each_run_exactly_once_in_order_across_two_sigkills(
+    conversation: Conversation, fake_model: FakeAnthropic, runtime: Runtime
+) -> None:
+    seed = random.randrange(1_000_000)
+    chance = random.Random(seed)
+    # Each turn runs a command, then answers; a killed turn may leave its answer to the next one.
+    fake_model.script([Turn.tool_use("Bash", {"command": "sleep 0.6"}), Turn.text("Done.")] * 6)
+    sent = [await conversation.send(f"Message {n}.") for n in (1, 2, 3)]
+    assert [(s.queued, s.queue_position) for s in sent] == [(False, 0), (True, 1), (True, 2)]
+
+    for _ in range(2):
+        await asyncio.sleep(chance.uniform(0.0, 1.5))
+        killed_and_started_again(runtime)
+    async with channel(runtime.address) as open_channel:
+        conversation.stub = agent_runtime_pb2_grpc.AgentRuntimeStub(open_channel)
+        await asyncio.wait_for(conversation.until_turns_ended([s.turn_id for s in sent]), 90)
+        events = await all_events(conversation)
+    fake_model.discard()
+
+    ids = [s.turn_id for s in sent]
+    assert dense_from(events, 1), f"seed {seed}"
+    assert turns_of(events, "message_accepted") == ids, f"seed {seed}"
+    assert turns_of(events, "turn_started") == ids, f"each ran once, in order (seed {seed})"
+    assert turns_of(events, "turn_completed") == ids, f"seed {seed}"
+
+
+async def test_the_same_request_id_after_a_restart_answers_the_first_turn_and_starts_nothing(
+    conversation: Conversation, fake_model: FakeAnthropic, runtime: Runtime
+) -> None:
+    request_id = "0b9c5a3e-8d0f-4c61-9e55-0b6a1f3c2d47"
+    fake_model.script([Turn.text("Once."), Turn.text("Another.")])
+    first = await conversation.send("Only once, please.", request_id=request_id)
+    await conversation.until_turn_completed()
+    await conversation.send("Something else.")  # the first message is no longer the last one
+    await conversation.until_turn_completed()
+    asked = len(fake_model.message_requests())
+
+    killed_and_started_again(runtime)
+    async with channel(runtime.address) as open_channel:
+        conversation.stub = agent_runtime_pb2_grpc.AgentRuntimeStub(open_channel)
+        again = await conversation.send("Only once, please.", request_id=request_id)
+        assert (again.turn_id, again.user_message.id) == (first.turn_id, first.user_message.id)
+        assert not again.queued
+        await conversation.stub.SyncSession(api.SyncSessionRequest(session_id=conversation.session_id), metadata=AUTH)
+        events = await all_events(conversation)
+    assert turns_of(events, "message_accepted") == turns_of(events, "turn_started")
+    assert turns_of(events, "message_accepted").count(first.turn_id) == 1
+    assert len(fake_model.message_requests()) == asked, "no second turn reached the model"
