@@ -9,7 +9,15 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import event_fanout, first_delta, modal_round_trips, sandbox_latency, session_memory, session_rpcs
+from bench import (
+    event_fanout,
+    first_delta,
+    modal_round_trips,
+    sandbox_latency,
+    send_message,
+    session_memory,
+    session_rpcs,
+)
 
 RESULTS = Path(__file__).with_name("results.json")
 
@@ -26,6 +34,7 @@ async def main() -> None:
     results = {
         "event_fanout": await event_fanout.measure(),
         "session_rpcs": await session_rpcs.measure(),
+        "send_message_answer": await send_message.measure(),
         "first_text_delta": await first_delta.measure(),
         "local_sandbox": await sandbox_latency.measure(),
         "modal_sandbox_on_fake": await modal_round_trips.measure(),

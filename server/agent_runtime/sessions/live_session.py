@@ -354,7 +354,7 @@ class LiveSession:
 
     def idle_seconds(self) -> float | None:
         """How long nothing has happened, or None while a turn runs or waits."""
-        if self._running is not None or self._queue:
+        if self._running is not None or self._queue or self._being_stored:
             return None
         return asyncio.get_running_loop().time() - self._last_activity
 

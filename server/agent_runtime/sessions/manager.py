@@ -74,6 +74,7 @@ class SessionManager:
         self._live: dict[str, LiveSession] = {}
         self._keepers: dict[str, asyncio.Task[None]] = {}
         self._loading = asyncio.Lock()
+        self._settled: set[str] = set()  # sessions found with no work left: no need to look again
         self._stopping = False
 
     def _view(self, record: persistence_pb2.SessionRecord) -> session_pb2.Session:
@@ -88,13 +89,13 @@ class SessionManager:
         async with self._loading:
             if session_id in self._live:
                 return self._live[session_id]
+            inbox = await read_inbox(self._events, session_id)
+            await close_interrupted_turn(self._events, session_id, inbox)
             stored = await self._storage.call(
                 self._storage.stub.LoadSession, persistence_pb2.LoadSessionRequest(session_id=session_id)
             )
             profile = await self._profile(stored.session.agent_profile_ref)
             record = stored.session
-            inbox = await read_inbox(self._events, session_id)
-            await close_interrupted_turn(self._events, session_id, inbox)
 
             def status_changed(state: session_pb2.RuntimeState) -> None:
                 session = session_from_record(record)
@@ -112,21 +113,23 @@ class SessionManager:
     async def resume(self, session_id: str) -> None:
         """Loads the session if a dead runtime left work in it (a turn to close, messages to run), so that
         is settled before a stream reads it, and its messages run though nobody sends again."""
-        if session_id in self._live or self._stopping:
+        if session_id in self._live or session_id in self._settled or self._stopping:
             return
         inbox = await read_inbox(self._events, session_id)
-        if inbox.running is not None or inbox.waiting:
+        if inbox.running is None and not inbox.waiting:
+            self._settled.add(session_id)  # only a message sent here, which loads it, gives it work again
+            return
+        try:
             await self._loaded(session_id)
+        except ApiError as error:
+            if error.code == grpc.StatusCode.UNAVAILABLE:
+                raise
+            log.error("session %s has work left but cannot be loaded: %s", session_id, error.message)
 
     async def resume_all(self) -> None:
         """Resumes every session with work left, after a restart."""
         async for session_id in sessions_with_work(self._storage, self._events):
-            try:
-                await self.resume(session_id)
-            except ApiError as error:
-                if error.code == grpc.StatusCode.UNAVAILABLE:
-                    raise  # storage is away: the whole round is tried again
-                log.error("session %s could not be resumed: %s", session_id, error.message)
+            await self.resume(session_id)
 
     async def _unload(self, live: LiveSession, cancel_waiting: bool = False, grace: float = 0.0) -> None:
         """Saves and ends a loaded session's work here; it stays in storage, with the messages still
@@ -324,6 +327,7 @@ class SessionManager:
                 persistence_pb2.DeleteSessionRecordRequest(session_id=session_id),
             )
             self._events.forget(session_id)
+            self._settled.discard(session_id)
             self._watchers.publish(
                 agent_runtime_pb2.SESSION_CHANGE_KIND_DELETED, session_pb2.Session(session_id=session_id)
             )

@@ -176,6 +176,7 @@ async def until_sleeping(marker: str, running: bool = True) -> None:
         if sleeping(marker) == running:
             return
         await asyncio.sleep(0.05)
+    raise AssertionError(f"{marker!r} {'never ran' if running else 'is still running'}")
 
 
 def completed_blocks(events: list[events_pb2.SessionEvent], kind: str) -> list[blocks_pb2.ConversationBlock]:

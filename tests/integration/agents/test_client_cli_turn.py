@@ -10,7 +10,7 @@ import subprocess
 from typing import TYPE_CHECKING
 
 from tests.fakes.anthropic import FakeAnthropic, Turn
-from tests.integration.agents.conftest import open_conversation
+from tests.integration.agents.conftest import open_conversation, until_sleeping
 from tests.integration.conftest import API_KEY, Runtime
 from tests.support import processes
 
@@ -83,3 +83,20 @@ async def test_on_a_terminal_send_spins_while_the_sandbox_starts(
     progress = shown.decode()
     assert any(f"\r\x1b[K{frame} Ready" in progress for frame in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"), progress
     assert progress.endswith("\r\x1b[K"), "the spinner's line is cleared before the answer"
+
+
+async def test_send_to_a_busy_session_says_the_message_is_queued_then_shows_its_turn(
+    stub: Stub, runtime: Runtime, fake_model: FakeAnthropic
+) -> None:
+    conversation = await open_conversation(stub, "anthropic")
+    fake_model.script([Turn.tool_use("Bash", {"command": "sleep 4"}), Turn.text("Slept."), Turn.text("Queued one.")])
+    await conversation.send("Sleep a little.")
+    await until_sleeping("^sleep 4")
+    sent = await asyncio.to_thread(
+        subprocess.run,
+        [processes.CLI, "sessions", "send", conversation.session_id, "After that."],
+        capture_output=True, text=True, env=cli_env(runtime), timeout=120,
+    )  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    assert "queued at position 1" in sent.stderr
+    assert "Queued one." in sent.stdout and "Slept." not in sent.stdout, "only its own turn is shown"

@@ -7,13 +7,15 @@ import asyncio
 import random
 import signal
 
+import grpc
+
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, events_pb2
 from tests.fakes.anthropic import FakeAnthropic, Turn
-from tests.integration.agents.conftest import Conversation, until_sleeping
+from tests.integration.agents.conftest import Conversation, sleeping, until_sleeping
 from tests.integration.agents.test_recovery import dense_from
-from tests.integration.conftest import AUTH, Runtime, launch
-from tests.support.rpc import channel
+from tests.integration.conftest import AUTH, Runtime, launch, rpc_error
+from tests.support.rpc import assert_error, channel
 
 
 def killed_and_started_again(runtime: Runtime) -> None:
@@ -109,3 +111,65 @@ async def test_the_same_request_id_after_a_restart_answers_the_first_turn_and_st
     assert turns_of(events, "message_accepted") == turns_of(events, "turn_started")
     assert turns_of(events, "message_accepted").count(first.turn_id) == 1
     assert len(fake_model.message_requests()) == asked, "no second turn reached the model"
+
+
+async def test_interrupt_stops_the_running_turn_and_the_queued_message_runs_next(
+    conversation: Conversation, fake_model: FakeAnthropic
+) -> None:
+    fake_model.script([Turn.tool_use("Bash", {"command": "sleep 3302"}), Turn.text("Next one.")])
+    first = await conversation.send("Work for a long time.")
+    await until_sleeping("sleep 3302")
+    second = await conversation.send("Then this.")
+    interrupted = await conversation.stub.InterruptSession(
+        api.InterruptSessionRequest(session_id=conversation.session_id), metadata=AUTH
+    )
+    assert (interrupted.interrupted, interrupted.turn_id) == (True, first.turn_id)
+    events = await conversation.until_turns_ended([first.turn_id, second.turn_id])
+    completed = [(e.turn_completed.turn_id, e.turn_completed.outcome) for e in events if e.HasField("turn_completed")]
+    assert completed == [
+        (first.turn_id, events_pb2.TURN_OUTCOME_INTERRUPTED),
+        (second.turn_id, events_pb2.TURN_OUTCOME_COMPLETED),
+    ]
+
+
+async def test_unloading_a_session_cancels_its_queued_messages_and_they_never_run(
+    conversation: Conversation, fake_model: FakeAnthropic, runtime: Runtime
+) -> None:
+    fake_model.script([Turn.tool_use("Bash", {"command": "sleep 3303"})])
+    first = await conversation.send("Work for a long time.")
+    await until_sleeping("sleep 3303")
+    waiting = [await conversation.send(f"Waiting {n}.") for n in (1, 2)]
+    await conversation.stub.DeleteSession(api.DeleteSessionRequest(session_id=conversation.session_id), metadata=AUTH)
+    events = await conversation.until_turns_ended([first.turn_id, *(w.turn_id for w in waiting)])
+    completed = [(e.turn_completed.turn_id, e.turn_completed.outcome) for e in events if e.HasField("turn_completed")]
+    assert completed == [
+        (first.turn_id, events_pb2.TURN_OUTCOME_INTERRUPTED),
+        *((w.turn_id, events_pb2.TURN_OUTCOME_CANCELLED) for w in waiting),
+    ]
+    assert turns_of(events, "turn_started") == [first.turn_id]
+
+    runtime.restart()  # a cancelled message stays cancelled: nothing runs when the runtime comes back
+    async with channel(runtime.address) as open_channel:
+        conversation.stub = agent_runtime_pb2_grpc.AgentRuntimeStub(open_channel)
+        fake_model.script([Turn.text("Fresh.")])
+        fresh = await conversation.send("A fresh message.")
+        assert not fresh.queued
+        after = await conversation.until_turn_completed()
+    assert turns_of(after, "turn_started") == [fresh.turn_id]
+
+
+async def test_purging_a_session_drops_its_queued_messages_with_everything_else(
+    conversation: Conversation, fake_model: FakeAnthropic, runtime: Runtime
+) -> None:
+    fake_model.script([Turn.tool_use("Bash", {"command": "sleep 3304"})])
+    await conversation.send("Work for a long time.")
+    await until_sleeping("sleep 3304")
+    await conversation.send("Waiting.")
+    purge = api.DeleteSessionRequest(session_id=conversation.session_id, purge=True)
+    assert (await conversation.stub.DeleteSession(purge, metadata=AUTH)).purged
+    runtime.restart()
+    async with channel(runtime.address) as open_channel:
+        conversation.stub = agent_runtime_pb2_grpc.AgentRuntimeStub(open_channel)
+        gone = await rpc_error(conversation.send("Anyone?"))
+    assert_error(gone, grpc.StatusCode.NOT_FOUND, "SESSION_NOT_FOUND")
+    assert fake_model.remaining() == 0 and not sleeping("sleep 3304")
