@@ -17,22 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import anthropic
-import grpc
-from google.protobuf import json_format
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
-from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, events_pb2, profile_pb2
+from agent_runtime._gen.agentruntime.v1 import events_pb2
 from agent_runtime.agents import claude_code, gemini_cli
 from agent_runtime.sandboxes.local.bubblewrap import AGENT_CLIS
+from bench.bench_runtime import AUTH, PROFILE, bench_runtime
 from bench.sandbox_latency import percentile
 from tests.fakes import anthropic as fake_anthropic
 from tests.fakes import gemini as fake_gemini
 from tests.fakes.fake_api import FakeApi
-from tests.support import processes
 
-PROFILE = profile_pb2.AgentProfile(id="bench", name="Bench", tools=["Bash"])
-KEY = "bench-key"
-AUTH = (("authorization", f"Bearer {KEY}"),)
 ANSWER = "Hello there, how are you today?"
 
 
@@ -193,22 +188,11 @@ async def measure() -> dict[str, dict[str, float]]:
         fake_gemini.running_fake_gemini([]) as gemini_model,
     ):
         fakes = Fakes(anthropic_model, gemini_model)
-        with tempfile.TemporaryDirectory() as root:
-            (Path(root) / "profiles").mkdir()
-            (Path(root) / "profiles" / "bench.json").write_text(json_format.MessageToJson(PROFILE))
-            runtime = processes.start(
-                ["serve", "--grpc-address=127.0.0.1:0", f"--data-dir={root}/data", f"--profiles-dir={root}/profiles"],
-                env={
-                    "AGENT_RUNTIME_API_KEY": KEY,
-                    "ANTHROPIC_API_KEY": anthropic_model.api_key,
-                    "ANTHROPIC_BASE_URL": anthropic_model.base_url,
-                    "GEMINI_API_KEY": gemini_model.api_key,
-                    "GOOGLE_GEMINI_BASE_URL": gemini_model.base_url,
-                },
-            )
-            try:
-                async with grpc.aio.insecure_channel(runtime.address) as channel:
-                    stub = agent_runtime_pb2_grpc.AgentRuntimeStub(channel)
-                    return {name: await measure_one(stub, fakes, a) for name, a in ARCHITECTURES.items()}
-            finally:
-                runtime.stop()
+        environment = {
+            "ANTHROPIC_API_KEY": anthropic_model.api_key,
+            "ANTHROPIC_BASE_URL": anthropic_model.base_url,
+            "GEMINI_API_KEY": gemini_model.api_key,
+            "GOOGLE_GEMINI_BASE_URL": gemini_model.base_url,
+        }
+        async with bench_runtime(environment) as stub:
+            return {name: await measure_one(stub, fakes, a) for name, a in ARCHITECTURES.items()}
