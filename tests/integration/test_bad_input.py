@@ -213,3 +213,6 @@ async def test_bad_messages_are_refused(stub: Stub) -> None:
         assert_error(await rpc_error(call), code, reason)
     fetched = await stub.GetSession(api.GetSessionRequest(session_id=anthropic_session.session_id), metadata=AUTH)
     assert not fetched.runtime.loaded, "a refused message loads nothing"
+    replay = api.StreamSessionEventsRequest(session_id=anthropic_session.session_id, follow=False)
+    stored = [r.event async for r in stub.StreamSessionEvents(replay, metadata=AUTH) if r.HasField("event")]
+    assert stored == [], "and stores nothing"
