@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from agent_runtime.agents.output_lines import OutputLines
 from agent_runtime.sandboxes.base import Sandbox
 
 TURN_TIMEOUT_SECONDS = 3600.0
@@ -38,15 +39,14 @@ async def run_cli(
         if stdin:
             await execution.write_stdin(stdin)
         await execution.close_stdin()
-        pending = b""
+        lines = OutputLines()
         async for chunk in execution.output():
             if chunk.stream == "stderr":
                 stderr = (stderr + chunk.data)[-STDERR_KEPT_BYTES:]
                 continue
-            *lines, pending = (pending + chunk.data).split(b"\n")
-            for raw in lines:
+            for raw in lines.feed(chunk.data):
                 _feed(stream, raw)
-        _feed(stream, pending)
+        _feed(stream, lines.rest())
         result = await execution.wait()
     except BaseException:  # interrupted: the CLI must not work on
         stream.stop()

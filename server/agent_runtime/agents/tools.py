@@ -11,10 +11,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from agent_runtime.agents.capped_output import CappedOutput
 from agent_runtime.errors import ApiError
-from agent_runtime.sandboxes.base import WORKSPACE, Sandbox
+from agent_runtime.sandboxes.base import WORKSPACE, Execution, Sandbox
 
 MAX_OUTPUT_CHARS = 100_000
+MAX_COMMAND_OUTPUT_BYTES = 100_000  # kept of a command's output while it is read: its head and its tail
 DEFAULT_BASH_TIMEOUT_SECONDS = 120.0
 
 
@@ -45,6 +47,14 @@ def _capped(text: str) -> str:
     if len(text) <= MAX_OUTPUT_CHARS:
         return text
     return text[:MAX_OUTPUT_CHARS] + f"\n[output cut at {MAX_OUTPUT_CHARS} characters]"
+
+
+async def _read_capped(execution: Execution) -> str:
+    """stdout and stderr as they come, of which the first and the last part are kept."""
+    output = CappedOutput(MAX_COMMAND_OUTPUT_BYTES)
+    async for chunk in execution.output():
+        output.add(chunk.data)
+    return output.text()
 
 
 def _schema(properties: Mapping[str, str], required: Sequence[str]) -> dict[str, Any]:
@@ -150,16 +160,16 @@ class ToolBox:
         )
         try:
             await execution.close_stdin()
-            output = "".join([chunk.data.decode(errors="replace") async for chunk in execution.output()])
+            output = await _read_capped(execution)
             result = await execution.wait()
         except BaseException:  # the turn was interrupted: the command must not run on
             await execution.kill()
             raise
         if result.timed_out:
-            return ToolOutcome(_capped(output + "\n[the command ran out of time and was stopped]"), is_error=True)
+            return ToolOutcome(output + "\n[the command ran out of time and was stopped]", is_error=True)
         if result.returncode != 0:
-            return ToolOutcome(_capped(output + f"\n[exit code {result.returncode}]"), is_error=True)
-        return ToolOutcome(_capped(output))
+            return ToolOutcome(output + f"\n[exit code {result.returncode}]", is_error=True)
+        return ToolOutcome(output)
 
     async def _glob(self, sandbox: Sandbox, tool_input: Mapping[str, Any]) -> ToolOutcome:
         pattern = _text(tool_input.get("pattern"), "pattern")
@@ -171,8 +181,8 @@ class ToolBox:
         path = _relative(tool_input.get("path") or ".")
         execution = await sandbox.exec(["grep", "-rnE", "--", pattern, path])
         await execution.close_stdin()
-        output = "".join([chunk.data.decode(errors="replace") async for chunk in execution.output()])
+        output = await _read_capped(execution)
         result = await execution.wait()
         if result.exit_code == 1:
             return ToolOutcome("no matches")
-        return ToolOutcome(_capped(output), is_error=result.exit_code != 0)
+        return ToolOutcome(output, is_error=result.exit_code != 0)

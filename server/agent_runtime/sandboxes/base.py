@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 WORKSPACE = "/workspace"
+# How many chunks of a command's output are read ahead of whoever reads it: a command that prints faster
+# than it is read waits on its pipe, so the runtime's memory never holds more than this of it.
+OUTPUT_READ_AHEAD_CHUNKS = 16
 # Folders whose contents are tools' caches, not the agent's work: never listed, never reported.
 IGNORED_FOLDERS = frozenset({".git", "node_modules", "__pycache__", ".venv"})
 

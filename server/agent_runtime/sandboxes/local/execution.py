@@ -9,7 +9,7 @@ import signal
 from collections.abc import AsyncIterator
 from typing import Literal
 
-from agent_runtime.sandboxes.base import ExecResult, OutputChunk
+from agent_runtime.sandboxes.base import OUTPUT_READ_AHEAD_CHUNKS, ExecResult, OutputChunk
 
 CHUNK_BYTES = 64 * 1024
 # A background process the command started may hold its stdout open; once the command itself has
@@ -41,13 +41,13 @@ class LocalExecution:
                 os.kill(pid, signal.SIGKILL)
 
     async def output(self) -> AsyncIterator[OutputChunk]:
-        queue: asyncio.Queue[OutputChunk | None] = asyncio.Queue()
+        queue: asyncio.Queue[OutputChunk | None] = asyncio.Queue(OUTPUT_READ_AHEAD_CHUNKS)
 
         async def pump(stream: asyncio.StreamReader | None, name: Literal["stdout", "stderr"]) -> None:
             assert stream is not None
             while chunk := await stream.read(CHUNK_BYTES):
-                queue.put_nowait(OutputChunk(name, chunk))
-            queue.put_nowait(None)
+                await queue.put(OutputChunk(name, chunk))
+            await queue.put(None)
 
         pumps = [asyncio.create_task(pump(self._process.stdout, "stdout")),
                  asyncio.create_task(pump(self._process.stderr, "stderr"))]  # fmt: skip

@@ -24,7 +24,7 @@ import modal
 import modal.exception
 from modal.container_process import ContainerProcess
 
-from agent_runtime.sandboxes.base import ExecResult, OutputChunk
+from agent_runtime.sandboxes.base import OUTPUT_READ_AHEAD_CHUNKS, ExecResult, OutputChunk
 from agent_runtime.sandboxes.modal.translation import provider_error
 
 LOG = logging.getLogger(__name__)
@@ -164,18 +164,17 @@ class ModalExecution:
             await killer.wait.aio()
 
     async def output(self) -> AsyncIterator[OutputChunk]:
-        queue: asyncio.Queue[OutputChunk | None] = asyncio.Queue()
+        queue: asyncio.Queue[OutputChunk | None] = asyncio.Queue(OUTPUT_READ_AHEAD_CHUNKS)
 
         async def pump(name: Literal["stdout", "stderr"]) -> None:
             reader = self._process.stdout if name == "stdout" else self._process.stderr
             try:
                 async for data in reader:
                     if data:
-                        queue.put_nowait(OutputChunk(name, data))
+                        await queue.put(OutputChunk(name, data))
             except modal.exception.Error:
                 pass  # the sandbox ended: so did the output
-            finally:
-                queue.put_nowait(None)
+            await queue.put(None)
 
         pumps = [asyncio.create_task(pump("stdout")), asyncio.create_task(pump("stderr"))]
         open_streams = len(pumps)
