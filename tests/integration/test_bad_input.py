@@ -74,7 +74,7 @@ BAD_CREATES = {
             "INVALID_PATH",
             "default_workspace_files[0].path",
         )
-        for path in ["", "../escape", "/etc/passwd", "a//b", "a/./b", "dir/", "a\\b", "nul\0byte"]
+        for path in ["", "../escape", "/etc/passwd", "a//b", "a/./b", "dir/", "a\\b", "nul\0byte", "d/" + "n" * 300]
     },
     "file over 10 MiB": (
         creating(default_workspace_files=[workspace_pb2.WorkspaceFile(path="big", content=b"x" * (TEN_MIB + 1))]),
