@@ -76,3 +76,16 @@ async def test_background_processes_outlive_their_command(sandbox: Sandbox) -> N
 async def test_the_temporary_folders_are_writable(sandbox: Sandbox) -> None:
     finished = await shell(sandbox, "echo t > /tmp/t && echo v > /var/tmp/v && cat /tmp/t /var/tmp/v")
     assert finished.stdout == b"t\nv\n", finished.stderr
+
+
+async def test_shared_memory_works_as_python_uses_it(sandbox: Sandbox) -> None:
+    program = (
+        "from multiprocessing import shared_memory\n"
+        "block = shared_memory.SharedMemory(create=True, size=1 << 20)\n"
+        "block.buf[0] = 7\n"
+        "other = shared_memory.SharedMemory(name=block.name)\n"
+        "print(other.buf[0])\n"
+        "other.close(); block.close(); block.unlink()\n"
+    )
+    finished = await run(sandbox, ["python3", "-c", program])
+    assert finished.stdout == b"7\n", finished.stderr

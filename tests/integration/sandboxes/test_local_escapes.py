@@ -238,3 +238,11 @@ async def test_egress_reaches_allowed_hosts_only_through_the_proxy(local: Sandbo
         await sandbox.terminate()
         allowed.close()
         other.close()
+
+
+async def test_shared_memory_is_a_small_tmpfs_of_the_sandboxs_own(make_sandbox: MakeSandbox) -> None:
+    sandbox = await make_sandbox()
+    filled = await shell(sandbox, "dd if=/dev/zero of=/dev/shm/fill bs=1M count=100")
+    assert b"No space left on device" in filled.stderr, filled.stderr
+    other = await make_sandbox()
+    assert (await shell(other, "ls /dev/shm")).stdout == b"", "another sandbox does not see it"

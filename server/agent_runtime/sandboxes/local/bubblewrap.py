@@ -19,6 +19,7 @@ AGENT_CLIS = Path(__file__).resolve().parents[4] / "node_modules"
 AGENT_CLIS_MOUNT = "/opt/agent-clis"
 PATH = f"{AGENT_CLIS_MOUNT}/.bin:/usr/local/bin:/usr/bin:/bin"
 READY = "ready"
+SHARED_MEMORY_BYTES = 64 * 1024 * 1024
 JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
 
 # Read-only system folders; everything else of the host (homes, /root, /srv, the runtime's checkout and
@@ -35,6 +36,9 @@ SYSTEM = [
     "--perms", "1777", "--dir", "/var/tmp",
     "--proc", "/proc",
     "--dev", "/dev",
+    # POSIX shared memory (multiprocessing, shared_memory): a small tmpfs of its own, charged like any
+    # other memory to the sandbox's control group.
+    "--perms", "1777", "--size", str(SHARED_MEMORY_BYTES), "--tmpfs", "/dev/shm",
 ]  # fmt: skip
 
 
