@@ -24,6 +24,7 @@ class LocalExecution:
         self._process = process
         self._timed_out = False
         self._result: ExecResult | None = None
+        self._pumps: list[asyncio.Task[None]] = []
         self._watchdog = asyncio.get_running_loop().call_later(timeout, self._time_out)
 
     def _time_out(self) -> None:
@@ -51,6 +52,7 @@ class LocalExecution:
 
         pumps = [asyncio.create_task(pump(self._process.stdout, "stdout")),
                  asyncio.create_task(pump(self._process.stderr, "stderr"))]  # fmt: skip
+        self._pumps = pumps
         open_streams = len(pumps)
         try:
             while open_streams:
@@ -95,7 +97,21 @@ class LocalExecution:
 
     async def kill(self) -> None:
         self._kill_group()
+        # Nobody reads on: what the command left in its pipes is read to their end, so they close (the
+        # process is not waited for until they have).
+        for task in self._pumps:
+            task.cancel()
+        await asyncio.gather(*self._pumps, return_exceptions=True)
+        for stream in (self._process.stdout, self._process.stderr):
+            if stream is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(_read_to_end(stream), QUIET_AFTER_EXIT_SECONDS)
         await self.wait()
+
+
+async def _read_to_end(stream: asyncio.StreamReader) -> None:
+    while await stream.read(CHUNK_BYTES):
+        pass
 
 
 def _descendants(root: int) -> list[int]:
