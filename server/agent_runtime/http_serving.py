@@ -6,8 +6,6 @@ import socket
 
 from aiohttp import web
 
-MAX_BODY_BYTES = 64 * 1024 * 1024
-
 
 def listening(address: str) -> socket.socket:
     """A non-blocking TCP listener on host:port (port 0 picks a free one)."""

@@ -2,6 +2,10 @@
 forwards to the upstreams with the real keys. It counts each session's tokens (all vendors together) and
 refuses requests once a session's budget is spent; a wrong token is refused. Nothing of a real key ever
 leaves the runtime.
+
+What a sandbox can make the runtime hold is bounded: a request body is at most the model APIs' own
+limit (32 MB for Anthropic's Messages API), and a session has at most a few requests in flight; more
+are refused as rate limited, which the CLIs retry.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
-from agent_runtime.http_serving import MAX_BODY_BYTES, serve_app
+from agent_runtime.http_serving import serve_app
 from agent_runtime.modelproxy.usage import Usage
 from agent_runtime.modelproxy.vendors import Vendor
 
@@ -22,6 +26,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Headers that belong to one hop, or that the proxy sets itself.
 DROPPED_REQUEST_HEADERS = {"host", "content-length", "connection", "accept-encoding"}
 DROPPED_RESPONSE_HEADERS = {"content-length", "transfer-encoding", "content-encoding", "connection"}
+MAX_REQUEST_BYTES = 32 * 1024 * 1024
+MAX_REQUESTS_IN_FLIGHT = 8  # per session: the main loop, subagents and side calls at once
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class ModelProxy:
         self._budget = budget_tokens
         self._sessions_by_token: dict[str, str] = {}
         self._usage: dict[str, Usage] = {}
+        self._in_flight: dict[str, int] = {}
         self._client: aiohttp.ClientSession | None = None
 
     def grant(self, session_id: str) -> str:
@@ -85,14 +92,29 @@ class ModelProxy:
         usage = self._usage[session_id]
         if self._budget and usage.total >= self._budget:
             return vendor.refusal(403, f"this session's model budget of {self._budget} tokens is spent")
+        if self._in_flight.get(session_id, 0) >= MAX_REQUESTS_IN_FLIGHT:
+            return vendor.refusal(429, f"this session has {MAX_REQUESTS_IN_FLIGHT} model requests in flight")
+        self._in_flight[session_id] = self._in_flight.get(session_id, 0) + 1
+        try:
+            return await self._forward_counted(request, upstream, path, usage)
+        finally:
+            self._in_flight[session_id] -= 1
+
+    async def _forward_counted(
+        self, request: web.Request, upstream: Upstream, path: str, usage: Usage
+    ) -> web.StreamResponse:
+        vendor = upstream.vendor
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return vendor.refusal(413, f"a model request may be at most {MAX_REQUEST_BYTES} bytes")
         if self._client is None:
             self._client = aiohttp.ClientSession(auto_decompress=False)
         passed = {k: v for k, v in request.headers.items() if k.lower() not in DROPPED_REQUEST_HEADERS}
         headers, query = vendor.authorized(passed, request.query, upstream.api_key)
         try:
             answer = await self._client.request(
-                request.method, upstream.url.rstrip("/") + path, params=query, headers=headers,
-                data=await request.read(),
+                request.method, upstream.url.rstrip("/") + path, params=query, headers=headers, data=body,
             )  # fmt: skip
         except aiohttp.ClientError as error:
             return vendor.refusal(502, f"the model API cannot be reached: {error}")
@@ -112,6 +134,6 @@ class ModelProxy:
 
 
 async def _served(listener: socket.socket, route: str, handler: Handler) -> web.AppRunner:
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     app.router.add_route("*", route, handler)
     return await serve_app(app, listener)

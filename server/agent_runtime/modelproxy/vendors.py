@@ -60,7 +60,12 @@ class Anthropic:
         return {**_without(headers, {"x-api-key", "authorization"}), "x-api-key": api_key}, MultiDict(query)
 
     def refusal(self, status: int, message: str) -> web.Response:
-        error_type = {401: "authentication_error", 403: "permission_error"}.get(status, "api_error")
+        error_type = {
+            401: "authentication_error",
+            403: "permission_error",
+            413: "request_too_large",
+            429: "rate_limit_error",
+        }.get(status, "api_error")
         return web.json_response({"type": "error", "error": {"type": error_type, "message": message}}, status=status)
 
     def usage_reader(self, usage: Usage, streamed: bool) -> UsageReader:
@@ -85,7 +90,12 @@ class Gemini:
         return {**_without(headers, {"x-goog-api-key", "authorization"}), "x-goog-api-key": api_key}, forwarded
 
     def refusal(self, status: int, message: str) -> web.Response:
-        code = {401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED"}.get(status, "UNAVAILABLE")
+        code = {
+            401: "UNAUTHENTICATED",
+            403: "PERMISSION_DENIED",
+            413: "INVALID_ARGUMENT",
+            429: "RESOURCE_EXHAUSTED",
+        }.get(status, "UNAVAILABLE")
         return web.json_response({"error": {"code": status, "message": message, "status": code}}, status=status)
 
     def usage_reader(self, usage: Usage, streamed: bool) -> UsageReader:

@@ -15,6 +15,7 @@ clients do not retry it) and is recorded as unexpected.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Callable, Mapping
@@ -93,6 +94,8 @@ async def _answer(
     request: web.Request, answer: Answer, model: str, stream: bool, text_sent: Callable[[], None]
 ) -> web.StreamResponse:
     message_id = f"msg_fake_{uuid.uuid4().hex[:20]}"
+    if isinstance(answer, Turn):
+        await asyncio.sleep(answer.delay_seconds)
     match answer:
         case HttpFault():
             return _error(answer.status, answer.error, answer.headers)

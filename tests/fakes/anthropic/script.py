@@ -69,16 +69,18 @@ class Usage:
 @dataclass(frozen=True)
 class Turn:
     """One assistant message. `stop_reason` defaults to "tool_use" when a block is a tool_use, else "end_turn";
-    `model` defaults to the model the request named."""
+    `model` defaults to the model the request named; the fake waits `delay_seconds` before it answers, as a
+    model that thinks a while."""
 
     blocks: Sequence[Block] = ()
     stop_reason: str | None = None
     usage: Usage = field(default_factory=Usage)
     model: str | None = None
+    delay_seconds: float = 0.0
 
     @classmethod
-    def text(cls, content: str, *, usage: Usage | None = None) -> Turn:
-        return cls([text(content)], usage=usage or Usage())
+    def text(cls, content: str, *, usage: Usage | None = None, delay_seconds: float = 0.0) -> Turn:
+        return cls([text(content)], usage=usage or Usage(), delay_seconds=delay_seconds)
 
     @classmethod
     def tool_use(
