@@ -41,9 +41,28 @@ class WorkspaceSync:
         self._lock = asyncio.Lock()
 
     async def follow(self, sandbox: Sandbox) -> None:
-        """Runs until the sandbox's watch ends."""
-        async for _ in sandbox.watch():
-            await self.settle(sandbox)
+        """Runs until the sandbox's watch ends. One settle covers every hint that came before it, so a
+        burst of changes (a build writing thousands of files) costs one or two settles, not one each."""
+        hinted = asyncio.Event()
+        ended = False
+
+        async def take_hints() -> None:
+            nonlocal ended
+            async for _ in sandbox.watch():
+                hinted.set()
+            ended = True
+            hinted.set()
+
+        hints = asyncio.create_task(take_hints())
+        try:
+            while True:
+                await hinted.wait()
+                hinted.clear()
+                if ended:
+                    return
+                await self.settle(sandbox)
+        finally:
+            hints.cancel()
 
     async def settle(self, sandbox: Sandbox) -> tuple[int, int]:
         """Returns, once every change made in the workspace so far is saved and announced, how many files
