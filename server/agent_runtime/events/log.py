@@ -92,6 +92,8 @@ class EventLog:
         try:
             await asyncio.wait_for(asyncio.shield(self.flush(event.session_id)), seconds)
         except TimeoutError:
+            if not any(e is event for e in session.pending):
+                return  # its batch was stored just now
             fate = asyncio.get_running_loop().create_future()
             session.withdrawn.append((event, fate))
             raise EventWithdrawn(fate) from None
@@ -161,7 +163,7 @@ class EventLog:
     ) -> list[events_pb2.SessionEvent]:
         """Writes the events not withdrawn, numbered after the stored head, and returns what was stored;
         waits out storage outages. Nothing is stored for a session no longer in storage (nobody sees it)."""
-        unanswered: list[_Attempt] = []  # writes whose answer was lost: one of them may be stored
+        unanswered: list[_Attempt] = []  # writes whose answer was lost or refused: one of them may be stored
         while True:
             batch = [e for e in taken if not any(e is w for w, _ in session.withdrawn)]
             if not batch:
@@ -175,7 +177,9 @@ class EventLog:
                     await asyncio.sleep(RETRY_SECONDS)
                 elif error.code == grpc.StatusCode.ABORTED:
                     landed = await self._landed(session_id, unanswered)
-                    if landed is not None:
+                    if landed is not None:  # numbered as then, whatever later attempts made of them
+                        for event, copy in zip(landed.events, landed.copies, strict=True):
+                            event.sequence = copy.sequence
                         session.head = landed.copies[-1].sequence
                         return landed.events
                     session.head = None  # someone else wrote: renumber after the real head (nobody saw these)
@@ -211,7 +215,9 @@ class EventLog:
         try:
             reply = await self._storage.call(self._storage.stub.AppendEvents, request)
         except ApiError as error:
-            if error.code == grpc.StatusCode.UNAVAILABLE:
+            # Either may hide a stored batch: UNAVAILABLE after storage committed, and ABORTED when gRPC's
+            # own retry of such an attempt found the head already moved.
+            if error.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.ABORTED):
                 unanswered.append(_Attempt(list(batch), [_copy(e) for e in batch]))
             raise
         session.head = reply.last_sequence
