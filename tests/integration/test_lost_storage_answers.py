@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -27,7 +28,7 @@ class AnswerLosingStorage(PersistenceAdapterServicer):
     lose = 0
 
     async def AppendEvents(
-        self, request: persistence_pb2.AppendEventsRequest, context: grpc.aio.ServicerContext
+        self, request: persistence_pb2.AppendEventsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> persistence_pb2.AppendEventsResponse:
         answer = await super().AppendEvents(request, context)
         if self.lose > 0:
