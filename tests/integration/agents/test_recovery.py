@@ -162,13 +162,13 @@ async def test_a_message_sent_while_storage_goes_away_is_refused_or_runs_never_a
     await asyncio.sleep(6)  # longer than SendMessage waits for storage to take a message
     storage.append(start_storage(external_root, storage_port))
     await sending
-    fake_model.discard()
 
     taken = {content: turn for content, turn in answers.items() if turn.startswith("turn-")}
     refused = {content: code for content, code in answers.items() if content not in taken}
     assert refused and set(refused.values()) == {"UNAVAILABLE"}, answers
     assert taken, answers
     await asyncio.wait_for(conversation.until_turns_ended(list(taken.values())), 60)
+    fake_model.discard()  # the answers of the refused messages
     request = api.StreamSessionEventsRequest(session_id=conversation.session_id, follow=False)
     events = [r.event async for r in conversation.stub.StreamSessionEvents(request, metadata=AUTH)]
     assert dense_from(events, 1)
