@@ -9,9 +9,10 @@ import pty
 import subprocess
 from typing import TYPE_CHECKING
 
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.integration.agents.conftest import open_conversation, until_sleeping
-from tests.integration.conftest import API_KEY, Runtime
+from tests.integration.conftest import API_KEY, AUTH, Runtime
 from tests.support import processes
 
 if TYPE_CHECKING:
@@ -89,14 +90,16 @@ async def test_send_to_a_busy_session_says_the_message_is_queued_then_shows_its_
     stub: Stub, runtime: Runtime, fake_model: FakeAnthropic
 ) -> None:
     conversation = await open_conversation(stub, "anthropic")
-    fake_model.script([Turn.tool_use("Bash", {"command": "sleep 4"}), Turn.text("Slept."), Turn.text("Queued one.")])
-    await conversation.send("Sleep a little.")
-    await until_sleeping("^sleep 4")
-    sent = await asyncio.to_thread(
-        subprocess.run,
-        [processes.CLI, "sessions", "send", conversation.session_id, "After that."],
-        capture_output=True, text=True, env=cli_env(runtime), timeout=120,
+    fake_model.script([Turn.tool_use("Bash", {"command": "sleep 3305"}), Turn.text("Queued one.")])
+    await conversation.send("Sleep a long time.")
+    await until_sleeping("^sleep 3305")
+    sending = await asyncio.create_subprocess_exec(
+        processes.CLI, "sessions", "send", conversation.session_id, "After that.",
+        env=cli_env(runtime), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    assert sent.returncode == 0, sent.stderr
-    assert "queued at position 1" in sent.stderr
-    assert "Queued one." in sent.stdout and "Slept." not in sent.stdout, "only its own turn is shown"
+    await conversation.until(lambda e: e.message_accepted.user_message.user_message.content == "After that.")
+    await stub.InterruptSession(api.InterruptSessionRequest(session_id=conversation.session_id), metadata=AUTH)
+    stdout, stderr = await asyncio.wait_for(sending.communicate(), 120)
+    assert sending.returncode == 0, stderr
+    assert "queued at position 1" in stderr.decode()
+    assert stdout.decode().strip() == "Queued one.", "only its own turn is shown"
