@@ -17,6 +17,7 @@ from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.fakes.modal import fake_modal_provider
 from tests.integration.agents.conftest import Conversation
 from tests.integration.conftest import launch, make_profiles
+from tests.support.model_proxy import proxy_on_loopback
 
 CALL_THE_MODEL = r"""python3 - <<'SCRIPT'
 import json, os, urllib.request, urllib.error
@@ -65,30 +66,20 @@ async def test_the_proxy_counts_tokens_and_refuses_a_spent_budget(fake_model: Fa
     fake_model.script([Turn.text("one")])
     upstream = Upstream(ANTHROPIC, fake_model.base_url, fake_model.api_key)
     proxy = ModelProxy([upstream], budget_tokens=1)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    listener.setblocking(False)
-    runner = await proxy.serve(listener, upstream)
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1/messages"
     token = proxy.grant("session-a")
     body = {"model": "m", "max_tokens": 16, "stream": True, "messages": [{"role": "user", "content": "hi"}]}
     headers = {"x-api-key": token, "anthropic-version": "2023-06-01"}
-    try:
-        async with aiohttp.ClientSession() as client:
-            async with client.post(url, json=body, headers=headers) as first:
-                assert first.status == 200
-                assert b"message_stop" in await first.read()
-            assert proxy.usage("session-a").total > 0
-            async with client.post(url, json=body, headers=headers) as second:
-                assert second.status == 403
-                assert (await second.json())["error"]["type"] == "permission_error"
-            proxy.revoke(token)
-            async with client.post(url, json=body, headers=headers) as revoked:
-                assert revoked.status == 401
-    finally:
-        await runner.cleanup()
-        await proxy.close()
+    async with proxy_on_loopback(proxy, upstream) as url, aiohttp.ClientSession() as client:
+        async with client.post(url, json=body, headers=headers) as first:
+            assert first.status == 200
+            assert b"message_stop" in await first.read()
+        assert proxy.usage("session-a").total > 0
+        async with client.post(url, json=body, headers=headers) as second:
+            assert second.status == 403
+            assert (await second.json())["error"]["type"] == "permission_error"
+        proxy.revoke(token)
+        async with client.post(url, json=body, headers=headers) as revoked:
+            assert revoked.status == 401
 
 
 async def test_a_modal_sandbox_reaches_the_model_through_the_shared_listener(fake_model: FakeAnthropic) -> None:

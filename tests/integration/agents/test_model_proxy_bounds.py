@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -14,6 +13,7 @@ import pytest
 from agent_runtime.modelproxy.proxy import MAX_REQUEST_BYTES, MAX_REQUESTS_IN_FLIGHT, ModelProxy, Upstream
 from agent_runtime.modelproxy.vendors import ANTHROPIC
 from tests.fakes.anthropic import FakeAnthropic, Turn
+from tests.support.model_proxy import proxy_on_loopback
 
 BODY = {"model": "m", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
 
@@ -23,17 +23,9 @@ async def proxied(fake_model: FakeAnthropic) -> AsyncIterator[tuple[str, dict[st
     """The proxy's Messages URL, and the headers of a session's sandbox."""
     upstream = Upstream(ANTHROPIC, fake_model.base_url, fake_model.api_key)
     proxy = ModelProxy([upstream], budget_tokens=0)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    listener.setblocking(False)
-    runner = await proxy.serve(listener, upstream)
     headers = {"x-api-key": proxy.grant("session-a"), "anthropic-version": "2023-06-01"}
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1/messages", headers
-    finally:
-        await runner.cleanup()
-        await proxy.close()
+    async with proxy_on_loopback(proxy, upstream) as url:
+        yield url, headers
 
 
 async def test_a_body_over_the_limit_is_refused_and_never_forwarded(
