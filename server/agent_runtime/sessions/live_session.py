@@ -56,17 +56,8 @@ CANCELLED_MESSAGE = "the session was unloaded before this message ran"
 UNANSWERED_MESSAGE = "storage took this message too late: SendMessage had answered UNAVAILABLE"
 
 
-@dataclass
-class Turn:
-    accepted: events_pb2.MessageAccepted
-
-    @property
-    def turn_id(self) -> str:
-        return self.accepted.turn_id
-
-    @property
-    def user_message(self) -> blocks_pb2.ConversationBlock:
-        return self.accepted.user_message
+# A turn is the accepted message it runs: its turn_id and user_message block.
+Turn = events_pb2.MessageAccepted
 
 
 @dataclass(frozen=True)
@@ -99,7 +90,7 @@ class LiveSession:
         self._agent = agent_for(record.architecture, profile, record.session_id, stored, services.models)
         self._stored_transcripts = stored.by_id()  # what storage holds, to save only what changed
         self._inbox = inbox
-        self._queue = [Turn(accepted) for accepted in inbox.waiting]
+        self._queue: list[Turn] = list(inbox.waiting)
         self._accepting = asyncio.Lock()  # one SendMessage at a time decides and stores
         self._being_stored = 0  # accepted messages not yet stored, counted as waiting all the same
         self._wake = asyncio.Event()
@@ -146,17 +137,16 @@ class LiveSession:
             try:
                 await self._services.events.record_within(event, ACCEPT_SECONDS)
             except EventWithdrawn as withdrawn:
-                self._keep(self._cancel_if_stored(Turn(accepted), withdrawn.stored_anyway))
+                self._keep(self._cancel_if_stored(accepted, withdrawn.stored_anyway))
                 raise
             finally:
                 self._being_stored -= 1
             self._inbox.remember(accepted)
-            turn = Turn(accepted)
             if accepted.queued and request.if_busy == agent_runtime_pb2.BUSY_POLICY_INTERRUPT:
-                self._queue.insert(0, turn)
+                self._queue.insert(0, accepted)
                 self.interrupt()
             else:
-                self._queue.append(turn)
+                self._queue.append(accepted)
             self._no_turns.clear()
             self._wake.set()
             return self._reply(accepted)
