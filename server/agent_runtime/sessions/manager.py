@@ -24,10 +24,10 @@ from agent_runtime.agents.emitter import now
 from agent_runtime.errors import ApiError, FieldViolation, bad_request
 from agent_runtime.sandboxes.errors import file_not_found
 from agent_runtime.sessions import validation
-from agent_runtime.sessions.inbox import read_inbox
+from agent_runtime.sessions.inbox import Inbox, read_inbox
 from agent_runtime.sessions.lifecycle import Timing, look_after
 from agent_runtime.sessions.live_session import LiveSession, SessionServices
-from agent_runtime.sessions.recovery import close_interrupted_turn, sessions_with_work
+from agent_runtime.sessions.recovery import close_interrupted_turn, stored_session_ids
 from agent_runtime.sessions.watch_hub import SessionWatchHub
 from agent_runtime.workspace_paths import workspace_path_problem
 
@@ -39,6 +39,7 @@ REQUEST_ID_NAMESPACE = uuid.UUID("6f1c8a52-4c1e-4d0e-9a8e-2b7d3f5e9c41")
 UPDATABLE_PATHS = ("name", "metadata", "session_options")
 DEFAULT_PAGE_SIZE = 50
 MAIN_CONVERSATION = "main"
+SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
 
 
 def session_from_record(record: persistence_pb2.SessionRecord) -> session_pb2.Session:
@@ -89,47 +90,59 @@ class SessionManager:
         async with self._loading:
             if session_id in self._live:
                 return self._live[session_id]
-            inbox = await read_inbox(self._events, session_id)
-            await close_interrupted_turn(self._events, session_id, inbox)
-            stored = await self._storage.call(
-                self._storage.stub.LoadSession, persistence_pb2.LoadSessionRequest(session_id=session_id)
-            )
-            profile = await self._profile(stored.session.agent_profile_ref)
-            record = stored.session
+            return await self._load(session_id, await read_inbox(self._events, session_id))
 
-            def status_changed(state: session_pb2.RuntimeState) -> None:
-                session = session_from_record(record)
-                session.runtime.CopyFrom(state)
-                self._watchers.publish(agent_runtime_pb2.SESSION_CHANGE_KIND_STATUS, session)
+    async def _load(self, session_id: str, inbox: Inbox) -> LiveSession:
+        """Settles what a dead runtime left (its running turn is closed), then loads the session with the
+        messages still waiting; called under the loading lock, so nothing touches the session meanwhile."""
+        await close_interrupted_turn(self._events, session_id, inbox)
+        stored = await self._storage.call(
+            self._storage.stub.LoadSession, persistence_pb2.LoadSessionRequest(session_id=session_id)
+        )
+        profile = await self._profile(stored.session.agent_profile_ref)
+        record = stored.session
 
-            live = LiveSession(
-                self._services, record, profile, architectures.stored_transcripts(stored), inbox, status_changed
-            )
-            self._live[session_id] = live
-            self._keepers[session_id] = asyncio.create_task(look_after(live, self._timing, self._unload))
-            status_changed(live.runtime_state())
-            return live
+        def status_changed(state: session_pb2.RuntimeState) -> None:
+            session = session_from_record(record)
+            session.runtime.CopyFrom(state)
+            self._watchers.publish(agent_runtime_pb2.SESSION_CHANGE_KIND_STATUS, session)
+
+        live = LiveSession(
+            self._services, record, profile, architectures.stored_transcripts(stored), inbox, status_changed
+        )
+        self._live[session_id] = live
+        self._keepers[session_id] = asyncio.create_task(look_after(live, self._timing, self._unload))
+        status_changed(live.runtime_state())
+        return live
 
     async def resume(self, session_id: str) -> None:
         """Loads the session if a dead runtime left work in it (a turn to close, messages to run), so that
-        is settled before a stream reads it, and its messages run though nobody sends again."""
+        is settled before a stream reads it, and its messages run though nobody sends again. NOT_FOUND
+        for an unknown session."""
         if session_id in self._live or session_id in self._settled or self._stopping:
             return
-        inbox = await read_inbox(self._events, session_id)
-        if inbox.running is None and not inbox.waiting:
-            self._settled.add(session_id)  # only a message sent here, which loads it, gives it work again
-            return
         try:
-            await self._loaded(session_id)
+            async with self._loading:
+                if session_id in self._live:
+                    return
+                inbox = await read_inbox(self._events, session_id)
+                if inbox.running is None and not inbox.waiting:
+                    self._settled.add(session_id)  # only a message sent here, which loads it, gives it work
+                    return
+                await self._load(session_id, inbox)
         except ApiError as error:
-            if error.code == grpc.StatusCode.UNAVAILABLE:
+            if error.code == grpc.StatusCode.UNAVAILABLE or error.reason == SESSION_NOT_FOUND:
                 raise
             log.error("session %s has work left but cannot be loaded: %s", session_id, error.message)
 
     async def resume_all(self) -> None:
         """Resumes every session with work left, after a restart."""
-        async for session_id in sessions_with_work(self._storage, self._events):
-            await self.resume(session_id)
+        async for session_id in stored_session_ids(self._storage):
+            try:
+                await self.resume(session_id)
+            except ApiError as error:
+                if error.reason != SESSION_NOT_FOUND:
+                    raise  # storage is away: the whole round is tried again
 
     async def _unload(self, live: LiveSession, cancel_waiting: bool = False, grace: float = 0.0) -> None:
         """Saves and ends a loaded session's work here; it stays in storage, with the messages still

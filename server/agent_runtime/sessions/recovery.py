@@ -4,21 +4,18 @@ and a turn_completed event, so every stream shows how it ended; its transcript i
 when the turn before it ended, so the conversation goes on from a consistent point. The accepted
 messages that never ran stay in the inbox and run in order.
 
-At start, every session whose log shows such work is loaded, so its messages run without anyone
-asking; loading is the only way in, so nothing here races with a caller's own load.
+At start, every stored session is looked at this way and loaded if its log shows such work, so its
+messages run without anyone asking; loading is the only way in, so nothing races with a caller's load.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import grpc
-
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2, persistence_pb2
 from agent_runtime.agents.emitter import BlockEmitter
-from agent_runtime.errors import ApiError
 from agent_runtime.events.log import EventLog
-from agent_runtime.sessions.inbox import Inbox, read_inbox
+from agent_runtime.sessions.inbox import Inbox
 from agent_runtime.storage.client import StorageClient
 
 INTERRUPTED = events_pb2.TURN_OUTCOME_INTERRUPTED
@@ -40,22 +37,15 @@ async def close_interrupted_turn(events: EventLog, session_id: str, inbox: Inbox
     await events.flush(session_id)
 
 
-async def sessions_with_work(storage: StorageClient, events: EventLog) -> AsyncIterator[str]:
-    """Every stored session whose log shows a turn left running or a message still waiting."""
+async def stored_session_ids(storage: StorageClient) -> AsyncIterator[str]:
+    """The id of every stored session, a page at a time."""
     token = ""
     while True:
         page = await storage.call(
             storage.stub.ListAllSessions, persistence_pb2.ListAllSessionsRequest(page_size=1000, page_token=token)
         )
         for record in page.sessions:
-            try:
-                inbox = await read_inbox(events, record.session_id)
-            except ApiError as error:
-                if error.code == grpc.StatusCode.NOT_FOUND:
-                    continue  # deleted since it was listed
-                raise
-            if inbox.running is not None or inbox.waiting:
-                yield record.session_id
+            yield record.session_id
         token = page.next_page_token
         if not token:
             return
