@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 BATCH_WINDOW_SECONDS = 0.02
 MAX_BATCH = 256
-RETRY_SECONDS = 0.5
 
 
 @dataclass
@@ -164,18 +163,12 @@ class EventLog:
         """Writes the events not withdrawn, numbered after the stored head, and returns what was stored;
         waits out storage outages. Nothing is stored for a session no longer in storage (nobody sees it)."""
         unanswered: list[_Attempt] = []  # writes whose answer was lost or refused: one of them may be stored
+        attempt = functools.partial(self._attempt, session_id, session, taken, unanswered)
         while True:
-            batch = [e for e in taken if not any(e is w for w, _ in session.withdrawn)]
-            if not batch:
-                return []
             try:
-                await self._append(session_id, session, batch, unanswered)
-                return batch
+                return await until_stored("events", attempt)
             except ApiError as error:
-                if error.code == grpc.StatusCode.UNAVAILABLE:
-                    log.warning("storing %d events of %s failed (%s); retrying", len(batch), session_id, error.reason)
-                    await asyncio.sleep(RETRY_SECONDS)
-                elif error.code == grpc.StatusCode.ABORTED:
+                if error.code == grpc.StatusCode.ABORTED:
                     landed = await self._landed(session_id, unanswered)
                     if landed is not None:  # numbered as then, whatever later attempts made of them
                         for event, copy in zip(landed.events, landed.copies, strict=True):
@@ -184,11 +177,20 @@ class EventLog:
                         return landed.events
                     session.head = None  # someone else wrote: renumber after the real head (nobody saw these)
                 elif error.code == grpc.StatusCode.NOT_FOUND:
-                    log.warning("dropping %d events of deleted session %s", len(batch), session_id)
+                    log.warning("dropping %d events of deleted session %s", len(taken), session_id)
                     return []
                 else:  # storage refused them for a reason of its own: keep them, say so, try again
-                    log.error("storage refused %d events of %s: %s", len(batch), session_id, error.message)
+                    log.error("storage refused %d events of %s: %s", len(taken), session_id, error.message)
                     await asyncio.sleep(1.0)
+
+    async def _attempt(
+        self, session_id: str, session: _SessionLog, taken: list[events_pb2.SessionEvent], unanswered: list[_Attempt]
+    ) -> list[events_pb2.SessionEvent]:
+        """One write of the taken events that are not withdrawn (by now); returns them."""
+        batch = [e for e in taken if not any(e is w for w, _ in session.withdrawn)]
+        if batch:
+            await self._append(session_id, session, batch, unanswered)
+        return batch
 
     async def _landed(self, session_id: str, attempts: list[_Attempt]) -> _Attempt | None:
         """The attempt that storage holds at its numbers, if one does: a lost answer, not a lost write."""
