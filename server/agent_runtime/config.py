@@ -40,6 +40,7 @@ class Settings:
     model_budget_tokens: int
     model_proxy_address: str
     model_proxy_url: str
+    workspace_quota_bytes: int
     log_level: str
 
     @property
@@ -155,6 +156,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         " http://<model-proxy-address> (env AGENT_RUNTIME_MODEL_PROXY_URL)",
     )
     add(
+        "--workspace-quota-mib",
+        type=int,
+        default=int(_env("WORKSPACE_QUOTA_MIB", "1024")),
+        help="MiB of files a session's workspace keeps in storage unless its profile's limits.workspaceBytes"
+        " says otherwise; a change past it is not saved (env AGENT_RUNTIME_WORKSPACE_QUOTA_MIB)",
+    )
+    add(
         "--log-level",
         default=_env("LOG_LEVEL", "info"),
         choices=["debug", "info", "warning", "error"],
@@ -180,5 +188,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
         model_proxy_address=args.model_proxy_address,
         model_proxy_url=args.model_proxy_url
         or (f"http://{args.model_proxy_address}" if args.model_proxy_address else ""),
+        workspace_quota_bytes=args.workspace_quota_mib * 1024 * 1024,
         log_level=args.log_level,
     )

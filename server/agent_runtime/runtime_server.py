@@ -103,7 +103,15 @@ async def serve(settings: Settings) -> None:
         models = ModelAccess.from_environment()
         model_proxy = models.model_proxy(settings.model_budget_tokens)
         sessions = SessionManager(
-            SessionServices(storage, events, sandboxes, models, model_proxy, settings.model_proxy_url),
+            SessionServices(
+                storage,
+                events,
+                sandboxes,
+                models,
+                model_proxy,
+                settings.model_proxy_url,
+                settings.workspace_quota_bytes,
+            ),
             watchers,
             Timing(sync_interval=settings.sync_interval, idle_timeout=settings.idle_timeout),
         )

@@ -195,3 +195,37 @@ async def read_all_events(storage: Storage, session_id: str) -> list[events_pb2.
 
 def sequences(events: Sequence[events_pb2.SessionEvent]) -> list[int]:
     return [event.sequence for event in events]
+
+
+async def listed_files(storage: Storage, session_id: str, page_size: int = 0) -> list[workspace_pb2.WorkspaceFile]:
+    """Every stored file's metadata from ListSessionFiles, a page at a time, checking each page's shape."""
+    files: list[workspace_pb2.WorkspaceFile] = []
+    token = ""
+    while True:
+        page = await storage.ListSessionFiles(
+            persistence_pb2.ListSessionFilesRequest(session_id=session_id, page_size=page_size, page_token=token)
+        )
+        assert all(not f.content for f in page.files), "ListSessionFiles carries no content"
+        files.extend(page.files)
+        if not page.next_page_token:
+            return files
+        assert page.files, "a page with a next page token lists something"
+        token = page.next_page_token
+
+
+async def stored_files(storage: Storage, session_id: str) -> dict[str, workspace_pb2.WorkspaceFile]:
+    """path -> the stored file with its content: listed, then each read by GetSessionFile."""
+    files = {}
+    for listed in await listed_files(storage, session_id):
+        assert listed.path not in files, f"{listed.path} is listed more than once"
+        read = await storage.GetSessionFile(
+            persistence_pb2.GetSessionFileRequest(session_id=session_id, path=listed.path)
+        )
+        assert (read.path, read.size, read.sha256, read.modified_time) == (
+            listed.path,
+            listed.size,
+            listed.sha256,
+            listed.modified_time,
+        ), "GetSessionFile and ListSessionFiles describe one file alike"
+        files[listed.path] = read
+    return files

@@ -15,6 +15,7 @@ from tests.conformance.helpers import (
     read_all_events,
     rich_events,
     sequences,
+    stored_files,
     text_events,
 )
 
@@ -58,6 +59,8 @@ async def test_a_deleted_session_is_gone_from_every_rpc(storage: Storage) -> Non
 
     for call in (
         storage.LoadSession(pb.LoadSessionRequest(session_id=sid)),
+        storage.ListSessionFiles(pb.ListSessionFilesRequest(session_id=sid)),
+        storage.GetSessionFile(pb.GetSessionFileRequest(session_id=sid, path="first.txt")),
         storage.GetSessionRecord(pb.GetSessionRecordRequest(session_id=sid)),
         storage.ReadEvents(pb.ReadEventsRequest(session_id=sid)),
         storage.DeleteSessionRecord(pb.DeleteSessionRecordRequest(session_id=sid)),
@@ -77,7 +80,8 @@ async def test_a_session_created_again_under_a_deleted_id_starts_empty(storage: 
 
     loaded = await storage.LoadSession(pb.LoadSessionRequest(session_id=record.session_id))
     assert loaded.session == again
-    assert (loaded.raw_transcript, list(loaded.subagents), list(loaded.workspace_files)) == ("", [], [])
+    assert (loaded.raw_transcript, list(loaded.subagents)) == ("", [])
+    assert await stored_files(storage, record.session_id) == {}
     page = await storage.ReadEvents(pb.ReadEventsRequest(session_id=record.session_id))
     assert (list(page.events), page.last_sequence) == ([], 0)
     response = await storage.AppendEvents(

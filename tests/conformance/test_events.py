@@ -168,3 +168,31 @@ async def test_each_session_has_its_own_log(storage: Storage) -> None:
 
     assert serialized(await read_all_events(storage, first)) == serialized(text_events(first, 1, 5))
     assert serialized(await read_all_events(storage, second)) == serialized(text_events(second, 1, 2, "second"))
+
+
+def sized_events(session_id: str, first: int, sizes_mib: list[float]) -> list[events_pb2.SessionEvent]:
+    events = text_events(session_id, first, len(sizes_mib))
+    for event, size in zip(events, sizes_mib, strict=True):
+        event.block_delta.delta = "x" * int(size * 1024 * 1024)
+    return events
+
+
+async def test_a_page_holds_at_most_4_mib_of_events(storage: Storage) -> None:
+    session_id = (await create_session(storage)).session_id
+    await append(storage, session_id, 0, sized_events(session_id, 1, [1.5] * 6))
+
+    first = await read(storage, session_id, limit=1000)
+    everything = await read_all_events(storage, session_id)
+
+    assert sequences(list(first.events)) == [1, 2], "a third 1.5 MiB event would pass 4 MiB"
+    assert sequences(everything) == [1, 2, 3, 4, 5, 6]
+
+
+async def test_an_event_larger_than_a_page_comes_alone(storage: Storage) -> None:
+    session_id = (await create_session(storage)).session_id
+    await append(storage, session_id, 0, sized_events(session_id, 1, [0.1, 5, 0.1]))
+
+    pages = [await read(storage, session_id, after=after) for after in (0, 1, 2)]
+
+    assert [sequences(list(page.events)) for page in pages] == [[1], [2], [3]]
+    assert len(pages[1].events[0].block_delta.delta) == 5 * 1024 * 1024

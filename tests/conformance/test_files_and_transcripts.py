@@ -1,4 +1,5 @@
-"""Transcripts (main and per subagent) and workspace files: what is saved is what LoadSession returns."""
+"""Transcripts (main and per subagent) and workspace files: what is saved is what LoadSession, ListSessionFiles
+and GetSessionFile return."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from agent_runtime._gen.agentruntime.v1 import persistence_pb2 as pb
 from agent_runtime._gen.agentruntime.v1 import workspace_pb2
-from tests.conformance.helpers import YEAR_2020, create_session
+from tests.conformance.helpers import YEAR_2020, create_session, stored_files
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
     from agent_runtime._gen.agentruntime.v1.persistence_pb2_grpc import PersistenceAdapterAsyncStub as Storage
@@ -36,13 +37,6 @@ async def save_file(storage: Storage, session_id: str, path: str, content: bytes
         pb.SaveWorkspaceFileRequest(session_id=session_id, file=workspace_pb2.WorkspaceFile(path=path, content=content))
     )
     return response.file
-
-
-async def stored_files(storage: Storage, session_id: str) -> dict[str, workspace_pb2.WorkspaceFile]:
-    loaded = await storage.LoadSession(pb.LoadSessionRequest(session_id=session_id))
-    files = {f.path: f for f in loaded.workspace_files}
-    assert len(files) == len(loaded.workspace_files), "a path is listed more than once"
-    return files
 
 
 async def test_transcripts_are_saved_per_conversation_and_replaced_whole(storage: Storage) -> None:

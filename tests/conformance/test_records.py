@@ -18,6 +18,7 @@ from tests.conformance.helpers import (
     expect_error,
     full_record,
     new_session_id,
+    stored_files,
     text_events,
     timestamp,
 )
@@ -39,7 +40,8 @@ async def test_a_created_record_comes_back_field_for_field(storage: Storage) -> 
     assert fetched == record
     assert loaded.session == record
     assert fetched.created_at.ToMicroseconds() == EPOCH_2026 * 1_000_000 + 123_456
-    assert (loaded.raw_transcript, list(loaded.subagents), list(loaded.workspace_files)) == ("", [], [])
+    assert (loaded.raw_transcript, list(loaded.subagents)) == ("", [])
+    assert await stored_files(storage, record.session_id) == {}
 
 
 @pytest.mark.parametrize(
@@ -100,7 +102,8 @@ async def test_creating_a_taken_id_is_already_exists_and_keeps_the_original(stor
 
     loaded = await storage.LoadSession(pb.LoadSessionRequest(session_id=original.session_id))
     assert loaded.session == original
-    assert [(f.path, f.content) for f in loaded.workspace_files] == [("first.txt", b"first")]
+    stored = await stored_files(storage, original.session_id)
+    assert [(f.path, f.content) for f in stored.values()] == [("first.txt", b"first")]
 
 
 async def test_a_session_is_created_with_its_first_files(storage: Storage) -> None:
@@ -114,11 +117,10 @@ async def test_a_session_is_created_with_its_first_files(storage: Storage) -> No
         storage, files=[workspace_pb2.WorkspaceFile(path=path, content=content) for path, content in files.items()]
     )
 
-    loaded = await storage.LoadSession(pb.LoadSessionRequest(session_id=record.session_id))
+    stored = await stored_files(storage, record.session_id)
 
-    assert {f.path: f.content for f in loaded.workspace_files} == files
-    assert len(loaded.workspace_files) == len(files)
-    for file in loaded.workspace_files:
+    assert {path: f.content for path, f in stored.items()} == files
+    for file in stored.values():
         assert file.size == len(files[file.path])
         assert file.modified_time.seconds > YEAR_2020, f"{file.path}: no modified time set by the server"
 

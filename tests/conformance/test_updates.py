@@ -10,7 +10,7 @@ from google.protobuf import field_mask_pb2
 
 from agent_runtime._gen.agentruntime.v1 import persistence_pb2 as pb
 from agent_runtime._gen.agentruntime.v1 import session_pb2, workspace_pb2
-from tests.conformance.helpers import EPOCH_2026, create_session, expect_error, struct, timestamp
+from tests.conformance.helpers import EPOCH_2026, create_session, expect_error, stored_files, struct, timestamp
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
     from agent_runtime._gen.agentruntime.v1.persistence_pb2_grpc import PersistenceAdapterAsyncStub as Storage
@@ -150,5 +150,6 @@ async def test_an_update_leaves_files_and_transcripts_alone(storage: Storage) ->
     after = await storage.LoadSession(pb.LoadSessionRequest(session_id=original.session_id))
     assert after.session == stored
     assert after.raw_transcript == before.raw_transcript == "kept"
-    assert list(after.workspace_files) == list(before.workspace_files)
-    assert [f.content for f in after.workspace_files] == [b"kept"]
+    assert {path: f.content for path, f in (await stored_files(storage, original.session_id)).items()} == {
+        "kept.txt": b"kept"
+    }

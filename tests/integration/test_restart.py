@@ -41,4 +41,8 @@ async def test_sessions_are_still_listed_after_a_restart(runtime: Runtime) -> No
         assert survivors[0].name == "renamed survivor"
         assert survivors[0].architecture == "gemini-cli"
         fetched = await stub.GetSession(api.GetSessionRequest(session_id=created.session_id), metadata=AUTH)
-        assert [(f.path, f.content) for f in fetched.workspace_files] == [("notes/todo.md", b"- ship\n")]
+        assert [f.path for f in fetched.workspace_files] == ["notes/todo.md"]
+        file = await stub.GetWorkspaceFile(
+            api.GetWorkspaceFileRequest(session_id=created.session_id, path="notes/todo.md"), metadata=AUTH
+        )
+        assert file.content == b"- ship\n"

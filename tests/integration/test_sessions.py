@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -61,14 +62,22 @@ async def test_default_workspace_files_come_from_the_profile_then_the_request(st
     full = await stub.GetSession(
         api.GetSessionRequest(session_id=created.session_id, view=session_pb2.SESSION_VIEW_FULL), metadata=AUTH
     )
-    files = {f.path: f.content for f in full.workspace_files}
-    assert files == {
+    files = {
+        f.path: await stub.GetWorkspaceFile(
+            api.GetWorkspaceFileRequest(session_id=created.session_id, path=f.path), metadata=AUTH
+        )
+        for f in full.workspace_files
+    }
+    assert {path: f.content for path, f in files.items()} == {
         "README.md": b"from the request\n",
         "src/keep.txt": b"kept",
         "assets/dot.bin": b"\x00\x01\x02\xff",
         "docs/notes.md": "ünïcode ✓".encode(),
     }
-    assert all(f.size == len(f.content) for f in full.workspace_files)
+    for listed in full.workspace_files:
+        assert not listed.content, "the FULL view lists files; GetWorkspaceFile serves their content"
+        assert (listed.size, listed.sha256) == (len(files[listed.path].content), files[listed.path].sha256)
+        assert listed.sha256 == hashlib.sha256(files[listed.path].content).hexdigest()
 
     basic = await stub.GetSession(
         api.GetSessionRequest(session_id=created.session_id, view=session_pb2.SESSION_VIEW_BASIC), metadata=AUTH

@@ -45,6 +45,13 @@ export function sessionNotFound(sessionId: string): ConnectError {
   });
 }
 
+export function fileNotFound(sessionId: string, path: string): ConnectError {
+  return apiError(Code.NotFound, "FILE_NOT_FOUND", `file '${path}' is not stored in session '${sessionId}'`, {
+    session_id: sessionId,
+    path,
+  });
+}
+
 export function sessionExists(sessionId: string): ConnectError {
   return apiError(Code.AlreadyExists, "SESSION_ALREADY_EXISTS", `session '${sessionId}' already exists`, {
     session_id: sessionId,

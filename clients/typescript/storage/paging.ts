@@ -1,5 +1,7 @@
-// ListAllSessions' order and page tokens: newest first, ties broken by id, and a token that is the last
-// listed position, so sessions created during a walk never shift the pages that follow.
+// The listings' orders and page tokens. Sessions are newest first, ties broken by id; files are in the
+// order of their paths' UTF-8 bytes. A token is the last listed position, so entries added during a walk
+// never shift the pages that follow.
+import type { WorkspaceFile } from "../src/_gen/agentruntime/v1/workspace_pb.js";
 import { badRequest } from "./errors.js";
 import type { Session } from "./sessions.js";
 
@@ -8,8 +10,14 @@ export interface Cursor {
   sessionId: string;
 }
 
+export interface Page<T> {
+  items: T[];
+  nextPageToken: string; // empty on the last page
+}
+
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
+const FILE_TOKEN_TAG = "file"; // never a session token's first element, which is a number
 
 export function pageSize(requested: number): number {
   if (requested < 0) {
@@ -24,32 +32,76 @@ export function newestFirst(a: Cursor, b: Cursor): number {
   return a.sessionId === b.sessionId ? 0 : a.sessionId > b.sessionId ? -1 : 1;
 }
 
-export function page(sessions: Iterable<Session>, size: number, after: Cursor | undefined): Session[] {
+/** UTF-8 byte order, which JS string order (UTF-16 code units) is not beyond U+FFFF. */
+export function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+export function sessionPage(sessions: Iterable<Session>, size: number, pageToken: string): Page<Session> {
+  const after = decodeSessionToken(pageToken);
   const listed = [...sessions].sort(newestFirst);
-  const start = after ? listed.findIndex((session) => newestFirst(session, after) > 0) : 0;
-  return start < 0 ? [] : listed.slice(start, start + size);
+  return cut(listed, size, (session) => !after || newestFirst(session, after) > 0, encodeSessionToken);
+}
+
+export function filePage(files: Iterable<WorkspaceFile>, size: number, pageToken: string): Page<WorkspaceFile> {
+  const after = decodeFileToken(pageToken);
+  const listed = [...files].sort((a, b) => byteOrder(a.path, b.path));
+  return cut(listed, size, (file) => after === undefined || byteOrder(file.path, after) > 0, encodeFileToken);
+}
+
+/** `size` of the ordered `listed`, from the first that `follows` the token's position. */
+function cut<T>(listed: T[], size: number, follows: (item: T) => boolean, token: (last: T) => string): Page<T> {
+  const start = listed.findIndex(follows);
+  if (start < 0) return { items: [], nextPageToken: "" };
+  const items = listed.slice(start, start + size);
+  return { items, nextPageToken: start + size < listed.length ? token(items[size - 1]) : "" };
 }
 
 // The time is a decimal string: microseconds since 1970 can outgrow a JSON number's exact integers.
-export function encodeToken(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify([String(cursor.createdUs), cursor.sessionId])).toString("base64url");
+function encodeSessionToken(cursor: Cursor): string {
+  return encodeToken([String(cursor.createdUs), cursor.sessionId]);
 }
 
-export function decodeToken(token: string): Cursor | undefined {
+function decodeSessionToken(token: string): Cursor | undefined {
   if (!token) return undefined;
-  let cursor: unknown;
-  try {
-    cursor = JSON.parse(Buffer.from(token, "base64url").toString());
-  } catch {
-    cursor = undefined; // not JSON: not a token of ours
-  }
+  const cursor = parseToken(token);
   if (Array.isArray(cursor) && cursor.length === 2) {
     const [createdUs, sessionId] = cursor;
     if (typeof createdUs === "string" && /^-?\d+$/.test(createdUs) && typeof sessionId === "string") {
       return { createdUs: BigInt(createdUs), sessionId };
     }
   }
-  throw badRequest([
+  throw invalidToken();
+}
+
+function encodeFileToken(file: WorkspaceFile): string {
+  return encodeToken([FILE_TOKEN_TAG, file.path]);
+}
+
+/** The last listed path. */
+function decodeFileToken(token: string): string | undefined {
+  if (!token) return undefined;
+  const cursor = parseToken(token);
+  if (Array.isArray(cursor) && cursor.length === 2 && cursor[0] === FILE_TOKEN_TAG && typeof cursor[1] === "string") {
+    return cursor[1];
+  }
+  throw invalidToken();
+}
+
+function encodeToken(cursor: string[]): string {
+  return Buffer.from(JSON.stringify(cursor)).toString("base64url");
+}
+
+function parseToken(token: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(token, "base64url").toString());
+  } catch {
+    return undefined; // not JSON: not a token of ours
+  }
+}
+
+function invalidToken() {
+  return badRequest([
     { field: "page_token", description: "is not a token this server issued", reason: "INVALID_PAGE_TOKEN" },
   ]);
 }

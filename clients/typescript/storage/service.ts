@@ -1,21 +1,23 @@
 // The PersistenceAdapter service: checks each request, then reads or changes the sessions. Every handler
 // answers only after durable(), so nothing is acknowledged, or shown, before it is on disk.
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
+import { SessionEventSchema, type SessionEvent } from "../src/_gen/agentruntime/v1/events_pb.js";
 import {
   PersistenceAdapter,
   SessionRecordSchema,
   type SessionRecord,
   type UpdateSessionRecordRequest,
 } from "../src/_gen/agentruntime/v1/persistence_pb.js";
-import { WorkspaceFileSchema } from "../src/_gen/agentruntime/v1/workspace_pb.js";
+import { WorkspaceFileSchema, type WorkspaceFile } from "../src/_gen/agentruntime/v1/workspace_pb.js";
 import { badRequest, requireFields, type Violation } from "./errors.js";
-import { decodeToken, encodeToken, page, pageSize } from "./paging.js";
+import { filePage, pageSize, sessionPage } from "./paging.js";
 import type { ProfileDirectory } from "./profiles.js";
 import type { Session, Sessions } from "./sessions.js";
 
 const DEFAULT_EVENT_LIMIT = 256;
 const MAX_EVENT_LIMIT = 1000;
+const MAX_EVENT_PAGE_BYTES = 4 * 1024 * 1024;
 // The fields UpdateSessionRecord may change: mask path -> field.
 const UPDATABLE = {
   name: "name",
@@ -46,7 +48,7 @@ function maskPaths({ session, updateMask }: UpdateSessionRecordRequest): Updatab
   return paths as Updatable[];
 }
 
-/** LoadSession's answer: subagents' transcripts and files in a stable order, by id and path. */
+/** LoadSession's answer: subagents' transcripts in a stable order, by id. */
 function loaded(session: Session) {
   const byKey = <T>(entries: Iterable<[string, T]>) => [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const transcripts = byKey(session.transcripts);
@@ -54,8 +56,32 @@ function loaded(session: Session) {
     session: session.record,
     rawTranscript: session.transcripts.get("") ?? "",
     subagents: transcripts.filter(([id]) => id).map(([subagentId, rawTranscript]) => ({ subagentId, rawTranscript })),
-    workspaceFiles: byKey(session.files).map(([, file]) => file),
   };
+}
+
+/** A file as listed or saved: the content only costs bandwidth. */
+function described(file: WorkspaceFile): WorkspaceFile {
+  return { ...file, content: new Uint8Array() };
+}
+
+// Events never change once appended, so each is measured once.
+const eventBytes = new WeakMap<SessionEvent, number>();
+function serializedSize(event: SessionEvent): number {
+  let size = eventBytes.get(event);
+  if (size === undefined) eventBytes.set(event, (size = toBinary(SessionEventSchema, event).length));
+  return size;
+}
+
+/** The leading `events` that fit in MAX_EVENT_PAGE_BYTES, so a page fits a message; the first always goes. */
+function withinPageBytes(events: SessionEvent[]): SessionEvent[] {
+  let total = 0;
+  let count = 0;
+  for (const event of events) {
+    total += serializedSize(event);
+    if (count && total > MAX_EVENT_PAGE_BYTES) break;
+    count++;
+  }
+  return events.slice(0, count);
 }
 
 export function persistenceAdapter(
@@ -70,17 +96,25 @@ export function persistenceAdapter(
 
   return {
     listAllSessions({ pageSize: requested, pageToken }) {
-      const size = pageSize(requested);
-      // One more than asked tells whether another page follows.
-      const found = page(sessions.all(), size + 1, decodeToken(pageToken));
-      const listed = found.slice(0, size);
-      const nextPageToken = found.length > size ? encodeToken(listed[size - 1]) : "";
-      return durable({ sessions: listed.map((session) => session.record), nextPageToken });
+      const { items, nextPageToken } = sessionPage(sessions.all(), pageSize(requested), pageToken);
+      return durable({ sessions: items.map((session) => session.record), nextPageToken });
     },
 
     loadSession({ sessionId }) {
       requireFields({ session_id: sessionId });
       return durable(loaded(sessions.get(sessionId)));
+    },
+
+    listSessionFiles({ sessionId, pageSize: requested, pageToken }) {
+      requireFields({ session_id: sessionId });
+      const size = pageSize(requested);
+      const { items, nextPageToken } = filePage(sessions.get(sessionId).files.values(), size, pageToken);
+      return durable({ files: items.map(described), nextPageToken });
+    },
+
+    getSessionFile({ sessionId, path }) {
+      requireFields({ session_id: sessionId, path });
+      return durable(sessions.getFile(sessionId, path));
     },
 
     getSessionRecord({ sessionId }) {
@@ -114,8 +148,7 @@ export function persistenceAdapter(
 
     saveWorkspaceFile({ sessionId, file = create(WorkspaceFileSchema) }) {
       requireFields({ session_id: sessionId, "file.path": file.path });
-      const stored = sessions.saveFile(sessionId, file);
-      return durable({ file: { ...stored, content: new Uint8Array() } }); // the content only costs bandwidth
+      return durable({ file: described(sessions.saveFile(sessionId, file)) });
     },
 
     deleteSessionFile({ sessionId, path }) {
@@ -147,7 +180,8 @@ export function persistenceAdapter(
       const { events } = sessions.get(sessionId);
       const from = afterSequence < events.length ? Number(afterSequence) : events.length;
       const count = Math.min(limit || DEFAULT_EVENT_LIMIT, MAX_EVENT_LIMIT);
-      return durable({ events: events.slice(from, from + count), lastSequence: BigInt(events.length) });
+      const page = withinPageBytes(events.slice(from, from + count));
+      return durable({ events: page, lastSequence: BigInt(events.length) });
     },
 
     deleteSessionRecord({ sessionId }) {

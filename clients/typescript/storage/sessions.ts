@@ -1,12 +1,13 @@
 // The sessions in memory, changed only through apply(): the same code replays the journal at start and
 // applies each new change before its line is written.
+import { createHash } from "node:crypto";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { SessionEvent } from "../src/_gen/agentruntime/v1/events_pb.js";
 import type { SessionRecord } from "../src/_gen/agentruntime/v1/persistence_pb.js";
 import type { WorkspaceFile } from "../src/_gen/agentruntime/v1/workspace_pb.js";
 import { decode, encode, type Change } from "./changes.js";
-import { sequenceMismatch, sessionExists, sessionNotFound } from "./errors.js";
+import { fileNotFound, sequenceMismatch, sessionExists, sessionNotFound } from "./errors.js";
 import type { Journal } from "./journal.js";
 
 export interface Session {
@@ -44,6 +45,12 @@ export class Sessions {
     const session = this.sessions.get(sessionId);
     if (!session) throw sessionNotFound(sessionId);
     return session;
+  }
+
+  getFile(sessionId: string, path: string): WorkspaceFile {
+    const file = this.get(sessionId).files.get(path);
+    if (!file) throw fileNotFound(sessionId, path);
+    return file;
   }
 
   create(record: SessionRecord, files: WorkspaceFile[]): void {
@@ -109,7 +116,7 @@ export class Sessions {
           createdUs: micros(change.record.createdAt),
           record: change.record,
           transcripts: new Map(),
-          files: new Map(change.files.map((file) => [file.path, file])),
+          files: new Map(change.files.map((file) => [file.path, digested(file)])),
           events: [],
         });
         return;
@@ -120,7 +127,7 @@ export class Sessions {
         this.get(change.sessionId).transcripts.set(change.subagentId, change.text);
         return;
       case "saveFile":
-        this.get(change.sessionId).files.set(change.file.path, change.file);
+        this.get(change.sessionId).files.set(change.file.path, digested(change.file));
         return;
       case "deleteFile":
         this.get(change.sessionId).files.delete(change.path);
@@ -137,7 +144,21 @@ export class Sessions {
   }
 }
 
-/** The file as stored: its size, and the time it was saved unless the caller gave one. */
+/** The file as stored: its size and digest, and the time it was saved unless the caller gave one. */
 function stamped(file: WorkspaceFile): WorkspaceFile {
-  return { ...file, size: BigInt(file.content.length), modifiedTime: file.modifiedTime ?? timestampNow() };
+  return {
+    ...file,
+    size: BigInt(file.content.length),
+    sha256: sha256(file.content),
+    modifiedTime: file.modifiedTime ?? timestampNow(),
+  };
+}
+
+/** Journals written before files carried a digest replay without one. */
+function digested(file: WorkspaceFile): WorkspaceFile {
+  return file.sha256 ? file : { ...file, sha256: sha256(file.content) };
+}
+
+function sha256(content: Uint8Array): string {
+  return createHash("sha256").update(content).digest("hex");
 }

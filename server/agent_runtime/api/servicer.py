@@ -88,7 +88,7 @@ class AgentRuntimeServicer(agent_runtime_pb2_grpc.AgentRuntimeServicer):
     async def ListWorkspaceFiles(
         self, request: agent_runtime_pb2.ListWorkspaceFilesRequest, context: Context
     ) -> agent_runtime_pb2.ListWorkspaceFilesResponse:
-        return await self._sessions.list_files(request.session_id)
+        return await self._sessions.list_files(request.session_id, request.page_size, request.page_token)
 
     async def GetWorkspaceFile(
         self, request: agent_runtime_pb2.GetWorkspaceFileRequest, context: Context

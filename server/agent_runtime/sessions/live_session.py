@@ -44,7 +44,8 @@ from agent_runtime.sandboxes.specs import spec_for
 from agent_runtime.sessions.inbox import Inbox, find_request
 from agent_runtime.sessions.model_access import ModelAccess
 from agent_runtime.sessions.model_channel import ModelChannel
-from agent_runtime.sessions.workspace_sync import WorkspaceSync
+from agent_runtime.sessions.stored_workspace import stored_file, stored_file_list
+from agent_runtime.sessions.workspace_sync import DEFAULT_WORKSPACE_QUOTA_BYTES, WorkspaceSync
 from agent_runtime.storage.client import StorageClient
 from agent_runtime.storage.retrying import until_stored
 
@@ -70,6 +71,8 @@ class SessionServices:
     model_proxy: ModelProxy | None = None
     # The proxy's shared listener, for sandboxes that cannot be offered a port (Modal); empty: none.
     model_proxy_url: str = ""
+    # What a session's workspace may keep in storage unless its profile says otherwise.
+    workspace_quota_bytes: int = DEFAULT_WORKSPACE_QUOTA_BYTES
 
 
 class LiveSession:
@@ -311,14 +314,14 @@ class LiveSession:
             self._sandbox_state.sandbox_id = sandbox.sandbox_id
             self._status(session_pb2.SANDBOX_STATUS_STARTING, "Setting up session files...")
             storage = self._services.storage
-            stored = await storage.call(
-                storage.stub.LoadSession, persistence_pb2.LoadSessionRequest(session_id=self.session_id)
-            )
-            for file in stored.workspace_files:
+            stored = [file async for file in stored_file_list(storage, self.session_id)]
+            for listed in stored:  # one file's content in memory at a time
+                file = await stored_file(storage, self.session_id, listed.path)
                 await sandbox.write_file(file.path, file.content)
             await self._agent.prepare(sandbox)
             self._status(session_pb2.SANDBOX_STATUS_STARTING, "Starting file watchers...")
-            self._sync = WorkspaceSync(self.session_id, storage, self._emitter, list(stored.workspace_files))
+            quota = self._profile.limits.workspace_bytes or self._services.workspace_quota_bytes
+            self._sync = WorkspaceSync(self.session_id, storage, self._emitter, stored, quota)
             self._keep(self._sync.follow(sandbox))
             if self._model_channel is not None:
                 await self._model_channel.close()

@@ -22,12 +22,12 @@ from agent_runtime._gen.agentruntime.v1 import (
 from agent_runtime.agents import architectures
 from agent_runtime.agents.emitter import now
 from agent_runtime.errors import ApiError, FieldViolation, bad_request
-from agent_runtime.sandboxes.errors import file_not_found
 from agent_runtime.sessions import validation
 from agent_runtime.sessions.inbox import Inbox, read_inbox
 from agent_runtime.sessions.lifecycle import Timing, look_after
 from agent_runtime.sessions.live_session import LiveSession, SessionServices
 from agent_runtime.sessions.recovery import close_interrupted_turn, stored_session_ids
+from agent_runtime.sessions.stored_workspace import stored_file, stored_file_list
 from agent_runtime.sessions.watch_hub import SessionWatchHub
 from agent_runtime.workspace_paths import workspace_path_problem
 
@@ -262,7 +262,7 @@ class SessionManager:
             return self._view(await self._record(session_id))
         loaded = await self._stored(session_id)
         session = self._view(loaded.session)
-        session.workspace_files.extend(loaded.workspace_files)
+        session.workspace_files.extend([f async for f in stored_file_list(self._storage, session_id)])
         blocks, subagents = architectures.conversation(
             loaded.session.architecture, architectures.stored_transcripts(loaded)
         )
@@ -355,15 +355,15 @@ class SessionManager:
             self._storage.stub.LoadSession, persistence_pb2.LoadSessionRequest(session_id=session_id)
         )
 
-    async def list_files(self, session_id: str) -> agent_runtime_pb2.ListWorkspaceFilesResponse:
-        # LoadSession carries every file's content; a storage RPC for metadata alone would spare that.
-        stored = await self._stored(session_id)
-        return agent_runtime_pb2.ListWorkspaceFilesResponse(
-            files=[
-                workspace_pb2.WorkspaceFile(path=f.path, size=f.size, modified_time=f.modified_time)
-                for f in stored.workspace_files
-            ]
+    async def list_files(
+        self, session_id: str, page_size: int, page_token: str
+    ) -> agent_runtime_pb2.ListWorkspaceFilesResponse:
+        validation.check_session_id(session_id)
+        page = await self._storage.call(
+            self._storage.stub.ListSessionFiles,
+            persistence_pb2.ListSessionFilesRequest(session_id=session_id, page_size=page_size, page_token=page_token),
         )
+        return agent_runtime_pb2.ListWorkspaceFilesResponse(files=page.files, next_page_token=page.next_page_token)
 
     async def get_file(self, session_id: str, path: str) -> workspace_pb2.WorkspaceFile:
         problem = workspace_path_problem(path)
@@ -373,10 +373,7 @@ class SessionManager:
                 *([FieldViolation("path", problem, "INVALID_PATH")] if problem else []),
             ]
         )
-        for file in (await self._stored(session_id)).workspace_files:
-            if file.path == path:
-                return file
-        raise file_not_found(path)
+        return await stored_file(self._storage, session_id, path)
 
     async def list_profiles(self) -> profile_pb2.ListAgentProfilesResponse:
         return await self._storage.call(self._storage.stub.ListAgentProfiles, profile_pb2.ListAgentProfilesRequest())

@@ -3,8 +3,12 @@
 The sandbox's file events are taken as hints: each one, and each settle() (the end of every turn),
 compares the workspace with what was last synced, under one lock, so no change is missed or counted
 twice, and settle() returns only once everything changed so far is saved and announced. Content is
-compared with what storage holds, so files the runtime itself put in place (a restored workspace)
-are not saved or announced again.
+compared (by sha256) with what storage holds, so files the runtime itself put in place (a restored
+workspace) are not saved or announced again. File events carry a file's path, size and sha256, never its
+content, and a burst of rewrites of one file within a settle window is one event.
+
+What storage holds of a workspace is bounded by a quota: a change that would pass it is not saved, and the
+session's stream gets an error saying so.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from dataclasses import dataclass
 
 from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2, workspace_pb2
 from agent_runtime.agents.emitter import BlockEmitter
@@ -21,22 +26,33 @@ from agent_runtime.storage.client import StorageClient
 
 log = logging.getLogger(__name__)
 
-# File events carry the content up to this size; larger files are served by GetWorkspaceFile.
-MAX_EVENT_CONTENT_BYTES = 1024 * 1024
+# A hint waits this long for the hints that follow it, so a file rewritten in a loop is scanned (and
+# announced) a few times a second at most, not once per write.
+SETTLE_WINDOW_SECONDS = 0.1
+DEFAULT_WORKSPACE_QUOTA_BYTES = 1024 * 1024 * 1024
 
 
-def _digest(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
+@dataclass(frozen=True)
+class _Stored:
+    sha256: str
+    size: int
 
 
 class WorkspaceSync:
     def __init__(
-        self, session_id: str, storage: StorageClient, emitter: BlockEmitter, stored: list[workspace_pb2.WorkspaceFile]
+        self,
+        session_id: str,
+        storage: StorageClient,
+        emitter: BlockEmitter,
+        stored: list[workspace_pb2.WorkspaceFile],
+        quota_bytes: int = DEFAULT_WORKSPACE_QUOTA_BYTES,
     ) -> None:
         self._session_id = session_id
         self._storage = storage
         self._emitter = emitter
-        self._digests = {f.path: _digest(f.content) for f in stored}  # what storage holds
+        self._stored = {f.path: _Stored(f.sha256, f.size) for f in stored}  # what storage holds
+        self._stored_bytes = sum(f.size for f in stored)
+        self._quota_bytes = quota_bytes
         self._seen: dict[str, tuple[int, int]] = {}  # (size, mtime) of each file when last synced
         self._lock = asyncio.Lock()
 
@@ -55,11 +71,12 @@ class WorkspaceSync:
 
         hints = asyncio.create_task(take_hints())
         try:
-            while True:
+            while not ended:
                 await hinted.wait()
-                hinted.clear()
                 if ended:
                     return
+                await asyncio.sleep(SETTLE_WINDOW_SECONDS)
+                hinted.clear()  # the scan covers what the window gathered
                 await self.settle(sandbox)
         finally:
             hints.cancel()
@@ -74,7 +91,7 @@ class WorkspaceSync:
             # ignored folder, say) stays stored.
             for path in self._seen.keys() - current.keys():
                 del self._seen[path]
-                if path in self._digests:
+                if path in self._stored:
                     await self._deleted(path)
                     deleted += 1
             for path, state in current.items():
@@ -88,40 +105,49 @@ class WorkspaceSync:
         try:
             content = await sandbox.read_file(path)
         except ApiError as error:
-            if error.reason == "FILE_TOO_LARGE":  # said on the session's stream: the file is not kept
-                error_event = events_pb2.ErrorEvent(message=error.message, code=error.reason)
-                self._emitter.emit(events_pb2.SessionEvent(error=error_event))
-                if path in self._digests:  # a copy stored while it was smaller is not the file any more
-                    await self._deleted(path)
+            if error.reason == "FILE_TOO_LARGE":
+                await self._not_kept(path, error.message, error.reason)
             else:  # the file went away again, or is not a regular file any more
                 log.info("not syncing %s of %s: %s", path, self._session_id, error.message)
             return False
-        digest = _digest(content)
-        if self._digests.get(path) == digest:
+        sha256 = hashlib.sha256(content).hexdigest()
+        before = self._stored.get(path)
+        if before is not None and before.sha256 == sha256:
             return False
-        created = path not in self._digests
+        held = self._stored_bytes - (before.size if before else 0) + len(content)
+        if held > self._quota_bytes:
+            message = (
+                f"{path} ({len(content)} bytes) is not saved: the workspace would keep {held} bytes in storage,"
+                f" over its quota of {self._quota_bytes}"
+            )
+            await self._not_kept(path, message, "WORKSPACE_QUOTA_EXCEEDED")
+            return False
         saved = await self._storage.call(
             self._storage.stub.SaveWorkspaceFile,
             persistence_pb2.SaveWorkspaceFileRequest(
                 session_id=self._session_id, file=workspace_pb2.WorkspaceFile(path=path, content=content)
             ),
         )
-        self._digests[path] = digest
-        file = saved.file
-        omitted = len(content) > MAX_EVENT_CONTENT_BYTES
-        if not omitted:
-            file.content = content
-        change = events_pb2.FileChange(file=file, content_omitted=omitted)
-        if created:
+        self._stored[path] = _Stored(sha256, len(content))
+        self._stored_bytes = held
+        change = events_pb2.FileChange(file=saved.file)
+        if before is None:
             self._emitter.emit(events_pb2.SessionEvent(file_created=change))
         else:
             self._emitter.emit(events_pb2.SessionEvent(file_modified=change))
         return True
+
+    async def _not_kept(self, path: str, message: str, reason: str) -> None:
+        """Says on the session's stream that the file is not kept; a copy stored before is not the file any
+        more, so it goes."""
+        self._emitter.emit(events_pb2.SessionEvent(error=events_pb2.ErrorEvent(message=message, code=reason)))
+        if path in self._stored:
+            await self._deleted(path)
 
     async def _deleted(self, path: str) -> None:
         await self._storage.call(
             self._storage.stub.DeleteSessionFile,
             persistence_pb2.DeleteSessionFileRequest(session_id=self._session_id, path=path),
         )
-        del self._digests[path]
+        self._stored_bytes -= self._stored.pop(path).size
         self._emitter.emit(events_pb2.SessionEvent(file_deleted=events_pb2.FileDeleted(path=path)))

@@ -1,4 +1,4 @@
-"""Opaque page tokens for the newest-first session order."""
+"""Opaque page tokens: for the newest-first session order, and for a session's files in path order."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 
-from agent_runtime.errors import FieldViolation, bad_request
+from agent_runtime.errors import ApiError, FieldViolation, bad_request
 from agent_runtime.storage.store import SessionCursor
 
 DEFAULT_PAGE_SIZE = 100
@@ -24,6 +24,13 @@ def encode_token(cursor: SessionCursor) -> str:
     return base64.urlsafe_b64encode(raw).decode()
 
 
+FILE_TOKEN_KIND = "file"  # sets a file listing's tokens apart from the sessions'
+
+
+def _invalid_token() -> ApiError:
+    return bad_request([FieldViolation("page_token", "is not a token this server issued", "INVALID_PAGE_TOKEN")])
+
+
 def decode_token(token: str) -> SessionCursor | None:
     if not token:
         return None
@@ -34,4 +41,21 @@ def decode_token(token: str) -> SessionCursor | None:
             return SessionCursor(created_us, session_id)
     except (binascii.Error, ValueError, TypeError):
         pass
-    raise bad_request([FieldViolation("page_token", "is not a token this server issued", "INVALID_PAGE_TOKEN")])
+    raise _invalid_token()
+
+
+def encode_path_token(last_path: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([FILE_TOKEN_KIND, last_path]).encode()).decode()
+
+
+def decode_path_token(token: str) -> str | None:
+    """The last path of the page before, or None for the first page."""
+    if not token:
+        return None
+    try:
+        kind, last_path = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if kind == FILE_TOKEN_KIND and isinstance(last_path, str):
+            return last_path
+    except (binascii.Error, ValueError, TypeError):
+        pass
+    raise _invalid_token()

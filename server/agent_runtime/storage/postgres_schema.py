@@ -37,6 +37,12 @@ MIGRATIONS = (
         PRIMARY KEY (session_id, sequence)
     );
     """,
+    # Files are listed without reading their content, in the order of their paths' UTF-8 bytes.
+    """
+    ALTER TABLE files ADD COLUMN size BIGINT NOT NULL DEFAULT 0, ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
+    UPDATE files SET size = octet_length(content), sha256 = encode(sha256(content), 'hex');
+    CREATE INDEX files_by_path_bytes ON files (session_id, path COLLATE "C");
+    """,
 )
 MIGRATION_LOCK = 0x61676E74  # "agnt": the advisory lock the migrating server holds
 

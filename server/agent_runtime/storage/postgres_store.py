@@ -22,10 +22,13 @@ from agent_runtime.storage.postgres_schema import migrate
 from agent_runtime.storage.store import (
     SessionCursor,
     check_event_sequences,
+    content_sha256,
     created_micros,
     session_exists,
     session_not_found,
     stored_file,
+    stored_file_not_found,
+    within_page_bytes,
 )
 
 log = logging.getLogger(__name__)
@@ -118,15 +121,39 @@ class PostgresStore:
                     loaded.subagents.add(subagent_id=row["subagent_id"], raw_transcript=row["content"])
                 else:
                     loaded.raw_transcript = row["content"]
-            for row in await db.fetch(
-                "SELECT path, content, modified_us FROM files WHERE session_id = $1 ORDER BY path", session_id
-            ):
-                loaded.workspace_files.append(
-                    stored_file(row["path"], row["content"], len(row["content"]), row["modified_us"])
-                )
             return loaded
 
         return await self._transaction(load)
+
+    async def list_files(
+        self, session_id: str, limit: int, after_path: str | None
+    ) -> list[workspace_pb2.WorkspaceFile]:
+        async def query(db: Connection) -> list[workspace_pb2.WorkspaceFile]:
+            await self._record(db, session_id)
+            rows = await db.fetch(
+                'SELECT path, size, modified_us, sha256 FROM files WHERE session_id = $1 AND path COLLATE "C" > $2'
+                ' ORDER BY path COLLATE "C" LIMIT $3',
+                session_id,
+                after_path or "",
+                limit,
+            )
+            return [stored_file(row["path"], None, row["size"], row["modified_us"], row["sha256"]) for row in rows]
+
+        return await self._transaction(query)
+
+    async def get_file(self, session_id: str, path: str) -> workspace_pb2.WorkspaceFile:
+        async def query(db: Connection) -> workspace_pb2.WorkspaceFile:
+            await self._record(db, session_id)
+            row = await db.fetchrow(
+                "SELECT content, size, modified_us, sha256 FROM files WHERE session_id = $1 AND path = $2",
+                session_id,
+                path,
+            )
+            if row is None:
+                raise stored_file_not_found(session_id, path)
+            return stored_file(path, row["content"], row["size"], row["modified_us"], row["sha256"])
+
+        return await self._transaction(query)
 
     async def create_session(
         self, record: persistence_pb2.SessionRecord, files: Sequence[workspace_pb2.WorkspaceFile]
@@ -177,16 +204,19 @@ class PostgresStore:
         db: Connection, session_id: str, file: workspace_pb2.WorkspaceFile
     ) -> workspace_pb2.WorkspaceFile:
         modified_us = file.modified_time.ToMicroseconds() if file.HasField("modified_time") else time.time_ns() // 1000
+        stored = stored_file(file.path, None, len(file.content), modified_us, content_sha256(file.content))
         await db.execute(
-            "INSERT INTO files (session_id, path, content, modified_us) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (session_id, path) DO UPDATE"
-            " SET content = excluded.content, modified_us = excluded.modified_us",
+            "INSERT INTO files (session_id, path, content, modified_us, size, sha256) VALUES ($1, $2, $3, $4, $5, $6)"
+            " ON CONFLICT (session_id, path) DO UPDATE SET content = excluded.content,"
+            " modified_us = excluded.modified_us, size = excluded.size, sha256 = excluded.sha256",
             session_id,
             file.path,
             file.content,
             modified_us,
+            stored.size,
+            stored.sha256,
         )
-        return stored_file(file.path, None, len(file.content), modified_us)
+        return stored
 
     async def save_file(self, session_id: str, file: workspace_pb2.WorkspaceFile) -> workspace_pb2.WorkspaceFile:
         async def save(db: Connection) -> workspace_pb2.WorkspaceFile:
@@ -246,11 +276,18 @@ class PostgresStore:
     ) -> tuple[list[events_pb2.SessionEvent], int]:
         async def read(db: Connection) -> tuple[list[events_pb2.SessionEvent], int]:
             await self._record(db, session_id)
+            sizes = await db.fetch(
+                "SELECT octet_length(event) FROM events WHERE session_id = $1 AND sequence > $2"
+                " ORDER BY sequence LIMIT $3",
+                session_id,
+                after_sequence,
+                limit,
+            )
             rows = await db.fetch(
                 "SELECT event FROM events WHERE session_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
                 session_id,
                 after_sequence,
-                limit,
+                within_page_bytes([row[0] for row in sizes]),
             )
             return [events_pb2.SessionEvent.FromString(row["event"]) for row in rows], await self._last_sequence(
                 db, session_id

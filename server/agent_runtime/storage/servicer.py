@@ -6,9 +6,9 @@ from typing import Any
 
 from google.protobuf import field_mask_pb2
 
-from agent_runtime._gen.agentruntime.v1 import persistence_pb2, persistence_pb2_grpc, profile_pb2
+from agent_runtime._gen.agentruntime.v1 import persistence_pb2, persistence_pb2_grpc, profile_pb2, workspace_pb2
 from agent_runtime.errors import FieldViolation, bad_request
-from agent_runtime.storage.paging import decode_token, encode_token, page_size
+from agent_runtime.storage.paging import decode_path_token, decode_token, encode_path_token, encode_token, page_size
 from agent_runtime.storage.profiles import ProfileDirectory
 from agent_runtime.storage.store import SessionCursor, SessionStore
 
@@ -72,6 +72,23 @@ class PersistenceAdapterServicer(persistence_pb2_grpc.PersistenceAdapterServicer
     ) -> persistence_pb2.LoadSessionResponse:
         _require(session_id=request.session_id)
         return await self._store.load_session(request.session_id)
+
+    async def ListSessionFiles(
+        self, request: persistence_pb2.ListSessionFilesRequest, context: Context
+    ) -> persistence_pb2.ListSessionFilesResponse:
+        _require(session_id=request.session_id)
+        limit = page_size(request.page_size)
+        files = await self._store.list_files(request.session_id, limit + 1, decode_path_token(request.page_token))
+        response = persistence_pb2.ListSessionFilesResponse(files=files[:limit])
+        if len(files) > limit:
+            response.next_page_token = encode_path_token(files[limit - 1].path)
+        return response
+
+    async def GetSessionFile(
+        self, request: persistence_pb2.GetSessionFileRequest, context: Context
+    ) -> workspace_pb2.WorkspaceFile:
+        _require(session_id=request.session_id, path=request.path)
+        return await self._store.get_file(request.session_id, request.path)
 
     async def GetSessionRecord(
         self, request: persistence_pb2.GetSessionRecordRequest, context: Context

@@ -18,42 +18,54 @@ from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2, work
 from agent_runtime.storage.store import (
     SessionCursor,
     check_event_sequences,
+    content_sha256,
     created_micros,
     session_exists,
     session_not_found,
     stored_file,
+    stored_file_not_found,
+    within_page_bytes,
 )
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
-SCHEMA = """
-CREATE TABLE sessions (
-    session_id TEXT PRIMARY KEY,
-    created_us INTEGER NOT NULL,
-    record BLOB NOT NULL
-);
-CREATE INDEX sessions_newest_first ON sessions (created_us DESC, session_id DESC);
-CREATE TABLE transcripts (
-    session_id TEXT NOT NULL REFERENCES sessions ON DELETE CASCADE,
-    subagent_id TEXT NOT NULL,
-    content TEXT NOT NULL,
-    PRIMARY KEY (session_id, subagent_id)
-);
-CREATE TABLE files (
-    session_id TEXT NOT NULL REFERENCES sessions ON DELETE CASCADE,
-    path TEXT NOT NULL,
-    content BLOB NOT NULL,
-    modified_us INTEGER NOT NULL,
-    PRIMARY KEY (session_id, path)
-);
-CREATE TABLE events (
-    session_id TEXT NOT NULL REFERENCES sessions ON DELETE CASCADE,
-    sequence INTEGER NOT NULL,
-    event BLOB NOT NULL,
-    PRIMARY KEY (session_id, sequence)
-);
-"""
+# Append only: a migration that has shipped is never edited, a change is a new one. The schema's version
+# is the number of migrations applied (PRAGMA user_version).
+MIGRATIONS = (
+    """
+    CREATE TABLE sessions (
+        session_id TEXT PRIMARY KEY,
+        created_us INTEGER NOT NULL,
+        record BLOB NOT NULL
+    );
+    CREATE INDEX sessions_newest_first ON sessions (created_us DESC, session_id DESC);
+    CREATE TABLE transcripts (
+        session_id TEXT NOT NULL REFERENCES sessions ON DELETE CASCADE,
+        subagent_id TEXT NOT NULL,
+        content TEXT NOT NULL,
+        PRIMARY KEY (session_id, subagent_id)
+    );
+    CREATE TABLE files (
+        session_id TEXT NOT NULL REFERENCES sessions ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        content BLOB NOT NULL,
+        modified_us INTEGER NOT NULL,
+        PRIMARY KEY (session_id, path)
+    );
+    CREATE TABLE events (
+        session_id TEXT NOT NULL REFERENCES sessions ON DELETE CASCADE,
+        sequence INTEGER NOT NULL,
+        event BLOB NOT NULL,
+        PRIMARY KEY (session_id, sequence)
+    );
+    """,
+    # Files are listed without reading their content.
+    """
+    ALTER TABLE files ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE files ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
+    UPDATE files SET size = length(content), sha256 = sha256_hex(content);
+    """,
+)
 
 
 class SqliteStore:
@@ -71,11 +83,12 @@ class SqliteStore:
         if self._path != ":memory:":
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = FULL")
+        db.create_function("sha256_hex", 1, content_sha256, deterministic=True)
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(f"{self._path} has schema version {version}; this build knows {SCHEMA_VERSION}")
-        if version == 0:
-            db.executescript(f"BEGIN; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+        if version > len(MIGRATIONS):
+            raise RuntimeError(f"{self._path} has schema version {version}; this build knows {len(MIGRATIONS)}")
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+            db.executescript(f"BEGIN; {migration} PRAGMA user_version = {number}; COMMIT;")
         self._db = db
 
     async def close(self) -> None:
@@ -138,13 +151,37 @@ class SqliteStore:
                     loaded.subagents.add(subagent_id=subagent_id, raw_transcript=content)
                 else:
                     loaded.raw_transcript = content
-            for path, content, modified_us in db.execute(
-                "SELECT path, content, modified_us FROM files WHERE session_id = ? ORDER BY path", (session_id,)
-            ):
-                loaded.workspace_files.append(stored_file(path, content, len(content), modified_us))
             return loaded
 
         return await self._transaction(load)
+
+    async def list_files(
+        self, session_id: str, limit: int, after_path: str | None
+    ) -> list[workspace_pb2.WorkspaceFile]:
+        def query(db: sqlite3.Connection) -> list[workspace_pb2.WorkspaceFile]:
+            self._record(db, session_id)
+            # TEXT compares by its UTF-8 bytes: the order every store lists in.
+            rows = db.execute(
+                "SELECT path, size, modified_us, sha256 FROM files WHERE session_id = ? AND path > ?"
+                " ORDER BY path LIMIT ?",
+                (session_id, after_path or "", limit),
+            )
+            return [stored_file(path, None, size, modified_us, sha256) for path, size, modified_us, sha256 in rows]
+
+        return await self._transaction(query)
+
+    async def get_file(self, session_id: str, path: str) -> workspace_pb2.WorkspaceFile:
+        def query(db: sqlite3.Connection) -> workspace_pb2.WorkspaceFile:
+            self._record(db, session_id)
+            row = db.execute(
+                "SELECT content, size, modified_us, sha256 FROM files WHERE session_id = ? AND path = ?",
+                (session_id, path),
+            ).fetchone()
+            if row is None:
+                raise stored_file_not_found(session_id, path)
+            return stored_file(path, *row)
+
+        return await self._transaction(query)
 
     async def create_session(
         self, record: persistence_pb2.SessionRecord, files: Sequence[workspace_pb2.WorkspaceFile]
@@ -189,13 +226,14 @@ class SqliteStore:
         db: sqlite3.Connection, session_id: str, file: workspace_pb2.WorkspaceFile
     ) -> workspace_pb2.WorkspaceFile:
         modified_us = file.modified_time.ToMicroseconds() if file.HasField("modified_time") else time.time_ns() // 1000
+        stored = stored_file(file.path, None, len(file.content), modified_us, content_sha256(file.content))
         db.execute(
-            "INSERT INTO files (session_id, path, content, modified_us) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (session_id, path) DO UPDATE"
-            " SET content = excluded.content, modified_us = excluded.modified_us",
-            (session_id, file.path, file.content, modified_us),
+            "INSERT INTO files (session_id, path, content, modified_us, size, sha256) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (session_id, path) DO UPDATE SET content = excluded.content,"
+            " modified_us = excluded.modified_us, size = excluded.size, sha256 = excluded.sha256",
+            (session_id, file.path, file.content, modified_us, stored.size, stored.sha256),
         )
-        return stored_file(file.path, None, len(file.content), modified_us)
+        return stored
 
     async def save_file(self, session_id: str, file: workspace_pb2.WorkspaceFile) -> workspace_pb2.WorkspaceFile:
         def save(db: sqlite3.Connection) -> workspace_pb2.WorkspaceFile:
@@ -237,9 +275,13 @@ class SqliteStore:
     ) -> tuple[list[events_pb2.SessionEvent], int]:
         def read(db: sqlite3.Connection) -> tuple[list[events_pb2.SessionEvent], int]:
             self._record(db, session_id)
+            sizes = db.execute(
+                "SELECT length(event) FROM events WHERE session_id = ? AND sequence > ? ORDER BY sequence LIMIT ?",
+                (session_id, after_sequence, limit),
+            )
             rows = db.execute(
                 "SELECT event FROM events WHERE session_id = ? AND sequence > ? ORDER BY sequence LIMIT ?",
-                (session_id, after_sequence, limit),
+                (session_id, after_sequence, within_page_bytes([size for (size,) in sizes])),
             )
             events = [events_pb2.SessionEvent.FromString(row[0]) for row in rows]
             return events, self._last_sequence(db, session_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -12,6 +13,9 @@ from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2, work
 from agent_runtime.errors import ApiError, not_found
 
 POSTGRES_SCHEMES = ("postgres://", "postgresql://")
+# A ReadEvents page holds no more than this many bytes of events (unless its first event alone is larger),
+# so every page fits a gRPC message however large the log grows.
+MAX_EVENT_PAGE_BYTES = 4 * 1024 * 1024
 
 
 def is_postgres(database: str) -> bool:
@@ -24,11 +28,27 @@ def created_micros(record: persistence_pb2.SessionRecord) -> int:
     return record.created_at.seconds * 1_000_000 + record.created_at.nanos // 1000
 
 
-def stored_file(path: str, content: bytes | None, size: int, modified_us: int) -> workspace_pb2.WorkspaceFile:
-    """A file as a store returns it: with its content, or (content None) only its size and time."""
-    file = workspace_pb2.WorkspaceFile(path=path, content=content or b"", size=size)
+def content_sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def stored_file(
+    path: str, content: bytes | None, size: int, modified_us: int, sha256: str
+) -> workspace_pb2.WorkspaceFile:
+    """A file as a store returns it: with its content, or (content None) only its metadata."""
+    file = workspace_pb2.WorkspaceFile(path=path, content=content or b"", size=size, sha256=sha256)
     file.modified_time.FromMicroseconds(modified_us)
     return file
+
+
+def within_page_bytes(sizes: Sequence[int]) -> int:
+    """How many of a run of events (by serialized size) fit one ReadEvents page: at least the first."""
+    total = 0
+    for count, size in enumerate(sizes):
+        total += size
+        if total > MAX_EVENT_PAGE_BYTES and count > 0:
+            return count
+    return len(sizes)
 
 
 @dataclass(frozen=True)
@@ -45,6 +65,12 @@ class SessionStore(Protocol):
     async def get_session(self, session_id: str) -> persistence_pb2.SessionRecord: ...
 
     async def load_session(self, session_id: str) -> persistence_pb2.LoadSessionResponse: ...
+
+    async def list_files(
+        self, session_id: str, limit: int, after_path: str | None
+    ) -> list[workspace_pb2.WorkspaceFile]: ...
+
+    async def get_file(self, session_id: str, path: str) -> workspace_pb2.WorkspaceFile: ...
 
     async def create_session(
         self, record: persistence_pb2.SessionRecord, files: Sequence[workspace_pb2.WorkspaceFile]
@@ -75,6 +101,12 @@ class SessionStore(Protocol):
 
 def session_not_found(session_id: str) -> ApiError:
     return not_found("SESSION_NOT_FOUND", f"session {session_id!r} does not exist", session_id=session_id)
+
+
+def stored_file_not_found(session_id: str, path: str) -> ApiError:
+    return not_found(
+        "FILE_NOT_FOUND", f"file {path!r} is not stored in session {session_id!r}", session_id=session_id, path=path
+    )
 
 
 def session_exists(session_id: str) -> ApiError:

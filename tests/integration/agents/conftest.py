@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -39,6 +40,13 @@ commands:
   - name: greet
     prompt: "COMMAND-MARKER: say hello."
 """
+# A workspace that may keep 3 MB in storage.
+SMALL_WORKSPACE_PROFILE = """\
+name: Small workspace
+tools: [Bash]
+limits:
+  workspaceBytes: 3000000
+"""
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +69,7 @@ def runtime(
     profiles = make_profiles(root / "profiles")
     (profiles / "delegating.yaml").write_text(DELEGATING_PROFILE)
     (profiles / "remembering.yaml").write_text(REMEMBERING_PROFILE)
+    (profiles / "small-workspace.yaml").write_text(SMALL_WORKSPACE_PROFILE)
     env = {
         "ANTHROPIC_API_KEY": fake_model.api_key,
         "ANTHROPIC_BASE_URL": fake_model.base_url,
@@ -153,16 +162,21 @@ def kinds(events: list[events_pb2.SessionEvent]) -> list[str]:
     return named
 
 
-def file_events(events: list[events_pb2.SessionEvent]) -> list[tuple[str, str, bytes]]:
-    """(kind, path, content) of each file event, in order; no content for a deletion."""
-    found: list[tuple[str, str, bytes]] = []
+def digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def file_events(events: list[events_pb2.SessionEvent]) -> list[tuple[str, str, str]]:
+    """(kind, path, sha256) of each file event, in order; no sha256 for a deletion."""
+    found: list[tuple[str, str, str]] = []
     for event in events:
         kind = event.WhichOneof("payload") or ""
         if kind == "file_deleted":
-            found.append((kind, event.file_deleted.path, b""))
+            found.append((kind, event.file_deleted.path, ""))
         elif kind in ("file_created", "file_modified"):
             file = getattr(event, kind).file
-            found.append((kind, file.path, file.content))
+            assert not file.content, "a file event never carries the content"
+            found.append((kind, file.path, file.sha256))
     return found
 
 

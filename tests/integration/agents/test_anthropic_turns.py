@@ -11,6 +11,7 @@ from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, blocks_pb
 from tests.fakes.anthropic import FakeAnthropic, Fault, Turn
 from tests.integration.agents.conftest import (
     Conversation,
+    digest,
     file_events,
     interrupt_when_sleeping,
     kinds,
@@ -84,7 +85,7 @@ async def test_an_agent_writes_a_file_runs_a_command_and_answers(
     assert results[1].output.string_value == "hi there\ndone\n"
     assert not any(r.is_error for r in results)
 
-    assert file_events(events) == [("file_created", "notes/hello.txt", b"hi there\n")]
+    assert file_events(events) == [("file_created", "notes/hello.txt", digest(b"hi there\n"))]
 
     text_deltas = "".join(
         e.block_delta.delta
@@ -212,12 +213,12 @@ async def test_changed_and_deleted_files_are_saved_and_announced(
     fake_model.script([Turn.tool_use("Bash", {"command": "echo one > a.txt && echo two > b.txt"}), Turn.text("Made.")])
     await conversation.send("Make two files.")
     made = file_events(await conversation.until_turn_completed())
-    assert sorted(made) == [("file_created", "a.txt", b"one\n"), ("file_created", "b.txt", b"two\n")]
+    assert sorted(made) == [("file_created", "a.txt", digest(b"one\n")), ("file_created", "b.txt", digest(b"two\n"))]
 
     fake_model.script([Turn.tool_use("Bash", {"command": "echo more >> a.txt && rm b.txt"}), Turn.text("Changed.")])
     await conversation.send("Change them.")
     changed = file_events(await conversation.until_turn_completed())
-    assert sorted(changed) == [("file_deleted", "b.txt", b""), ("file_modified", "a.txt", b"one\nmore\n")]
+    assert sorted(changed) == [("file_deleted", "b.txt", ""), ("file_modified", "a.txt", digest(b"one\nmore\n"))]
     stored = await conversation.stub.GetWorkspaceFile(
         api.GetWorkspaceFileRequest(session_id=conversation.session_id, path="a.txt"), metadata=AUTH
     )
@@ -261,7 +262,7 @@ async def test_binary_files_are_kept_and_an_oversized_one_is_reported(
     fake_model.script([Turn.tool_use("Bash", {"command": f"mkdir -p data && {command}"}), Turn.text("Made.")])
     await conversation.send("Make a small binary file and a huge one.")
     events = await conversation.until_turn_completed()
-    assert ("file_created", "data/blob.bin", b"\x00\xff\x01") in file_events(events)
+    assert ("file_created", "data/blob.bin", digest(b"\x00\xff\x01")) in file_events(events)
     errors = [e.error for e in events if e.HasField("error")]
     assert errors and all(e.code == "FILE_TOO_LARGE" and "huge.bin" in e.message for e in errors)
     listed = await conversation.stub.ListWorkspaceFiles(

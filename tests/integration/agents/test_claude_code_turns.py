@@ -13,6 +13,7 @@ from tests.fakes.anthropic import FakeAnthropic, Fault, Turn, text, thinking, to
 from tests.integration.agents.conftest import (
     Conversation,
     completed_blocks,
+    digest,
     file_events,
     interrupt_when_sleeping,
     kinds,
@@ -75,7 +76,7 @@ async def test_claude_code_writes_a_file_runs_a_command_and_answers(stub: Stub, 
     ]  # fmt: skip
     results = completed_blocks(events, "tool_result")
     assert results[1].tool_result.output.string_value.startswith("hi there\ndone")
-    assert file_events(events) == [("file_created", "notes/hello.txt", b"hi there\n")]
+    assert file_events(events) == [("file_created", "notes/hello.txt", digest(b"hi there\n"))]
     started = [e.block_start.block.id for e in events if e.HasField("block_start")]
     assert all(started) and sorted(started) == sorted(e.block_complete.block_id for e in main)
     costs = [e.metadata_update for e in events if e.HasField("metadata_update") and e.metadata_update.cost_usd > 0]

@@ -12,6 +12,7 @@ from tests.fakes.gemini import FakeGemini, Fault, Turn, function_call, text, tho
 from tests.integration.agents.conftest import (
     Conversation,
     completed_blocks,
+    digest,
     file_events,
     interrupt_when_sleeping,
     kinds,
@@ -59,7 +60,7 @@ async def test_gemini_writes_a_file_runs_a_command_and_answers(stub: Stub, fake_
     answer = completed_blocks(events, "assistant_text")[-1]
     deltas = [e.block_delta.delta for e in events if e.HasField("block_delta") and e.block_delta.block_id == answer.id]
     assert len(deltas) == 4 and "".join(deltas) == answer.assistant_text.content == "All done: the note says buy milk."
-    assert file_events(events) == [("file_created", "notes/todo.txt", b"buy milk\n")]
+    assert file_events(events) == [("file_created", "notes/todo.txt", digest(b"buy milk\n"))]
     assert any(e.HasField("metadata_update") and e.metadata_update.usage.output_tokens > 0 for e in events)
 
     # The CLI ran in the sandbox through the proxy: the fake saw its real key, never the sandbox's token.

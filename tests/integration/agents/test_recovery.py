@@ -15,7 +15,7 @@ from grpc_health.v1 import health_pb2
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, events_pb2
 from tests.fakes.anthropic import FakeAnthropic, Turn
-from tests.integration.agents.conftest import Conversation
+from tests.integration.agents.conftest import Conversation, digest
 from tests.integration.conftest import AUTH, Runtime, launch, make_profiles
 from tests.integration.test_storage_outage import start_storage, wait_for_health
 from tests.support import processes
@@ -119,8 +119,8 @@ async def test_storage_going_away_mid_turn_loses_nothing(
     events = await asyncio.wait_for(conversation.until_turn_completed(), 60)
     assert dense_from(events, 1)
     assert events[-1].turn_completed.outcome == events_pb2.TURN_OUTCOME_COMPLETED
-    assert ("during.txt", b"kept\n") in [
-        (e.file_created.file.path, e.file_created.file.content) for e in events if e.HasField("file_created")
+    assert ("during.txt", digest(b"kept\n")) in [
+        (e.file_created.file.path, e.file_created.file.sha256) for e in events if e.HasField("file_created")
     ]
     stored = await conversation.stub.GetWorkspaceFile(
         api.GetWorkspaceFileRequest(session_id=conversation.session_id, path="during.txt"), metadata=AUTH

@@ -18,7 +18,7 @@ from agent_runtime._gen.agentruntime.v1 import (
     persistence_pb2_grpc,
     session_pb2,
 )
-from tests.conformance.helpers import create_session, text_events
+from tests.conformance.helpers import create_session, stored_files, text_events
 from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.integration.agents.conftest import Conversation, completed_blocks, open_conversation
 from tests.integration.conftest import AUTH, Runtime, launch, make_profiles
@@ -120,7 +120,8 @@ async def test_a_session_runs_on_typescript_storage_and_survives_restarts_of_bot
         adapter = persistence_pb2_grpc.PersistenceAdapterStub(open_channel)
         stored = await adapter.LoadSession(persistence_pb2.LoadSessionRequest(session_id=conversation.session_id))
         log = await adapter.ReadEvents(persistence_pb2.ReadEventsRequest(session_id=conversation.session_id))
-    assert [(f.path, f.content) for f in stored.workspace_files] == [("kept.txt", b"kept\n")]
+        files = await stored_files(adapter, conversation.session_id)
+    assert [(path, f.content) for path, f in files.items()] == [("kept.txt", b"kept\n")]
     assert "Saved it for you." in stored.raw_transcript
     assert list(log.events)[: len(streamed)] == streamed
 

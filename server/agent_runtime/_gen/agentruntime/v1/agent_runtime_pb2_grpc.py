@@ -203,7 +203,7 @@ class AgentRuntimeServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListWorkspaceFiles(self, request, context):
-        """The session's stored workspace files, without content.
+        """The session's stored workspace files, without content, a page at a time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

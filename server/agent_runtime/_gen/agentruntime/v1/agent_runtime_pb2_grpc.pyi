@@ -66,7 +66,7 @@ class AgentRuntimeStub:
     ListAgentProfiles: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListAgentProfilesRequest, _profile_pb2.ListAgentProfilesResponse]
     GetAgentProfile: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.GetAgentProfileRequest, _profile_pb2.AgentProfile]
     ListWorkspaceFiles: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.ListWorkspaceFilesRequest, _agent_runtime_pb2.ListWorkspaceFilesResponse]
-    """The session's stored workspace files, without content."""
+    """The session's stored workspace files, without content, a page at a time."""
     GetWorkspaceFile: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.GetWorkspaceFileRequest, _workspace_pb2.WorkspaceFile]
     """One stored workspace file with its content."""
 
@@ -105,7 +105,7 @@ class AgentRuntimeAsyncStub(AgentRuntimeStub):
     ListAgentProfiles: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListAgentProfilesRequest, _profile_pb2.ListAgentProfilesResponse]  # type: ignore[assignment]
     GetAgentProfile: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.GetAgentProfileRequest, _profile_pb2.AgentProfile]  # type: ignore[assignment]
     ListWorkspaceFiles: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.ListWorkspaceFilesRequest, _agent_runtime_pb2.ListWorkspaceFilesResponse]  # type: ignore[assignment]
-    """The session's stored workspace files, without content."""
+    """The session's stored workspace files, without content, a page at a time."""
     GetWorkspaceFile: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.GetWorkspaceFileRequest, _workspace_pb2.WorkspaceFile]  # type: ignore[assignment]
     """One stored workspace file with its content."""
 
@@ -219,7 +219,7 @@ class AgentRuntimeServicer(metaclass=_abc_1.ABCMeta):
         request: _agent_runtime_pb2.ListWorkspaceFilesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_agent_runtime_pb2.ListWorkspaceFilesResponse, _abc.Awaitable[_agent_runtime_pb2.ListWorkspaceFilesResponse]]:
-        """The session's stored workspace files, without content."""
+        """The session's stored workspace files, without content, a page at a time."""
 
     @_abc_1.abstractmethod
     def GetWorkspaceFile(

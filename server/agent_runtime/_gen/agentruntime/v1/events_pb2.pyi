@@ -390,21 +390,20 @@ class FileChange(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     FILE_FIELD_NUMBER: _builtins.int
-    CONTENT_OMITTED_FIELD_NUMBER: _builtins.int
-    content_omitted: _builtins.bool
     @_builtins.property
     def file(self) -> _workspace_pb2.WorkspaceFile:
-        """Content is left out when it is over the event size limit; GetWorkspaceFile serves it."""
+        """Path, size, modified time and sha256, never the content (GetWorkspaceFile serves it), so the log
+        holds each version of a file in a few bytes rather than whole.
+        """
 
     def __init__(
         self,
         *,
         file: _workspace_pb2.WorkspaceFile | None = ...,
-        content_omitted: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["file", b"file"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_omitted", b"content_omitted", "file", b"file"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file", b"file"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -143,26 +143,22 @@ class LoadSessionResponse(_message.Message):
     SESSION_FIELD_NUMBER: _builtins.int
     RAW_TRANSCRIPT_FIELD_NUMBER: _builtins.int
     SUBAGENTS_FIELD_NUMBER: _builtins.int
-    WORKSPACE_FILES_FIELD_NUMBER: _builtins.int
     raw_transcript: _builtins.str
     """The main transcript; empty if none was saved."""
     @_builtins.property
     def session(self) -> Global___SessionRecord: ...
     @_builtins.property
     def subagents(self) -> _containers.RepeatedCompositeFieldContainer[Global___SubagentTranscript]: ...
-    @_builtins.property
-    def workspace_files(self) -> _containers.RepeatedCompositeFieldContainer[_workspace_pb2.WorkspaceFile]: ...
     def __init__(
         self,
         *,
         session: Global___SessionRecord | None = ...,
         raw_transcript: _builtins.str = ...,
         subagents: _abc.Iterable[Global___SubagentTranscript] | None = ...,
-        workspace_files: _abc.Iterable[_workspace_pb2.WorkspaceFile] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["raw_transcript", b"raw_transcript", "session", b"session", "subagents", b"subagents", "workspace_files", b"workspace_files"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["raw_transcript", b"raw_transcript", "session", b"session", "subagents", b"subagents"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -191,6 +187,80 @@ class SubagentTranscript(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SubagentTranscript: _TypeAlias = SubagentTranscript  # noqa: Y015
+
+@_typing.final
+class ListSessionFilesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    page_size: _builtins.int
+    """0 means 100; larger than 1,000 is lowered to 1,000."""
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSessionFilesRequest: _TypeAlias = ListSessionFilesRequest  # noqa: Y015
+
+@_typing.final
+class ListSessionFilesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Empty on the last page."""
+    @_builtins.property
+    def files(self) -> _containers.RepeatedCompositeFieldContainer[_workspace_pb2.WorkspaceFile]:
+        """Path, size, modified time and sha256; no content."""
+
+    def __init__(
+        self,
+        *,
+        files: _abc.Iterable[_workspace_pb2.WorkspaceFile] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["files", b"files", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSessionFilesResponse: _TypeAlias = ListSessionFilesResponse  # noqa: Y015
+
+@_typing.final
+class GetSessionFileRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    path: _builtins.str
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        path: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["path", b"path", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSessionFileRequest: _TypeAlias = GetSessionFileRequest  # noqa: Y015
 
 @_typing.final
 class GetSessionRecordRequest(_message.Message):
@@ -377,7 +447,7 @@ class SaveWorkspaceFileResponse(_message.Message):
     FILE_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def file(self) -> _workspace_pb2.WorkspaceFile:
-        """Path, size and modified time as stored; no content."""
+        """Path, size, modified time and sha256 as stored; no content."""
 
     def __init__(
         self,

@@ -5,6 +5,7 @@ import warnings
 
 from agent_runtime._gen.agentruntime.v1 import persistence_pb2 as agentruntime_dot_v1_dot_persistence__pb2
 from agent_runtime._gen.agentruntime.v1 import profile_pb2 as agentruntime_dot_v1_dot_profile__pb2
+from agent_runtime._gen.agentruntime.v1 import workspace_pb2 as agentruntime_dot_v1_dot_workspace__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -46,6 +47,16 @@ class PersistenceAdapterStub:
                 '/agentruntime.v1.PersistenceAdapter/LoadSession',
                 request_serializer=agentruntime_dot_v1_dot_persistence__pb2.LoadSessionRequest.SerializeToString,
                 response_deserializer=agentruntime_dot_v1_dot_persistence__pb2.LoadSessionResponse.FromString,
+                _registered_method=True)
+        self.ListSessionFiles = channel.unary_unary(
+                '/agentruntime.v1.PersistenceAdapter/ListSessionFiles',
+                request_serializer=agentruntime_dot_v1_dot_persistence__pb2.ListSessionFilesRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_persistence__pb2.ListSessionFilesResponse.FromString,
+                _registered_method=True)
+        self.GetSessionFile = channel.unary_unary(
+                '/agentruntime.v1.PersistenceAdapter/GetSessionFile',
+                request_serializer=agentruntime_dot_v1_dot_persistence__pb2.GetSessionFileRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_workspace__pb2.WorkspaceFile.FromString,
                 _registered_method=True)
         self.GetSessionRecord = channel.unary_unary(
                 '/agentruntime.v1.PersistenceAdapter/GetSessionRecord',
@@ -117,7 +128,22 @@ class PersistenceAdapterServicer:
         raise NotImplementedError('Method not implemented!')
 
     def LoadSession(self, request, context):
-        """A session with its transcripts and workspace files.
+        """A session with its transcripts. Its workspace files are listed by ListSessionFiles and read one at a
+        time by GetSessionFile, so no answer carries a whole workspace.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSessionFiles(self, request, context):
+        """A session's stored files in path order, a page at a time, without content.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSessionFile(self, request, context):
+        """One stored file with its content; NOT_FOUND (reason FILE_NOT_FOUND) for a path that is not stored.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -188,7 +214,8 @@ class PersistenceAdapterServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ReadEvents(self, request, context):
-        """Events after a sequence, in order, at most limit of them.
+        """Events after a sequence, in order: at most limit of them, and no more than 4 MiB of them unless the
+        first alone is larger (then just that one), so a page always fits a message.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -213,6 +240,16 @@ def add_PersistenceAdapterServicer_to_server(servicer, server):
                     servicer.LoadSession,
                     request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.LoadSessionRequest.FromString,
                     response_serializer=agentruntime_dot_v1_dot_persistence__pb2.LoadSessionResponse.SerializeToString,
+            ),
+            'ListSessionFiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSessionFiles,
+                    request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.ListSessionFilesRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_persistence__pb2.ListSessionFilesResponse.SerializeToString,
+            ),
+            'GetSessionFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSessionFile,
+                    request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.GetSessionFileRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_workspace__pb2.WorkspaceFile.SerializeToString,
             ),
             'GetSessionRecord': grpc.unary_unary_rpc_method_handler(
                     servicer.GetSessionRecord,
@@ -326,6 +363,60 @@ class PersistenceAdapter:
             '/agentruntime.v1.PersistenceAdapter/LoadSession',
             agentruntime_dot_v1_dot_persistence__pb2.LoadSessionRequest.SerializeToString,
             agentruntime_dot_v1_dot_persistence__pb2.LoadSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSessionFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.PersistenceAdapter/ListSessionFiles',
+            agentruntime_dot_v1_dot_persistence__pb2.ListSessionFilesRequest.SerializeToString,
+            agentruntime_dot_v1_dot_persistence__pb2.ListSessionFilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSessionFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.PersistenceAdapter/GetSessionFile',
+            agentruntime_dot_v1_dot_persistence__pb2.GetSessionFileRequest.SerializeToString,
+            agentruntime_dot_v1_dot_workspace__pb2.WorkspaceFile.FromString,
             options,
             channel_credentials,
             insecure,

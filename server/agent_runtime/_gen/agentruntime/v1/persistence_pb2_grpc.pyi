@@ -5,6 +5,7 @@ isort:skip_file
 
 from agent_runtime._gen.agentruntime.v1 import persistence_pb2 as _persistence_pb2
 from agent_runtime._gen.agentruntime.v1 import profile_pb2 as _profile_pb2
+from agent_runtime._gen.agentruntime.v1 import workspace_pb2 as _workspace_pb2
 from collections import abc as _abc
 from grpc import aio as _aio
 import abc as _abc_1
@@ -39,7 +40,13 @@ class PersistenceAdapterStub:
     ListAllSessions: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.ListAllSessionsRequest, _persistence_pb2.ListAllSessionsResponse]
     """Every stored session, newest first, a page at a time."""
     LoadSession: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.LoadSessionRequest, _persistence_pb2.LoadSessionResponse]
-    """A session with its transcripts and workspace files."""
+    """A session with its transcripts. Its workspace files are listed by ListSessionFiles and read one at a
+    time by GetSessionFile, so no answer carries a whole workspace.
+    """
+    ListSessionFiles: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.ListSessionFilesRequest, _persistence_pb2.ListSessionFilesResponse]
+    """A session's stored files in path order, a page at a time, without content."""
+    GetSessionFile: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.GetSessionFileRequest, _workspace_pb2.WorkspaceFile]
+    """One stored file with its content; NOT_FOUND (reason FILE_NOT_FOUND) for a path that is not stored."""
     GetSessionRecord: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.GetSessionRecordRequest, _persistence_pb2.SessionRecord]
     """A session's record alone, without transcripts or files."""
     CreateSessionRecord: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.CreateSessionRecordRequest, _persistence_pb2.CreateSessionRecordResponse]
@@ -61,7 +68,9 @@ class PersistenceAdapterStub:
     nothing is written.
     """
     ReadEvents: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.ReadEventsRequest, _persistence_pb2.ReadEventsResponse]
-    """Events after a sequence, in order, at most limit of them."""
+    """Events after a sequence, in order: at most limit of them, and no more than 4 MiB of them unless the
+    first alone is larger (then just that one), so a page always fits a message.
+    """
     DeleteSessionRecord: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.DeleteSessionRecordRequest, _persistence_pb2.DeleteSessionRecordResponse]
     """Deletes the session and everything stored with it."""
 
@@ -75,7 +84,13 @@ class PersistenceAdapterAsyncStub(PersistenceAdapterStub):
     ListAllSessions: _aio.UnaryUnaryMultiCallable[_persistence_pb2.ListAllSessionsRequest, _persistence_pb2.ListAllSessionsResponse]  # type: ignore[assignment]
     """Every stored session, newest first, a page at a time."""
     LoadSession: _aio.UnaryUnaryMultiCallable[_persistence_pb2.LoadSessionRequest, _persistence_pb2.LoadSessionResponse]  # type: ignore[assignment]
-    """A session with its transcripts and workspace files."""
+    """A session with its transcripts. Its workspace files are listed by ListSessionFiles and read one at a
+    time by GetSessionFile, so no answer carries a whole workspace.
+    """
+    ListSessionFiles: _aio.UnaryUnaryMultiCallable[_persistence_pb2.ListSessionFilesRequest, _persistence_pb2.ListSessionFilesResponse]  # type: ignore[assignment]
+    """A session's stored files in path order, a page at a time, without content."""
+    GetSessionFile: _aio.UnaryUnaryMultiCallable[_persistence_pb2.GetSessionFileRequest, _workspace_pb2.WorkspaceFile]  # type: ignore[assignment]
+    """One stored file with its content; NOT_FOUND (reason FILE_NOT_FOUND) for a path that is not stored."""
     GetSessionRecord: _aio.UnaryUnaryMultiCallable[_persistence_pb2.GetSessionRecordRequest, _persistence_pb2.SessionRecord]  # type: ignore[assignment]
     """A session's record alone, without transcripts or files."""
     CreateSessionRecord: _aio.UnaryUnaryMultiCallable[_persistence_pb2.CreateSessionRecordRequest, _persistence_pb2.CreateSessionRecordResponse]  # type: ignore[assignment]
@@ -97,7 +112,9 @@ class PersistenceAdapterAsyncStub(PersistenceAdapterStub):
     nothing is written.
     """
     ReadEvents: _aio.UnaryUnaryMultiCallable[_persistence_pb2.ReadEventsRequest, _persistence_pb2.ReadEventsResponse]  # type: ignore[assignment]
-    """Events after a sequence, in order, at most limit of them."""
+    """Events after a sequence, in order: at most limit of them, and no more than 4 MiB of them unless the
+    first alone is larger (then just that one), so a page always fits a message.
+    """
     DeleteSessionRecord: _aio.UnaryUnaryMultiCallable[_persistence_pb2.DeleteSessionRecordRequest, _persistence_pb2.DeleteSessionRecordResponse]  # type: ignore[assignment]
     """Deletes the session and everything stored with it."""
 
@@ -120,7 +137,25 @@ class PersistenceAdapterServicer(metaclass=_abc_1.ABCMeta):
         request: _persistence_pb2.LoadSessionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_persistence_pb2.LoadSessionResponse, _abc.Awaitable[_persistence_pb2.LoadSessionResponse]]:
-        """A session with its transcripts and workspace files."""
+        """A session with its transcripts. Its workspace files are listed by ListSessionFiles and read one at a
+        time by GetSessionFile, so no answer carries a whole workspace.
+        """
+
+    @_abc_1.abstractmethod
+    def ListSessionFiles(
+        self,
+        request: _persistence_pb2.ListSessionFilesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_persistence_pb2.ListSessionFilesResponse, _abc.Awaitable[_persistence_pb2.ListSessionFilesResponse]]:
+        """A session's stored files in path order, a page at a time, without content."""
+
+    @_abc_1.abstractmethod
+    def GetSessionFile(
+        self,
+        request: _persistence_pb2.GetSessionFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_workspace_pb2.WorkspaceFile, _abc.Awaitable[_workspace_pb2.WorkspaceFile]]:
+        """One stored file with its content; NOT_FOUND (reason FILE_NOT_FOUND) for a path that is not stored."""
 
     @_abc_1.abstractmethod
     def GetSessionRecord(
@@ -202,7 +237,9 @@ class PersistenceAdapterServicer(metaclass=_abc_1.ABCMeta):
         request: _persistence_pb2.ReadEventsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_persistence_pb2.ReadEventsResponse, _abc.Awaitable[_persistence_pb2.ReadEventsResponse]]:
-        """Events after a sequence, in order, at most limit of them."""
+        """Events after a sequence, in order: at most limit of them, and no more than 4 MiB of them unless the
+        first alone is larger (then just that one), so a page always fits a message.
+        """
 
     @_abc_1.abstractmethod
     def DeleteSessionRecord(

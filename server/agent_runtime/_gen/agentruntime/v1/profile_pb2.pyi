@@ -491,10 +491,16 @@ class SandboxLimits(_message.Message):
     CPU_SECONDS_FIELD_NUMBER: _builtins.int
     FILE_SIZE_BYTES_FIELD_NUMBER: _builtins.int
     EXEC_TIMEOUT_FIELD_NUMBER: _builtins.int
+    WORKSPACE_BYTES_FIELD_NUMBER: _builtins.int
     memory_bytes: _builtins.int
     max_processes: _builtins.int
     cpu_seconds: _builtins.int
     file_size_bytes: _builtins.int
+    workspace_bytes: _builtins.int
+    """The most bytes of files the session's workspace keeps in storage; a change past it is not saved and
+    the session's stream gets an error (WORKSPACE_QUOTA_EXCEEDED). 0 takes the runtime's
+    --workspace-quota-mib.
+    """
     @_builtins.property
     def exec_timeout(self) -> _duration_pb2.Duration:
         """Wall-clock limit of one command run in the sandbox."""
@@ -507,10 +513,11 @@ class SandboxLimits(_message.Message):
         cpu_seconds: _builtins.int = ...,
         file_size_bytes: _builtins.int = ...,
         exec_timeout: _duration_pb2.Duration | None = ...,
+        workspace_bytes: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["exec_timeout", b"exec_timeout"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cpu_seconds", b"cpu_seconds", "exec_timeout", b"exec_timeout", "file_size_bytes", b"file_size_bytes", "max_processes", b"max_processes", "memory_bytes", b"memory_bytes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cpu_seconds", b"cpu_seconds", "exec_timeout", b"exec_timeout", "file_size_bytes", b"file_size_bytes", "max_processes", b"max_processes", "memory_bytes", b"memory_bytes", "workspace_bytes", b"workspace_bytes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

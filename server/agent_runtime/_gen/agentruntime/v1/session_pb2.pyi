@@ -34,7 +34,9 @@ class _SessionViewEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SessionVi
     SESSION_VIEW_BASIC: _SessionView.ValueType  # 1
     """The record and runtime state, no blocks or files."""
     SESSION_VIEW_FULL: _SessionView.ValueType  # 2
-    """Also blocks, subagent conversations and workspace files with their content."""
+    """Also blocks, subagent conversations and the workspace's files without content (GetWorkspaceFile
+    serves that), so a session of any size fits an answer.
+    """
 
 class SessionView(_SessionView, metaclass=_SessionViewEnumTypeWrapper):
     """How much of a session a response carries."""
@@ -44,7 +46,9 @@ SESSION_VIEW_UNSPECIFIED: SessionView.ValueType  # 0
 SESSION_VIEW_BASIC: SessionView.ValueType  # 1
 """The record and runtime state, no blocks or files."""
 SESSION_VIEW_FULL: SessionView.ValueType  # 2
-"""Also blocks, subagent conversations and workspace files with their content."""
+"""Also blocks, subagent conversations and the workspace's files without content (GetWorkspaceFile
+serves that), so a session of any size fits an answer.
+"""
 Global___SessionView: _TypeAlias = SessionView  # noqa: Y015
 
 class _SandboxStatus:

@@ -27,6 +27,7 @@ class WorkspaceFile(_message.Message):
     CONTENT_FIELD_NUMBER: _builtins.int
     SIZE_FIELD_NUMBER: _builtins.int
     MODIFIED_TIME_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
     path: _builtins.str
     """Path relative to the workspace root, with "/" separators: not absolute, no "." or ".." segments,
     no NUL, at most 1,024 bytes of UTF-8.
@@ -35,6 +36,8 @@ class WorkspaceFile(_message.Message):
     """The file's bytes, at most 10 MiB. Left empty where a response says it omits content."""
     size: _builtins.int
     """Size of the content in bytes; set by the server."""
+    sha256: _builtins.str
+    """Lowercase hex SHA-256 of the content; set by the server."""
     @_builtins.property
     def modified_time(self) -> _timestamp_pb2.Timestamp:
         """When the file was last written; set by the server."""
@@ -46,10 +49,11 @@ class WorkspaceFile(_message.Message):
         content: _builtins.bytes = ...,
         size: _builtins.int = ...,
         modified_time: _timestamp_pb2.Timestamp | None = ...,
+        sha256: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["modified_time", b"modified_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "modified_time", b"modified_time", "path", b"path", "size", b"size"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "modified_time", b"modified_time", "path", b"path", "sha256", b"sha256", "size", b"size"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -10,7 +10,7 @@ import type { AgentProfileSchema, ListAgentProfilesRequestSchema, ListAgentProfi
 import { file_agentruntime_v1_profile } from "./profile_pb.js";
 import type { SessionOptions } from "./session_pb.js";
 import { file_agentruntime_v1_session } from "./session_pb.js";
-import type { WorkspaceFile } from "./workspace_pb.js";
+import type { WorkspaceFile, WorkspaceFileSchema } from "./workspace_pb.js";
 import { file_agentruntime_v1_workspace } from "./workspace_pb.js";
 import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -20,7 +20,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file agentruntime/v1/persistence.proto.
  */
 export const file_agentruntime_v1_persistence: GenFile = /*@__PURE__*/
-  fileDesc("CiFhZ2VudHJ1bnRpbWUvdjEvcGVyc2lzdGVuY2UucHJvdG8SD2FnZW50cnVudGltZS52MSKqAgoNU2Vzc2lvblJlY29yZBISCgpzZXNzaW9uX2lkGAEgASgJEhQKDGFyY2hpdGVjdHVyZRgCIAEoCRIZChFhZ2VudF9wcm9maWxlX3JlZhgDIAEoCRIMCgRuYW1lGAQgASgJEjgKD3Nlc3Npb25fb3B0aW9ucxgFIAEoCzIfLmFnZW50cnVudGltZS52MS5TZXNzaW9uT3B0aW9ucxIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCg1sYXN0X2FjdGl2aXR5GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCghtZXRhZGF0YRgIIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiPwoWTGlzdEFsbFNlc3Npb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJkChdMaXN0QWxsU2Vzc2lvbnNSZXNwb25zZRIwCghzZXNzaW9ucxgBIAMoCzIeLmFnZW50cnVudGltZS52MS5TZXNzaW9uUmVjb3JkEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIoChJMb2FkU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSLPAQoTTG9hZFNlc3Npb25SZXNwb25zZRIvCgdzZXNzaW9uGAEgASgLMh4uYWdlbnRydW50aW1lLnYxLlNlc3Npb25SZWNvcmQSFgoOcmF3X3RyYW5zY3JpcHQYAiABKAkSNgoJc3ViYWdlbnRzGAMgAygLMiMuYWdlbnRydW50aW1lLnYxLlN1YmFnZW50VHJhbnNjcmlwdBI3Cg93b3Jrc3BhY2VfZmlsZXMYBCADKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZSJBChJTdWJhZ2VudFRyYW5zY3JpcHQSEwoLc3ViYWdlbnRfaWQYASABKAkSFgoOcmF3X3RyYW5zY3JpcHQYAiABKAkiLQoXR2V0U2Vzc2lvblJlY29yZFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSKGAQoaQ3JlYXRlU2Vzc2lvblJlY29yZFJlcXVlc3QSLwoHc2Vzc2lvbhgBIAEoCzIeLmFnZW50cnVudGltZS52MS5TZXNzaW9uUmVjb3JkEjcKD3dvcmtzcGFjZV9maWxlcxgCIAMoCzIeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlIk4KG0NyZWF0ZVNlc3Npb25SZWNvcmRSZXNwb25zZRIvCgdzZXNzaW9uGAEgASgLMh4uYWdlbnRydW50aW1lLnYxLlNlc3Npb25SZWNvcmQikgEKGlVwZGF0ZVNlc3Npb25SZWNvcmRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSLwoHc2Vzc2lvbhgCIAEoCzIeLmFnZW50cnVudGltZS52MS5TZXNzaW9uUmVjb3JkEi8KC3VwZGF0ZV9tYXNrGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayJOChtVcGRhdGVTZXNzaW9uUmVjb3JkUmVzcG9uc2USLwoHc2Vzc2lvbhgBIAEoCzIeLmFnZW50cnVudGltZS52MS5TZXNzaW9uUmVjb3JkIlgKFVNhdmVUcmFuc2NyaXB0UmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhYKDnJhd190cmFuc2NyaXB0GAIgASgJEhMKC3N1YmFnZW50X2lkGAMgASgJIhgKFlNhdmVUcmFuc2NyaXB0UmVzcG9uc2UiXAoYU2F2ZVdvcmtzcGFjZUZpbGVSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSLAoEZmlsZRgCIAEoCzIeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlIkkKGVNhdmVXb3Jrc3BhY2VGaWxlUmVzcG9uc2USLAoEZmlsZRgBIAEoCzIeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlIjwKGERlbGV0ZVNlc3Npb25GaWxlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEgwKBHBhdGgYAiABKAkiLAoZRGVsZXRlU2Vzc2lvbkZpbGVSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIIjMKF0xvYWRBZ2VudFByb2ZpbGVSZXF1ZXN0EhgKEGFnZW50X3Byb2ZpbGVfaWQYASABKAkieAoTQXBwZW5kRXZlbnRzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEh4KFmV4cGVjdGVkX2xhc3Rfc2VxdWVuY2UYAiABKAMSLQoGZXZlbnRzGAMgAygLMh0uYWdlbnRydW50aW1lLnYxLlNlc3Npb25FdmVudCItChRBcHBlbmRFdmVudHNSZXNwb25zZRIVCg1sYXN0X3NlcXVlbmNlGAEgASgDIk4KEVJlYWRFdmVudHNSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSFgoOYWZ0ZXJfc2VxdWVuY2UYAiABKAMSDQoFbGltaXQYAyABKAUiWgoSUmVhZEV2ZW50c1Jlc3BvbnNlEi0KBmV2ZW50cxgBIAMoCzIdLmFnZW50cnVudGltZS52MS5TZXNzaW9uRXZlbnQSFQoNbGFzdF9zZXF1ZW5jZRgCIAEoAyIwChpEZWxldGVTZXNzaW9uUmVjb3JkUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIh0KG0RlbGV0ZVNlc3Npb25SZWNvcmRSZXNwb25zZTLACgoSUGVyc2lzdGVuY2VBZGFwdGVyEmQKD0xpc3RBbGxTZXNzaW9ucxInLmFnZW50cnVudGltZS52MS5MaXN0QWxsU2Vzc2lvbnNSZXF1ZXN0GiguYWdlbnRydW50aW1lLnYxLkxpc3RBbGxTZXNzaW9uc1Jlc3BvbnNlElgKC0xvYWRTZXNzaW9uEiMuYWdlbnRydW50aW1lLnYxLkxvYWRTZXNzaW9uUmVxdWVzdBokLmFnZW50cnVudGltZS52MS5Mb2FkU2Vzc2lvblJlc3BvbnNlElwKEEdldFNlc3Npb25SZWNvcmQSKC5hZ2VudHJ1bnRpbWUudjEuR2V0U2Vzc2lvblJlY29yZFJlcXVlc3QaHi5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvblJlY29yZBJwChNDcmVhdGVTZXNzaW9uUmVjb3JkEisuYWdlbnRydW50aW1lLnYxLkNyZWF0ZVNlc3Npb25SZWNvcmRSZXF1ZXN0GiwuYWdlbnRydW50aW1lLnYxLkNyZWF0ZVNlc3Npb25SZWNvcmRSZXNwb25zZRJwChNVcGRhdGVTZXNzaW9uUmVjb3JkEisuYWdlbnRydW50aW1lLnYxLlVwZGF0ZVNlc3Npb25SZWNvcmRSZXF1ZXN0GiwuYWdlbnRydW50aW1lLnYxLlVwZGF0ZVNlc3Npb25SZWNvcmRSZXNwb25zZRJhCg5TYXZlVHJhbnNjcmlwdBImLmFnZW50cnVudGltZS52MS5TYXZlVHJhbnNjcmlwdFJlcXVlc3QaJy5hZ2VudHJ1bnRpbWUudjEuU2F2ZVRyYW5zY3JpcHRSZXNwb25zZRJqChFTYXZlV29ya3NwYWNlRmlsZRIpLmFnZW50cnVudGltZS52MS5TYXZlV29ya3NwYWNlRmlsZVJlcXVlc3QaKi5hZ2VudHJ1bnRpbWUudjEuU2F2ZVdvcmtzcGFjZUZpbGVSZXNwb25zZRJqChFEZWxldGVTZXNzaW9uRmlsZRIpLmFnZW50cnVudGltZS52MS5EZWxldGVTZXNzaW9uRmlsZVJlcXVlc3QaKi5hZ2VudHJ1bnRpbWUudjEuRGVsZXRlU2Vzc2lvbkZpbGVSZXNwb25zZRJqChFMaXN0QWdlbnRQcm9maWxlcxIpLmFnZW50cnVudGltZS52MS5MaXN0QWdlbnRQcm9maWxlc1JlcXVlc3QaKi5hZ2VudHJ1bnRpbWUudjEuTGlzdEFnZW50UHJvZmlsZXNSZXNwb25zZRJbChBMb2FkQWdlbnRQcm9maWxlEiguYWdlbnRydW50aW1lLnYxLkxvYWRBZ2VudFByb2ZpbGVSZXF1ZXN0Gh0uYWdlbnRydW50aW1lLnYxLkFnZW50UHJvZmlsZRJbCgxBcHBlbmRFdmVudHMSJC5hZ2VudHJ1bnRpbWUudjEuQXBwZW5kRXZlbnRzUmVxdWVzdBolLmFnZW50cnVudGltZS52MS5BcHBlbmRFdmVudHNSZXNwb25zZRJVCgpSZWFkRXZlbnRzEiIuYWdlbnRydW50aW1lLnYxLlJlYWRFdmVudHNSZXF1ZXN0GiMuYWdlbnRydW50aW1lLnYxLlJlYWRFdmVudHNSZXNwb25zZRJwChNEZWxldGVTZXNzaW9uUmVjb3JkEisuYWdlbnRydW50aW1lLnYxLkRlbGV0ZVNlc3Npb25SZWNvcmRSZXF1ZXN0GiwuYWdlbnRydW50aW1lLnYxLkRlbGV0ZVNlc3Npb25SZWNvcmRSZXNwb25zZWIGcHJvdG8z", [file_agentruntime_v1_events, file_agentruntime_v1_profile, file_agentruntime_v1_session, file_agentruntime_v1_workspace, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("CiFhZ2VudHJ1bnRpbWUvdjEvcGVyc2lzdGVuY2UucHJvdG8SD2FnZW50cnVudGltZS52MSKqAgoNU2Vzc2lvblJlY29yZBISCgpzZXNzaW9uX2lkGAEgASgJEhQKDGFyY2hpdGVjdHVyZRgCIAEoCRIZChFhZ2VudF9wcm9maWxlX3JlZhgDIAEoCRIMCgRuYW1lGAQgASgJEjgKD3Nlc3Npb25fb3B0aW9ucxgFIAEoCzIfLmFnZW50cnVudGltZS52MS5TZXNzaW9uT3B0aW9ucxIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCg1sYXN0X2FjdGl2aXR5GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCghtZXRhZGF0YRgIIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiPwoWTGlzdEFsbFNlc3Npb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJkChdMaXN0QWxsU2Vzc2lvbnNSZXNwb25zZRIwCghzZXNzaW9ucxgBIAMoCzIeLmFnZW50cnVudGltZS52MS5TZXNzaW9uUmVjb3JkEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIoChJMb2FkU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSKtAQoTTG9hZFNlc3Npb25SZXNwb25zZRIvCgdzZXNzaW9uGAEgASgLMh4uYWdlbnRydW50aW1lLnYxLlNlc3Npb25SZWNvcmQSFgoOcmF3X3RyYW5zY3JpcHQYAiABKAkSNgoJc3ViYWdlbnRzGAMgAygLMiMuYWdlbnRydW50aW1lLnYxLlN1YmFnZW50VHJhbnNjcmlwdEoECAQQBVIPd29ya3NwYWNlX2ZpbGVzIkEKElN1YmFnZW50VHJhbnNjcmlwdBITCgtzdWJhZ2VudF9pZBgBIAEoCRIWCg5yYXdfdHJhbnNjcmlwdBgCIAEoCSJUChdMaXN0U2Vzc2lvbkZpbGVzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImIKGExpc3RTZXNzaW9uRmlsZXNSZXNwb25zZRItCgVmaWxlcxgBIAMoCzIeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI5ChVHZXRTZXNzaW9uRmlsZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRwYXRoGAIgASgJIi0KF0dldFNlc3Npb25SZWNvcmRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkihgEKGkNyZWF0ZVNlc3Npb25SZWNvcmRSZXF1ZXN0Ei8KB3Nlc3Npb24YASABKAsyHi5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvblJlY29yZBI3Cg93b3Jrc3BhY2VfZmlsZXMYAiADKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZSJOChtDcmVhdGVTZXNzaW9uUmVjb3JkUmVzcG9uc2USLwoHc2Vzc2lvbhgBIAEoCzIeLmFnZW50cnVudGltZS52MS5TZXNzaW9uUmVjb3JkIpIBChpVcGRhdGVTZXNzaW9uUmVjb3JkUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEi8KB3Nlc3Npb24YAiABKAsyHi5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvblJlY29yZBIvCgt1cGRhdGVfbWFzaxgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siTgobVXBkYXRlU2Vzc2lvblJlY29yZFJlc3BvbnNlEi8KB3Nlc3Npb24YASABKAsyHi5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvblJlY29yZCJYChVTYXZlVHJhbnNjcmlwdFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIWCg5yYXdfdHJhbnNjcmlwdBgCIAEoCRITCgtzdWJhZ2VudF9pZBgDIAEoCSIYChZTYXZlVHJhbnNjcmlwdFJlc3BvbnNlIlwKGFNhdmVXb3Jrc3BhY2VGaWxlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEiwKBGZpbGUYAiABKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZSJJChlTYXZlV29ya3NwYWNlRmlsZVJlc3BvbnNlEiwKBGZpbGUYASABKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZSI8ChhEZWxldGVTZXNzaW9uRmlsZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRwYXRoGAIgASgJIiwKGURlbGV0ZVNlc3Npb25GaWxlUmVzcG9uc2USDwoHZGVsZXRlZBgBIAEoCCIzChdMb2FkQWdlbnRQcm9maWxlUmVxdWVzdBIYChBhZ2VudF9wcm9maWxlX2lkGAEgASgJIngKE0FwcGVuZEV2ZW50c1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIeChZleHBlY3RlZF9sYXN0X3NlcXVlbmNlGAIgASgDEi0KBmV2ZW50cxgDIAMoCzIdLmFnZW50cnVudGltZS52MS5TZXNzaW9uRXZlbnQiLQoUQXBwZW5kRXZlbnRzUmVzcG9uc2USFQoNbGFzdF9zZXF1ZW5jZRgBIAEoAyJOChFSZWFkRXZlbnRzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDEg0KBWxpbWl0GAMgASgFIloKElJlYWRFdmVudHNSZXNwb25zZRItCgZldmVudHMYASADKAsyHS5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbkV2ZW50EhUKDWxhc3Rfc2VxdWVuY2UYAiABKAMiMAoaRGVsZXRlU2Vzc2lvblJlY29yZFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSIdChtEZWxldGVTZXNzaW9uUmVjb3JkUmVzcG9uc2UygwwKElBlcnNpc3RlbmNlQWRhcHRlchJkCg9MaXN0QWxsU2Vzc2lvbnMSJy5hZ2VudHJ1bnRpbWUudjEuTGlzdEFsbFNlc3Npb25zUmVxdWVzdBooLmFnZW50cnVudGltZS52MS5MaXN0QWxsU2Vzc2lvbnNSZXNwb25zZRJYCgtMb2FkU2Vzc2lvbhIjLmFnZW50cnVudGltZS52MS5Mb2FkU2Vzc2lvblJlcXVlc3QaJC5hZ2VudHJ1bnRpbWUudjEuTG9hZFNlc3Npb25SZXNwb25zZRJnChBMaXN0U2Vzc2lvbkZpbGVzEiguYWdlbnRydW50aW1lLnYxLkxpc3RTZXNzaW9uRmlsZXNSZXF1ZXN0GikuYWdlbnRydW50aW1lLnYxLkxpc3RTZXNzaW9uRmlsZXNSZXNwb25zZRJYCg5HZXRTZXNzaW9uRmlsZRImLmFnZW50cnVudGltZS52MS5HZXRTZXNzaW9uRmlsZVJlcXVlc3QaHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZRJcChBHZXRTZXNzaW9uUmVjb3JkEiguYWdlbnRydW50aW1lLnYxLkdldFNlc3Npb25SZWNvcmRSZXF1ZXN0Gh4uYWdlbnRydW50aW1lLnYxLlNlc3Npb25SZWNvcmQScAoTQ3JlYXRlU2Vzc2lvblJlY29yZBIrLmFnZW50cnVudGltZS52MS5DcmVhdGVTZXNzaW9uUmVjb3JkUmVxdWVzdBosLmFnZW50cnVudGltZS52MS5DcmVhdGVTZXNzaW9uUmVjb3JkUmVzcG9uc2UScAoTVXBkYXRlU2Vzc2lvblJlY29yZBIrLmFnZW50cnVudGltZS52MS5VcGRhdGVTZXNzaW9uUmVjb3JkUmVxdWVzdBosLmFnZW50cnVudGltZS52MS5VcGRhdGVTZXNzaW9uUmVjb3JkUmVzcG9uc2USYQoOU2F2ZVRyYW5zY3JpcHQSJi5hZ2VudHJ1bnRpbWUudjEuU2F2ZVRyYW5zY3JpcHRSZXF1ZXN0GicuYWdlbnRydW50aW1lLnYxLlNhdmVUcmFuc2NyaXB0UmVzcG9uc2USagoRU2F2ZVdvcmtzcGFjZUZpbGUSKS5hZ2VudHJ1bnRpbWUudjEuU2F2ZVdvcmtzcGFjZUZpbGVSZXF1ZXN0GiouYWdlbnRydW50aW1lLnYxLlNhdmVXb3Jrc3BhY2VGaWxlUmVzcG9uc2USagoRRGVsZXRlU2Vzc2lvbkZpbGUSKS5hZ2VudHJ1bnRpbWUudjEuRGVsZXRlU2Vzc2lvbkZpbGVSZXF1ZXN0GiouYWdlbnRydW50aW1lLnYxLkRlbGV0ZVNlc3Npb25GaWxlUmVzcG9uc2USagoRTGlzdEFnZW50UHJvZmlsZXMSKS5hZ2VudHJ1bnRpbWUudjEuTGlzdEFnZW50UHJvZmlsZXNSZXF1ZXN0GiouYWdlbnRydW50aW1lLnYxLkxpc3RBZ2VudFByb2ZpbGVzUmVzcG9uc2USWwoQTG9hZEFnZW50UHJvZmlsZRIoLmFnZW50cnVudGltZS52MS5Mb2FkQWdlbnRQcm9maWxlUmVxdWVzdBodLmFnZW50cnVudGltZS52MS5BZ2VudFByb2ZpbGUSWwoMQXBwZW5kRXZlbnRzEiQuYWdlbnRydW50aW1lLnYxLkFwcGVuZEV2ZW50c1JlcXVlc3QaJS5hZ2VudHJ1bnRpbWUudjEuQXBwZW5kRXZlbnRzUmVzcG9uc2USVQoKUmVhZEV2ZW50cxIiLmFnZW50cnVudGltZS52MS5SZWFkRXZlbnRzUmVxdWVzdBojLmFnZW50cnVudGltZS52MS5SZWFkRXZlbnRzUmVzcG9uc2UScAoTRGVsZXRlU2Vzc2lvblJlY29yZBIrLmFnZW50cnVudGltZS52MS5EZWxldGVTZXNzaW9uUmVjb3JkUmVxdWVzdBosLmFnZW50cnVudGltZS52MS5EZWxldGVTZXNzaW9uUmVjb3JkUmVzcG9uc2ViBnByb3RvMw", [file_agentruntime_v1_events, file_agentruntime_v1_profile, file_agentruntime_v1_session, file_agentruntime_v1_workspace, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * What storage keeps of a session (the runtime adds its in-memory state to make a Session).
@@ -161,11 +161,6 @@ export type LoadSessionResponse = Message<"agentruntime.v1.LoadSessionResponse">
    * @generated from field: repeated agentruntime.v1.SubagentTranscript subagents = 3;
    */
   subagents: SubagentTranscript[];
-
-  /**
-   * @generated from field: repeated agentruntime.v1.WorkspaceFile workspace_files = 4;
-   */
-  workspaceFiles: WorkspaceFile[];
 };
 
 /**
@@ -200,6 +195,83 @@ export const SubagentTranscriptSchema: GenMessage<SubagentTranscript> = /*@__PUR
   messageDesc(file_agentruntime_v1_persistence, 5);
 
 /**
+ * @generated from message agentruntime.v1.ListSessionFilesRequest
+ */
+export type ListSessionFilesRequest = Message<"agentruntime.v1.ListSessionFilesRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * 0 means 100; larger than 1,000 is lowered to 1,000.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.ListSessionFilesRequest.
+ * Use `create(ListSessionFilesRequestSchema)` to create a new message.
+ */
+export const ListSessionFilesRequestSchema: GenMessage<ListSessionFilesRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 6);
+
+/**
+ * @generated from message agentruntime.v1.ListSessionFilesResponse
+ */
+export type ListSessionFilesResponse = Message<"agentruntime.v1.ListSessionFilesResponse"> & {
+  /**
+   * Path, size, modified time and sha256; no content.
+   *
+   * @generated from field: repeated agentruntime.v1.WorkspaceFile files = 1;
+   */
+  files: WorkspaceFile[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.ListSessionFilesResponse.
+ * Use `create(ListSessionFilesResponseSchema)` to create a new message.
+ */
+export const ListSessionFilesResponseSchema: GenMessage<ListSessionFilesResponse> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 7);
+
+/**
+ * @generated from message agentruntime.v1.GetSessionFileRequest
+ */
+export type GetSessionFileRequest = Message<"agentruntime.v1.GetSessionFileRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: string path = 2;
+   */
+  path: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.GetSessionFileRequest.
+ * Use `create(GetSessionFileRequestSchema)` to create a new message.
+ */
+export const GetSessionFileRequestSchema: GenMessage<GetSessionFileRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 8);
+
+/**
  * @generated from message agentruntime.v1.GetSessionRecordRequest
  */
 export type GetSessionRecordRequest = Message<"agentruntime.v1.GetSessionRecordRequest"> & {
@@ -214,7 +286,7 @@ export type GetSessionRecordRequest = Message<"agentruntime.v1.GetSessionRecordR
  * Use `create(GetSessionRecordRequestSchema)` to create a new message.
  */
 export const GetSessionRecordRequestSchema: GenMessage<GetSessionRecordRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 6);
+  messageDesc(file_agentruntime_v1_persistence, 9);
 
 /**
  * @generated from message agentruntime.v1.CreateSessionRecordRequest
@@ -236,7 +308,7 @@ export type CreateSessionRecordRequest = Message<"agentruntime.v1.CreateSessionR
  * Use `create(CreateSessionRecordRequestSchema)` to create a new message.
  */
 export const CreateSessionRecordRequestSchema: GenMessage<CreateSessionRecordRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 7);
+  messageDesc(file_agentruntime_v1_persistence, 10);
 
 /**
  * @generated from message agentruntime.v1.CreateSessionRecordResponse
@@ -253,7 +325,7 @@ export type CreateSessionRecordResponse = Message<"agentruntime.v1.CreateSession
  * Use `create(CreateSessionRecordResponseSchema)` to create a new message.
  */
 export const CreateSessionRecordResponseSchema: GenMessage<CreateSessionRecordResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 8);
+  messageDesc(file_agentruntime_v1_persistence, 11);
 
 /**
  * @generated from message agentruntime.v1.UpdateSessionRecordRequest
@@ -283,7 +355,7 @@ export type UpdateSessionRecordRequest = Message<"agentruntime.v1.UpdateSessionR
  * Use `create(UpdateSessionRecordRequestSchema)` to create a new message.
  */
 export const UpdateSessionRecordRequestSchema: GenMessage<UpdateSessionRecordRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 9);
+  messageDesc(file_agentruntime_v1_persistence, 12);
 
 /**
  * @generated from message agentruntime.v1.UpdateSessionRecordResponse
@@ -300,7 +372,7 @@ export type UpdateSessionRecordResponse = Message<"agentruntime.v1.UpdateSession
  * Use `create(UpdateSessionRecordResponseSchema)` to create a new message.
  */
 export const UpdateSessionRecordResponseSchema: GenMessage<UpdateSessionRecordResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 10);
+  messageDesc(file_agentruntime_v1_persistence, 13);
 
 /**
  * @generated from message agentruntime.v1.SaveTranscriptRequest
@@ -329,7 +401,7 @@ export type SaveTranscriptRequest = Message<"agentruntime.v1.SaveTranscriptReque
  * Use `create(SaveTranscriptRequestSchema)` to create a new message.
  */
 export const SaveTranscriptRequestSchema: GenMessage<SaveTranscriptRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 11);
+  messageDesc(file_agentruntime_v1_persistence, 14);
 
 /**
  * @generated from message agentruntime.v1.SaveTranscriptResponse
@@ -342,7 +414,7 @@ export type SaveTranscriptResponse = Message<"agentruntime.v1.SaveTranscriptResp
  * Use `create(SaveTranscriptResponseSchema)` to create a new message.
  */
 export const SaveTranscriptResponseSchema: GenMessage<SaveTranscriptResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 12);
+  messageDesc(file_agentruntime_v1_persistence, 15);
 
 /**
  * @generated from message agentruntime.v1.SaveWorkspaceFileRequest
@@ -364,14 +436,14 @@ export type SaveWorkspaceFileRequest = Message<"agentruntime.v1.SaveWorkspaceFil
  * Use `create(SaveWorkspaceFileRequestSchema)` to create a new message.
  */
 export const SaveWorkspaceFileRequestSchema: GenMessage<SaveWorkspaceFileRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 13);
+  messageDesc(file_agentruntime_v1_persistence, 16);
 
 /**
  * @generated from message agentruntime.v1.SaveWorkspaceFileResponse
  */
 export type SaveWorkspaceFileResponse = Message<"agentruntime.v1.SaveWorkspaceFileResponse"> & {
   /**
-   * Path, size and modified time as stored; no content.
+   * Path, size, modified time and sha256 as stored; no content.
    *
    * @generated from field: agentruntime.v1.WorkspaceFile file = 1;
    */
@@ -383,7 +455,7 @@ export type SaveWorkspaceFileResponse = Message<"agentruntime.v1.SaveWorkspaceFi
  * Use `create(SaveWorkspaceFileResponseSchema)` to create a new message.
  */
 export const SaveWorkspaceFileResponseSchema: GenMessage<SaveWorkspaceFileResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 14);
+  messageDesc(file_agentruntime_v1_persistence, 17);
 
 /**
  * @generated from message agentruntime.v1.DeleteSessionFileRequest
@@ -405,7 +477,7 @@ export type DeleteSessionFileRequest = Message<"agentruntime.v1.DeleteSessionFil
  * Use `create(DeleteSessionFileRequestSchema)` to create a new message.
  */
 export const DeleteSessionFileRequestSchema: GenMessage<DeleteSessionFileRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 15);
+  messageDesc(file_agentruntime_v1_persistence, 18);
 
 /**
  * @generated from message agentruntime.v1.DeleteSessionFileResponse
@@ -422,7 +494,7 @@ export type DeleteSessionFileResponse = Message<"agentruntime.v1.DeleteSessionFi
  * Use `create(DeleteSessionFileResponseSchema)` to create a new message.
  */
 export const DeleteSessionFileResponseSchema: GenMessage<DeleteSessionFileResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 16);
+  messageDesc(file_agentruntime_v1_persistence, 19);
 
 /**
  * @generated from message agentruntime.v1.LoadAgentProfileRequest
@@ -439,7 +511,7 @@ export type LoadAgentProfileRequest = Message<"agentruntime.v1.LoadAgentProfileR
  * Use `create(LoadAgentProfileRequestSchema)` to create a new message.
  */
 export const LoadAgentProfileRequestSchema: GenMessage<LoadAgentProfileRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 17);
+  messageDesc(file_agentruntime_v1_persistence, 20);
 
 /**
  * @generated from message agentruntime.v1.AppendEventsRequest
@@ -466,7 +538,7 @@ export type AppendEventsRequest = Message<"agentruntime.v1.AppendEventsRequest">
  * Use `create(AppendEventsRequestSchema)` to create a new message.
  */
 export const AppendEventsRequestSchema: GenMessage<AppendEventsRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 18);
+  messageDesc(file_agentruntime_v1_persistence, 21);
 
 /**
  * @generated from message agentruntime.v1.AppendEventsResponse
@@ -483,7 +555,7 @@ export type AppendEventsResponse = Message<"agentruntime.v1.AppendEventsResponse
  * Use `create(AppendEventsResponseSchema)` to create a new message.
  */
 export const AppendEventsResponseSchema: GenMessage<AppendEventsResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 19);
+  messageDesc(file_agentruntime_v1_persistence, 22);
 
 /**
  * @generated from message agentruntime.v1.ReadEventsRequest
@@ -512,7 +584,7 @@ export type ReadEventsRequest = Message<"agentruntime.v1.ReadEventsRequest"> & {
  * Use `create(ReadEventsRequestSchema)` to create a new message.
  */
 export const ReadEventsRequestSchema: GenMessage<ReadEventsRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 20);
+  messageDesc(file_agentruntime_v1_persistence, 23);
 
 /**
  * @generated from message agentruntime.v1.ReadEventsResponse
@@ -536,7 +608,7 @@ export type ReadEventsResponse = Message<"agentruntime.v1.ReadEventsResponse"> &
  * Use `create(ReadEventsResponseSchema)` to create a new message.
  */
 export const ReadEventsResponseSchema: GenMessage<ReadEventsResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 21);
+  messageDesc(file_agentruntime_v1_persistence, 24);
 
 /**
  * @generated from message agentruntime.v1.DeleteSessionRecordRequest
@@ -553,7 +625,7 @@ export type DeleteSessionRecordRequest = Message<"agentruntime.v1.DeleteSessionR
  * Use `create(DeleteSessionRecordRequestSchema)` to create a new message.
  */
 export const DeleteSessionRecordRequestSchema: GenMessage<DeleteSessionRecordRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 22);
+  messageDesc(file_agentruntime_v1_persistence, 25);
 
 /**
  * @generated from message agentruntime.v1.DeleteSessionRecordResponse
@@ -566,7 +638,7 @@ export type DeleteSessionRecordResponse = Message<"agentruntime.v1.DeleteSession
  * Use `create(DeleteSessionRecordResponseSchema)` to create a new message.
  */
 export const DeleteSessionRecordResponseSchema: GenMessage<DeleteSessionRecordResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 23);
+  messageDesc(file_agentruntime_v1_persistence, 26);
 
 /**
  * What storage implements, in any language. The runtime is its only caller and reaches storage
@@ -586,7 +658,8 @@ export const PersistenceAdapter: GenService<{
     output: typeof ListAllSessionsResponseSchema;
   },
   /**
-   * A session with its transcripts and workspace files.
+   * A session with its transcripts. Its workspace files are listed by ListSessionFiles and read one at a
+   * time by GetSessionFile, so no answer carries a whole workspace.
    *
    * @generated from rpc agentruntime.v1.PersistenceAdapter.LoadSession
    */
@@ -594,6 +667,26 @@ export const PersistenceAdapter: GenService<{
     methodKind: "unary";
     input: typeof LoadSessionRequestSchema;
     output: typeof LoadSessionResponseSchema;
+  },
+  /**
+   * A session's stored files in path order, a page at a time, without content.
+   *
+   * @generated from rpc agentruntime.v1.PersistenceAdapter.ListSessionFiles
+   */
+  listSessionFiles: {
+    methodKind: "unary";
+    input: typeof ListSessionFilesRequestSchema;
+    output: typeof ListSessionFilesResponseSchema;
+  },
+  /**
+   * One stored file with its content; NOT_FOUND (reason FILE_NOT_FOUND) for a path that is not stored.
+   *
+   * @generated from rpc agentruntime.v1.PersistenceAdapter.GetSessionFile
+   */
+  getSessionFile: {
+    methodKind: "unary";
+    input: typeof GetSessionFileRequestSchema;
+    output: typeof WorkspaceFileSchema;
   },
   /**
    * A session's record alone, without transcripts or files.
@@ -686,7 +779,8 @@ export const PersistenceAdapter: GenService<{
     output: typeof AppendEventsResponseSchema;
   },
   /**
-   * Events after a sequence, in order, at most limit of them.
+   * Events after a sequence, in order: at most limit of them, and no more than 4 MiB of them unless the
+   * first alone is larger (then just that one), so a page always fits a message.
    *
    * @generated from rpc agentruntime.v1.PersistenceAdapter.ReadEvents
    */

@@ -338,7 +338,8 @@ export enum SessionView {
   BASIC = 1,
 
   /**
-   * Also blocks, subagent conversations and workspace files with their content.
+   * Also blocks, subagent conversations and the workspace's files without content (GetWorkspaceFile
+   * serves that), so a session of any size fits an answer.
    *
    * @generated from enum value: SESSION_VIEW_FULL = 2;
    */

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file agentruntime/v1/workspace.proto.
  */
 export const file_agentruntime_v1_workspace: GenFile = /*@__PURE__*/
-  fileDesc("Ch9hZ2VudHJ1bnRpbWUvdjEvd29ya3NwYWNlLnByb3RvEg9hZ2VudHJ1bnRpbWUudjEibwoNV29ya3NwYWNlRmlsZRIMCgRwYXRoGAEgASgJEg8KB2NvbnRlbnQYAiABKAwSDAoEc2l6ZRgDIAEoAxIxCg1tb2RpZmllZF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch9hZ2VudHJ1bnRpbWUvdjEvd29ya3NwYWNlLnByb3RvEg9hZ2VudHJ1bnRpbWUudjEifwoNV29ya3NwYWNlRmlsZRIMCgRwYXRoGAEgASgJEg8KB2NvbnRlbnQYAiABKAwSDAoEc2l6ZRgDIAEoAxIxCg1tb2RpZmllZF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZzaGEyNTYYBSABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * A file in a session's workspace.
@@ -48,6 +48,13 @@ export type WorkspaceFile = Message<"agentruntime.v1.WorkspaceFile"> & {
    * @generated from field: google.protobuf.Timestamp modified_time = 4;
    */
   modifiedTime?: Timestamp | undefined;
+
+  /**
+   * Lowercase hex SHA-256 of the content; set by the server.
+   *
+   * @generated from field: string sha256 = 5;
+   */
+  sha256: string;
 };
 
 /**

@@ -37,6 +37,7 @@ __all__ = (
     "FileDeleted",
     "GeminiCliOptions",
     "GetAgentProfileRequest",
+    "GetSessionFileRequest",
     "GetSessionRecordRequest",
     "GetSessionRequest",
     "GetWorkspaceFileRequest",
@@ -48,6 +49,8 @@ __all__ = (
     "ListAgentProfilesResponse",
     "ListAllSessionsRequest",
     "ListAllSessionsResponse",
+    "ListSessionFilesRequest",
+    "ListSessionFilesResponse",
     "ListSessionsRequest",
     "ListSessionsResponse",
     "ListWorkspaceFilesRequest",
@@ -302,7 +305,8 @@ class SessionView(betterproto2.Enum):
 
     FULL = 2
     """
-    Also blocks, subagent conversations and workspace files with their content.
+    Also blocks, subagent conversations and the workspace's files without content (GetWorkspaceFile
+    serves that), so a session of any size fits an answer.
     """
 
     @classmethod
@@ -919,10 +923,9 @@ class FileChange(betterproto2.Message):
 
     file: "WorkspaceFile | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
-    Content is left out when it is over the event size limit; GetWorkspaceFile serves it.
+    Path, size, modified time and sha256, never the content (GetWorkspaceFile serves it), so the log
+    holds each version of a file in a few bytes rather than whole.
     """
-
-    content_omitted: "bool" = betterproto2.field(2, betterproto2.TYPE_BOOL)
 
 
 default_message_pool.register_message("agentruntime.v1", "FileChange", FileChange)
@@ -961,6 +964,16 @@ class GetAgentProfileRequest(betterproto2.Message):
 
 
 default_message_pool.register_message("agentruntime.v1", "GetAgentProfileRequest", GetAgentProfileRequest)
+
+
+@dataclass(eq=False, repr=False)
+class GetSessionFileRequest(betterproto2.Message):
+    session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    path: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+
+
+default_message_pool.register_message("agentruntime.v1", "GetSessionFileRequest", GetSessionFileRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -1103,6 +1116,37 @@ default_message_pool.register_message("agentruntime.v1", "ListAllSessionsRespons
 
 
 @dataclass(eq=False, repr=False)
+class ListSessionFilesRequest(betterproto2.Message):
+    session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    page_size: "int" = betterproto2.field(2, betterproto2.TYPE_INT32)
+    """
+    0 means 100; larger than 1,000 is lowered to 1,000.
+    """
+
+    page_token: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+
+
+default_message_pool.register_message("agentruntime.v1", "ListSessionFilesRequest", ListSessionFilesRequest)
+
+
+@dataclass(eq=False, repr=False)
+class ListSessionFilesResponse(betterproto2.Message):
+    files: "list[WorkspaceFile]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Path, size, modified time and sha256; no content.
+    """
+
+    next_page_token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Empty on the last page.
+    """
+
+
+default_message_pool.register_message("agentruntime.v1", "ListSessionFilesResponse", ListSessionFilesResponse)
+
+
+@dataclass(eq=False, repr=False)
 class ListSessionsRequest(betterproto2.Message):
     page_size: "int" = betterproto2.field(1, betterproto2.TYPE_INT32)
     """
@@ -1135,6 +1179,13 @@ default_message_pool.register_message("agentruntime.v1", "ListSessionsResponse",
 class ListWorkspaceFilesRequest(betterproto2.Message):
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
+    page_size: "int" = betterproto2.field(2, betterproto2.TYPE_INT32)
+    """
+    0 means 100; larger than 1,000 is lowered to 1,000.
+    """
+
+    page_token: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+
 
 default_message_pool.register_message("agentruntime.v1", "ListWorkspaceFilesRequest", ListWorkspaceFilesRequest)
 
@@ -1143,7 +1194,12 @@ default_message_pool.register_message("agentruntime.v1", "ListWorkspaceFilesRequ
 class ListWorkspaceFilesResponse(betterproto2.Message):
     files: "list[WorkspaceFile]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
     """
-    Path, size and modified time; no content.
+    In path order: path, size, modified time and sha256; no content.
+    """
+
+    next_page_token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Empty on the last page.
     """
 
 
@@ -1176,8 +1232,6 @@ class LoadSessionResponse(betterproto2.Message):
     """
 
     subagents: "list[SubagentTranscript]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
-
-    workspace_files: "list[WorkspaceFile]" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, repeated=True)
 
 
 default_message_pool.register_message("agentruntime.v1", "LoadSessionResponse", LoadSessionResponse)
@@ -1336,6 +1390,13 @@ class SandboxLimits(betterproto2.Message):
     Wall-clock limit of one command run in the sandbox.
     """
 
+    workspace_bytes: "int" = betterproto2.field(6, betterproto2.TYPE_INT64)
+    """
+    The most bytes of files the session's workspace keeps in storage; a change past it is not saved and
+    the session's stream gets an error (WORKSPACE_QUOTA_EXCEEDED). 0 takes the runtime's
+    --workspace-quota-mib.
+    """
+
 
 default_message_pool.register_message("agentruntime.v1", "SandboxLimits", SandboxLimits)
 
@@ -1402,7 +1463,7 @@ default_message_pool.register_message("agentruntime.v1", "SaveWorkspaceFileReque
 class SaveWorkspaceFileResponse(betterproto2.Message):
     file: "WorkspaceFile | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
-    Path, size and modified time as stored; no content.
+    Path, size, modified time and sha256 as stored; no content.
     """
 
 
@@ -2157,6 +2218,11 @@ class WorkspaceFile(betterproto2.Message):
     When the file was last written; set by the server.
     """
 
+    sha256: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+    """
+    Lowercase hex SHA-256 of the content; set by the server.
+    """
+
 
 default_message_pool.register_message("agentruntime.v1", "WorkspaceFile", WorkspaceFile)
 
@@ -2433,7 +2499,7 @@ class AgentRuntimeStub(betterproto2_grpclib.ServiceStub):
         metadata: "MetadataLike | None" = None,
     ) -> "ListWorkspaceFilesResponse":
         """
-        The session's stored workspace files, without content.
+        The session's stored workspace files, without content, a page at a time.
         """
 
         return await self._unary_unary(
@@ -2503,13 +2569,56 @@ class PersistenceAdapterStub(betterproto2_grpclib.ServiceStub):
         metadata: "MetadataLike | None" = None,
     ) -> "LoadSessionResponse":
         """
-        A session with its transcripts and workspace files.
+        A session with its transcripts. Its workspace files are listed by ListSessionFiles and read one at a
+        time by GetSessionFile, so no answer carries a whole workspace.
         """
 
         return await self._unary_unary(
             "/agentruntime.v1.PersistenceAdapter/LoadSession",
             message,
             LoadSessionResponse,
+            timeout=timeout,
+            deadline=deadline,
+            metadata=metadata,
+        )
+
+    async def list_session_files(
+        self,
+        message: "ListSessionFilesRequest",
+        *,
+        timeout: "float | None" = None,
+        deadline: "Deadline | None" = None,
+        metadata: "MetadataLike | None" = None,
+    ) -> "ListSessionFilesResponse":
+        """
+        A session's stored files in path order, a page at a time, without content.
+        """
+
+        return await self._unary_unary(
+            "/agentruntime.v1.PersistenceAdapter/ListSessionFiles",
+            message,
+            ListSessionFilesResponse,
+            timeout=timeout,
+            deadline=deadline,
+            metadata=metadata,
+        )
+
+    async def get_session_file(
+        self,
+        message: "GetSessionFileRequest",
+        *,
+        timeout: "float | None" = None,
+        deadline: "Deadline | None" = None,
+        metadata: "MetadataLike | None" = None,
+    ) -> "WorkspaceFile":
+        """
+        One stored file with its content; NOT_FOUND (reason FILE_NOT_FOUND) for a path that is not stored.
+        """
+
+        return await self._unary_unary(
+            "/agentruntime.v1.PersistenceAdapter/GetSessionFile",
+            message,
+            WorkspaceFile,
             timeout=timeout,
             deadline=deadline,
             metadata=metadata,
@@ -2715,7 +2824,8 @@ class PersistenceAdapterStub(betterproto2_grpclib.ServiceStub):
         metadata: "MetadataLike | None" = None,
     ) -> "ReadEventsResponse":
         """
-        Events after a sequence, in order, at most limit of them.
+        Events after a sequence, in order: at most limit of them, and no more than 4 MiB of them unless the
+        first alone is larger (then just that one), so a page always fits a message.
         """
 
         return await self._unary_unary(
