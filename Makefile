@@ -6,11 +6,14 @@ PYTHON_DIRS := server tests tools bench clients/python
 THIRD_PARTY := build/third_party/google/api
 TS_CLIENT := clients/typescript
 TS_DEPS := $(TS_CLIENT)/node_modules/.installed
+# The sandbox's native helpers (sandboxes/local/native), built with the machine's C compiler.
+NATIVE := build/native
+NATIVE_SRC := server/agent_runtime/sandboxes/local/native
 GOOGLEAPIS = $(shell $(PY) -c 'import google.api, pathlib; print(pathlib.Path(google.api.__path__[0]))')
 
 .PHONY: install run test proto proto-check clients go-client lint buf-deps bench clean
 
-install: $(VENV)/.installed $(BUF) $(TS_DEPS) /usr/bin/bwrap
+install: $(VENV)/.installed $(BUF) $(TS_DEPS) /usr/bin/bwrap $(NATIVE)/exec-guard $(NATIVE)/private-process.so
 
 $(VENV)/.installed: pyproject.toml clients/python/pyproject.toml
 	python3 -m venv $(VENV)
@@ -23,6 +26,16 @@ $(VENV)/.installed: pyproject.toml clients/python/pyproject.toml
 /usr/bin/bwrap:
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq bubblewrap; \
 	else echo "bubblewrap is missing: run 'sudo apt-get install bubblewrap'" >&2; exit 1; fi
+
+/usr/bin/cc:
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq gcc libc6-dev; \
+	else echo "a C compiler is missing: run 'sudo apt-get install gcc'" >&2; exit 1; fi
+
+$(NATIVE)/exec-guard: $(NATIVE_SRC)/exec_guard.c | /usr/bin/cc
+	mkdir -p $(NATIVE) && cc -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(NATIVE)/private-process.so: $(NATIVE_SRC)/private_process.c | /usr/bin/cc
+	mkdir -p $(NATIVE) && cc -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $<
 
 $(BUF): package.json
 	npm install --no-audit --no-fund --loglevel=error

@@ -33,7 +33,8 @@ class CliExit:
 async def run_cli(
     sandbox: Sandbox, argv: Sequence[str], environment: Mapping[str, str], stdin: bytes, stream: LineStream
 ) -> CliExit:
-    execution = await sandbox.exec(argv, env=environment, timeout=TURN_TIMEOUT_SECONDS)
+    # Private: the tools the CLI starts must not write on its stdout in its name.
+    execution = await sandbox.exec(argv, env=environment, timeout=TURN_TIMEOUT_SECONDS, private=True)
     stderr = bytearray()
     try:
         if stdin:

@@ -132,9 +132,12 @@ class Sandbox(Protocol):
         cwd: str = "",
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        private: bool = False,
     ) -> Execution:
         """Starts argv in the workspace (or cwd, relative to it). Background processes it leaves
-        survive until the next exec ends or the sandbox is terminated (the agent's dev server)."""
+        survive until the next exec ends or the sandbox is terminated (the agent's dev server).
+        A private process (an agent CLI, whose stdout the runtime believes) cannot be reached into by the
+        processes it starts, where the provider can keep it so (the local one)."""
         ...
 
     async def read_file(self, path: str) -> bytes: ...

@@ -28,8 +28,9 @@ async def run(
     cwd: str = "",
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
+    private: bool = False,
 ) -> Finished:
-    execution = await sandbox.exec(argv, cwd=cwd, env=env, timeout=timeout)
+    execution = await sandbox.exec(argv, cwd=cwd, env=env, timeout=timeout, private=private)
     if stdin is not None:
         await execution.write_stdin(stdin)
         await execution.close_stdin()

@@ -4,6 +4,9 @@ and each command entered into them with nsenter, as the sandbox's own uid with n
 Both are started through JOIN_CGROUPS, a /bin/sh line that moves itself into the sandbox's control
 groups before it becomes bwrap or nsenter, so every process of the sandbox is counted and killable.
 A missing group stops the command (exit 125) rather than running it unlimited.
+
+Every process of the sandbox, the one holding its namespaces too, runs under exec-guard's seccomp filter
+(native/exec_guard.c); an unfiltered process of the same uid could be made to run code for a filtered one.
 """
 
 from __future__ import annotations
@@ -17,6 +20,13 @@ from agent_runtime.sandboxes.base import WORKSPACE
 # shown read-only to every sandbox at AGENT_CLIS_MOUNT and first on its PATH.
 AGENT_CLIS = Path(__file__).resolve().parents[4] / "node_modules"
 AGENT_CLIS_MOUNT = "/opt/agent-clis"
+# The native helpers `make install` builds, shown read-only to every sandbox at NATIVE_MOUNT.
+NATIVE = Path(__file__).resolve().parents[4] / "build" / "native"
+NATIVE_MOUNT = "/opt/agent-runtime"
+EXEC_GUARD = f"{NATIVE_MOUNT}/exec-guard"
+# LD_PRELOAD of a process no other process of its sandbox may reach into (native/private_process.c).
+PRIVATE_PROCESS = f"{NATIVE_MOUNT}/private-process.so"
+NATIVE_HELPERS = ("exec-guard", "private-process.so")
 PATH = f"{AGENT_CLIS_MOUNT}/.bin:/usr/local/bin:/usr/bin:/bin"
 READY = "ready"
 SHARED_MEMORY_BYTES = 64 * 1024 * 1024
@@ -42,11 +52,17 @@ SYSTEM = [
 ]  # fmt: skip
 
 
-def agent_clis_mount() -> list[str]:
-    if not AGENT_CLIS.is_dir():
-        return []
+def missing_native_helpers() -> list[str]:
+    return [name for name in NATIVE_HELPERS if not (NATIVE / name).is_file()]
+
+
+def opt_mounts() -> list[str]:
+    """The native helpers and, where installed, the agent CLIs, under /opt."""
     # bwrap would create /opt as root's 0700, which the sandbox's user could not enter.
-    return ["--perms", "0755", "--dir", "/opt", "--ro-bind", str(AGENT_CLIS), AGENT_CLIS_MOUNT]
+    mounts = ["--perms", "0755", "--dir", "/opt", "--ro-bind", str(NATIVE), NATIVE_MOUNT]
+    if AGENT_CLIS.is_dir():
+        mounts += ["--ro-bind", str(AGENT_CLIS), AGENT_CLIS_MOUNT]
+    return mounts
 
 
 def joined(procs_files: Sequence[Path], argv: Sequence[str]) -> list[str]:
@@ -80,7 +96,7 @@ def session_argv(workspace: Path, uid: int, info_fd: int) -> list[str]:
         "--die-with-parent",
         "--new-session",
         *SYSTEM,
-        *agent_clis_mount(),
+        *opt_mounts(),
         "--bind", str(workspace), WORKSPACE,
         "--chdir", WORKSPACE,
         "--hostname", "sandbox",
@@ -88,6 +104,7 @@ def session_argv(workspace: Path, uid: int, info_fd: int) -> list[str]:
         "--info-fd", str(info_fd),
         "--",
         *drop_to(uid),
+        EXEC_GUARD,
         "/bin/sh", "-c", f"echo {READY}; exec sleep infinity",
     ]  # fmt: skip
 
@@ -119,6 +136,7 @@ def exec_argv(
         # Per uid, and the uid is the sandbox's own: a process limit even without control groups.
         f"--nproc={max_processes}",
         "--",
+        EXEC_GUARD,
         "/usr/bin/env",
         "-i",
         f"--chdir={directory}",

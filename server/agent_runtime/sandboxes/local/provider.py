@@ -48,6 +48,12 @@ class BubblewrapProvider:
     async def check(self) -> None:
         if shutil.which("bwrap") != "/usr/bin/bwrap":
             raise SandboxUnavailable("bubblewrap is not installed (`make` installs it: apt-get install bubblewrap)")
+        missing = bubblewrap.missing_native_helpers()
+        if missing:
+            raise SandboxUnavailable(
+                f"the sandbox's native helpers are not built ({', '.join(missing)} in {bubblewrap.NATIVE}):"
+                " run `make install`"
+            )
         if os.geteuid() != 0:
             raise SandboxUnavailable(
                 "the local sandbox runs as root, to give each sandbox a uid of its own; run the runtime as root"

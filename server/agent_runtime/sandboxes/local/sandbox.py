@@ -129,6 +129,7 @@ class BubblewrapSandbox:
         cwd: str = "",
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        private: bool = False,
     ) -> LocalExecution:
         self._check_running()
         if cwd:
@@ -136,6 +137,8 @@ class BubblewrapSandbox:
         limits = self._spec.limits
         proxy = egress.proxy_environment() if self._egress else {}
         environment = {**bubblewrap.base_environment(), **proxy, **self._spec.env, **(env or {})}
+        if private:
+            environment["LD_PRELOAD"] = bubblewrap.PRIVATE_PROCESS
         process = await self._spawn(
             bubblewrap.exec_argv(
                 self._target_pid,

@@ -74,6 +74,7 @@ class ModalSandbox:
         cwd: str = "",
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        private: bool = False,  # not kept here yet: Modal's image would need the preload of the local one
     ) -> ModalExecution:
         if not argv:
             raise bad_request([FieldViolation("argv", "is required", "INVALID_ARGV")])
