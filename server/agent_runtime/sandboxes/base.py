@@ -31,6 +31,9 @@ class SandboxLimits:
     cpu_seconds: int = 3600
     file_size_bytes: int = 1024**3
     exec_timeout_seconds: float = 600.0
+    # What the workspace's own filesystem holds (and /tmp, in memory): bytes, and files and folders.
+    disk_bytes: int = 1024**3
+    disk_inodes: int = 262_144
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,16 @@ class FileChange:
 
 
 @dataclass(frozen=True)
+class DiskUsage:
+    """How full the workspace's filesystem is."""
+
+    free_bytes: int
+    free_inodes: int
+    limit_bytes: int
+    limit_inodes: int
+
+
+@dataclass(frozen=True)
 class SandboxHealth:
     running: bool
     message: str = ""
@@ -163,6 +176,10 @@ class Sandbox(Protocol):
         ...
 
     async def poll(self) -> SandboxHealth: ...
+
+    async def disk_usage(self) -> DiskUsage | None:
+        """None where the provider's workspace has no filesystem of its own (Modal's limits are its own)."""
+        ...
 
     async def terminate(self) -> None:
         """Ends every process in the sandbox. Safe to call twice."""

@@ -17,6 +17,8 @@ def limits_for(profile: profile_pb2.AgentProfile) -> SandboxLimits:
         cpu_seconds=given.cpu_seconds or defaults.cpu_seconds,
         file_size_bytes=given.file_size_bytes or defaults.file_size_bytes,
         exec_timeout_seconds=timeout or defaults.exec_timeout_seconds,
+        disk_bytes=given.disk_bytes or defaults.disk_bytes,
+        disk_inodes=given.disk_inodes or defaults.disk_inodes,
     )
 
 

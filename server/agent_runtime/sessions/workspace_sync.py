@@ -8,7 +8,7 @@ workspace) are not saved or announced again. File events carry a file's path, si
 content, and a burst of rewrites of one file within a settle window is one event.
 
 What storage holds of a workspace is bounded by a quota: a change that would pass it is not saved, and the
-session's stream gets an error saying so.
+session's stream gets an error saying so. A sandbox's own disk filling up is said once too, when it does.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 # announced) a few times a second at most, not once per write.
 SETTLE_WINDOW_SECONDS = 0.1
 DEFAULT_WORKSPACE_QUOTA_BYTES = 1024 * 1024 * 1024
+# A workspace disk with less than this free is full: the agent's next write fails.
+DISK_FULL_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class WorkspaceSync:
         self._stored_bytes = sum(f.size for f in stored)
         self._quota_bytes = quota_bytes
         self._seen: dict[str, tuple[int, int]] = {}  # (size, mtime) of each file when last synced
+        self._disk_full = False  # said on the stream, until it is not full any more
         self._lock = asyncio.Lock()
 
     async def follow(self, sandbox: Sandbox) -> None:
@@ -98,7 +101,21 @@ class WorkspaceSync:
                 if self._seen.get(path) != state:
                     saved += await self._written(sandbox, path)
                     self._seen[path] = state
+            await self._check_disk(sandbox)
         return saved, deleted
+
+    async def _check_disk(self, sandbox: Sandbox) -> None:
+        usage = await sandbox.disk_usage()
+        full = usage is not None and (usage.free_bytes < DISK_FULL_BYTES or usage.free_inodes == 0)
+        if full and not self._disk_full and usage is not None:
+            message = (
+                f"the workspace's disk is full: it holds {usage.limit_bytes} bytes and {usage.limit_inodes} files"
+                " and folders at most (the profile's limits.diskBytes and limits.diskInodes)"
+            )
+            self._emitter.emit(
+                events_pb2.SessionEvent(error=events_pb2.ErrorEvent(message=message, code="WORKSPACE_DISK_FULL"))
+            )
+        self._disk_full = full
 
     async def _written(self, sandbox: Sandbox, path: str) -> bool:
         """Saves the file if its content is new; says whether it did."""

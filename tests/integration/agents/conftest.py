@@ -40,12 +40,13 @@ commands:
   - name: greet
     prompt: "COMMAND-MARKER: say hello."
 """
-# A workspace that may keep 3 MB in storage.
+# A workspace that may keep 3 MB in storage, on a 64 MiB disk.
 SMALL_WORKSPACE_PROFILE = """\
 name: Small workspace
 tools: [Bash]
 limits:
   workspaceBytes: 3000000
+  diskBytes: 67108864
 """
 
 

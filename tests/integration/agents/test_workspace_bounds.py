@@ -100,3 +100,17 @@ async def test_a_change_past_the_workspace_quota_is_not_kept_and_says_so(stub: S
     kept = {f.path for f in listed.files}
     assert "third.txt" in kept and len(kept & {"first.bin", "second.bin"}) == 1, kept
     assert sum(f.size for f in listed.files) <= 3_000_000
+
+
+async def test_a_full_workspace_disk_is_said_once_on_the_stream(stub: Stub, fake_model: FakeAnthropic) -> None:
+    conversation = await open_conversation(stub, "anthropic", profile="small-workspace")
+    fill = "dd if=/dev/zero of=fill bs=1M count=100; dd if=/dev/zero of=again bs=1M count=10; df -h ."
+    fake_model.script([Turn.tool_use("Bash", {"command": fill}), Turn.text("Filled.")])
+    await conversation.send("Fill the disk.")
+    events = await conversation.until_turn_completed()
+
+    assert events[-1].turn_completed.outcome == COMPLETED
+    assert "No space left on device" in tool_output(fake_model)
+    full = [e.error for e in events if e.HasField("error") and e.error.code == "WORKSPACE_DISK_FULL"]
+    assert len(full) == 1, [e.error for e in events if e.HasField("error")]
+    assert "limits.diskBytes" in full[0].message

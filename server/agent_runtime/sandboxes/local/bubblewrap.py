@@ -41,9 +41,6 @@ SYSTEM = [
     "--symlink", "usr/lib", "/lib",
     "--symlink", "usr/lib64", "/lib64",
     "--ro-bind", "/etc", "/etc",
-    # Writable by everyone with the sticky bit, as tools expect (bwrap makes them root's 0755 otherwise).
-    "--perms", "1777", "--tmpfs", "/tmp",
-    "--perms", "1777", "--dir", "/var/tmp",
     "--proc", "/proc",
     "--dev", "/dev",
     # POSIX shared memory (multiprocessing, shared_memory): a small tmpfs of its own, charged like any
@@ -83,7 +80,7 @@ def drop_to(uid: int) -> list[str]:
     ]
 
 
-def session_argv(workspace: Path, uid: int, info_fd: int) -> list[str]:
+def session_argv(workspace: Path, uid: int, info_fd: int, tmp_bytes: int) -> list[str]:
     """bwrap, launched as root (so it needs no user namespace) and dropping to uid for its one process,
     which prints READY once the mounts are in place and then holds the namespaces open."""
     return [
@@ -96,6 +93,10 @@ def session_argv(workspace: Path, uid: int, info_fd: int) -> list[str]:
         "--die-with-parent",
         "--new-session",
         *SYSTEM,
+        # Writable by everyone with the sticky bit, as tools expect (bwrap makes it root's 0755 otherwise),
+        # and as large as the workspace's disk; its pages count against the memory limit.
+        "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
+        "--perms", "0755", "--dir", "/var", "--symlink", "../tmp", "/var/tmp",
         *opt_mounts(),
         "--bind", str(workspace), WORKSPACE,
         "--chdir", WORKSPACE,

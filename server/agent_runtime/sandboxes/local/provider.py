@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 from agent_runtime.sandboxes.base import SandboxSpec, SandboxUnavailable
-from agent_runtime.sandboxes.local import bubblewrap
+from agent_runtime.sandboxes.local import bubblewrap, workspace_disk
 from agent_runtime.sandboxes.local.cgroups import (
     CgroupLayout,
     SandboxCgroup,
@@ -89,6 +89,7 @@ class BubblewrapProvider:
                 continue
             log.info("removing sandbox %s, left by an earlier run", name)
             cgroup.kill()
+            workspace_disk.remove(self._root / name / "workspace")
             shutil.rmtree(self._root / name, ignore_errors=True)
 
     async def create(self, spec: SandboxSpec) -> BubblewrapSandbox:
@@ -107,9 +108,14 @@ class BubblewrapProvider:
         directory.mkdir(mode=0o700)
         workspace = directory / "workspace"
         workspace.mkdir(mode=0o700)
-        os.chown(workspace, uid, uid)
-        if cgroup is not None:
-            cgroup.create(spec.limits.memory_bytes, spec.limits.max_processes)
+        try:
+            workspace_disk.create(directory, workspace, uid, spec.limits.disk_bytes, spec.limits.disk_inodes)
+            if cgroup is not None:
+                cgroup.create(spec.limits.memory_bytes, spec.limits.max_processes)
+        except BaseException:
+            workspace_disk.remove(workspace)
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
 
     async def find(self, session_id: str) -> BubblewrapSandbox | None:
         sandbox = self._live.get(session_id)

@@ -16,13 +16,14 @@ from typing import Any
 import watchfiles
 
 from agent_runtime.sandboxes.base import (
+    DiskUsage,
     FileChange,
     FileInfo,
     SandboxHealth,
     SandboxSpec,
 )
 from agent_runtime.sandboxes.errors import checked_path, sandbox_terminated
-from agent_runtime.sandboxes.local import bubblewrap, egress
+from agent_runtime.sandboxes.local import bubblewrap, egress, workspace_disk
 from agent_runtime.sandboxes.local.cgroups import SandboxCgroup
 from agent_runtime.sandboxes.local.egress import EgressProxy
 from agent_runtime.sandboxes.local.execution import LocalExecution
@@ -81,7 +82,7 @@ class BubblewrapSandbox:
         info_read, info_write = os.pipe()
         try:
             self._process = await self._spawn(
-                bubblewrap.session_argv(self.workspace, self._uid, info_write),
+                bubblewrap.session_argv(self.workspace, self._uid, info_write, self._spec.limits.disk_bytes),
                 stdin=asyncio.subprocess.DEVNULL,
                 pass_fds=(info_write,),
             )
@@ -191,6 +192,9 @@ class BubblewrapSandbox:
             return SandboxHealth(running=False, message=f"the sandbox's process ended (exit status {code})")
         return SandboxHealth(running=True)
 
+    async def disk_usage(self) -> DiskUsage:
+        return await asyncio.to_thread(workspace_disk.usage, self.workspace)
+
     async def terminate(self) -> None:
         if self._terminated:
             return
@@ -206,4 +210,5 @@ class BubblewrapSandbox:
         self._watcher.close()
         if self._egress is not None:
             await self._egress.close()
+        await asyncio.to_thread(workspace_disk.remove, self.workspace)
         await asyncio.to_thread(shutil.rmtree, self._directory, True)

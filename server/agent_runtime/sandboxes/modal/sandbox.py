@@ -121,6 +121,9 @@ class ModalSandbox:
             " listener (--model-proxy-address) over the network instead"
         )
 
+    async def disk_usage(self) -> None:
+        return None  # Modal bounds a sandbox's disk itself
+
     async def poll(self) -> SandboxHealth:
         if self._terminated:
             return SandboxHealth(running=False, message="terminated")

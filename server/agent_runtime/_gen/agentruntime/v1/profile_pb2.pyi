@@ -492,6 +492,8 @@ class SandboxLimits(_message.Message):
     FILE_SIZE_BYTES_FIELD_NUMBER: _builtins.int
     EXEC_TIMEOUT_FIELD_NUMBER: _builtins.int
     WORKSPACE_BYTES_FIELD_NUMBER: _builtins.int
+    DISK_BYTES_FIELD_NUMBER: _builtins.int
+    DISK_INODES_FIELD_NUMBER: _builtins.int
     memory_bytes: _builtins.int
     max_processes: _builtins.int
     cpu_seconds: _builtins.int
@@ -501,6 +503,12 @@ class SandboxLimits(_message.Message):
     the session's stream gets an error (WORKSPACE_QUOTA_EXCEEDED). 0 takes the runtime's
     --workspace-quota-mib.
     """
+    disk_bytes: _builtins.int
+    """The sandbox's workspace is a filesystem of its own this large (default 1 GiB, reserved on the host
+    when the sandbox starts), and its /tmp a tmpfs this large inside the memory limit. Local sandboxes.
+    """
+    disk_inodes: _builtins.int
+    """Files and folders the workspace's filesystem holds (default 262,144; at most one per KiB of disk)."""
     @_builtins.property
     def exec_timeout(self) -> _duration_pb2.Duration:
         """Wall-clock limit of one command run in the sandbox."""
@@ -514,10 +522,12 @@ class SandboxLimits(_message.Message):
         file_size_bytes: _builtins.int = ...,
         exec_timeout: _duration_pb2.Duration | None = ...,
         workspace_bytes: _builtins.int = ...,
+        disk_bytes: _builtins.int = ...,
+        disk_inodes: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["exec_timeout", b"exec_timeout"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cpu_seconds", b"cpu_seconds", "exec_timeout", b"exec_timeout", "file_size_bytes", b"file_size_bytes", "max_processes", b"max_processes", "memory_bytes", b"memory_bytes", "workspace_bytes", b"workspace_bytes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cpu_seconds", b"cpu_seconds", "disk_bytes", b"disk_bytes", "disk_inodes", b"disk_inodes", "exec_timeout", b"exec_timeout", "file_size_bytes", b"file_size_bytes", "max_processes", b"max_processes", "memory_bytes", b"memory_bytes", "workspace_bytes", b"workspace_bytes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

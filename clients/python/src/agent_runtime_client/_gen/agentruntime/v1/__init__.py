@@ -1397,6 +1397,17 @@ class SandboxLimits(betterproto2.Message):
     --workspace-quota-mib.
     """
 
+    disk_bytes: "int" = betterproto2.field(7, betterproto2.TYPE_INT64)
+    """
+    The sandbox's workspace is a filesystem of its own this large (default 1 GiB, reserved on the host
+    when the sandbox starts), and its /tmp a tmpfs this large inside the memory limit. Local sandboxes.
+    """
+
+    disk_inodes: "int" = betterproto2.field(8, betterproto2.TYPE_INT32)
+    """
+    Files and folders the workspace's filesystem holds (default 262,144; at most one per KiB of disk).
+    """
+
 
 default_message_pool.register_message("agentruntime.v1", "SandboxLimits", SandboxLimits)
 
