@@ -60,7 +60,8 @@ async def test_the_workspace_runs_out_of_inodes_at_its_limit(make_sandbox: MakeS
 
     assert 1900 < int(count) < 4200, count
     assert reason.strip() == "No space left on device"
-    assert (await sandbox.disk_usage()).free_inodes == 0
+    usage = await sandbox.disk_usage()
+    assert usage is not None and usage.free_inodes == 0
 
 
 async def test_a_terminated_sandbox_gives_its_disk_back(make_sandbox: MakeSandbox) -> None:
