@@ -11,10 +11,11 @@ Every process of the sandbox, the one holding its namespaces too, runs under exe
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from agent_runtime.sandboxes.base import WORKSPACE
+from agent_runtime.sandboxes.local.sandbox_etc import etc_args
 
 # The agent CLIs (Claude Code, Gemini CLI) as `make install` puts them in the checkout's node_modules,
 # shown read-only to every sandbox at AGENT_CLIS_MOUNT and first on its PATH.
@@ -33,14 +34,13 @@ SHARED_MEMORY_BYTES = 64 * 1024 * 1024
 JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
 
 # Read-only system folders; everything else of the host (homes, /root, /srv, the runtime's checkout and
-# data, other workspaces) is simply not there.
+# data, other workspaces, the host's /etc: sandbox_etc) is simply not there.
 SYSTEM = [
     "--ro-bind", "/usr", "/usr",
     "--symlink", "usr/bin", "/bin",
     "--symlink", "usr/sbin", "/sbin",
     "--symlink", "usr/lib", "/lib",
     "--symlink", "usr/lib64", "/lib64",
-    "--ro-bind", "/etc", "/etc",
     "--proc", "/proc",
     "--dev", "/dev",
     # POSIX shared memory (multiprocessing, shared_memory): a small tmpfs of its own, charged like any
@@ -49,17 +49,40 @@ SYSTEM = [
 ]  # fmt: skip
 
 
+# Kernel-wide tables of /proc no sandbox needs: the host's keys and users of keys, its kernel configuration,
+# symbols and timers.
+PROC_MASKED = ("config.gz", "kallsyms", "key-users", "keys", "sched_debug", "timer_list")
+DataFd = Callable[[bytes], int]  # a readable descriptor holding the bytes, for bwrap to copy
+
+
 def missing_native_helpers() -> list[str]:
     return [name for name in NATIVE_HELPERS if not (NATIVE / name).is_file()]
 
 
-def opt_mounts() -> list[str]:
-    """The native helpers and, where installed, the agent CLIs, under /opt."""
+def opt_files(data_fd: DataFd) -> list[str]:
+    """The native helpers (copied, so no host path shows in the sandbox's mount table) and, where installed,
+    the agent CLIs, under /opt."""
     # bwrap would create /opt as root's 0700, which the sandbox's user could not enter.
-    mounts = ["--perms", "0755", "--dir", "/opt", "--ro-bind", str(NATIVE), NATIVE_MOUNT]
+    args = ["--perms", "0755", "--dir", "/opt", "--perms", "0755", "--dir", NATIVE_MOUNT]
+    for name in NATIVE_HELPERS:
+        args += ["--perms", "0755", "--file", str(data_fd((NATIVE / name).read_bytes())), f"{NATIVE_MOUNT}/{name}"]
     if AGENT_CLIS.is_dir():
-        mounts += ["--ro-bind", str(AGENT_CLIS), AGENT_CLIS_MOUNT]
-    return mounts
+        args += ["--ro-bind", str(AGENT_CLIS), AGENT_CLIS_MOUNT]
+    return args
+
+
+def proc_masks() -> list[str]:
+    """/dev/null over each of them this kernel has (the sandbox's /proc is a procfs of the same kernel)."""
+    present = [name for name in PROC_MASKED if Path("/proc", name).exists()]
+    return [arg for name in present for arg in ("--ro-bind", "/dev/null", f"/proc/{name}")]
+
+
+def with_hidden_arguments(argv: Sequence[str], data_fd: DataFd) -> list[str]:
+    """bwrap reading its options, host paths among them, from a descriptor: the sandbox can read its
+    /proc/1/cmdline. The command after "--" stays on the command line, where bwrap wants it."""
+    end = list(argv).index("--")
+    options = b"".join(arg.encode() + b"\0" for arg in argv[1:end])
+    return [argv[0], "--args", str(data_fd(options)), *argv[end:]]
 
 
 def joined(procs_files: Sequence[Path], argv: Sequence[str]) -> list[str]:
@@ -80,7 +103,7 @@ def drop_to(uid: int) -> list[str]:
     ]
 
 
-def session_argv(workspace: Path, uid: int, info_fd: int, tmp_bytes: int) -> list[str]:
+def session_argv(workspace: Path, uid: int, info_fd: int, tmp_bytes: int, data_fd: DataFd) -> list[str]:
     """bwrap, launched as root (so it needs no user namespace) and dropping to uid for its one process,
     which prints READY once the mounts are in place and then holds the namespaces open."""
     return [
@@ -93,11 +116,13 @@ def session_argv(workspace: Path, uid: int, info_fd: int, tmp_bytes: int) -> lis
         "--die-with-parent",
         "--new-session",
         *SYSTEM,
+        *proc_masks(),
+        *etc_args(uid, data_fd),
         # Writable by everyone with the sticky bit, as tools expect (bwrap makes it root's 0755 otherwise),
         # and as large as the workspace's disk; its pages count against the memory limit.
         "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
         "--perms", "0755", "--dir", "/var", "--symlink", "../tmp", "/var/tmp",
-        *opt_mounts(),
+        *opt_files(data_fd),
         "--bind", str(workspace), WORKSPACE,
         "--chdir", WORKSPACE,
         "--hostname", "sandbox",

@@ -25,6 +25,7 @@ from agent_runtime.sandboxes.base import (
 from agent_runtime.sandboxes.errors import checked_path, sandbox_terminated
 from agent_runtime.sandboxes.local import bubblewrap, egress, workspace_disk
 from agent_runtime.sandboxes.local.cgroups import SandboxCgroup
+from agent_runtime.sandboxes.local.data_pipes import DataPipes
 from agent_runtime.sandboxes.local.egress import EgressProxy
 from agent_runtime.sandboxes.local.execution import LocalExecution
 from agent_runtime.sandboxes.local.netns import listen_in_namespace
@@ -80,14 +81,17 @@ class BubblewrapSandbox:
     async def start(self) -> None:
         """Starts the namespaces and waits until they are ready for commands."""
         info_read, info_write = os.pipe()
+        data = DataPipes()
         try:
+            argv = bubblewrap.session_argv(self.workspace, self._uid, info_write, self._spec.limits.disk_bytes, data)
             self._process = await self._spawn(
-                bubblewrap.session_argv(self.workspace, self._uid, info_write, self._spec.limits.disk_bytes),
+                bubblewrap.with_hidden_arguments(argv, data),
                 stdin=asyncio.subprocess.DEVNULL,
-                pass_fds=(info_write,),
+                pass_fds=(info_write, *data.fds),
             )
         finally:
             os.close(info_write)
+            data.close()
         try:
             assert self._process.stdout is not None
             line = await asyncio.wait_for(self._process.stdout.readline(), READY_TIMEOUT_SECONDS)
