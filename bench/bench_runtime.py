@@ -1,11 +1,12 @@
 """An `agent-runtime serve` of the bench's own, with one profile ("bench", the Bash tool) on fresh embedded
-storage, and a stub to call it with the bench's key."""
+storage, and a stub to call it with the bench's key, its process id and its data directory."""
 
 from __future__ import annotations
 
 import contextlib
 import tempfile
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,16 @@ KEY = "bench-key"
 AUTH = (("authorization", f"Bearer {KEY}"),)
 
 
+@dataclass(frozen=True)
+class BenchRuntime:
+    stub: Any
+    pid: int
+    data_dir: Path
+
+
 @contextlib.asynccontextmanager
-async def bench_runtime(model_environment: dict[str, str]) -> AsyncIterator[Any]:
-    """The runtime's stub; `model_environment` gives the model keys and base URLs."""
+async def bench_runtime(model_environment: dict[str, str]) -> AsyncIterator[BenchRuntime]:
+    """`model_environment` gives the model keys and base URLs."""
     with tempfile.TemporaryDirectory() as root:
         (Path(root) / "profiles").mkdir()
         (Path(root) / "profiles" / "bench.json").write_text(json_format.MessageToJson(PROFILE))
@@ -32,6 +40,7 @@ async def bench_runtime(model_environment: dict[str, str]) -> AsyncIterator[Any]
         )
         try:
             async with grpc.aio.insecure_channel(runtime.address) as channel:
-                yield agent_runtime_pb2_grpc.AgentRuntimeStub(channel)
+                stub = agent_runtime_pb2_grpc.AgentRuntimeStub(channel)
+                yield BenchRuntime(stub, runtime.process.pid, Path(root) / "data")
         finally:
             runtime.stop()

@@ -194,5 +194,6 @@ async def measure() -> dict[str, dict[str, float]]:
             "GEMINI_API_KEY": gemini_model.api_key,
             "GOOGLE_GEMINI_BASE_URL": gemini_model.base_url,
         }
-        async with bench_runtime(environment) as stub:
+        async with bench_runtime(environment) as runtime:
+            stub = runtime.stub
             return {name: await measure_one(stub, fakes, a) for name, a in ARCHITECTURES.items()}

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from bench import (
+    agent_floods,
     event_fanout,
     first_delta,
     modal_round_trips,
@@ -39,6 +40,7 @@ async def main() -> None:
         "local_sandbox": await sandbox_latency.measure(),
         "modal_sandbox_on_fake": await modal_round_trips.measure(),
         "idle_sessions": await session_memory.measure(),
+        "agent_floods": await agent_floods.measure(),
     }
     figures: dict[str, float] = {}
     flatten("", results, figures)

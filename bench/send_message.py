@@ -35,7 +35,8 @@ async def measure() -> dict[str, dict[str, float]]:
     async with fake_anthropic.running_fake_anthropic([], fail_on_unexpected=False) as model:
         model.script([fake_anthropic.Turn.text("ok")] * (CALLS + 1))
         environment = {"ANTHROPIC_API_KEY": model.api_key, "ANTHROPIC_BASE_URL": model.base_url}
-        async with bench_runtime(environment) as stub:
+        async with bench_runtime(environment) as runtime:
+            stub = runtime.stub
             created = await stub.CreateSession(
                 api.CreateSessionRequest(agent_profile_ref="bench", architecture="anthropic"), metadata=AUTH
             )

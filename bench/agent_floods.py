@@ -1,0 +1,74 @@
+"""What an agent's floods cost the runtime: its peak resident memory during a turn whose command prints
+400 MiB, and during one that rewrites a 1 MB file 300 times, beside a turn that does nothing, in the same
+run on the same runtime; and what the rewrites cost storage. The peak is VmHWM, reset before each turn."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from pathlib import Path
+
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
+from bench.bench_runtime import AUTH, BenchRuntime, bench_runtime
+from bench.session_memory import kib
+from tests.fakes import anthropic as fake_anthropic
+
+FLOOD = "yes | head -c 400M; echo"
+CHURN = "for i in $(seq 300); do head -c 1000000 /dev/urandom > churn.bin; done"
+QUIET = "true"
+MIB = 1024 * 1024
+
+
+async def turn(runtime: BenchRuntime, model: fake_anthropic.FakeAnthropic, session_id: str, command: str) -> None:
+    model.script([fake_anthropic.Turn.tool_use("Bash", {"command": command}), fake_anthropic.Turn.text("Done.")])
+    sent = await runtime.stub.SendMessage(api.SendMessageRequest(session_id=session_id, content=command), metadata=AUTH)
+    request = api.StreamSessionEventsRequest(session_id=session_id, after_sequence=0, follow=True)
+    async for response in runtime.stub.StreamSessionEvents(request, metadata=AUTH):
+        completed = response.event.turn_completed
+        if (
+            response.HasField("event")
+            and response.event.HasField("turn_completed")
+            and completed.turn_id == sent.turn_id
+        ):
+            return
+
+
+def storage_bytes(data_dir: Path) -> int:
+    return sum(path.stat().st_size for path in data_dir.glob("agent-runtime.db*"))
+
+
+def reset_peak(pid: int) -> int:
+    """VmHWM starts again from VmRSS; returns it, in KiB."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+    return kib(pid, "status", "VmHWM")
+
+
+async def peak_growth_mib(runtime: BenchRuntime, run: Awaitable[None]) -> float:
+    before = reset_peak(runtime.pid)
+    await run
+    return (kib(runtime.pid, "status", "VmHWM") - before) / 1024
+
+
+async def measure() -> dict[str, float]:
+    async with fake_anthropic.running_fake_anthropic([], fail_on_unexpected=False) as model:
+        environment = {"ANTHROPIC_API_KEY": model.api_key, "ANTHROPIC_BASE_URL": model.base_url}
+        async with bench_runtime(environment) as runtime:
+            created = await runtime.stub.CreateSession(
+                api.CreateSessionRequest(agent_profile_ref="bench", architecture="anthropic"), metadata=AUTH
+            )
+            session_id = created.session_id
+            await turn(runtime, model, session_id, QUIET)  # the sandbox is up
+            rss_before = kib(runtime.pid, "status", "VmRSS") / 1024
+            quiet = await peak_growth_mib(runtime, turn(runtime, model, session_id, QUIET))
+            flood = await peak_growth_mib(runtime, turn(runtime, model, session_id, FLOOD))
+            stored_before = storage_bytes(runtime.data_dir)
+            churn = await peak_growth_mib(runtime, turn(runtime, model, session_id, CHURN))
+            stored_growth = (storage_bytes(runtime.data_dir) - stored_before) / MIB
+            rss_after = kib(runtime.pid, "status", "VmRSS") / 1024
+    return {
+        "rss_before_mib": rss_before,
+        "rss_after_mib": rss_after,
+        "quiet_turn_peak_growth_mib": quiet,
+        "output_flood_400mib_peak_growth_mib": flood,
+        "file_churn_300mb_peak_growth_mib": churn,
+        "file_churn_storage_growth_mib": stored_growth,
+    }
