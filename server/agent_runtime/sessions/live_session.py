@@ -230,6 +230,9 @@ class LiveSession:
             )
         )
         self._emitter.whole(turn.user_message)
+        # Stored before the agent does anything: a runtime that dies from here on leaves the turn
+        # INTERRUPTED, and never runs the message (and its commands) a second time.
+        await self._services.events.flush(self.session_id)
         context = TurnContext(self.sandbox, self.record.session_options, self._sandbox_environment, self._emitter)
         try:
             await self.sandbox()  # the first message creates it, as the seed did; later ones find it ready
