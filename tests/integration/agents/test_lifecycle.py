@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
-import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +29,18 @@ def runtime(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeAnthropic)
     server = Runtime(root / "data", profiles, launch(root / "data", profiles, ARGS, env), ARGS, env)
     yield server
     server.process.stop()
+
+
+def kill_sandbox(runtime: Runtime, sandbox_id: str) -> None:
+    """SIGKILL to every process working in the sandbox's workspace, which is a filesystem of its own."""
+    device = os.stat(runtime.data_dir / "sandboxes" / sandbox_id / "workspace").st_dev
+    killed = 0
+    for cwd in Path("/proc").glob("[0-9]*/cwd"):
+        with contextlib.suppress(OSError):
+            if cwd.stat().st_dev == device:
+                os.kill(int(cwd.parent.name), signal.SIGKILL)
+                killed += 1
+    assert killed, f"no process of {sandbox_id} found"
 
 
 async def statuses_until(conversation: Conversation, wanted: str) -> list[events_pb2.StatusChange]:
@@ -71,7 +85,9 @@ async def test_sync_saves_what_a_background_process_wrote(
     assert stored.content == b"late\n"
 
 
-async def test_a_dead_sandbox_is_noticed_and_replaced(conversation: Conversation, fake_model: FakeAnthropic) -> None:
+async def test_a_dead_sandbox_is_noticed_and_replaced(
+    conversation: Conversation, fake_model: FakeAnthropic, runtime: Runtime
+) -> None:
     fake_model.script(
         [Turn.tool_use("Write", {"file_path": "survives.txt", "content": "yes\n"}), Turn.text("Written.")]
     )
@@ -83,7 +99,7 @@ async def test_a_dead_sandbox_is_noticed_and_replaced(conversation: Conversation
     sandbox_id = session.runtime.sandbox.sandbox_id
     assert session.runtime.loaded and session.runtime.sandbox.status == session_pb2.SANDBOX_STATUS_READY
 
-    subprocess.run(["pkill", "-KILL", "-f", sandbox_id], check=True)  # the sandbox dies under the session
+    kill_sandbox(runtime, sandbox_id)  # the sandbox dies under the session
     noticed = await asyncio.wait_for(statuses_until(conversation, "The sandbox stopped"), 30)
     assert noticed[-1].runtime.sandbox.status == session_pb2.SANDBOX_STATUS_TERMINATED
 
