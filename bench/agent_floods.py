@@ -1,9 +1,11 @@
 """What an agent's floods cost the runtime: its peak resident memory during a turn whose command prints
 400 MiB, and during one that rewrites a 1 MB file 300 times, beside a turn that does nothing, in the same
-run on the same runtime; and what the rewrites cost storage. The peak is VmHWM, reset before each turn."""
+run on the same runtime; what the rewrites cost storage; and the runtime's CPU time for a turn that makes
+5,000 files, beside the quiet turn's. The peak is VmHWM, reset before each turn."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from tests.fakes import anthropic as fake_anthropic
 FLOOD = "yes | head -c 400M; echo"
 CHURN = "for i in $(seq 300); do head -c 1000000 /dev/urandom > churn.bin; done"
 QUIET = "true"
+NEW_FILES = 5000
+MAKE_FILES = f"mkdir many && cd many && for i in $(seq {NEW_FILES}); do : > f$i; done"
 MIB = 1024 * 1024
 
 
@@ -42,6 +46,17 @@ def reset_peak(pid: int) -> int:
     return kib(pid, "status", "VmHWM")
 
 
+def cpu_seconds(pid: int) -> float:
+    utime, stime = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13]
+    return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+
+
+async def cpu_of(runtime: BenchRuntime, run: Awaitable[None]) -> float:
+    before = cpu_seconds(runtime.pid)
+    await run
+    return cpu_seconds(runtime.pid) - before
+
+
 async def peak_growth_mib(runtime: BenchRuntime, run: Awaitable[None]) -> float:
     before = reset_peak(runtime.pid)
     await run
@@ -64,6 +79,8 @@ async def measure() -> dict[str, float]:
             churn = await peak_growth_mib(runtime, turn(runtime, model, session_id, CHURN))
             stored_growth = (storage_bytes(runtime.data_dir) - stored_before) / MIB
             rss_after = kib(runtime.pid, "status", "VmRSS") / 1024
+            quiet_cpu = await cpu_of(runtime, turn(runtime, model, session_id, QUIET))
+            files_cpu = await cpu_of(runtime, turn(runtime, model, session_id, MAKE_FILES))
     return {
         "rss_before_mib": rss_before,
         "rss_after_mib": rss_after,
@@ -71,4 +88,7 @@ async def measure() -> dict[str, float]:
         "output_flood_400mib_peak_growth_mib": flood,
         "file_churn_300mb_peak_growth_mib": churn,
         "file_churn_storage_growth_mib": stored_growth,
+        "quiet_turn_runtime_cpu_s": quiet_cpu,
+        "new_files_5000_runtime_cpu_s": files_cpu,
+        "new_file_runtime_cpu_ms": files_cpu / NEW_FILES * 1000,
     }
