@@ -22,18 +22,25 @@ MAKE_FILES = f"mkdir many && cd many && for i in $(seq {NEW_FILES}); do : > f$i;
 MIB = 1024 * 1024
 
 
-async def turn(runtime: BenchRuntime, model: fake_anthropic.FakeAnthropic, session_id: str, command: str) -> None:
-    model.script([fake_anthropic.Turn.tool_use("Bash", {"command": command}), fake_anthropic.Turn.text("Done.")])
-    sent = await runtime.stub.SendMessage(api.SendMessageRequest(session_id=session_id, content=command), metadata=AUTH)
-    request = api.StreamSessionEventsRequest(session_id=session_id, after_sequence=0, follow=True)
-    async for response in runtime.stub.StreamSessionEvents(request, metadata=AUTH):
-        completed = response.event.turn_completed
-        if (
-            response.HasField("event")
-            and response.event.HasField("turn_completed")
-            and completed.turn_id == sent.turn_id
-        ):
-            return
+class Turns:
+    """One command a turn in a session, each followed from where the turn before ended (a replay from the
+    start would cost the runtime more than the turn)."""
+
+    def __init__(self, runtime: BenchRuntime, model: fake_anthropic.FakeAnthropic, session_id: str) -> None:
+        self._runtime, self._model, self._session_id = runtime, model, session_id
+        self._cursor = 0
+
+    async def run(self, command: str) -> None:
+        stub, model = self._runtime.stub, self._model
+        model.script([fake_anthropic.Turn.tool_use("Bash", {"command": command}), fake_anthropic.Turn.text("Done.")])
+        sent = await stub.SendMessage(
+            api.SendMessageRequest(session_id=self._session_id, content=command), metadata=AUTH
+        )
+        request = api.StreamSessionEventsRequest(session_id=self._session_id, after_sequence=self._cursor, follow=True)
+        async for response in stub.StreamSessionEvents(request, metadata=AUTH):
+            self._cursor = max(self._cursor, response.event.sequence)
+            if response.event.turn_completed.turn_id == sent.turn_id:
+                return
 
 
 def storage_bytes(data_dir: Path) -> int:
@@ -70,17 +77,17 @@ async def measure() -> dict[str, float]:
             created = await runtime.stub.CreateSession(
                 api.CreateSessionRequest(agent_profile_ref="bench", architecture="anthropic"), metadata=AUTH
             )
-            session_id = created.session_id
-            await turn(runtime, model, session_id, QUIET)  # the sandbox is up
+            turns = Turns(runtime, model, created.session_id)
+            await turns.run(QUIET)  # the sandbox is up
             rss_before = kib(runtime.pid, "status", "VmRSS") / 1024
-            quiet = await peak_growth_mib(runtime, turn(runtime, model, session_id, QUIET))
-            flood = await peak_growth_mib(runtime, turn(runtime, model, session_id, FLOOD))
+            quiet = await peak_growth_mib(runtime, turns.run(QUIET))
+            flood = await peak_growth_mib(runtime, turns.run(FLOOD))
             stored_before = storage_bytes(runtime.data_dir)
-            churn = await peak_growth_mib(runtime, turn(runtime, model, session_id, CHURN))
+            churn = await peak_growth_mib(runtime, turns.run(CHURN))
             stored_growth = (storage_bytes(runtime.data_dir) - stored_before) / MIB
             rss_after = kib(runtime.pid, "status", "VmRSS") / 1024
-            quiet_cpu = await cpu_of(runtime, turn(runtime, model, session_id, QUIET))
-            files_cpu = await cpu_of(runtime, turn(runtime, model, session_id, MAKE_FILES))
+            quiet_cpu = await cpu_of(runtime, turns.run(QUIET))
+            files_cpu = await cpu_of(runtime, turns.run(MAKE_FILES))
     return {
         "rss_before_mib": rss_before,
         "rss_after_mib": rss_after,
