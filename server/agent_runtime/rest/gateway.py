@@ -17,8 +17,10 @@ from google.protobuf import descriptor, json_format, message, message_factory
 from google.rpc import code_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from agent_runtime.key_check import presented_key, refusal
 from agent_runtime.rest import event_stream
 from agent_runtime.rest.errors import (
+    HTTP_STATUS,
     RequestError,
     call_error_response,
     request_error_response,
@@ -101,8 +103,9 @@ async def request_message(
 
 
 class RestGateway:
-    def __init__(self, channel: grpc.aio.Channel, service: descriptor.ServiceDescriptor) -> None:
+    def __init__(self, channel: grpc.aio.Channel, service: descriptor.ServiceDescriptor, api_key: str) -> None:
         self._channel = channel
+        self._key = api_key.encode()
         self._service = service
         self._routes = routes(service)
 
@@ -151,15 +154,17 @@ class RestGateway:
         if isinstance(routed, web.Response):
             return routed
         route, match = routed
+        # Before the body is read: a caller without the key costs no parsing and learns nothing of its input.
+        presented = presented_key(request.headers.get("Authorization"))
+        refused = refusal(presented, self._key)
+        if refused is not None:
+            return status_response(refused.to_status(), HTTP_STATUS[refused.code])
         try:
             defaults = event_stream.defaults(route, request) if route.server_streaming else {}
             built = await request_message(route, match, request, defaults)
         except RequestError as error:
-            if "Authorization" in request.headers:
-                return request_error_response(error)
-            # Without a key the caller learns nothing of its input: gRPC refuses this empty request unread.
-            built = message_factory.GetMessageClass(route.method.input_type)()
-        metadata = (("authorization", request.headers["Authorization"]),) if "Authorization" in request.headers else ()
+            return request_error_response(error)
+        metadata = (("authorization", f"Bearer {presented}"),)
         output = message_factory.GetMessageClass(route.method.output_type)
         if route.server_streaming:
             stream = self._channel.unary_stream(

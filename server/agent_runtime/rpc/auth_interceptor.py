@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
 
-from agent_runtime.errors import ApiError, abort
+from agent_runtime.errors import abort
+from agent_runtime.key_check import presented_key, refusal
 from agent_runtime.rpc.handlers import OnceBehaviour, StreamBehaviour, rewrap
 
 OPEN_SERVICES = ("/grpc.health.v1.Health/",)
 
 
-def _presented_key(details: grpc.HandlerCallDetails) -> str | None:
+def _header(details: grpc.HandlerCallDetails) -> str | bytes | None:
     for key, value in details.invocation_metadata or ():
         if key == "authorization":
-            text = value.decode() if isinstance(value, bytes) else value
-            scheme, _, token = text.partition(" ")
-            return token.strip() if scheme.lower() == "bearer" else ""
+            return value
     return None
-
-
-def _refusal(presented: str | None) -> ApiError:
-    if presented is None:
-        return ApiError(
-            grpc.StatusCode.UNAUTHENTICATED,
-            "API_KEY_MISSING",
-            "missing 'authorization: Bearer <key>' metadata",
-        )
-    return ApiError(grpc.StatusCode.UNAUTHENTICATED, "API_KEY_INVALID", "the API key is not valid")
 
 
 class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
@@ -47,20 +35,19 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
             return None
         if handler_call_details.method.startswith(OPEN_SERVICES):
             return handler
-        presented = _presented_key(handler_call_details)
-        if presented and hmac.compare_digest(presented.encode(), self._key):
+        refused = refusal(presented_key(_header(handler_call_details)), self._key)
+        if refused is None:
             return handler
-        refusal = _refusal(presented)
 
         def once(_: OnceBehaviour) -> OnceBehaviour:
             async def refuse(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-                await abort(context, refusal)
+                await abort(context, refused)
 
             return refuse
 
         def stream(_: StreamBehaviour) -> StreamBehaviour:
             async def refuse(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
-                await abort(context, refusal)
+                await abort(context, refused)
                 yield  # pragma: no cover - makes this an async generator
 
             return refuse
