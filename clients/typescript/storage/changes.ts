@@ -11,6 +11,8 @@ export type Change =
   | { op: "transcript"; sessionId: string; subagentId: string; text: string }
   | { op: "saveFile"; sessionId: string; file: WorkspaceFile }
   | { op: "deleteFile"; sessionId: string; path: string }
+  // Saves, then deletes: one line, so a crash keeps all of the change or none of it.
+  | { op: "changeFiles"; sessionId: string; saved: WorkspaceFile[]; deleted: string[] }
   | { op: "append"; sessionId: string; events: SessionEvent[] }
   | { op: "delete"; sessionId: string };
 
@@ -31,6 +33,8 @@ export function encode(change: Change): string {
       return JSON.stringify({ ...change, record: pack(SessionRecordSchema, change.record) });
     case "saveFile":
       return JSON.stringify({ ...change, file: pack(WorkspaceFileSchema, change.file) });
+    case "changeFiles":
+      return JSON.stringify({ ...change, saved: change.saved.map((file) => pack(WorkspaceFileSchema, file)) });
     case "append":
       return JSON.stringify({ ...change, events: change.events.map((event) => pack(SessionEventSchema, event)) });
     default:
@@ -51,6 +55,8 @@ export function decode(line: string): Change {
       return { ...change, record: unpack(SessionRecordSchema, change.record) };
     case "saveFile":
       return { ...change, file: unpack(WorkspaceFileSchema, change.file) };
+    case "changeFiles":
+      return { ...change, saved: change.saved.map((file: string) => unpack(WorkspaceFileSchema, file)) };
     case "append":
       return { ...change, events: change.events.map((event: string) => unpack(SessionEventSchema, event)) };
     default:

@@ -156,6 +156,13 @@ export function persistenceAdapter(
       return durable({ deleted: sessions.deleteFile(sessionId, path) });
     },
 
+    changeSessionFiles({ sessionId, saved, deleted }) {
+      // Every check comes before the change, so a bad file leaves the session as it was.
+      const paths = Object.fromEntries(saved.map((file, i) => [`saved[${i}].path`, file.path]));
+      requireFields({ session_id: sessionId, ...paths });
+      return durable({ saved: sessions.changeFiles(sessionId, saved, deleted).map(described) });
+    },
+
     listAgentProfiles() {
       const listed = [...profiles.all().values()];
       return { profiles: listed.map(({ id, name, description }) => ({ id, name, description })) };

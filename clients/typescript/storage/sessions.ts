@@ -81,6 +81,14 @@ export class Sessions {
     return true;
   }
 
+  /** Saves `saved` in order, then deletes `deleted` (stored or not), as one change; the saved files as stored. */
+  changeFiles(sessionId: string, saved: WorkspaceFile[], deleted: string[]): WorkspaceFile[] {
+    this.get(sessionId);
+    const stored = saved.map(stamped);
+    this.commit({ op: "changeFiles", sessionId, saved: stored, deleted });
+    return stored;
+  }
+
   /** Appends if the log ends at `expected` and the events number on from there; the new last sequence. */
   append(sessionId: string, expected: bigint, events: SessionEvent[]): bigint {
     const last = BigInt(this.get(sessionId).events.length);
@@ -132,6 +140,12 @@ export class Sessions {
       case "deleteFile":
         this.get(change.sessionId).files.delete(change.path);
         return;
+      case "changeFiles": {
+        const { files } = this.get(change.sessionId);
+        for (const file of change.saved) files.set(file.path, digested(file));
+        for (const path of change.deleted) files.delete(path);
+        return;
+      }
       case "append":
         for (const event of change.events) this.get(change.sessionId).events.push(event);
         return;

@@ -18,10 +18,11 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2, workspace_pb2
+from agent_runtime._gen.agentruntime.v1 import events_pb2, workspace_pb2
 from agent_runtime.agents.emitter import BlockEmitter
 from agent_runtime.errors import ApiError
 from agent_runtime.sandboxes.base import Sandbox
+from agent_runtime.sessions.file_batch import FileBatch, Saving
 from agent_runtime.storage.client import StorageClient
 
 log = logging.getLogger(__name__)
@@ -90,19 +91,77 @@ class WorkspaceSync:
         saved = deleted = 0
         async with self._lock:
             current = {f.path: (f.size, f.mtime_ns) for f in await sandbox.list_files()}
+            batch = FileBatch()
             # Only a file once seen here can be deleted: a stored one the listing never shows (in an
             # ignored folder, say) stays stored.
             for path in self._seen.keys() - current.keys():
                 del self._seen[path]
                 if path in self._stored:
-                    await self._deleted(path)
-                    deleted += 1
+                    batch.delete(path, self._stored[path].size)
             for path, state in current.items():
                 if self._seen.get(path) != state:
-                    saved += await self._written(sandbox, path)
-                    self._seen[path] = state
+                    await self._take(sandbox, path, state, batch)
+                if batch.full:
+                    saved, deleted = await self._stored_now(batch, saved, deleted)
+                    batch = FileBatch()
+            saved, deleted = await self._stored_now(batch, saved, deleted)
             await self._check_disk(sandbox)
         return saved, deleted
+
+    async def _take(self, sandbox: Sandbox, path: str, state: tuple[int, int], batch: FileBatch) -> None:
+        """Adds the file to the batch if its content is new and within the quota."""
+        try:
+            content = await sandbox.read_file(path)
+        except ApiError as error:
+            if error.reason == "FILE_TOO_LARGE":
+                self._not_kept(path, error.message, error.reason, batch)
+            else:  # the file went away again, or is not a regular file any more
+                log.info("not syncing %s of %s: %s", path, self._session_id, error.message)
+            self._seen[path] = state
+            return
+        sha256 = hashlib.sha256(content).hexdigest()
+        before = self._stored.get(path)
+        if before is not None and before.sha256 == sha256:
+            self._seen[path] = state
+            return
+        replaced = before.size if before else 0
+        held = self._stored_bytes + batch.growth - replaced + len(content)
+        if held > self._quota_bytes:
+            message = (
+                f"{path} ({len(content)} bytes) is not saved: the workspace would keep {held} bytes in storage,"
+                f" over its quota of {self._quota_bytes}"
+            )
+            self._not_kept(path, message, "WORKSPACE_QUOTA_EXCEEDED", batch)
+            self._seen[path] = state
+            return
+        batch.save(Saving(path, state, content, sha256), replaced)
+
+    def _not_kept(self, path: str, message: str, reason: str, batch: FileBatch) -> None:
+        """Says on the session's stream that the file is not kept; a copy stored before is not the file any
+        more, so it goes with the batch."""
+        self._emitter.emit(events_pb2.SessionEvent(error=events_pb2.ErrorEvent(message=message, code=reason)))
+        if path in self._stored:
+            batch.delete(path, self._stored[path].size)
+
+    async def _stored_now(self, batch: FileBatch, saved: int, deleted: int) -> tuple[int, int]:
+        """Stores the batch, then announces it; returns the counts with it."""
+        stored = await batch.store(self._storage, self._session_id)
+        for saving, file in zip(batch.saving, stored, strict=True):
+            before = self._stored.get(saving.path)
+            self._stored_bytes += len(saving.content) - (before.size if before else 0)
+            self._stored[saving.path] = _Stored(saving.sha256, len(saving.content))
+            self._seen[saving.path] = saving.seen
+            change = events_pb2.FileChange(file=file)
+            if before is None:
+                self._emitter.emit(events_pb2.SessionEvent(file_created=change))
+            else:
+                self._emitter.emit(events_pb2.SessionEvent(file_modified=change))
+        for path in batch.deleting:
+            gone = self._stored.pop(path, None)
+            if gone is not None:
+                self._stored_bytes -= gone.size
+                self._emitter.emit(events_pb2.SessionEvent(file_deleted=events_pb2.FileDeleted(path=path)))
+        return saved + len(batch.saving), deleted + len(batch.deleting)
 
     async def _check_disk(self, sandbox: Sandbox) -> None:
         usage = await sandbox.disk_usage()
@@ -116,55 +175,3 @@ class WorkspaceSync:
                 events_pb2.SessionEvent(error=events_pb2.ErrorEvent(message=message, code="WORKSPACE_DISK_FULL"))
             )
         self._disk_full = full
-
-    async def _written(self, sandbox: Sandbox, path: str) -> bool:
-        """Saves the file if its content is new; says whether it did."""
-        try:
-            content = await sandbox.read_file(path)
-        except ApiError as error:
-            if error.reason == "FILE_TOO_LARGE":
-                await self._not_kept(path, error.message, error.reason)
-            else:  # the file went away again, or is not a regular file any more
-                log.info("not syncing %s of %s: %s", path, self._session_id, error.message)
-            return False
-        sha256 = hashlib.sha256(content).hexdigest()
-        before = self._stored.get(path)
-        if before is not None and before.sha256 == sha256:
-            return False
-        held = self._stored_bytes - (before.size if before else 0) + len(content)
-        if held > self._quota_bytes:
-            message = (
-                f"{path} ({len(content)} bytes) is not saved: the workspace would keep {held} bytes in storage,"
-                f" over its quota of {self._quota_bytes}"
-            )
-            await self._not_kept(path, message, "WORKSPACE_QUOTA_EXCEEDED")
-            return False
-        saved = await self._storage.call(
-            self._storage.stub.SaveWorkspaceFile,
-            persistence_pb2.SaveWorkspaceFileRequest(
-                session_id=self._session_id, file=workspace_pb2.WorkspaceFile(path=path, content=content)
-            ),
-        )
-        self._stored[path] = _Stored(sha256, len(content))
-        self._stored_bytes = held
-        change = events_pb2.FileChange(file=saved.file)
-        if before is None:
-            self._emitter.emit(events_pb2.SessionEvent(file_created=change))
-        else:
-            self._emitter.emit(events_pb2.SessionEvent(file_modified=change))
-        return True
-
-    async def _not_kept(self, path: str, message: str, reason: str) -> None:
-        """Says on the session's stream that the file is not kept; a copy stored before is not the file any
-        more, so it goes."""
-        self._emitter.emit(events_pb2.SessionEvent(error=events_pb2.ErrorEvent(message=message, code=reason)))
-        if path in self._stored:
-            await self._deleted(path)
-
-    async def _deleted(self, path: str) -> None:
-        await self._storage.call(
-            self._storage.stub.DeleteSessionFile,
-            persistence_pb2.DeleteSessionFileRequest(session_id=self._session_id, path=path),
-        )
-        self._stored_bytes -= self._stored.pop(path).size
-        self._emitter.emit(events_pb2.SessionEvent(file_deleted=events_pb2.FileDeleted(path=path)))

@@ -233,6 +233,17 @@ class PostgresStore:
 
         return await self._transaction(delete)
 
+    async def change_files(
+        self, session_id: str, saved: Sequence[workspace_pb2.WorkspaceFile], deleted: Sequence[str]
+    ) -> list[workspace_pb2.WorkspaceFile]:
+        async def change(db: Connection) -> list[workspace_pb2.WorkspaceFile]:
+            await self._record(db, session_id)
+            stored = [await self._upsert_file(db, session_id, file) for file in saved]
+            await db.execute("DELETE FROM files WHERE session_id = $1 AND path = ANY($2::text[])", session_id, deleted)
+            return stored
+
+        return await self._transaction(change)
+
     @staticmethod
     async def _last_sequence(db: Connection, session_id: str) -> int:
         return int(await db.fetchval("SELECT COALESCE(MAX(sequence), 0) FROM events WHERE session_id = $1", session_id))

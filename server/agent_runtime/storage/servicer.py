@@ -137,6 +137,14 @@ class PersistenceAdapterServicer(persistence_pb2_grpc.PersistenceAdapterServicer
         deleted = await self._store.delete_file(request.session_id, request.path)
         return persistence_pb2.DeleteSessionFileResponse(deleted=deleted)
 
+    async def ChangeSessionFiles(
+        self, request: persistence_pb2.ChangeSessionFilesRequest, context: Context
+    ) -> persistence_pb2.ChangeSessionFilesResponse:
+        _require(session_id=request.session_id)
+        _require(**{f"saved[{i}].path": f.path for i, f in enumerate(request.saved)})
+        stored = await self._store.change_files(request.session_id, request.saved, request.deleted)
+        return persistence_pb2.ChangeSessionFilesResponse(saved=stored)
+
     async def ListAgentProfiles(
         self, request: profile_pb2.ListAgentProfilesRequest, context: Context
     ) -> profile_pb2.ListAgentProfilesResponse:

@@ -250,6 +250,19 @@ class SqliteStore:
 
         return await self._transaction(delete)
 
+    async def change_files(
+        self, session_id: str, saved: Sequence[workspace_pb2.WorkspaceFile], deleted: Sequence[str]
+    ) -> list[workspace_pb2.WorkspaceFile]:
+        def change(db: sqlite3.Connection) -> list[workspace_pb2.WorkspaceFile]:
+            self._record(db, session_id)
+            stored = [self._upsert_file(db, session_id, file) for file in saved]
+            db.executemany(
+                "DELETE FROM files WHERE session_id = ? AND path = ?", [(session_id, path) for path in deleted]
+            )
+            return stored
+
+        return await self._transaction(change)
+
     @staticmethod
     def _last_sequence(db: sqlite3.Connection, session_id: str) -> int:
         row = db.execute("SELECT MAX(sequence) FROM events WHERE session_id = ?", (session_id,)).fetchone()

@@ -86,6 +86,12 @@ class SessionStore(Protocol):
 
     async def delete_file(self, session_id: str, path: str) -> bool: ...
 
+    async def change_files(
+        self, session_id: str, saved: Sequence[workspace_pb2.WorkspaceFile], deleted: Sequence[str]
+    ) -> list[workspace_pb2.WorkspaceFile]:
+        """Saves, then deletes, in one transaction; the saved files as stored, without content."""
+        ...
+
     async def append_events(
         self, session_id: str, expected_last_sequence: int, events: Sequence[events_pb2.SessionEvent]
     ) -> int: ...

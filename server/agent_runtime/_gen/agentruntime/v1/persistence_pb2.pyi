@@ -463,6 +463,59 @@ class SaveWorkspaceFileResponse(_message.Message):
 Global___SaveWorkspaceFileResponse: _TypeAlias = SaveWorkspaceFileResponse  # noqa: Y015
 
 @_typing.final
+class ChangeSessionFilesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    SAVED_FIELD_NUMBER: _builtins.int
+    DELETED_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    @_builtins.property
+    def saved(self) -> _containers.RepeatedCompositeFieldContainer[_workspace_pb2.WorkspaceFile]:
+        """Created or replaced, in order."""
+
+    @_builtins.property
+    def deleted(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Deleted after the saves; a path that is not stored is not an error."""
+
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        saved: _abc.Iterable[_workspace_pb2.WorkspaceFile] | None = ...,
+        deleted: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted", "saved", b"saved", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChangeSessionFilesRequest: _TypeAlias = ChangeSessionFilesRequest  # noqa: Y015
+
+@_typing.final
+class ChangeSessionFilesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SAVED_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def saved(self) -> _containers.RepeatedCompositeFieldContainer[_workspace_pb2.WorkspaceFile]:
+        """Path, size, modified time and sha256 of each saved file as stored, in the request's order; no content."""
+
+    def __init__(
+        self,
+        *,
+        saved: _abc.Iterable[_workspace_pb2.WorkspaceFile] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["saved", b"saved"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChangeSessionFilesResponse: _TypeAlias = ChangeSessionFilesResponse  # noqa: Y015
+
+@_typing.final
 class DeleteSessionFileRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -88,6 +88,11 @@ class PersistenceAdapterStub:
                 request_serializer=agentruntime_dot_v1_dot_persistence__pb2.DeleteSessionFileRequest.SerializeToString,
                 response_deserializer=agentruntime_dot_v1_dot_persistence__pb2.DeleteSessionFileResponse.FromString,
                 _registered_method=True)
+        self.ChangeSessionFiles = channel.unary_unary(
+                '/agentruntime.v1.PersistenceAdapter/ChangeSessionFiles',
+                request_serializer=agentruntime_dot_v1_dot_persistence__pb2.ChangeSessionFilesRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_persistence__pb2.ChangeSessionFilesResponse.FromString,
+                _registered_method=True)
         self.ListAgentProfiles = channel.unary_unary(
                 '/agentruntime.v1.PersistenceAdapter/ListAgentProfiles',
                 request_serializer=agentruntime_dot_v1_dot_profile__pb2.ListAgentProfilesRequest.SerializeToString,
@@ -191,6 +196,14 @@ class PersistenceAdapterServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ChangeSessionFiles(self, request, context):
+        """Saves and deletes many workspace files in one step: all of it or, on an error, none of it. What a
+        burst of changes (a build, an install) costs is one call per batch rather than one per file.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListAgentProfiles(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -280,6 +293,11 @@ def add_PersistenceAdapterServicer_to_server(servicer, server):
                     servicer.DeleteSessionFile,
                     request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.DeleteSessionFileRequest.FromString,
                     response_serializer=agentruntime_dot_v1_dot_persistence__pb2.DeleteSessionFileResponse.SerializeToString,
+            ),
+            'ChangeSessionFiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeSessionFiles,
+                    request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.ChangeSessionFilesRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_persistence__pb2.ChangeSessionFilesResponse.SerializeToString,
             ),
             'ListAgentProfiles': grpc.unary_unary_rpc_method_handler(
                     servicer.ListAgentProfiles,
@@ -579,6 +597,33 @@ class PersistenceAdapter:
             '/agentruntime.v1.PersistenceAdapter/DeleteSessionFile',
             agentruntime_dot_v1_dot_persistence__pb2.DeleteSessionFileRequest.SerializeToString,
             agentruntime_dot_v1_dot_persistence__pb2.DeleteSessionFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeSessionFiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.PersistenceAdapter/ChangeSessionFiles',
+            agentruntime_dot_v1_dot_persistence__pb2.ChangeSessionFilesRequest.SerializeToString,
+            agentruntime_dot_v1_dot_persistence__pb2.ChangeSessionFilesResponse.FromString,
             options,
             channel_credentials,
             insecure,

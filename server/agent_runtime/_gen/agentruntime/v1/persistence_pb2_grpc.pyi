@@ -59,6 +59,10 @@ class PersistenceAdapterStub:
     """Creates or replaces a workspace file."""
     DeleteSessionFile: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.DeleteSessionFileRequest, _persistence_pb2.DeleteSessionFileResponse]
     """Deletes a workspace file; a path that is not stored is not an error."""
+    ChangeSessionFiles: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.ChangeSessionFilesRequest, _persistence_pb2.ChangeSessionFilesResponse]
+    """Saves and deletes many workspace files in one step: all of it or, on an error, none of it. What a
+    burst of changes (a build, an install) costs is one call per batch rather than one per file.
+    """
     ListAgentProfiles: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListAgentProfilesRequest, _profile_pb2.ListAgentProfilesResponse]
     LoadAgentProfile: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.LoadAgentProfileRequest, _profile_pb2.AgentProfile]
     """NOT_FOUND for an unknown profile."""
@@ -103,6 +107,10 @@ class PersistenceAdapterAsyncStub(PersistenceAdapterStub):
     """Creates or replaces a workspace file."""
     DeleteSessionFile: _aio.UnaryUnaryMultiCallable[_persistence_pb2.DeleteSessionFileRequest, _persistence_pb2.DeleteSessionFileResponse]  # type: ignore[assignment]
     """Deletes a workspace file; a path that is not stored is not an error."""
+    ChangeSessionFiles: _aio.UnaryUnaryMultiCallable[_persistence_pb2.ChangeSessionFilesRequest, _persistence_pb2.ChangeSessionFilesResponse]  # type: ignore[assignment]
+    """Saves and deletes many workspace files in one step: all of it or, on an error, none of it. What a
+    burst of changes (a build, an install) costs is one call per batch rather than one per file.
+    """
     ListAgentProfiles: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListAgentProfilesRequest, _profile_pb2.ListAgentProfilesResponse]  # type: ignore[assignment]
     LoadAgentProfile: _aio.UnaryUnaryMultiCallable[_persistence_pb2.LoadAgentProfileRequest, _profile_pb2.AgentProfile]  # type: ignore[assignment]
     """NOT_FOUND for an unknown profile."""
@@ -204,6 +212,16 @@ class PersistenceAdapterServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_persistence_pb2.DeleteSessionFileResponse, _abc.Awaitable[_persistence_pb2.DeleteSessionFileResponse]]:
         """Deletes a workspace file; a path that is not stored is not an error."""
+
+    @_abc_1.abstractmethod
+    def ChangeSessionFiles(
+        self,
+        request: _persistence_pb2.ChangeSessionFilesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_persistence_pb2.ChangeSessionFilesResponse, _abc.Awaitable[_persistence_pb2.ChangeSessionFilesResponse]]:
+        """Saves and deletes many workspace files in one step: all of it or, on an error, none of it. What a
+        burst of changes (a build, an install) costs is one call per batch rather than one per file.
+        """
 
     @_abc_1.abstractmethod
     def ListAgentProfiles(

@@ -17,6 +17,8 @@ __all__ = (
     "BlockUpdate",
     "BundledMcpServer",
     "BusyPolicy",
+    "ChangeSessionFilesRequest",
+    "ChangeSessionFilesResponse",
     "ClaudeAgentSdkOptions",
     "Command",
     "ConversationBlock",
@@ -644,6 +646,35 @@ class BundledMcpServer(betterproto2.Message):
 
 
 default_message_pool.register_message("agentruntime.v1", "BundledMcpServer", BundledMcpServer)
+
+
+@dataclass(eq=False, repr=False)
+class ChangeSessionFilesRequest(betterproto2.Message):
+    session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    saved: "list[WorkspaceFile]" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Created or replaced, in order.
+    """
+
+    deleted: "list[str]" = betterproto2.field(3, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Deleted after the saves; a path that is not stored is not an error.
+    """
+
+
+default_message_pool.register_message("agentruntime.v1", "ChangeSessionFilesRequest", ChangeSessionFilesRequest)
+
+
+@dataclass(eq=False, repr=False)
+class ChangeSessionFilesResponse(betterproto2.Message):
+    saved: "list[WorkspaceFile]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Path, size, modified time and sha256 of each saved file as stored, in the request's order; no content.
+    """
+
+
+default_message_pool.register_message("agentruntime.v1", "ChangeSessionFilesResponse", ChangeSessionFilesResponse)
 
 
 @dataclass(eq=False, repr=False)
@@ -2756,6 +2787,28 @@ class PersistenceAdapterStub(betterproto2_grpclib.ServiceStub):
             "/agentruntime.v1.PersistenceAdapter/DeleteSessionFile",
             message,
             DeleteSessionFileResponse,
+            timeout=timeout,
+            deadline=deadline,
+            metadata=metadata,
+        )
+
+    async def change_session_files(
+        self,
+        message: "ChangeSessionFilesRequest",
+        *,
+        timeout: "float | None" = None,
+        deadline: "Deadline | None" = None,
+        metadata: "MetadataLike | None" = None,
+    ) -> "ChangeSessionFilesResponse":
+        """
+        Saves and deletes many workspace files in one step: all of it or, on an error, none of it. What a
+        burst of changes (a build, an install) costs is one call per batch rather than one per file.
+        """
+
+        return await self._unary_unary(
+            "/agentruntime.v1.PersistenceAdapter/ChangeSessionFiles",
+            message,
+            ChangeSessionFilesResponse,
             timeout=timeout,
             deadline=deadline,
             metadata=metadata,
