@@ -3,9 +3,10 @@
 The sandbox's network namespace keeps only its own loopback. When a profile allows hosts, the runtime
 opens a listening socket *inside* that namespace (netns.py), so the agent's tools reach the proxy at
 127.0.0.1:3128 (HTTPS_PROXY), while every upstream connection is made by the runtime, from the host, to
-an allowed host only. A host name that resolves to a loopback, link-local or unspecified address is
-refused (no DNS trick reaches the host's own ports); an address written in the allow-list is taken as
-the operator meant it.
+an allowed host only. A listed name without a port means port 443. A name is reached only at a global
+address, IPv4-mapped ones unmapped first, and never at one of the host's own: no DNS answer takes the
+agent to the host's ports or its private networks. An address written in the allow-list is taken as the
+operator meant it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import itertools
 import logging
 import socket
 from collections.abc import Sequence
+from pathlib import Path
 
 from agent_runtime.sandboxes.local.netns import listen_in_namespace
 
@@ -23,6 +26,27 @@ log = logging.getLogger(__name__)
 
 PROXY_PORT = 3128
 CONNECT_TIMEOUT_SECONDS = 15.0
+DEFAULT_PORT = 443
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def host_addresses() -> set[Address]:
+    """Every address of this host's interfaces (IPv4 from the kernel's local routes, IPv6 from if_inet6)."""
+    found: set[Address] = set()
+    with contextlib.suppress(OSError):
+        for line, after in itertools.pairwise(Path("/proc/net/fib_trie").read_text().splitlines()):
+            if "/32 host LOCAL" in after:
+                found.add(ipaddress.ip_address(line.split()[-1]))
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/net/if_inet6").read_text().splitlines():
+            found.add(ipaddress.ip_address(":".join(line.split()[0][i : i + 4] for i in range(0, 32, 4))))
+    return found
+
+
+def reachable(address: Address) -> bool:
+    """Whether a name may take the agent to this address: global, and not this host's."""
+    unmapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped else address
+    return unmapped.is_global and unmapped not in host_addresses()
 
 
 def proxy_environment() -> dict[str, str]:
@@ -49,7 +73,7 @@ class EgressProxy:
                 await self._server.wait_closed()
 
     def _is_allowed(self, host: str, port: int) -> bool:
-        return host in self._allowed or f"{host}:{port}" in self._allowed
+        return (host in self._allowed and port == DEFAULT_PORT) or f"{host}:{port}" in self._allowed
 
     async def _upstream_address(self, host: str, port: int) -> str | None:
         """Where to connect, or None when the host may not be reached."""
@@ -59,10 +83,10 @@ class EgressProxy:
             ipaddress.ip_address(host)
             return host  # an address the operator listed
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        for *_, sockaddr in infos:
-            address = ipaddress.ip_address(sockaddr[0])
-            if not (address.is_loopback or address.is_link_local or address.is_unspecified):
-                return str(address)
+        addresses = [ipaddress.ip_address(sockaddr[0]) for *_, sockaddr in infos]
+        # Every answer must be reachable: a name with one private answer among public ones is refused.
+        if addresses and all(map(reachable, addresses)):
+            return str(addresses[0])
         return None
 
     async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
