@@ -1,7 +1,7 @@
 """ModelProxy: serves the vendors' model APIs to sandboxes, each session with a token of its own, and
-forwards to the upstreams with the real keys. It counts each session's tokens (all vendors together) and
-refuses requests once a session's budget is spent; a wrong token is refused. Nothing of a real key ever
-leaves the runtime.
+forwards to the upstreams with the real keys, for the vendors' model endpoints only. It counts each
+session's tokens (all vendors together) and refuses requests once a session's budget is spent; a wrong
+token is refused. Nothing of a real key ever leaves the runtime.
 
 What a sandbox can make the runtime hold is bounded: a request body is at most the model APIs' own
 limit (32 MB for Anthropic's Messages API), and a session has at most a few requests in flight; more
@@ -89,6 +89,10 @@ class ModelProxy:
         session_id = self._sessions_by_token.get(vendor.presented_token(request))
         if session_id is None:
             return vendor.refusal(401, "this token is not valid for the model proxy")
+        # Matched as decoded, forwarded as matched: a path that needed percent-escapes is refused whole.
+        encoded = request.raw_path.partition("?")[0] != request.path
+        if encoded or not vendor.forwards(request.method, path):
+            return vendor.refusal(404, f"{request.method} {path} is not a model endpoint this proxy forwards")
         usage = self._usage[session_id]
         if self._budget and usage.total >= self._budget:
             return vendor.refusal(403, f"this session's model budget of {self._budget} tokens is spent")

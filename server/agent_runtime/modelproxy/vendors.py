@@ -1,8 +1,10 @@
-"""What the model proxy needs to know of each vendor's API: where a client puts its key, how the vendor
-words a refusal, where usage is in a response, and the variables that point a client at the proxy."""
+"""What the model proxy needs to know of each vendor's API: the model endpoints it forwards (no other path
+or method gets the real key), where a client puts its key, how the vendor words a refusal, where usage is
+in a response, and the variables that point a client at the proxy."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -20,6 +22,10 @@ class Vendor(Protocol):
     @property
     def port(self) -> int:
         """The port the proxy serves this vendor's API on inside a sandbox; unlikely to be a dev server's."""
+        ...
+
+    def forwards(self, method: str, path: str) -> bool:
+        """Whether the request is one of the model endpoints the CLIs and SDKs use (path already decoded)."""
         ...
 
     def presented_token(self, request: web.Request) -> str: ...
@@ -43,10 +49,22 @@ def _without(mapping: Mapping[str, str], names: set[str]) -> dict[str, str]:
     return {k: v for k, v in mapping.items() if k.lower() not in names}
 
 
+# The Messages API and its token count: what Claude Code and the anthropic SDK call.
+ANTHROPIC_ENDPOINTS = frozenset({"/v1/messages", "/v1/messages/count_tokens"})
+# A model's generate, stream and count calls: what the Gemini CLI calls. A model name has no "/" or "%"
+# and does not start with a dot, so no path segment can step out of /models.
+GEMINI_ENDPOINT = re.compile(
+    r"/v1(?:alpha|beta)?/models/[A-Za-z0-9][A-Za-z0-9._-]*:(?:generateContent|streamGenerateContent|countTokens)"
+)
+
+
 @dataclass(frozen=True)
 class Anthropic:
     name: str = "anthropic"
     port: int = 41017
+
+    def forwards(self, method: str, path: str) -> bool:
+        return method == "POST" and path in ANTHROPIC_ENDPOINTS
 
     def presented_token(self, request: web.Request) -> str:
         if "x-api-key" in request.headers:
@@ -63,6 +81,7 @@ class Anthropic:
         error_type = {
             401: "authentication_error",
             403: "permission_error",
+            404: "not_found_error",
             413: "request_too_large",
             429: "rate_limit_error",
         }.get(status, "api_error")
@@ -80,6 +99,9 @@ class Gemini:
     name: str = "gemini"
     port: int = 41018
 
+    def forwards(self, method: str, path: str) -> bool:
+        return method == "POST" and GEMINI_ENDPOINT.fullmatch(path) is not None
+
     def presented_token(self, request: web.Request) -> str:
         return request.headers.get("x-goog-api-key") or request.query.get("key", "")
 
@@ -93,6 +115,7 @@ class Gemini:
         code = {
             401: "UNAUTHENTICATED",
             403: "PERMISSION_DENIED",
+            404: "NOT_FOUND",
             413: "INVALID_ARGUMENT",
             429: "RESOURCE_EXHAUSTED",
         }.get(status, "UNAVAILABLE")
