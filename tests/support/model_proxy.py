@@ -10,11 +10,11 @@ from agent_runtime.modelproxy.proxy import ModelProxy, Upstream
 
 
 @contextlib.asynccontextmanager
-async def proxy_on_loopback(proxy: ModelProxy, upstream: Upstream) -> AsyncIterator[str]:
-    """The proxied Messages URL; the proxy is closed on the way out."""
+async def proxy_on_loopback(proxy: ModelProxy, upstream: Upstream, session_id: str) -> AsyncIterator[str]:
+    """The proxied Messages URL, as the session's sandbox has it; the proxy is closed on the way out."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.setblocking(False)
-    runner = await proxy.serve(listener, upstream)
+    runner = await proxy.serve(listener, upstream, session_id)
     try:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1/messages"
     finally:

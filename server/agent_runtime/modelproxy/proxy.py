@@ -59,11 +59,12 @@ class ModelProxy:
     def usage(self, session_id: str) -> Usage:
         return self._usage.get(session_id, Usage())
 
-    async def serve(self, listener: socket.socket, upstream: Upstream) -> web.AppRunner:
-        """Serves the upstream's API on `listener` (a socket inside a sandbox) until the runner is cleaned up."""
+    async def serve(self, listener: socket.socket, upstream: Upstream, session_id: str) -> web.AppRunner:
+        """Serves the upstream's API on `listener` (a socket inside the session's sandbox) until the runner is
+        cleaned up; only that session's tokens work there."""
 
         async def forward(request: web.Request) -> web.StreamResponse:
-            return await self._forward(request, upstream, request.path)
+            return await self._forward(request, upstream, request.path, session_id)
 
         return await _served(listener, "/{tail:.*}", forward)
 
@@ -84,11 +85,14 @@ class ModelProxy:
         if self._client is not None:
             await self._client.close()
 
-    async def _forward(self, request: web.Request, upstream: Upstream, path: str) -> web.StreamResponse:
+    async def _forward(
+        self, request: web.Request, upstream: Upstream, path: str, listener_session: str | None = None
+    ) -> web.StreamResponse:
+        """`listener_session`: the session whose sandbox the listener is in; None for the shared listener."""
         vendor = upstream.vendor
         session_id = self._sessions_by_token.get(vendor.presented_token(request))
-        if session_id is None:
-            return vendor.refusal(401, "this token is not valid for the model proxy")
+        if session_id is None or listener_session not in (None, session_id):
+            return vendor.refusal(401, "this token is not valid for the model proxy here")
         # Matched as decoded, forwarded as matched: a path that needed percent-escapes is refused whole.
         encoded = request.raw_path.partition("?")[0] != request.path
         if encoded or not vendor.forwards(request.method, path):

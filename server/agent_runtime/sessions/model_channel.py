@@ -39,7 +39,7 @@ class ModelChannel:
         try:
             for upstream in proxy.upstreams:
                 listener = await sandbox.listen_inside(upstream.vendor.port)
-                channel.runners.append(await proxy.serve(listener, upstream))
+                channel.runners.append(await proxy.serve(listener, upstream, session_id))
                 base_url = f"http://127.0.0.1:{upstream.vendor.port}"
                 channel.environment |= upstream.vendor.environment(base_url, channel.token)
         except SandboxUnavailable as why:

@@ -69,7 +69,7 @@ async def test_the_proxy_counts_tokens_and_refuses_a_spent_budget(fake_model: Fa
     token = proxy.grant("session-a")
     body = {"model": "m", "max_tokens": 16, "stream": True, "messages": [{"role": "user", "content": "hi"}]}
     headers = {"x-api-key": token, "anthropic-version": "2023-06-01"}
-    async with proxy_on_loopback(proxy, upstream) as url, aiohttp.ClientSession() as client:
+    async with proxy_on_loopback(proxy, upstream, "session-a") as url, aiohttp.ClientSession() as client:
         async with client.post(url, json=body, headers=headers) as first:
             assert first.status == 200
             assert b"message_stop" in await first.read()
@@ -126,3 +126,19 @@ async def test_serve_opens_the_shared_listener_when_asked(tmp_path: Path, fake_m
     finally:
         server.stop()
     assert len(fake_model.requests) == seen_before, "nothing without a session's token reached the model"
+
+
+async def test_a_token_works_on_its_own_sessions_listener_only(fake_model: FakeAnthropic) -> None:
+    fake_model.script([Turn.text("mine")])
+    upstream = Upstream(ANTHROPIC, fake_model.base_url, fake_model.api_key)
+    proxy = ModelProxy([upstream], budget_tokens=0)
+    own, other = proxy.grant("session-a"), proxy.grant("session-b")
+    body = {"model": "m", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+    async with proxy_on_loopback(proxy, upstream, "session-a") as url, aiohttp.ClientSession() as client:
+        seen = len(fake_model.requests)
+        async with client.post(url, json=body, headers={"x-api-key": other, "anthropic-version": "2023-06-01"}) as b:
+            assert b.status == 401, "session B's token on session A's listener"
+        assert len(fake_model.requests) == seen
+        async with client.post(url, json=body, headers={"x-api-key": own, "anthropic-version": "2023-06-01"}) as a:
+            assert a.status == 200
+    assert proxy.usage("session-b").total == 0 and proxy.usage("session-a").total > 0

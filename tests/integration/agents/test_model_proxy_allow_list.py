@@ -25,7 +25,7 @@ async def through_proxy(upstream: Upstream) -> AsyncIterator[tuple[str, dict[str
     """The proxy's root URL for this upstream, and a session's headers."""
     proxy = ModelProxy([upstream], budget_tokens=0)
     headers = {TOKEN_HEADERS[upstream.vendor.name]: proxy.grant("session-a"), "anthropic-version": "2023-06-01"}
-    async with proxy_on_loopback(proxy, upstream) as messages_url:
+    async with proxy_on_loopback(proxy, upstream, "session-a") as messages_url:
         yield messages_url.removesuffix("/v1/messages"), headers
 
 

@@ -24,7 +24,7 @@ async def proxied(fake_model: FakeAnthropic) -> AsyncIterator[tuple[str, dict[st
     upstream = Upstream(ANTHROPIC, fake_model.base_url, fake_model.api_key)
     proxy = ModelProxy([upstream], budget_tokens=0)
     headers = {"x-api-key": proxy.grant("session-a"), "anthropic-version": "2023-06-01"}
-    async with proxy_on_loopback(proxy, upstream) as url:
+    async with proxy_on_loopback(proxy, upstream, "session-a") as url:
         yield url, headers
 
 
