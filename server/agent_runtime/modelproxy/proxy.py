@@ -1,7 +1,8 @@
 """ModelProxy: serves the vendors' model APIs to sandboxes, each session with a token of its own, and
 forwards to the upstreams with the real keys, for the vendors' model endpoints only. It counts each
-session's tokens (all vendors together) and refuses requests once a session's budget is spent; a wrong
-token is refused. Nothing of a real key ever leaves the runtime.
+session's tokens (all vendors together, every response format) and refuses requests once a session's
+budget is spent, counting what the requests in flight may still spend; a wrong token is refused. Nothing
+of a real key ever leaves the runtime.
 
 What a sandbox can make the runtime hold is bounded: a request body is at most the model APIs' own
 limit (32 MB for Anthropic's Messages API), and a session has at most a few requests in flight; more
@@ -44,6 +45,7 @@ class ModelProxy:
         self._sessions_by_token: dict[str, str] = {}
         self._usage: dict[str, Usage] = {}
         self._in_flight: dict[str, int] = {}
+        self._reserved: dict[str, int] = {}  # tokens the session's requests in flight may still spend
         self._client: aiohttp.ClientSession | None = None
 
     def grant(self, session_id: str) -> str:
@@ -97,25 +99,38 @@ class ModelProxy:
         encoded = request.raw_path.partition("?")[0] != request.path
         if encoded or not vendor.forwards(request.method, path):
             return vendor.refusal(404, f"{request.method} {path} is not a model endpoint this proxy forwards")
-        usage = self._usage[session_id]
-        if self._budget and usage.total >= self._budget:
-            return vendor.refusal(403, f"this session's model budget of {self._budget} tokens is spent")
         if self._in_flight.get(session_id, 0) >= MAX_REQUESTS_IN_FLIGHT:
             return vendor.refusal(429, f"this session has {MAX_REQUESTS_IN_FLIGHT} model requests in flight")
         self._in_flight[session_id] = self._in_flight.get(session_id, 0) + 1
         try:
-            return await self._forward_counted(request, upstream, path, usage)
+            return await self._forward_within_budget(request, upstream, path, session_id)
         finally:
             self._in_flight[session_id] -= 1
 
-    async def _forward_counted(
-        self, request: web.Request, upstream: Upstream, path: str, usage: Usage
+    async def _forward_within_budget(
+        self, request: web.Request, upstream: Upstream, path: str, session_id: str
     ) -> web.StreamResponse:
+        """Forwards once what the session has spent, with what its requests in flight may still spend,
+        leaves room in its budget; the request's own most is reserved until it is answered."""
         vendor = upstream.vendor
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return vendor.refusal(413, f"a model request may be at most {MAX_REQUEST_BYTES} bytes")
+        usage, reserved = self._usage[session_id], self._reserved.get(session_id, 0)
+        if self._budget and usage.total + reserved >= self._budget:
+            return vendor.refusal(403, f"this session's model budget of {self._budget} tokens is spent")
+        most = vendor.most_tokens(body)
+        self._reserved[session_id] = reserved + most
+        try:
+            return await self._forward_counted(request, upstream, path, body, usage)
+        finally:
+            self._reserved[session_id] -= most
+
+    async def _forward_counted(
+        self, request: web.Request, upstream: Upstream, path: str, body: bytes, usage: Usage
+    ) -> web.StreamResponse:
+        vendor = upstream.vendor
         if self._client is None:
             self._client = aiohttp.ClientSession(auto_decompress=False)
         passed = {k: v for k, v in request.headers.items() if k.lower() not in DROPPED_REQUEST_HEADERS}

@@ -23,20 +23,26 @@ class UsageReader:
     def __init__(self, usage: Usage, streamed: bool) -> None:
         self._usage = usage
         self._streamed = streamed
-        self._buffer = b""
+        self._buffer = bytearray()
 
     def feed(self, chunk: bytes) -> None:
         self._buffer += chunk
         if not self._streamed:
             return
-        *lines, self._buffer = self._buffer.split(b"\n")
+        *lines, rest = self._buffer.split(b"\n")
+        self._buffer = rest
         for line in lines:
             if line.startswith(b"data:") and isinstance(event := _json(line[5:]), dict):
                 self.event(event)
 
     def close(self) -> None:
-        if not self._streamed and isinstance(body := _json(self._buffer), dict):
-            self.body(body)
+        if self._streamed:
+            return
+        # A JSON array is a stream sent whole (Gemini's streamGenerateContent without alt=sse).
+        parsed = _json(self._buffer)
+        for body in parsed if isinstance(parsed, list) else [parsed]:
+            if isinstance(body, dict):
+                self.body(body)
 
     def event(self, event: dict[str, Any]) -> None:
         """One server-sent event's data."""
@@ -45,7 +51,7 @@ class UsageReader:
         """A whole JSON response."""
 
 
-def _json(data: bytes) -> Any:
+def _json(data: bytes | bytearray) -> Any:
     try:
         return json.loads(data)
     except ValueError:

@@ -4,10 +4,11 @@ in a response, and the variables that point a client at the proxy."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiohttp import web
 from multidict import MultiDict
@@ -26,6 +27,11 @@ class Vendor(Protocol):
 
     def forwards(self, method: str, path: str) -> bool:
         """Whether the request is one of the model endpoints the CLIs and SDKs use (path already decoded)."""
+        ...
+
+    def most_tokens(self, body: bytes) -> int:
+        """What the request may spend at most, as it says itself: its input (a token per 4 bytes, an upper
+        estimate) and its output limit. Reserved from the budget while it runs."""
         ...
 
     def presented_token(self, request: web.Request) -> str: ...
@@ -49,6 +55,22 @@ def _without(mapping: Mapping[str, str], names: set[str]) -> dict[str, str]:
     return {k: v for k, v in mapping.items() if k.lower() not in names}
 
 
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _whole_number(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and value > 0 else default
+
+
+# Gemini's output limit when a request names none (its 2.5 models' own).
+GEMINI_DEFAULT_MAX_OUTPUT_TOKENS = 65_536
+
+
 # The Messages API and its token count: what Claude Code and the anthropic SDK call.
 ANTHROPIC_ENDPOINTS = frozenset({"/v1/messages", "/v1/messages/count_tokens"})
 # A model's generate, stream and count calls: what the Gemini CLI calls. A model name has no "/" or "%"
@@ -65,6 +87,9 @@ class Anthropic:
 
     def forwards(self, method: str, path: str) -> bool:
         return method == "POST" and path in ANTHROPIC_ENDPOINTS
+
+    def most_tokens(self, body: bytes) -> int:
+        return len(body) // 4 + _whole_number(_json_object(body).get("max_tokens"), 0)
 
     def presented_token(self, request: web.Request) -> str:
         if "x-api-key" in request.headers:
@@ -101,6 +126,11 @@ class Gemini:
 
     def forwards(self, method: str, path: str) -> bool:
         return method == "POST" and GEMINI_ENDPOINT.fullmatch(path) is not None
+
+    def most_tokens(self, body: bytes) -> int:
+        config = _json_object(body).get("generationConfig")
+        limit = config.get("maxOutputTokens") if isinstance(config, dict) else None
+        return len(body) // 4 + _whole_number(limit, GEMINI_DEFAULT_MAX_OUTPUT_TOKENS)
 
     def presented_token(self, request: web.Request) -> str:
         return request.headers.get("x-goog-api-key") or request.query.get("key", "")
