@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -9,7 +11,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2
 
-from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, workspace_pb2
 from tests.integration.conftest import AUTH, Runtime
 from tests.support.rpc import assert_error, bearer, channel
 
@@ -85,3 +87,26 @@ async def test_reflection_refuses_a_caller_without_the_key(runtime: Runtime) -> 
             async for _ in reflection_call(open_channel)(iter([])):
                 pass
     assert_error(refused.value, grpc.StatusCode.UNAUTHENTICATED, "API_KEY_MISSING")
+
+
+def rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
+
+
+async def test_large_requests_without_the_key_are_refused_unread(runtime: Runtime) -> None:
+    pid = runtime.process.process.pid
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # the peak is measured from now
+    before = rss_mib(pid)
+    file = workspace_pb2.WorkspaceFile(path="big.bin", content=b"\xff" * (40 * 1024 * 1024))
+    huge = agent_runtime_pb2.CreateSessionRequest(default_workspace_files=[file]).SerializeToString()
+    path = f"/{SERVICE.full_name}/CreateSession"
+    async with channel(runtime.address) as open_channel:
+        call = open_channel.unary_unary(path, request_serializer=lambda raw: raw, response_deserializer=bytes)
+        answers = await asyncio.gather(*(call(huge) for _ in range(6)), return_exceptions=True)
+
+    for answer in answers:
+        assert isinstance(answer, grpc.aio.AioRpcError)
+        assert_error(answer, grpc.StatusCode.UNAUTHENTICATED, "API_KEY_MISSING")
+    growth = rss_mib(pid) - before
+    assert growth < 100, f"six 40 MiB requests without a key grew the runtime's peak memory {growth:.0f} MiB"

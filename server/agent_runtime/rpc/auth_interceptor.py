@@ -1,4 +1,5 @@
-"""Every RPC but the health check needs `authorization: Bearer <key>`."""
+"""Every RPC but the health check needs `authorization: Bearer <key>`; a call without it is refused before
+its request is read."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ from typing import Any
 
 import grpc
 
-from agent_runtime.errors import abort
+from agent_runtime.errors import ApiError, abort
 from agent_runtime.key_check import presented_key, refusal
-from agent_runtime.rpc.handlers import OnceBehaviour, StreamBehaviour, rewrap
 
 OPEN_SERVICES = ("/grpc.health.v1.Health/",)
 
@@ -39,17 +39,23 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
         if refused is None:
             return handler
 
-        def once(_: OnceBehaviour) -> OnceBehaviour:
-            async def refuse(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-                await abort(context, refused)
+        return _refusing(handler, refused)
 
-            return refuse
 
-        def stream(_: StreamBehaviour) -> StreamBehaviour:
-            async def refuse(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
-                await abort(context, refused)
-                yield  # pragma: no cover - makes this an async generator
+def _refusing(handler: grpc.RpcMethodHandler[Any, Any], refused: ApiError) -> grpc.RpcMethodHandler[Any, Any]:
+    """A handler that answers `refused` without reading the request: as a client-streaming one, whose
+    messages are never asked for, so a caller without the key cannot make the server take in a large one
+    (flow control stops it at a window's worth)."""
 
-            return refuse
+    async def refuse(requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext[Any, Any]) -> None:
+        await abort(context, refused)
 
-        return rewrap(handler, once, stream)
+    async def refuse_stream(
+        requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[bytes]:
+        await abort(context, refused)
+        yield b""  # pragma: no cover - makes this an async generator
+
+    if handler.response_streaming:
+        return grpc.stream_stream_rpc_method_handler(refuse_stream)
+    return grpc.stream_unary_rpc_method_handler(refuse)
