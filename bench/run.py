@@ -18,6 +18,7 @@ from bench import (
     send_message,
     session_memory,
     session_rpcs,
+    slow_connections,
 )
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -41,6 +42,7 @@ async def main() -> None:
         "modal_sandbox_on_fake": await modal_round_trips.measure(),
         "idle_sessions": await session_memory.measure(),
         "agent_floods": await agent_floods.measure(),
+        "rest_under_strangers": await slow_connections.measure(),
     }
     figures: dict[str, float] = {}
     flatten("", results, figures)

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent_runtime.connection_guard import DEFAULT_LIMITS, ConnectionLimits
 from agent_runtime.sandboxes.providers import PROVIDER_NAMES
 from agent_runtime.storage.store import is_postgres
 
@@ -41,6 +42,7 @@ class Settings:
     model_proxy_address: str
     model_proxy_url: str
     workspace_quota_bytes: int
+    http_limits: ConnectionLimits
     log_level: str
 
     @property
@@ -163,6 +165,20 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         " says otherwise; a change past it is not saved (env AGENT_RUNTIME_WORKSPACE_QUOTA_MIB)",
     )
     add(
+        "--http-max-connections",
+        type=int,
+        default=int(_env("HTTP_MAX_CONNECTIONS", str(DEFAULT_LIMITS.max_connections))),
+        help="connections the REST listener holds at once; the ones past it get 503 and are closed"
+        " (env AGENT_RUNTIME_HTTP_MAX_CONNECTIONS)",
+    )
+    add(
+        "--http-head-timeout",
+        type=parse_duration,
+        default=_env("HTTP_HEAD_TIMEOUT", f"{DEFAULT_LIMITS.head_seconds:g}s"),
+        help="how long a request's head may take to arrive whole on the REST listener before the connection"
+        " is closed (env AGENT_RUNTIME_HTTP_HEAD_TIMEOUT)",
+    )
+    add(
         "--log-level",
         default=_env("LOG_LEVEL", "info"),
         choices=["debug", "info", "warning", "error"],
@@ -189,5 +205,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
         model_proxy_url=args.model_proxy_url
         or (f"http://{args.model_proxy_address}" if args.model_proxy_address else ""),
         workspace_quota_bytes=args.workspace_quota_mib * 1024 * 1024,
+        http_limits=ConnectionLimits(args.http_max_connections, args.http_head_timeout),
         log_level=args.log_level,
     )

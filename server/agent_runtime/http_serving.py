@@ -7,6 +7,8 @@ import socket
 
 from aiohttp import web
 
+from agent_runtime.connection_guard import DEFAULT_LIMITS, KEEPALIVE_SECONDS, ConnectionLimits, GuardedSite
+
 # aiohttp logs a request it cannot parse with the parser's text, which quotes the offending header (a key,
 # say): this logger keeps the line and the error's type, never the text.
 PROTOCOL_ERRORS = logging.getLogger("agent_runtime.http_protocol")
@@ -35,9 +37,11 @@ def shown(listener: socket.socket) -> str:
     return f"{host}:{port}"
 
 
-async def serve_app(app: web.Application, listener: socket.socket) -> web.AppRunner:
-    """Serves `app` on `listener` until the returned runner is cleaned up."""
-    runner = web.AppRunner(app, access_log=None, logger=PROTOCOL_ERRORS)
+async def serve_app(
+    app: web.Application, listener: socket.socket, limits: ConnectionLimits = DEFAULT_LIMITS
+) -> web.AppRunner:
+    """Serves `app` on `listener`, its connections within `limits`, until the returned runner is cleaned up."""
+    runner = web.AppRunner(app, access_log=None, logger=PROTOCOL_ERRORS, keepalive_timeout=KEEPALIVE_SECONDS)
     await runner.setup()
-    await web.SockSite(runner, listener).start()
+    await GuardedSite(runner, listener, limits).start()
     return runner

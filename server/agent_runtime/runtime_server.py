@@ -15,6 +15,7 @@ from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, agent_runtime_
 from agent_runtime.api.servicer import AgentRuntimeServicer
 from agent_runtime.api_key import resolve_api_key
 from agent_runtime.config import Settings
+from agent_runtime.connection_guard import ConnectionLimits
 from agent_runtime.events.log import EventLog
 from agent_runtime.events.stream import EventStreams
 from agent_runtime.http_serving import listening, serve_app, shown
@@ -79,13 +80,13 @@ async def _serve_shared_proxy(proxy: ModelProxy | None, address: str) -> web.App
     return runner
 
 
-async def _serve_rest(address: str, grpc_address: str, api_key: str) -> web.AppRunner | None:
+async def _serve_rest(address: str, grpc_address: str, api_key: str, limits: ConnectionLimits) -> web.AppRunner | None:
     """The REST shim on `address`, calling this runtime's gRPC API at `grpc_address`; none if no address."""
     if not address:
         return None
     listener = listening(address)
     loopback = grpc_address.replace("0.0.0.0:", "127.0.0.1:")
-    runner = await serve_app(RestGateway(grpc.aio.insecure_channel(loopback), SERVICE, api_key).app(), listener)
+    runner = await serve_app(RestGateway(grpc.aio.insecure_channel(loopback), SERVICE, api_key).app(), listener, limits)
     print(f"agent-runtime REST listening on {shown(listener)}", flush=True)
     return runner
 
@@ -128,7 +129,7 @@ async def serve(settings: Settings) -> None:
         health = add_health_and_reflection(server, [SERVICE_NAME])
         bound = bind(server, settings.grpc_address)
         await server.start()
-        rest = await _serve_rest(settings.http_address, bound, api_key)
+        rest = await _serve_rest(settings.http_address, bound, api_key, settings.http_limits)
         health_task = asyncio.create_task(follow_storage_health(storage, health, [SERVICE_NAME]))
         recovery = asyncio.create_task(until_stored("the sessions left with work", sessions.resume_all))
         if key_file is not None:
