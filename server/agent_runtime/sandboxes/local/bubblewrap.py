@@ -21,7 +21,7 @@ from agent_runtime.sandboxes.local.sandbox_etc import etc_args
 # shown read-only to every sandbox at AGENT_CLIS_MOUNT and first on its PATH.
 AGENT_CLIS = Path(__file__).resolve().parents[4] / "node_modules"
 AGENT_CLIS_MOUNT = "/opt/agent-clis"
-# The native helpers `make install` builds, shown read-only to every sandbox at NATIVE_MOUNT.
+# The native helpers `make install` builds, copied into every sandbox at NATIVE_MOUNT.
 NATIVE = Path(__file__).resolve().parents[4] / "build" / "native"
 NATIVE_MOUNT = "/opt/agent-runtime"
 EXEC_GUARD = f"{NATIVE_MOUNT}/exec-guard"
