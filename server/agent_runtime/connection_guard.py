@@ -1,7 +1,8 @@
 """What a stranger's connections can hold of an HTTP listener (the REST shim, the model proxies): at most
 `max_connections` at once, the ones past it answered 503 and closed at once, and each request head due
 whole within `head_seconds` of its first byte (of the connection's opening, for the first), or the
-connection is closed. aiohttp closes idle keep-alive connections itself (KEEPALIVE_SECONDS).
+connection is closed. aiohttp closes idle keep-alive connections itself (KEEPALIVE_SECONDS). A head with
+control bytes in it is answered 400 here, without the echo of aiohttp's own answer.
 
 The guard reads the bytes as they pass to aiohttp only to tell where a head ends and its body (by
 Content-Length) ends; a chunked body ends the watch of that connection, as aiohttp bounds what it reads
@@ -28,6 +29,13 @@ MAX_HEAD_BYTES = 64 * 1024  # aiohttp refuses larger heads itself
 CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
 CHUNKED = re.compile(rb"\r\ntransfer-encoding:[^\r]*chunked", re.IGNORECASE)
 BUSY = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+# Control bytes no request head may hold (HTTP allows a tab); aiohttp's own answer to one quotes the line
+# it is in, a credential maybe, so the guard answers it instead.
+CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MALFORMED = (
+    b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 55"
+    b'\r\n\r\n{"code": 3, "message": "the request head is malformed"}'
+)
 LOG_EVERY_SECONDS = 10.0
 
 
@@ -70,6 +78,7 @@ class _Watch:
         self.body_left = 0
         self.head_started: float | None = time.monotonic()  # the first head is due from the opening
         self.watched = True
+        self.malformed = False
 
     def feed(self, data: bytes) -> None:
         view = memoryview(data)
@@ -84,6 +93,9 @@ class _Watch:
             self.head += view
             view = memoryview(b"")
             end = self.head.find(HEAD_END)
+            if CONTROL_BYTES.search(self.head, 0, end if end >= 0 else len(self.head)):
+                self.malformed, self.watched = True, False
+                continue
             if end < 0:
                 self.watched = len(self.head) <= MAX_HEAD_BYTES
                 continue
@@ -118,6 +130,12 @@ class _GuardedConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._watch.feed(data)
+        if self._watch.malformed:
+            self._guard.tally.add("malformed request head")
+            assert self._transport is not None
+            self._transport.write(MALFORMED)
+            self._transport.close()
+            return
         self._arm()
         self._inner.data_received(data)
 
