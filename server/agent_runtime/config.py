@@ -43,6 +43,7 @@ class Settings:
     model_proxy_url: str
     workspace_quota_bytes: int
     http_limits: ConnectionLimits
+    grpc_max_connections: int
     log_level: str
 
     @property
@@ -179,6 +180,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         " is closed (env AGENT_RUNTIME_HTTP_HEAD_TIMEOUT)",
     )
     add(
+        "--grpc-max-connections",
+        type=int,
+        default=int(_env("GRPC_MAX_CONNECTIONS", str(DEFAULT_LIMITS.max_connections))),
+        help="connections the gRPC listener holds at once; the ones past it are closed"
+        " (env AGENT_RUNTIME_GRPC_MAX_CONNECTIONS)",
+    )
+    add(
         "--log-level",
         default=_env("LOG_LEVEL", "info"),
         choices=["debug", "info", "warning", "error"],
@@ -206,5 +214,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
         or (f"http://{args.model_proxy_address}" if args.model_proxy_address else ""),
         workspace_quota_bytes=args.workspace_quota_mib * 1024 * 1024,
         http_limits=ConnectionLimits(args.http_max_connections, args.http_head_timeout),
+        grpc_max_connections=args.grpc_max_connections,
         log_level=args.log_level,
     )

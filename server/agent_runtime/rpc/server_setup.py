@@ -20,8 +20,14 @@ SERVER_OPTIONS = [
 ]
 
 
-def new_server(interceptors: Sequence[grpc.aio.ServerInterceptor] = ()) -> grpc.aio.Server:
-    return grpc.aio.server(interceptors=list(interceptors), options=SERVER_OPTIONS)
+def new_server(interceptors: Sequence[grpc.aio.ServerInterceptor] = (), max_connections: int = 0) -> grpc.aio.Server:
+    """`max_connections`: refuse connections past it (0: no cap), so a stranger's cannot take every
+    descriptor the process has."""
+    options = [
+        *SERVER_OPTIONS,
+        *([("grpc.max_allowed_incoming_connections", max_connections)] if max_connections else []),
+    ]
+    return grpc.aio.server(interceptors=list(interceptors), options=options)
 
 
 def add_health_and_reflection(server: grpc.aio.Server, service_names: Sequence[str]) -> health_aio.HealthServicer:
