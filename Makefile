@@ -37,20 +37,21 @@ $(NATIVE)/exec-guard: $(NATIVE_SRC)/exec_guard.c | /usr/bin/cc
 $(NATIVE)/private-process.so: $(NATIVE_SRC)/private_process.c | /usr/bin/cc
 	mkdir -p $(NATIVE) && cc -O2 -Wall -Wextra -Werror -shared -fPIC -o $@ $<
 
-$(BUF): package.json
-	npm install --no-audit --no-fund --loglevel=error
+# From the lock files as they are (npm ci), so a clean clone stays clean.
+$(BUF): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The TypeScript client and storage server, and protoc-gen-es for `make proto`.
-$(TS_DEPS): $(TS_CLIENT)/package.json
-	cd $(TS_CLIENT) && npm install --no-audit --no-fund --loglevel=error
+$(TS_DEPS): $(TS_CLIENT)/package.json $(TS_CLIENT)/package-lock.json
+	cd $(TS_CLIENT) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 run: install
 	$(VENV)/bin/agent-runtime serve
 
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -rs
 
 bench: install
 	$(PY) -m bench.run
