@@ -1,6 +1,7 @@
-"""The check of `authorization: Bearer <key>`, shared by the gRPC server and the REST shim (which makes it
-before it reads a body). A header that is not a well-formed Bearer credential is an invalid key, never
-an error of the server's, and no answer or log line repeats what it held."""
+"""The check of the key, shared by the gRPC server and the REST shim (which makes it before it reads a
+body): `authorization: Bearer <key>`, the key alone in `authorization` (as the seed took it), or
+`x-api-key: <key>` (as the Anthropic SDKs send one). A header that is none of these is an invalid key,
+never an error of the server's, and no answer or log line repeats what it held."""
 
 from __future__ import annotations
 
@@ -11,16 +12,23 @@ import grpc
 
 from agent_runtime.errors import ApiError
 
-# RFC 9110's credentials for a token68 scheme: the scheme, spaces, the token, nothing after.
-BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*) *")
+# RFC 9110's credentials for a token68 scheme: the scheme, spaces, the token, nothing after; or the token.
+BEARER = re.compile(r"(?:[Bb][Ee][Aa][Rr][Ee][Rr] +)?([A-Za-z0-9\-._~+/]+=*) *")
+BARE_KEY = re.compile(r"([A-Za-z0-9\-._~+/]+=*) *")
 
 
-def presented_key(header: str | bytes | None) -> str | None:
-    """The key a header presents; None without a header, "" for one that is not a Bearer credential."""
-    if header is None:
+def _text(header: str | bytes) -> str:
+    return header.decode("latin-1") if isinstance(header, bytes) else header
+
+
+def presented_key(authorization: str | bytes | None, x_api_key: str | bytes | None = None) -> str | None:
+    """The key the headers present; None without either, "" for one that is not a key as above."""
+    if authorization is not None:
+        match = BEARER.fullmatch(_text(authorization))
+    elif x_api_key is not None:
+        match = BARE_KEY.fullmatch(_text(x_api_key))
+    else:
         return None
-    text = header.decode("latin-1") if isinstance(header, bytes) else header
-    match = BEARER.fullmatch(text)
     return match.group(1) if match else ""
 
 
@@ -28,7 +36,9 @@ def refusal(presented: str | None, key: bytes) -> ApiError | None:
     """None when the presented key is the key."""
     if presented is None:
         return ApiError(
-            grpc.StatusCode.UNAUTHENTICATED, "API_KEY_MISSING", "missing 'authorization: Bearer <key>' metadata"
+            grpc.StatusCode.UNAUTHENTICATED,
+            "API_KEY_MISSING",
+            "missing the key: send 'authorization: Bearer <key>' (or 'x-api-key: <key>')",
         )
     if presented and hmac.compare_digest(presented.encode(), key):
         return None

@@ -41,7 +41,13 @@ async def get_sessions(runtime: Runtime, authorization: str) -> tuple[int, bytes
 
 
 async def test_malformed_bearer_headers_are_an_invalid_key_and_never_echoed(runtime: Runtime) -> None:
-    for header in (f"Bearer\t{API_KEY}", f"Bearer {API_KEY} extra", f"Basic {API_KEY}", f"Bearer  {API_KEY}x"):
+    for header in (
+        f"Bearer\t{API_KEY}",
+        f"Bearer {API_KEY} extra",
+        f"Basic {API_KEY}",
+        f"Bearer  {API_KEY}x",
+        "Bearer",
+    ):
         status, body = await get_sessions(runtime, header)
         assert (status, reason(body)) == (401, "API_KEY_INVALID"), (header, body)
         assert API_KEY.encode() not in body, f"{header!r}: the answer repeats the key"
@@ -63,3 +69,9 @@ async def test_a_body_without_the_key_is_refused_before_it_is_read(runtime: Runt
     status, body = await raw_request(runtime, head.encode(), b'{"agentProfileRef": "')  # and nothing more
 
     assert (status, reason(body)) == (401, "API_KEY_MISSING")
+
+
+async def test_the_key_alone_or_in_x_api_key_is_taken_over_rest(runtime: Runtime) -> None:
+    for header in (f"Authorization: {API_KEY}", f"X-Api-Key: {API_KEY}"):
+        status, _ = await raw_request(runtime, f"GET /sessions HTTP/1.1\r\nHost: x\r\n{header}".encode())
+        assert status == 200, header

@@ -155,7 +155,7 @@ class RestGateway:
             return routed
         route, match = routed
         # Before the body is read: a caller without the key costs no parsing and learns nothing of its input.
-        presented = presented_key(request.headers.get("Authorization"))
+        presented = presented_key(request.headers.get("Authorization"), request.headers.get("X-Api-Key"))
         refused = refusal(presented, self._key)
         if refused is not None:
             return status_response(refused.to_status(), HTTP_STATUS[refused.code])

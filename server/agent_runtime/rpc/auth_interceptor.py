@@ -1,5 +1,5 @@
-"""Every RPC but the health check needs `authorization: Bearer <key>`; a call without it is refused before
-its request is read."""
+"""Every RPC but health and reflection needs the key (`authorization: Bearer <key>`, see key_check); a
+call without it is refused before its request is read."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ import grpc
 from agent_runtime.errors import ApiError, abort
 from agent_runtime.key_check import presented_key, refusal
 
-OPEN_SERVICES = ("/grpc.health.v1.Health/",)
+# Health, and reflection, which only describes the public contract: what an operator's grpcurl asks first.
+OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.v1alpha.ServerReflection/")
 
 
-def _header(details: grpc.HandlerCallDetails) -> str | bytes | None:
+def _header(details: grpc.HandlerCallDetails, name: str) -> str | bytes | None:
     for key, value in details.invocation_metadata or ():
-        if key == "authorization":
+        if key == name:
             return value
     return None
 
@@ -35,7 +36,10 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):
             return None
         if handler_call_details.method.startswith(OPEN_SERVICES):
             return handler
-        refused = refusal(presented_key(_header(handler_call_details)), self._key)
+        presented = presented_key(
+            _header(handler_call_details, "authorization"), _header(handler_call_details, "x-api-key")
+        )
+        refused = refusal(presented, self._key)
         if refused is None:
             return handler
 
