@@ -11,6 +11,7 @@ are refused as rate limited, which the CLIs retry.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import socket
 from collections.abc import Awaitable, Callable, Sequence
@@ -46,6 +47,7 @@ class ModelProxy:
         self._usage: dict[str, Usage] = {}
         self._in_flight: dict[str, int] = {}
         self._reserved: dict[str, int] = {}  # tokens the session's requests in flight may still spend
+        self._key_refusals: dict[str, asyncio.Future[str]] = {}
         self._client: aiohttp.ClientSession | None = None
 
     def grant(self, session_id: str) -> str:
@@ -57,6 +59,14 @@ class ModelProxy:
 
     def revoke(self, token: str) -> None:
         self._sessions_by_token.pop(token, None)
+
+    def key_refusal(self, session_id: str) -> asyncio.Future[str]:
+        """Resolved, with the reason, once an upstream refuses the real key (401 or 403) on one of the
+        session's requests from now on: no retry of its client's will fare better."""
+        future = self._key_refusals.get(session_id)
+        if future is None or future.done():
+            future = self._key_refusals[session_id] = asyncio.get_running_loop().create_future()
+        return future
 
     def usage(self, session_id: str) -> Usage:
         return self._usage.get(session_id, Usage())
@@ -123,14 +133,14 @@ class ModelProxy:
         most = vendor.most_tokens(body)
         self._reserved[session_id] = reserved + most
         try:
-            return await self._forward_counted(request, upstream, path, body, usage)
+            return await self._forward_counted(request, upstream, path, body, session_id)
         finally:
             self._reserved[session_id] -= most
 
     async def _forward_counted(
-        self, request: web.Request, upstream: Upstream, path: str, body: bytes, usage: Usage
+        self, request: web.Request, upstream: Upstream, path: str, body: bytes, session_id: str
     ) -> web.StreamResponse:
-        vendor = upstream.vendor
+        vendor, usage = upstream.vendor, self._usage[session_id]
         if self._client is None:
             self._client = aiohttp.ClientSession(auto_decompress=False)
         passed = {k: v for k, v in request.headers.items() if k.lower() not in DROPPED_REQUEST_HEADERS}
@@ -142,6 +152,8 @@ class ModelProxy:
         except aiohttp.ClientError as error:
             return vendor.refusal(502, f"the model API cannot be reached: {error}")
         async with answer:
+            if answer.status in (401, 403):
+                self._key_refused(session_id, vendor, f"{answer.status} {answer.reason}")
             response = web.StreamResponse(status=answer.status)
             for key, value in answer.headers.items():
                 if key.lower() not in DROPPED_RESPONSE_HEADERS:
@@ -154,6 +166,13 @@ class ModelProxy:
             reader.close()
             await response.write_eof()
             return response
+
+    def _key_refused(self, session_id: str, vendor: Vendor, status: str) -> None:
+        refusal = self._key_refusals.get(session_id)
+        if refusal is not None and not refusal.done():
+            refusal.set_result(
+                f"the {vendor.name} model API refused the runtime's key ({status}): check its {vendor.key_variable}"
+            )
 
 
 async def _served(listener: socket.socket, route: str, handler: Handler) -> web.AppRunner:

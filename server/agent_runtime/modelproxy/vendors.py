@@ -21,6 +21,11 @@ class Vendor(Protocol):
     def name(self) -> str: ...
 
     @property
+    def key_variable(self) -> str:
+        """Where the runtime takes this vendor's real key from."""
+        ...
+
+    @property
     def port(self) -> int:
         """The port the proxy serves this vendor's API on inside a sandbox; unlikely to be a dev server's."""
         ...
@@ -83,6 +88,7 @@ GEMINI_ENDPOINT = re.compile(
 @dataclass(frozen=True)
 class Anthropic:
     name: str = "anthropic"
+    key_variable: str = "ANTHROPIC_API_KEY"
     port: int = 41017
 
     def forwards(self, method: str, path: str) -> bool:
@@ -122,6 +128,7 @@ class Anthropic:
 @dataclass(frozen=True)
 class Gemini:
     name: str = "gemini"
+    key_variable: str = "GEMINI_API_KEY"
     port: int = 41018
 
     def forwards(self, method: str, path: str) -> bool:

@@ -236,7 +236,7 @@ class LiveSession:
         context = TurnContext(self.sandbox, self.record.session_options, self._sandbox_environment, self._emitter)
         try:
             await self.sandbox()  # the first message creates it, as the seed did; later ones find it ready
-            await self._agent.run(turn.user_message, context)
+            await self._unless_key_refused(self._agent.run(turn.user_message, context))
         except asyncio.CancelledError:
             await asyncio.shield(self._save_what_remains())
             raise
@@ -248,6 +248,27 @@ class LiveSession:
             return
         await self._save_transcripts()
         await self._finish(turn, events_pb2.TurnOutcome.TURN_OUTCOME_COMPLETED, "")
+
+    async def _unless_key_refused(self, work: Coroutine[Any, Any, None]) -> None:
+        """Runs the agent; fails the turn at once if a model API refuses the runtime's key meanwhile, rather
+        than letting a CLI retry what cannot succeed (Claude Code retries a 401 ten times over minutes)."""
+        proxy = self._services.model_proxy
+        if proxy is None:
+            await work
+            return
+        refusal = proxy.key_refusal(self.session_id)
+        running = asyncio.ensure_future(work)
+        waiting: set[asyncio.Future[Any]] = {running, refusal}
+        try:
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        finally:  # the refusal came first, or this turn is being stopped: the agent stops too
+            if not running.done():
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
+        if running.cancelled() and refusal.done():
+            raise ApiError(grpc.StatusCode.FAILED_PRECONDITION, "MODEL_KEY_REFUSED", refusal.result())
+        running.result()
 
     async def _finish(self, turn: Turn, outcome: events_pb2.TurnOutcome.ValueType, message: str) -> None:
         self._emitter.close_open_blocks()
