@@ -283,3 +283,18 @@ async def test_a_body_that_is_not_the_gzip_it_claims_gets_a_400_not_a_500(
     headers = {**HEADERS, "Content-Type": "application/json", "Content-Encoding": "gzip"}
     async with client.post(base + "/sessions/create", data=b"not gzip", headers=headers) as response:
         assert response.status == 400 and reason(await response.json()) == "UNREADABLE_BODY"
+
+
+async def test_enum_values_are_taken_by_their_short_names_too(http: tuple[aiohttp.ClientSession, str]) -> None:
+    status, created = await call(
+        http, "POST", "/sessions/create", {"agentProfileRef": "default", "architecture": "anthropic"}
+    )
+    session_id = created["sessionId"]
+
+    for view in ("FULL", "full", "SESSION_VIEW_FULL"):
+        status, fetched = await call(http, "GET", f"/sessions/{session_id}?view={view}")
+        assert (status, fetched["sessionId"]) == (200, session_id), view
+    status, refused = await call(http, "POST", f"/sessions/{session_id}/message", {"content": "hi", "ifBusy": "REJECT"})
+    assert status == 400 and reason(refused) == "MODEL_KEY_MISSING", "the enum was taken: the message was routed"
+    status, wrong = await call(http, "GET", f"/sessions/{session_id}?view=SIDEWAYS")
+    assert status == 400 and reason(wrong) == "INVALID_JSON_FIELD"

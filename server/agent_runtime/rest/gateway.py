@@ -19,6 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from agent_runtime.key_check import presented_key, refusal
 from agent_runtime.rest import event_stream
+from agent_runtime.rest.enum_names import with_full_enum_names
 from agent_runtime.rest.errors import (
     HTTP_STATUS,
     RequestError,
@@ -96,7 +97,7 @@ async def request_message(
         document[name] = value
     built = message_factory.GetMessageClass(route.method.input_type)()
     try:
-        json_format.ParseDict(document, built)
+        json_format.ParseDict(with_full_enum_names(document, route.method.input_type), built)
     except json_format.ParseError as error:
         raise RequestError("INVALID_JSON_FIELD", str(error)) from None
     return built
