@@ -13,6 +13,7 @@ from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from bench.bench_runtime import AUTH, BenchRuntime, bench_runtime
 from bench.session_memory import kib
 from tests.fakes import anthropic as fake_anthropic
+from tests.support.footprint import peak_rss_mib, reset_peak, storage_bytes
 
 FLOOD = "yes | head -c 400M; echo"
 CHURN = "for i in $(seq 300); do head -c 1000000 /dev/urandom > churn.bin; done"
@@ -43,16 +44,6 @@ class Turns:
                 return
 
 
-def storage_bytes(data_dir: Path) -> int:
-    return sum(path.stat().st_size for path in data_dir.glob("agent-runtime.db*"))
-
-
-def reset_peak(pid: int) -> int:
-    """VmHWM starts again from VmRSS; returns it, in KiB."""
-    Path(f"/proc/{pid}/clear_refs").write_text("5")
-    return kib(pid, "status", "VmHWM")
-
-
 def cpu_seconds(pid: int) -> float:
     utime, stime = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13]
     return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
@@ -67,7 +58,7 @@ async def cpu_of(runtime: BenchRuntime, run: Awaitable[None]) -> float:
 async def peak_growth_mib(runtime: BenchRuntime, run: Awaitable[None]) -> float:
     before = reset_peak(runtime.pid)
     await run
-    return (kib(runtime.pid, "status", "VmHWM") - before) / 1024
+    return peak_rss_mib(runtime.pid) - before
 
 
 async def measure() -> dict[str, float]:

@@ -12,9 +12,10 @@ import grpc
 
 from agent_runtime.errors import ApiError
 
-# RFC 9110's credentials for a token68 scheme: the scheme, spaces, the token, nothing after; or the token.
-BEARER = re.compile(r"(?:[Bb][Ee][Aa][Rr][Ee][Rr] +)?([A-Za-z0-9\-._~+/]+=*) *")
-BARE_KEY = re.compile(r"([A-Za-z0-9\-._~+/]+=*) *")
+# RFC 9110's token68, the form of a key; Bearer credentials are the scheme, spaces, then the token.
+TOKEN = r"([A-Za-z0-9\-._~+/]+=*) *"
+BEARER = re.compile(r"(?:[Bb][Ee][Aa][Rr][Ee][Rr] +)?" + TOKEN)  # the scheme is optional, as the seed had it
+BARE_KEY = re.compile(TOKEN)
 
 
 def _text(header: str | bytes) -> str:

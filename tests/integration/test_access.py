@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -13,6 +12,7 @@ from grpc_reflection.v1alpha import reflection_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, agent_runtime_pb2_grpc, workspace_pb2
 from tests.integration.conftest import API_KEY, AUTH, Runtime
+from tests.support.footprint import peak_rss_mib, reset_peak
 from tests.support.rpc import assert_error, bearer, channel
 
 SERVICE = agent_runtime_pb2.DESCRIPTOR.services_by_name["AgentRuntime"]
@@ -90,15 +90,9 @@ async def test_the_key_alone_or_in_x_api_key_is_taken(runtime: Runtime, metadata
     assert isinstance(listed, agent_runtime_pb2.ListSessionsResponse)
 
 
-def rss_mib(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
-
-
 async def test_large_requests_without_the_key_are_refused_unread(runtime: Runtime) -> None:
     pid = runtime.process.process.pid
-    Path(f"/proc/{pid}/clear_refs").write_text("5")  # the peak is measured from now
-    before = rss_mib(pid)
+    before = reset_peak(pid)
     file = workspace_pb2.WorkspaceFile(path="big.bin", content=b"\xff" * (40 * 1024 * 1024))
     huge = agent_runtime_pb2.CreateSessionRequest(default_workspace_files=[file]).SerializeToString()
     path = f"/{SERVICE.full_name}/CreateSession"
@@ -109,5 +103,5 @@ async def test_large_requests_without_the_key_are_refused_unread(runtime: Runtim
     for answer in answers:
         assert isinstance(answer, grpc.aio.AioRpcError)
         assert_error(answer, grpc.StatusCode.UNAUTHENTICATED, "API_KEY_MISSING")
-    growth = rss_mib(pid) - before
+    growth = peak_rss_mib(pid) - before
     assert growth < 100, f"six 40 MiB requests without a key grew the runtime's peak memory {growth:.0f} MiB"

@@ -3,21 +3,13 @@ head and the tail of its output while it reads, and the sandbox's pipe waits for
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.integration.agents.conftest import Conversation
 from tests.integration.conftest import Runtime
+from tests.support.footprint import peak_rss_mib, reset_peak
 
 FLOOD_MIB = 400
 ALLOWED_GROWTH_MIB = 120  # far below the flood: the output is not held, only read through
-
-
-def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmHWM")
 
 
 async def test_a_flood_of_output_keeps_its_head_and_tail_and_not_the_runtimes_memory(
@@ -27,8 +19,7 @@ async def test_a_flood_of_output_keeps_its_head_and_tail_and_not_the_runtimes_me
     fake_model.script([Turn.text("Warm.")])
     await conversation.send("Start the sandbox first.")
     await conversation.until_turn_completed()
-    Path(f"/proc/{pid}/clear_refs").write_text("5")  # the peak is measured from now
-    before = peak_rss_mib(pid)
+    before = reset_peak(pid)  # the peak is measured from now
 
     flood = f"echo started; yes | head -c {FLOOD_MIB}M; echo; echo finished"
     fake_model.script([Turn.tool_use("Bash", {"command": flood}), Turn.text("Flooded.")])

@@ -3,7 +3,6 @@ file, file events carry no content and a rewrite loop stores a few of them, and 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
@@ -11,6 +10,7 @@ from agent_runtime._gen.agentruntime.v1 import events_pb2, session_pb2
 from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.integration.agents.conftest import Conversation, digest, file_events, open_conversation
 from tests.integration.conftest import AUTH, Runtime
+from tests.support.footprint import storage_bytes
 
 if TYPE_CHECKING:
     from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub as Stub
@@ -18,11 +18,6 @@ if TYPE_CHECKING:
 COMPLETED = events_pb2.TURN_OUTCOME_COMPLETED
 MESSAGE_LIMIT = 64 * 1024 * 1024
 REWRITES = 300
-
-
-def storage_bytes(runtime: Runtime) -> int:
-    """The embedded SQLite database with its write-ahead log."""
-    return sum(path.stat().st_size for path in Path(runtime.data_dir).glob("agent-runtime.db*"))
 
 
 def tool_output(fake_model: FakeAnthropic) -> str:
@@ -64,7 +59,7 @@ async def test_a_workspace_larger_than_a_message_loads_after_an_unload(
 async def test_a_file_rewritten_in_a_loop_costs_the_log_little(
     conversation: Conversation, fake_model: FakeAnthropic, runtime: Runtime
 ) -> None:
-    before = storage_bytes(runtime)
+    before = storage_bytes(runtime.data_dir)
     churn = f"for i in $(seq {REWRITES}); do head -c 1000000 /dev/urandom > churn.bin; done; sha256sum churn.bin"
     fake_model.script([Turn.tool_use("Bash", {"command": churn}), Turn.text("Churned.")])
     await conversation.send("Rewrite it often.")
@@ -74,7 +69,7 @@ async def test_a_file_rewritten_in_a_loop_costs_the_log_little(
     assert changes, "the file was announced"
     assert changes[-1][2] in tool_output(fake_model), "the last event describes the file as it ended"
     assert len(changes) < REWRITES / 3, f"{len(changes)} events for {REWRITES} rewrites: not coalesced"
-    grown_mb = (storage_bytes(runtime) - before) / 1e6
+    grown_mb = (storage_bytes(runtime.data_dir) - before) / 1e6
     assert grown_mb < 30, f"storage grew {grown_mb:.0f} MB for one 1 MB file"
     replay = conversation.stub.StreamSessionEvents(
         api.StreamSessionEventsRequest(session_id=conversation.session_id, follow=False), metadata=AUTH

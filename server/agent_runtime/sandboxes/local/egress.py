@@ -43,10 +43,10 @@ def host_addresses() -> set[Address]:
     return found
 
 
-def reachable(address: Address) -> bool:
-    """Whether a name may take the agent to this address: global, and not this host's."""
+def reachable(address: Address, own: set[Address]) -> bool:
+    """Whether a name may take the agent to this address: global, and not one of the host's `own`."""
     unmapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped else address
-    return unmapped.is_global and unmapped not in host_addresses()
+    return unmapped.is_global and unmapped not in own
 
 
 def proxy_environment() -> dict[str, str]:
@@ -85,7 +85,8 @@ class EgressProxy:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         addresses = [ipaddress.ip_address(sockaddr[0]) for *_, sockaddr in infos]
         # Every answer must be reachable: a name with one private answer among public ones is refused.
-        if addresses and all(map(reachable, addresses)):
+        own = host_addresses()
+        if addresses and all(reachable(address, own) for address in addresses):
             return str(addresses[0])
         return None
 
