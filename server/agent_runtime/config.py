@@ -43,7 +43,7 @@ class Settings:
     model_proxy_url: str
     workspace_quota_bytes: int
     http_limits: ConnectionLimits
-    grpc_max_connections: int
+    grpc_limits: ConnectionLimits
     log_level: str
 
     @property
@@ -187,6 +187,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         " (env AGENT_RUNTIME_GRPC_MAX_CONNECTIONS)",
     )
     add(
+        "--grpc-handshake-timeout",
+        type=parse_duration,
+        default=_env("GRPC_HANDSHAKE_TIMEOUT", f"{DEFAULT_LIMITS.head_seconds:g}s"),
+        help="how long a connection to the gRPC listener may take to finish its HTTP/2 preface before it is"
+        " closed (env AGENT_RUNTIME_GRPC_HANDSHAKE_TIMEOUT)",
+    )
+    add(
         "--log-level",
         default=_env("LOG_LEVEL", "info"),
         choices=["debug", "info", "warning", "error"],
@@ -214,6 +221,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
         or (f"http://{args.model_proxy_address}" if args.model_proxy_address else ""),
         workspace_quota_bytes=args.workspace_quota_mib * 1024 * 1024,
         http_limits=ConnectionLimits(args.http_max_connections, args.http_head_timeout),
-        grpc_max_connections=args.grpc_max_connections,
+        grpc_limits=ConnectionLimits(args.grpc_max_connections, args.grpc_handshake_timeout),
         log_level=args.log_level,
     )

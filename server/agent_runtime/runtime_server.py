@@ -116,7 +116,7 @@ async def serve(settings: Settings) -> None:
             watchers,
             Timing(sync_interval=settings.sync_interval, idle_timeout=settings.idle_timeout),
         )
-        server = new_server([ApiKeyInterceptor(api_key), ErrorInterceptor()], settings.grpc_max_connections)
+        server = new_server([ApiKeyInterceptor(api_key), ErrorInterceptor()], settings.grpc_limits)
         agent_runtime_pb2_grpc.add_AgentRuntimeServicer_to_server(
             AgentRuntimeServicer(
                 sessions,

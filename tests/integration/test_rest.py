@@ -3,6 +3,7 @@ errors as google.rpc.Status JSON with their HTTP status, and bad input refused w
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from collections.abc import AsyncIterator
@@ -88,6 +89,21 @@ async def test_bad_input_gets_a_4xx_status_and_changes_nothing(http: tuple[aioht
             "INVALID_ARCHITECTURE",
         ),
         ({"data": huge, "headers": as_json}, 413, "BODY_TOO_LARGE"),
+        # Bodies over a MiB are parsed in a worker process; its refusals are the same.
+        ({"data": io.BytesIO(b"{" + b" " * 2**21 + b"oops"), "headers": as_json}, 400, "MALFORMED_JSON"),
+        (
+            {"data": io.BytesIO(b'{"metadata": {"a": [' + b"0," * 2_600_000 + b"0]}}"), "headers": as_json},
+            413,
+            "BODY_TOO_COSTLY",
+        ),
+        (
+            {
+                "data": io.BytesIO(b'{"agentProfileRef": "default", "metadata": {"a": "' + b"x" * 2**21 + b'"}}'),
+                "headers": as_json,
+            },
+            400,
+            "FIELD_TOO_LONG",
+        ),
     ]
     for options, expected, expected_reason in cases:
         async with client.post(base + "/sessions/create", **options) as response:
@@ -103,6 +119,22 @@ async def test_bad_input_gets_a_4xx_status_and_changes_nothing(http: tuple[aioht
     assert status == 404
     _, after = await call(http, "GET", "/sessions?pageSize=1000")
     assert after == before, "nothing was created"
+
+
+async def test_a_body_over_a_mib_makes_the_same_request(http: tuple[aiohttp.ClientSession, str]) -> None:
+    content = bytes(range(256)) * 8192  # 2 MiB: parsed in the worker process
+    file = {"path": "data.bin", "content": base64.b64encode(content).decode()}
+    body = {"agentProfileRef": "default", "architecture": "anthropic", "defaultWorkspaceFiles": [file]}
+    client, base = http
+    as_json = {**HEADERS, "Content-Type": "application/json"}
+    posted = io.BytesIO(json.dumps(body).encode())
+    async with client.post(base + "/sessions/create?name=big", data=posted, headers=as_json) as response:
+        status, created = response.status, await response.json()
+    assert status == 200 and created["name"] == "big", "the query still goes over the body"
+
+    status, stored = await call(http, "GET", f"/sessions/{created['sessionId']}/files/data.bin")
+    assert status == 200 and base64.b64decode(stored["content"]) == content
+    await call(http, "DELETE", f"/sessions/{created['sessionId']}?purge=true")
 
 
 async def read_sse(response: aiohttp.ClientResponse) -> list[dict[str, str]]:

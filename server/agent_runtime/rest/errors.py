@@ -43,6 +43,9 @@ class RequestError(ValueError):
         self.reason = reason
         self.http_status = http_status
 
+    def __reduce__(self) -> tuple[type[RequestError], tuple[str, str, int]]:  # raised in the body parser's worker
+        return RequestError, (self.reason, str(self), self.http_status)
+
     def status(self) -> status_pb2.Status:
         code = code_pb2.INVALID_ARGUMENT if self.http_status == 400 else code_pb2.FAILED_PRECONDITION
         status = status_pb2.Status(code=code, message=str(self))

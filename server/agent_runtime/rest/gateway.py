@@ -7,7 +7,6 @@ status. Server streams are server-sent events (event_stream.py), or NDJSON when 
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -19,7 +18,6 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from agent_runtime.key_check import presented_key, refusal
 from agent_runtime.rest import event_stream
-from agent_runtime.rest.enum_names import with_full_enum_names
 from agent_runtime.rest.errors import (
     HTTP_STATUS,
     RequestError,
@@ -28,6 +26,7 @@ from agent_runtime.rest.errors import (
     status_errors,
     status_response,
 )
+from agent_runtime.rest.json_body import BodyParser
 from agent_runtime.rest.openapi import openapi
 from agent_runtime.rest.routes import Route, routes
 
@@ -63,44 +62,35 @@ def _query_value(field: descriptor.FieldDescriptor, values: list[str]) -> Any:
 
 
 async def request_message(
-    route: Route, match: tuple[str, ...], request: web.Request, defaults: dict[str, Any]
+    route: Route, match: tuple[str, ...], request: web.Request, defaults: dict[str, Any], parser: BodyParser
 ) -> message.Message:
     """The gRPC request: `defaults`, then the body, then the query, then the path, each over the last."""
-    document: dict[str, Any] = dict(defaults)
-    if route.body:
-        try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            raise RequestError("BODY_TOO_LARGE", f"the body is over {MAX_BODY_BYTES} bytes", 413) from None
-        except web.RequestPayloadError as error:  # e.g. Content-Encoding: gzip on what is not gzip
-            raise RequestError("UNREADABLE_BODY", f"the body cannot be read: {error}") from None
-        if raw:
-            if request.content_type != "application/json":
-                raise RequestError("UNSUPPORTED_MEDIA_TYPE", "the body must be application/json", 415)
-            try:
-                parsed = json.loads(raw)
-            except ValueError as error:
-                raise RequestError("MALFORMED_JSON", f"the body is not JSON: {error}") from None
-            except RecursionError:
-                raise RequestError("MALFORMED_JSON", "the body is nested too deeply") from None
-            if route.body == "*" and not isinstance(parsed, dict):
-                raise RequestError("MALFORMED_JSON", "the body must be a JSON object")
-            document |= parsed if route.body == "*" else {route.body: parsed}
+    raw = await _body(route, request)
+    overrides: dict[str, Any] = {}
     fields = route.method.input_type.fields_by_name
     by_json_name = {field.json_name: field for field in route.method.input_type.fields}
     for key in request.query:
         field = fields.get(QUERY_ALIASES.get(key, key)) or by_json_name.get(key)
         if field is None:
             raise RequestError("UNKNOWN_FIELD", f"{key!r} is not a field of {route.method.input_type.name}")
-        document[field.name] = _query_value(field, request.query.getall(key))
+        overrides[field.name] = _query_value(field, request.query.getall(key))
     for name, value in zip(route.variables, match, strict=True):
-        document[name] = value
-    built = message_factory.GetMessageClass(route.method.input_type)()
+        overrides[name] = value
+    return await parser.message(route.method.input_type, route.body, defaults, raw, overrides)
+
+
+async def _body(route: Route, request: web.Request) -> bytes:
+    if not route.body:
+        return b""
     try:
-        json_format.ParseDict(with_full_enum_names(document, route.method.input_type), built)
-    except json_format.ParseError as error:
-        raise RequestError("INVALID_JSON_FIELD", str(error)) from None
-    return built
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise RequestError("BODY_TOO_LARGE", f"the body is over {MAX_BODY_BYTES} bytes", 413) from None
+    except web.RequestPayloadError as error:  # e.g. Content-Encoding: gzip on what is not gzip
+        raise RequestError("UNREADABLE_BODY", f"the body cannot be read: {error}") from None
+    if raw and request.content_type != "application/json":
+        raise RequestError("UNSUPPORTED_MEDIA_TYPE", "the body must be application/json", 415)
+    return raw
 
 
 class RestGateway:
@@ -109,13 +99,18 @@ class RestGateway:
         self._key = api_key.encode()
         self._service = service
         self._routes = routes(service)
+        self._parser = BodyParser()
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[status_errors])
+        app.on_cleanup.append(self._close_parser)
         app.router.add_get(HEALTH_PATH, self._health)
         app.router.add_get(OPENAPI_PATH, self._openapi)
         app.router.add_route("*", r"/{path:[\s\S]*}", self._handle)  # any path, even one with a newline
         return app
+
+    async def _close_parser(self, app: web.Application) -> None:
+        self._parser.close()
 
     async def _health(self, request: web.Request) -> web.Response:
         health = health_pb2_grpc.HealthStub(self._channel)
@@ -162,7 +157,7 @@ class RestGateway:
             return status_response(refused.to_status(), HTTP_STATUS[refused.code])
         try:
             defaults = event_stream.defaults(route, request) if route.server_streaming else {}
-            built = await request_message(route, match, request, defaults)
+            built = await request_message(route, match, request, defaults, self._parser)
         except RequestError as error:
             return request_error_response(error)
         metadata = (("authorization", f"Bearer {presented}"),)

@@ -9,6 +9,8 @@ from grpc_health.v1 import _async as health_aio  # the module grpc_health.v1.hea
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from agent_runtime.connection_guard import ConnectionLimits
+
 # Workspace files go up to 10 MiB each and a create request may carry 32 MiB of them.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
@@ -20,14 +22,27 @@ SERVER_OPTIONS = [
 ]
 
 
-def new_server(interceptors: Sequence[grpc.aio.ServerInterceptor] = (), max_connections: int = 0) -> grpc.aio.Server:
-    """`max_connections`: refuse connections past it (0: no cap), so a stranger's cannot take every
-    descriptor the process has."""
-    options = [
-        *SERVER_OPTIONS,
-        *([("grpc.max_allowed_incoming_connections", max_connections)] if max_connections else []),
-    ]
-    return grpc.aio.server(interceptors=list(interceptors), options=options)
+# A connection with no call for this long is closed (GOAWAY; a client's channel reconnects when it next
+# calls), as the HTTP listener closes an idle keep-alive connection.
+IDLE_CONNECTION_MS = 60_000
+
+
+def new_server(
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (), limits: ConnectionLimits | None = None
+) -> grpc.aio.Server:
+    """`limits` (none: grpc's defaults): connections past `max_connections` are refused and one that has
+    not finished its HTTP/2 preface within `head_seconds`, or has had no call for a minute, is closed, so a
+    stranger's can neither take every descriptor the process has nor hold the slots."""
+    guarded = (
+        [
+            ("grpc.max_allowed_incoming_connections", limits.max_connections),
+            ("grpc.server_handshake_timeout_ms", int(limits.head_seconds * 1000)),
+            ("grpc.max_connection_idle_ms", IDLE_CONNECTION_MS),
+        ]
+        if limits
+        else []
+    )
+    return grpc.aio.server(interceptors=list(interceptors), options=[*SERVER_OPTIONS, *guarded])
 
 
 def add_health_and_reflection(server: grpc.aio.Server, service_names: Sequence[str]) -> health_aio.HealthServicer:
