@@ -24,6 +24,7 @@ from typing import Any
 
 import anthropic
 import grpc
+from google.protobuf import field_mask_pb2
 
 from agent_runtime._gen.agentruntime.v1 import (
     agent_runtime_pb2,
@@ -233,6 +234,7 @@ class LiveSession:
         # Stored before the agent does anything: a runtime that dies from here on leaves the turn
         # INTERRUPTED, and never runs the message (and its commands) a second time.
         await self._services.events.flush(self.session_id)
+        await self._store_activity()
         context = TurnContext(self.sandbox, self.record.session_options, self._sandbox_environment, self._emitter)
         try:
             await self.sandbox()  # the first message creates it, as the seed did; later ones find it ready
@@ -284,6 +286,22 @@ class LiveSession:
             )
         self._emit_completed(turn, outcome, message)
         await self._services.events.flush(self.session_id)
+        await self._store_activity()
+
+    async def _store_activity(self) -> None:
+        """last_activity, now, in storage: when a turn starts and when it ends, not per event. A storage
+        that cannot take it costs the session nothing but the ordering of ListSessions."""
+        storage = self._services.storage
+        change = persistence_pb2.SessionRecord(last_activity=now())
+        request = persistence_pb2.UpdateSessionRecordRequest(
+            session_id=self.session_id, session=change, update_mask=field_mask_pb2.FieldMask(paths=["last_activity"])
+        )
+        try:
+            await storage.call(storage.stub.UpdateSessionRecord, request)
+        except ApiError as error:
+            log.warning("the last activity of %s was not stored: %s", self.session_id, error)
+            return
+        self.record.last_activity.CopyFrom(change.last_activity)
 
     def _emit_completed(self, turn: Turn, outcome: events_pb2.TurnOutcome.ValueType, message: str) -> None:
         waiting = len(self._queue) + self._being_stored

@@ -305,3 +305,25 @@ async def test_changed_options_apply_to_the_next_turn(conversation: Conversation
     await conversation.send("Second.")
     await conversation.until_turn_completed()
     assert fake_model.message_requests()[-1].body["model"] == "model-after-update"
+
+
+async def test_last_activity_follows_the_turns_and_is_stored(
+    conversation: Conversation, fake_model: FakeAnthropic, runtime: Runtime
+) -> None:
+    request = api.GetSessionRequest(session_id=conversation.session_id)
+    created = (await conversation.stub.GetSession(request, metadata=AUTH)).created_at.ToNanoseconds()
+    fake_model.script([Turn.text("One."), Turn.text("Two.")])
+    activity = []
+    for message in ("First.", "Second."):
+        await conversation.send(message)
+        events = await conversation.until_turn_completed()
+        session = await conversation.stub.GetSession(request, metadata=AUTH)
+        activity.append(session.last_activity.ToNanoseconds())
+        assert activity[-1] >= events[-1].time.ToNanoseconds(), "as late as the turn's end"
+    assert created < activity[0] < activity[1]
+
+    runtime.restart()
+    async with channel(runtime.address) as open_channel:
+        stub = agent_runtime_pb2_grpc.AgentRuntimeStub(open_channel)
+        stored = await stub.GetSession(request, metadata=AUTH)
+    assert stored.last_activity.ToNanoseconds() == activity[1]
