@@ -85,5 +85,12 @@ def bad_request(violations: Sequence[FieldViolation]) -> ApiError:
     return ApiError(grpc.StatusCode.INVALID_ARGUMENT, violations[0].reason, summary, violations)
 
 
+def shutting_down(resume: str, **metadata: str) -> ApiError:
+    """What ends a stream when the runtime stops: UNAVAILABLE, which a client retries elsewhere or later."""
+    return ApiError(
+        grpc.StatusCode.UNAVAILABLE, "SHUTTING_DOWN", f"the runtime is shutting down; {resume}", metadata=metadata
+    )
+
+
 def not_found(reason: str, message: str, **metadata: str) -> ApiError:
     return ApiError(grpc.StatusCode.NOT_FOUND, reason, message, metadata=metadata)

@@ -139,7 +139,10 @@ async def serve(settings: Settings) -> None:
             flush=True,
         )
         await stop.wait()
-        log.info("stopping: running turns get up to %.0fs to finish", settings.shutdown_grace)
+        running = sessions.running_turns()
+        log.info("stopping: %d running turns get up to %.0fs to finish", running, settings.shutdown_grace)
+        events.end_subscriptions()  # every stream ends now, saying why, so none holds the stop up
+        watchers.end_watches()
         health_task.cancel()
         recovery.cancel()
         await set_serving(health, [SERVICE_NAME], False)

@@ -71,6 +71,7 @@ class EventLog:
     def __init__(self, storage: StorageClient, max_subscriber_lag: int = MAX_QUEUED_EVENTS) -> None:
         self._storage = storage
         self._max_subscriber_lag = max_subscriber_lag
+        self._shutting_down = False
         self._sessions: dict[str, _SessionLog] = {}
         self.storage_writes = 0
 
@@ -132,7 +133,17 @@ class EventLog:
         """Stored events of the session from now on, until unsubscribed or overrun."""
         subscription = Subscription(self._max_subscriber_lag)
         self._log(session_id).subscribers.add(subscription)
+        if self._shutting_down:
+            subscription.end_for_shutdown()
         return subscription
+
+    def end_subscriptions(self) -> None:
+        """The runtime is stopping: every subscription, and every one taken from now on, ends, so no
+        stream holds the shutdown up."""
+        self._shutting_down = True
+        for session in self._sessions.values():
+            for subscription in session.subscribers:
+                subscription.end_for_shutdown()
 
     def unsubscribe(self, session_id: str, subscription: Subscription) -> None:
         session = self._sessions.get(session_id)

@@ -14,7 +14,7 @@ import grpc
 from google.protobuf import timestamp_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, events_pb2
-from agent_runtime.errors import ApiError, FieldViolation, bad_request
+from agent_runtime.errors import ApiError, FieldViolation, bad_request, shutting_down
 from agent_runtime.events.log import EventLog
 from agent_runtime.sessions.validation import check_session_id
 
@@ -85,6 +85,10 @@ class EventStreams:
                     yield _heartbeat(max(cursor, await self._log.head(session_id)))
                     continue
                 if live is None:
+                    if subscription.shutting_down:
+                        raise shutting_down(
+                            "resume with after_sequence = the last sequence received", last_sequence=str(cursor)
+                        )
                     if subscription.overrun:
                         raise ApiError(
                             grpc.StatusCode.RESOURCE_EXHAUSTED,

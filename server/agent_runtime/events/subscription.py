@@ -16,6 +16,7 @@ class Subscription:
         self._queue: asyncio.Queue[events_pb2.SessionEvent | None] = asyncio.Queue()
         self._capacity = capacity
         self.overrun = False
+        self.shutting_down = False
 
     def deliver(self, events: Sequence[events_pb2.SessionEvent]) -> None:
         if self.overrun:
@@ -30,6 +31,10 @@ class Subscription:
     def end(self) -> None:
         self._queue.put_nowait(None)
 
+    def end_for_shutdown(self) -> None:
+        self.shutting_down = True
+        self.end()
+
     async def next(self, timeout: float) -> events_pb2.SessionEvent | None:
-        """The next event; None when ended or overrun; TimeoutError when nothing came for `timeout`."""
+        """The next event; None when ended, overrun or shutting down; TimeoutError when nothing came for `timeout`."""
         return await asyncio.wait_for(self._queue.get(), timeout)

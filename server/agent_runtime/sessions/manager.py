@@ -184,6 +184,9 @@ class SessionManager:
             return agent_runtime_pb2.SyncSessionResponse(synced_at=now())
         return await live.sync()
 
+    def running_turns(self) -> int:
+        return sum(live.turn_running for live in self._live.values())
+
     async def shutdown(self, grace: float) -> None:
         """Takes no new messages, lets running turns end within `grace`, interrupts the rest, saves
         every workspace and ends every sandbox."""

@@ -9,7 +9,7 @@ import grpc
 from google.protobuf import timestamp_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, session_pb2
-from agent_runtime.errors import ApiError
+from agent_runtime.errors import ApiError, shutting_down
 
 MAX_QUEUED_CHANGES = 10_000
 Response = agent_runtime_pb2.WatchSessionsResponse
@@ -20,6 +20,13 @@ class SessionWatchHub:
         self._heartbeat_seconds = heartbeat_seconds
         self._max_lag = max_lag
         self._watchers: set[asyncio.Queue[agent_runtime_pb2.SessionChange | None]] = set()
+        self._shutting_down = False
+
+    def end_watches(self) -> None:
+        """The runtime is stopping: every watch, and every one begun from now on, ends."""
+        self._shutting_down = True
+        for queue in self._watchers:
+            queue.put_nowait(None)
 
     def publish(self, kind: agent_runtime_pb2.SessionChangeKind.ValueType, session: session_pb2.Session) -> None:
         change = agent_runtime_pb2.SessionChange(kind=kind, session=session)
@@ -34,6 +41,8 @@ class SessionWatchHub:
         """`subscribed` is called once changes are being kept for this watcher."""
         queue: asyncio.Queue[agent_runtime_pb2.SessionChange | None] = asyncio.Queue()
         self._watchers.add(queue)
+        if self._shutting_down:
+            queue.put_nowait(None)
         try:
             await subscribed()
             while True:
@@ -44,6 +53,8 @@ class SessionWatchHub:
                     now.GetCurrentTime()
                     yield Response(heartbeat=agent_runtime_pb2.Heartbeat(time=now))
                     continue
+                if change is None and self._shutting_down:
+                    raise shutting_down("list the sessions again and watch anew")
                 if change is None:
                     raise ApiError(
                         grpc.StatusCode.RESOURCE_EXHAUSTED,
