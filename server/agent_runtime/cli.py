@@ -18,9 +18,15 @@ from agent_runtime.sandboxes.base import SandboxUnavailable
 from agent_runtime.sandboxes.providers import PROVIDER_NAMES
 from agent_runtime.storage.server import IN_MEMORY, start_storage_server
 
+# Libraries that log every request or file change at INFO: only their warnings, unless debugging.
+NOISY_LOGGERS = ("httpx", "httpx2", "httpcore", "watchfiles")
+
 
 def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "debug":
+        for name in NOISY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 async def _serve_storage(database: str, profiles_dir: Path, address: str) -> None:

@@ -102,6 +102,8 @@ async def serve(settings: Settings) -> None:
         events = EventLog(storage, settings.max_subscriber_lag)
         watchers = SessionWatchHub(settings.heartbeat_interval, settings.max_subscriber_lag)
         models = ModelAccess.from_environment()
+        for variable, refused in models.keyless_architectures().items():
+            log.warning("%s is not set: turns of %s will be refused", variable, ", ".join(refused))
         model_proxy = models.model_proxy(settings.model_budget_tokens)
         sessions = SessionManager(
             SessionServices(

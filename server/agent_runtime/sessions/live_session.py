@@ -109,6 +109,7 @@ class LiveSession:
         self._sandbox_state = session_pb2.SandboxState()
         self._background: set[asyncio.Task[None]] = set()
         self._last_activity = asyncio.get_running_loop().time()
+        self._turn_started_at = self._last_activity
         self._closed = False
         self._worker = asyncio.create_task(self._work())
 
@@ -229,6 +230,8 @@ class LiveSession:
         self._no_turns.set()
 
     async def _run(self, turn: Turn) -> None:
+        log.info("session %s: turn %s started", self.session_id, turn.turn_id)
+        self._turn_started_at = asyncio.get_running_loop().time()
         self._emitter.emit(
             events_pb2.SessionEvent(
                 turn_started=events_pb2.TurnStarted(turn_id=turn.turn_id, user_message_block_id=turn.user_message.id)
@@ -290,6 +293,10 @@ class LiveSession:
             )
         self._emit_completed(turn, outcome, message)
         await self._services.events.flush(self.session_id)
+        took = asyncio.get_running_loop().time() - self._turn_started_at
+        ended = events_pb2.TurnOutcome.Name(outcome).removeprefix("TURN_OUTCOME_")
+        log.info("session %s: turn %s ended %s after %.1fs%s", self.session_id, turn.turn_id, ended, took,
+                 f": {message}" if message else "")  # fmt: skip
         await self._store_activity()
 
     async def _store_activity(self) -> None:
@@ -375,6 +382,8 @@ class LiveSession:
                 self._services.model_proxy, sandbox, self.session_id, self._services.model_proxy_url
             )
             self._sandbox = sandbox
+            restored = len(stored)
+            log.info("session %s: sandbox %s ready, %d files restored", self.session_id, sandbox.sandbox_id, restored)
             self._status(session_pb2.SANDBOX_STATUS_READY, "Ready")
             return sandbox
 

@@ -111,6 +111,7 @@ class SessionManager:
             self._services, record, profile, architectures.stored_transcripts(stored), inbox, status_changed
         )
         self._live[session_id] = live
+        log.info("session %s loaded (%s, profile %s)", session_id, record.architecture, record.agent_profile_ref)
         self._keepers[session_id] = asyncio.create_task(look_after(live, self._timing, self._unload))
         status_changed(live.runtime_state())
         return live

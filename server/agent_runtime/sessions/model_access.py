@@ -46,6 +46,14 @@ class ModelAccess:
     def from_environment(cls) -> ModelAccess:
         return cls(dict(os.environ))
 
+    def keyless_architectures(self) -> dict[str, list[str]]:
+        """For each key variable that is not set, the architectures whose turns it refuses."""
+        missing: dict[str, list[str]] = {}
+        for architecture, access in ARCHITECTURE_ACCESS.items():
+            if not self._keys[access.vendor.name]:
+                missing.setdefault(access.key_variable, []).append(architecture)
+        return missing
+
     def model_proxy(self, budget_tokens: int) -> ModelProxy | None:
         """The proxy sandboxes reach the models through, for each vendor with a key; None without any."""
         upstreams = [

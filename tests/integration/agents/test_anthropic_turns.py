@@ -327,3 +327,17 @@ async def test_last_activity_follows_the_turns_and_is_stored(
         stub = agent_runtime_pb2_grpc.AgentRuntimeStub(open_channel)
         stored = await stub.GetSession(request, metadata=AUTH)
     assert stored.last_activity.ToNanoseconds() == activity[1]
+
+
+async def test_the_log_says_when_a_turn_starts_and_ends(
+    conversation: Conversation, fake_model: FakeAnthropic, runtime: Runtime
+) -> None:
+    fake_model.script([Turn.text("Logged.")])
+    sent = await conversation.send("Say something.")
+    await conversation.until_turn_completed()
+
+    logged = runtime.process.text()
+    assert f"session {conversation.session_id}: turn {sent.turn_id} started" in logged
+    assert f"session {conversation.session_id}: turn {sent.turn_id} ended COMPLETED after " in logged
+    assert f"session {conversation.session_id} loaded (anthropic, profile default)" in logged
+    assert "httpx" not in logged, "the model client's request lines are not at INFO"
