@@ -6,7 +6,10 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
+import signal
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -135,6 +138,30 @@ async def test_a_body_over_a_mib_makes_the_same_request(http: tuple[aiohttp.Clie
     status, stored = await call(http, "GET", f"/sessions/{created['sessionId']}/files/data.bin")
     assert status == 200 and base64.b64decode(stored["content"]) == content
     await call(http, "DELETE", f"/sessions/{created['sessionId']}?purge=true")
+
+
+def parser_workers(pid: int) -> list[int]:
+    """The runtime's children that multiprocessing spawned to run work."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+async def test_a_body_parser_that_dies_is_replaced(http: tuple[aiohttp.ClientSession, str], runtime: Runtime) -> None:
+    client, base = http
+    body = json.dumps({"agentProfileRef": "default", "architecture": "anthropic", "name": "x" * 2**21}).encode()
+    as_json = {**HEADERS, "Content-Type": "application/json"}
+
+    async def create() -> int:
+        async with client.post(base + "/sessions/create", data=io.BytesIO(body), headers=as_json) as response:
+            return response.status
+
+    assert await create() == 400, "the name is too long, as the worker found"
+    workers = parser_workers(runtime.process.process.pid)
+    assert len(workers) == 1
+    os.kill(workers[0], signal.SIGKILL)
+    await create()  # may find the pool broken
+    assert await create() == 400
+    assert len(parser_workers(runtime.process.process.pid)) == 1
 
 
 async def read_sse(response: aiohttp.ClientResponse) -> list[dict[str, str]]:

@@ -8,6 +8,7 @@ import asyncio
 import json
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from google.protobuf import descriptor, descriptor_pool, json_format, message, message_factory
@@ -37,9 +38,13 @@ class BodyParser:
             return built(input_type, body_field, document, raw, overrides)
         if self._worker is None:
             self._worker = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        serialized = await asyncio.get_running_loop().run_in_executor(
-            self._worker, serialized_message, input_type.full_name, body_field, document, raw, overrides
-        )
+        try:
+            serialized = await asyncio.get_running_loop().run_in_executor(
+                self._worker, serialized_message, input_type.full_name, body_field, document, raw, overrides
+            )
+        except BrokenProcessPool:  # the worker died (killed, out of memory): the next body gets a new one
+            self._worker = None
+            raise
         return message_factory.GetMessageClass(input_type).FromString(serialized)
 
     def close(self) -> None:
