@@ -117,10 +117,6 @@ class LiveSession:
     def session_id(self) -> str:
         return self.record.session_id
 
-    @property
-    def turn_running(self) -> bool:
-        return self._running is not None
-
     def runtime_state(self) -> session_pb2.RuntimeState:
         state = session_pb2.RuntimeState(
             loaded=not self._closed, turn_running=self._running is not None, queued_messages=len(self._queue)

@@ -186,7 +186,7 @@ class SessionManager:
         return await live.sync()
 
     def running_turns(self) -> int:
-        return sum(live.turn_running for live in self._live.values())
+        return sum(live.runtime_state().turn_running for live in self._live.values())
 
     async def shutdown(self, grace: float) -> None:
         """Takes no new messages, lets running turns end within `grace`, interrupts the rest, saves
