@@ -221,8 +221,6 @@ class LiveSession:
             except Exception:  # storage refused the transcript, say: the turn ends, the session goes on
                 log.exception("turn %s of %s could not be finished", turn.turn_id, self.session_id)
                 await self._finish(turn, events_pb2.TurnOutcome.TURN_OUTCOME_FAILED, "the turn could not be saved")
-            self._running, self._running_task = None, None
-            self._last_activity = asyncio.get_running_loop().time()
         self._no_turns.set()
 
     async def _run(self, turn: Turn) -> None:
@@ -288,6 +286,9 @@ class LiveSession:
                 )
             )
         self._emit_completed(turn, outcome, message)
+        # Ended: an interrupt or unload from now on finds no turn, rather than ending this one twice.
+        self._running, self._running_task = None, None
+        self._last_activity = asyncio.get_running_loop().time()
         await self._services.events.flush(self.session_id)
         took = asyncio.get_running_loop().time() - self._turn_started_at
         ended = events_pb2.TurnOutcome.Name(outcome).removeprefix("TURN_OUTCOME_")
