@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bench import (
     agent_floods,
+    cli_startup,
     event_fanout,
     first_delta,
     modal_round_trips,
@@ -43,6 +44,7 @@ async def main() -> None:
         "idle_sessions": await session_memory.measure(),
         "agent_floods": await agent_floods.measure(),
         "rest_under_strangers": await slow_connections.measure(),
+        "cli_startup": await cli_startup.measure(),
     }
     figures: dict[str, float] = {}
     flatten("", results, figures)

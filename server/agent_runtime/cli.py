@@ -12,11 +12,11 @@ from pathlib import Path
 from agent_runtime.client_cli import add_client_commands, run_client
 from agent_runtime.config import add_serve_arguments, settings_from
 from agent_runtime.errors import ApiError
-from agent_runtime.runtime_server import serve
-from agent_runtime.sandbox_command import sandbox_exec
 from agent_runtime.sandboxes.base import SandboxUnavailable
 from agent_runtime.sandboxes.providers import PROVIDER_NAMES
-from agent_runtime.storage.server import IN_MEMORY, start_storage_server
+
+# The server, the storage server and the sandboxes (the anthropic SDK, aiohttp: 2 s) are imported by the
+# command that runs them, so a client command or --help starts at once.
 
 # Libraries that log every request or file change at INFO: only their warnings, unless debugging.
 NOISY_LOGGERS = ("httpx", "httpx2", "httpcore", "watchfiles")
@@ -31,6 +31,8 @@ def _configure_logging(level: str) -> None:
 
 async def _serve_storage(database: str, profiles_dir: Path, address: str) -> None:
     import signal
+
+    from agent_runtime.storage.server import start_storage_server
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -94,13 +96,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     _configure_logging(args.log_level)
     try:
         if args.command == "serve":
+            from agent_runtime.runtime_server import serve
+
             asyncio.run(serve(settings_from(args)))
         elif args.command in ("sessions", "profiles"):
             sys.exit(asyncio.run(run_client(args)))
         elif args.command == "storage":
+            from agent_runtime.storage.server import IN_MEMORY
+
             database = IN_MEMORY if args.memory else args.postgres or str(args.sqlite)
             asyncio.run(_serve_storage(database, args.profiles_dir, args.address))
         else:
+            from agent_runtime.sandbox_command import sandbox_exec
+
             command = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
             if not command:
                 sys.exit("agent-runtime sandbox exec: give the command after --")

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent_runtime.connection_guard import DEFAULT_LIMITS, ConnectionLimits
+from agent_runtime.connection_limits import DEFAULT_LIMITS, ConnectionLimits
 from agent_runtime.sandboxes.providers import PROVIDER_NAMES
 from agent_runtime.storage.store import is_postgres
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import resource
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from agent_runtime.connection_limits import ConnectionLimits
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +37,6 @@ MALFORMED = (
     b'\r\n\r\n{"code": 3, "message": "the request head is malformed"}'
 )
 LOG_EVERY_SECONDS = 10.0
-
-
-def _default_max_connections() -> int:
-    """8,192, or half the descriptors this process may open if that is fewer: the rest are for storage,
-    sandboxes and gRPC."""
-    return min(8192, resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 2)
-
-
-@dataclass(frozen=True)
-class ConnectionLimits:
-    max_connections: int = field(default_factory=_default_max_connections)
-    head_seconds: float = 10.0
-
-
-DEFAULT_LIMITS = ConnectionLimits()
 
 
 class _Tally:

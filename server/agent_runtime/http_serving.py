@@ -7,7 +7,8 @@ import socket
 
 from aiohttp import web
 
-from agent_runtime.connection_guard import DEFAULT_LIMITS, KEEPALIVE_SECONDS, ConnectionLimits, GuardedSite
+from agent_runtime.connection_guard import KEEPALIVE_SECONDS, GuardedSite
+from agent_runtime.connection_limits import DEFAULT_LIMITS, ConnectionLimits
 
 # aiohttp logs a request it cannot parse with the parser's text, which quotes the offending header (a key,
 # say): this logger keeps the line and the error's type, never the text.

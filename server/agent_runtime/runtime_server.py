@@ -15,7 +15,7 @@ from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, agent_runtime_
 from agent_runtime.api.servicer import AgentRuntimeServicer
 from agent_runtime.api_key import resolve_api_key
 from agent_runtime.config import Settings
-from agent_runtime.connection_guard import ConnectionLimits
+from agent_runtime.connection_limits import ConnectionLimits
 from agent_runtime.events.log import EventLog
 from agent_runtime.events.stream import EventStreams
 from agent_runtime.http_serving import listening, serve_app, shown

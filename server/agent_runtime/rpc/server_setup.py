@@ -9,7 +9,7 @@ from grpc_health.v1 import _async as health_aio  # the module grpc_health.v1.hea
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from agent_runtime.connection_guard import ConnectionLimits
+from agent_runtime.connection_limits import ConnectionLimits
 
 # Workspace files go up to 10 MiB each and a create request may carry 32 MiB of them.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024

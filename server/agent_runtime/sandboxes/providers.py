@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from agent_runtime.sandboxes.base import SandboxProvider
-from agent_runtime.sandboxes.local.provider import BubblewrapProvider
 
 PROVIDER_NAMES = ("local", "modal")
 
@@ -16,6 +15,8 @@ PROVIDER_NAMES = ("local", "modal")
 async def opened_provider(name: str, data_dir: Path) -> AsyncIterator[SandboxProvider]:
     """A checked, ready provider; SandboxUnavailable says why when this machine cannot have one."""
     if name == "local":
+        from agent_runtime.sandboxes.local.provider import BubblewrapProvider  # aiohttp; not for the CLI
+
         local = BubblewrapProvider(data_dir / "sandboxes")
         await local.check()
         await local.open()
