@@ -44,7 +44,9 @@ def add_client_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     _command(sessions, "list", "list sessions, newest first")
     _session_command(sessions, "get", "a session with its blocks and files")
     send = _session_command(sessions, "send", "send a message and show the answer as it streams")
-    send.add_argument("text", help="the message")
+    message_from = send.add_mutually_exclusive_group(required=True)
+    message_from.add_argument("text", nargs="?", help="the message; - reads it from standard input")
+    message_from.add_argument("--file", type=Path, help="read the message from this file")
     watch = _session_command(sessions, "watch", "follow a session's events (resumes after a dropped connection)")
     watch.add_argument("--after", type=int, default=0, help="start after this sequence")
     _session_command(sessions, "interrupt", "interrupt the running turn")
@@ -93,13 +95,20 @@ def _print(item: message.Message, as_json: bool) -> None:
     print(json.dumps(shown) if as_json else json.dumps(shown, indent=2), flush=True)
 
 
-def _describe(error: grpc.aio.AioRpcError) -> str:
+def _reasons(error: grpc.aio.AioRpcError) -> list[str]:
     status = rpc_status.from_call(error)  # type: ignore[arg-type]
     reasons = []
     for detail in status.details if status else []:
         info = error_details_pb2.ErrorInfo()
         if detail.Unpack(info):
             reasons.append(info.reason)
+    return reasons
+
+
+def _describe(error: grpc.aio.AioRpcError, address: str) -> str:
+    reasons = _reasons(error)
+    if error.code() == grpc.StatusCode.UNAVAILABLE and not reasons:  # gRPC's own: nothing answered
+        return f"no runtime at {address} (is `make run` running?)"
     return f"{error.details()} ({error.code().name}{', ' + ', '.join(reasons) if reasons else ''})"
 
 
@@ -110,7 +119,7 @@ async def run_client(args: argparse.Namespace) -> int:
         try:
             await _run(stub, args, metadata)
         except grpc.aio.AioRpcError as error:
-            print(f"agent-runtime: {_describe(error)}", file=sys.stderr)
+            print(f"agent-runtime: {_describe(error, args.address)}", file=sys.stderr)
             return 1
     return 0
 
@@ -120,8 +129,7 @@ async def _run(stub: Stub, args: argparse.Namespace, metadata: Metadata) -> None
     if command == ("sessions", "send"):
         await _send(stub, args, metadata)
     elif command == ("sessions", "watch"):
-        async for event in _events(stub, args.session_id, args.after, metadata):
-            _show(event, args.json)
+        await _watch(stub, args, metadata)
     else:
         _print(await _unary(stub, args, command)(metadata), args.json)
 
@@ -152,22 +160,56 @@ def _unary(
     return calls[command]
 
 
-async def _events(
+async def _responses(
     stub: Stub, session_id: str, after: int, metadata: Metadata
-) -> AsyncIterator[events_pb2.SessionEvent]:
-    """A session's events after `after`, following; a dropped connection is resumed from the last one seen."""
+) -> AsyncIterator[api.StreamSessionEventsResponse]:
+    """A session's events after `after` and the heartbeats of its idle times, following; a dropped
+    connection is resumed from the last event seen (a runtime that never answered is an error)."""
+    connected = False
     while True:
         request = api.StreamSessionEventsRequest(session_id=session_id, after_sequence=after, follow=True)
         try:
             async for response in stub.StreamSessionEvents(request, metadata=metadata):
+                connected = True
                 if response.HasField("event"):
                     after = response.event.sequence
-                    yield response.event
+                yield response
         except grpc.aio.AioRpcError as error:
-            if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED):
+            if not connected or error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED):
                 raise
             print(f"agent-runtime: {error.code().name}; resuming after {after}", file=sys.stderr)
             await asyncio.sleep(RECONNECT_SECONDS)
+
+
+async def _events(
+    stub: Stub, session_id: str, after: int, metadata: Metadata
+) -> AsyncIterator[events_pb2.SessionEvent]:
+    async for response in _responses(stub, session_id, after, metadata):
+        if response.HasField("event"):
+            yield response.event
+
+
+async def _watch(stub: Stub, args: argparse.Namespace, metadata: Metadata) -> None:
+    """Shows each event; says so on stderr when the session goes idle (a heartbeat after events)."""
+    if not args.json:
+        print(f"… following {args.session_id} (Ctrl-C stops)", file=sys.stderr, flush=True)
+    said_waiting = False
+    async for response in _responses(stub, args.session_id, args.after, metadata):
+        if response.HasField("event"):
+            _show(response.event, args.json)
+            said_waiting = False
+        elif not said_waiting and not args.json:
+            print("… waiting for the next event", file=sys.stderr, flush=True)
+            said_waiting = True
+
+
+def _message(args: argparse.Namespace) -> str:
+    """The message: the argument, standard input for -, or the --file (over the argument-size limit)."""
+    if args.file is not None:
+        return str(args.file.read_text())
+    if args.text == "-":
+        return sys.stdin.read()
+    return str(args.text)
 
 
 async def _send(stub: Stub, args: argparse.Namespace, metadata: Metadata) -> None:
@@ -175,7 +217,7 @@ async def _send(stub: Stub, args: argparse.Namespace, metadata: Metadata) -> Non
     sandbox's progress on stderr (beside a spinner on a terminal). Every event is stored before it is shown,
     so following the session's log from its start finds the turn, however soon it began."""
     sent = await stub.SendMessage(
-        api.SendMessageRequest(session_id=args.session_id, content=args.text), metadata=metadata
+        api.SendMessageRequest(session_id=args.session_id, content=_message(args)), metadata=metadata
     )
     if sent.queued and not args.json:
         print(f"… queued at position {sent.queue_position}: it runs when the turns before it end", file=sys.stderr)
@@ -186,18 +228,41 @@ async def _send(stub: Stub, args: argparse.Namespace, metadata: Metadata) -> Non
             ours = event.turn_started.turn_id == sent.turn_id
         if not ours:
             continue
-        if spinner and event.HasField("status"):
-            spinner.show(event.status.message)
+        status = None if args.json else _status_line(event)
+        if spinner and status:
+            spinner.show(status)
             continue
         if spinner:
             spinner.stop()
+        if _is_turn_error(event, sent.turn_id) and not args.json:
+            continue  # said once, when the turn ends
         _show(event, args.json)
         if event.HasField("turn_completed"):
-            outcome = event.turn_completed.outcome
-            if outcome != events_pb2.TURN_OUTCOME_COMPLETED:
-                name = events_pb2.TurnOutcome.Name(outcome)
-                raise SystemExit(f"agent-runtime: the turn ended {name}: {event.turn_completed.message}")
+            ended = event.turn_completed
+            if ended.outcome != events_pb2.TURN_OUTCOME_COMPLETED:
+                raise SystemExit(f"agent-runtime: the turn {TURN_ENDINGS[ended.outcome]}: {ended.message}")
             return
+
+
+TURN_ENDINGS = {
+    events_pb2.TURN_OUTCOME_FAILED: "failed",
+    events_pb2.TURN_OUTCOME_INTERRUPTED: "was interrupted",
+    events_pb2.TURN_OUTCOME_CANCELLED: "was cancelled",
+}
+
+
+def _is_turn_error(event: events_pb2.SessionEvent, turn_id: str) -> bool:
+    """The error block a turn that did not complete ends with; its turn_completed says the same."""
+    return event.HasField("block_complete") and event.block_complete.block.id == f"{turn_id}-error"
+
+
+def _status_line(event: events_pb2.SessionEvent) -> str | None:
+    """What a status event or a system block (a model API retry, say) says, for a line on stderr."""
+    if event.HasField("status"):
+        return event.status.message
+    if event.HasField("block_complete") and event.block_complete.block.HasField("system"):
+        return event.block_complete.block.system.message
+    return None
 
 
 def _show(event: events_pb2.SessionEvent, as_json: bool) -> None:
@@ -205,12 +270,13 @@ def _show(event: events_pb2.SessionEvent, as_json: bool) -> None:
         print(json.dumps(json_format.MessageToDict(event)), flush=True)
         return
     kind = event.WhichOneof("payload")
-    if kind == "block_delta" and event.block_delta.kind == events_pb2.DELTA_KIND_TEXT:
+    status = _status_line(event)
+    if status is not None:
+        print(f"… {status}", file=sys.stderr, flush=True)
+    elif kind == "block_delta" and event.block_delta.kind == events_pb2.DELTA_KIND_TEXT:
         print(event.block_delta.delta, end="", flush=True)
     elif kind == "block_complete":
         _show_block(event)
-    elif kind == "status":
-        print(f"… {event.status.message}", file=sys.stderr, flush=True)
     elif kind == "message_accepted" and event.message_accepted.queued:
         accepted = event.message_accepted
         print(f"… message queued at position {accepted.queue_position}: {accepted.turn_id}", file=sys.stderr)

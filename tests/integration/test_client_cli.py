@@ -55,3 +55,11 @@ async def test_the_key_make_run_generated_is_found_in_the_data_directory(runtime
     assert listed.returncode == 0, listed.stderr
     missing = await cli(runtime, "sessions", "list", key=None, cwd=tmp_path / "data")
     assert missing.returncode != 0 and "AGENT_RUNTIME_API_KEY" in missing.stderr
+
+
+async def test_with_no_runtime_listening_the_cli_says_so(runtime: Runtime) -> None:
+    address = f"127.0.0.1:{processes.free_port()}"
+    for command in (("sessions", "list"), ("sessions", "watch", "7b7f0f5e-7f55-4d4c-9c39-1f4b8f0c1e11")):
+        refused = await cli(runtime, *command, "--address", address)
+        assert refused.returncode == 1
+        assert refused.stderr.endswith(f"agent-runtime: no runtime at {address} (is `make run` running?)\n")

@@ -10,6 +10,7 @@ other blocks are read from its transcript when the CLI is done (claude_code).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -22,6 +23,7 @@ from agent_runtime.agents.emitter import MAIN, BlockEmitter
 from agent_runtime.agents.streamed_block import StreamedBlock, usage_event
 
 SUBAGENT_TOOLS = frozenset({"Task", "Agent"})
+CONTEXT_TAG = re.compile(r"\[[^\]]*\]$")
 _DELTAS = {
     "text_delta": ("text", events_pb2.DELTA_KIND_TEXT),
     "thinking_delta": ("thinking", events_pb2.DELTA_KIND_THINKING),
@@ -189,10 +191,15 @@ def _string(values: struct_pb2.Struct, key: str) -> str:
     return value.string_value if value is not None else ""
 
 
+def _seconds(milliseconds: object) -> str:
+    """A delay as a person reads it: "0.6 s" for 560.5634 ms."""
+    return f"{milliseconds / 1000:.1f} s" if isinstance(milliseconds, int | float) else "a moment"
+
+
 def _retry_block(line: dict[str, Any]) -> blocks_pb2.ConversationBlock:
     message = (
         f"The model API answered {line.get('error_status')}; retry {line.get('attempt')} of "
-        f"{line.get('max_retries')} in {line.get('retry_delay_ms')} ms"
+        f"{line.get('max_retries')} in {_seconds(line.get('retry_delay_ms'))}"
     )
     return blocks_pb2.ConversationBlock(
         id=f"retry-{line.get('uuid', '')}", system=blocks_pb2.SystemBlock(subtype="status", message=message)
@@ -201,7 +208,8 @@ def _retry_block(line: dict[str, Any]) -> blocks_pb2.ConversationBlock:
 
 def _result_usage(line: dict[str, Any]) -> events_pb2.SessionEvent:
     usage = _mapping(line.get("usage"))
-    models = _mapping(line.get("modelUsage"))
+    # Claude Code tags a model with its context window ("claude-opus-4-8[1m]"); the blocks name it bare.
+    models = dict.fromkeys(CONTEXT_TAG.sub("", name) for name in _mapping(line.get("modelUsage")))
     return usage_event(
         ", ".join(models),
         int(usage.get("input_tokens") or 0),

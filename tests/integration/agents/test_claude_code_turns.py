@@ -4,6 +4,7 @@ API."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from typing import TYPE_CHECKING
 
@@ -81,6 +82,7 @@ async def test_claude_code_writes_a_file_runs_a_command_and_answers(stub: Stub, 
     assert all(started) and sorted(started) == sorted(e.block_complete.block_id for e in main)
     costs = [e.metadata_update for e in events if e.HasField("metadata_update") and e.metadata_update.cost_usd > 0]
     assert costs and costs[-1].usage.output_tokens > 0, "the result's usage and cost"
+    assert costs[-1].model == answer.assistant_text.model, "named as the blocks name it"
 
     # The CLI ran in the sandbox through the proxy: the fake saw its real key, never the sandbox's token.
     request = fake_model.message_requests()[-1]
@@ -205,7 +207,9 @@ async def test_an_overloaded_model_is_retried_and_shown(stub: Stub, fake_model: 
     events = await conversation.until_turn_completed()
     assert events[-1].turn_completed.outcome == COMPLETED, events[-1].turn_completed.message
     retries = completed_blocks(events, "system")
-    assert retries and "529" in retries[0].system.message
+    assert retries and re.fullmatch(
+        r"The model API answered 529; retry 1 of \d+ in \d+\.\d s", retries[0].system.message
+    )
     assert completed_blocks(events, "assistant_text")[-1].assistant_text.content == "Made it."
 
 

@@ -7,10 +7,11 @@ import json
 import os
 import pty
 import subprocess
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
-from tests.fakes.anthropic import FakeAnthropic, Turn
+from tests.fakes.anthropic import FakeAnthropic, Fault, Turn
 from tests.integration.agents.conftest import open_conversation, until_sleeping
 from tests.integration.conftest import API_KEY, AUTH, Runtime
 from tests.support import processes
@@ -103,3 +104,51 @@ async def test_send_to_a_busy_session_says_the_message_is_queued_then_shows_its_
     assert sending.returncode == 0, stderr
     assert "queued at position 1" in stderr.decode()
     assert stdout.decode().strip() == "Queued one.", "only its own turn is shown"
+
+
+async def send(runtime: Runtime, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(
+        subprocess.run,
+        [processes.CLI, "sessions", "send", *args],
+        input=stdin, capture_output=True, text=True, env=cli_env(runtime), timeout=120,
+    )  # fmt: skip
+
+
+async def test_send_reads_the_message_from_stdin_or_a_file(
+    stub: Stub, runtime: Runtime, fake_model: FakeAnthropic, tmp_path: Path
+) -> None:
+    conversation = await open_conversation(stub, "anthropic")
+    fake_model.script([Turn.text("Read it.")])
+    piped = await send(runtime, conversation.session_id, "-", stdin="Piped in.\n")
+    assert piped.returncode == 0, piped.stderr
+    assert fake_model.message_requests()[-1].messages[-1] == {"role": "user", "content": "Piped in.\n"}
+
+    long_message = "word " * 40_000  # 200 kB: past the 128 KiB one argument may hold
+    (tmp_path / "message.txt").write_text(long_message)
+    fake_model.script([Turn.text("Read that too.")])
+    from_file = await send(runtime, conversation.session_id, "--file", str(tmp_path / "message.txt"))
+    assert from_file.returncode == 0, from_file.stderr
+    assert fake_model.message_requests()[-1].messages[-1]["content"] == long_message
+
+
+async def test_a_failed_turn_is_said_once_in_words(stub: Stub, runtime: Runtime, fake_model: FakeAnthropic) -> None:
+    conversation = await open_conversation(stub, "anthropic")
+    fake_model.script([Fault.bad_request("the fake refuses this one")])
+    failed = await send(runtime, conversation.session_id, "Fail, please.")
+    assert failed.returncode == 1
+    assert "agent-runtime: the turn failed: the model API failed" in failed.stderr
+    assert (failed.stdout + failed.stderr).count("the fake refuses this one") == 1
+    assert "TURN_OUTCOME" not in failed.stdout + failed.stderr
+
+
+async def test_watch_says_when_a_session_is_idle(stub: Stub, runtime: Runtime) -> None:
+    conversation = await open_conversation(stub, "anthropic")
+    watcher = await asyncio.create_subprocess_exec(
+        processes.CLI, "sessions", "watch", conversation.session_id,
+        env=cli_env(runtime), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert watcher.stderr is not None
+    said = [(await asyncio.wait_for(watcher.stderr.readline(), 30)).decode() for _ in range(2)]
+    watcher.terminate()
+    await watcher.wait()
+    assert said == [f"… following {conversation.session_id} (Ctrl-C stops)\n", "… waiting for the next event\n"]
