@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from agent_runtime.agents.emitter import BlockEmitter, now
 from agent_runtime.agents.streamed_block import StreamedBlock, usage_event
 from agent_runtime.agents.tools import ToolBox
 
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-5-5"  # the newest Sonnet the pinned SDK names; 4-5 reached its end of life
 DEFAULT_MAX_TOKENS = 8192
 DEFAULT_MAX_ITERATIONS = 50
 
@@ -36,10 +37,19 @@ class LoopSettings:
 
 
 class AnthropicAgent:
-    def __init__(self, client: anthropic.AsyncAnthropic, settings: LoopSettings, tools: ToolBox) -> None:
+    def __init__(
+        self,
+        client: anthropic.AsyncAnthropic,
+        settings: LoopSettings,
+        tools: ToolBox,
+        after_tool: Callable[[], Awaitable[None]],
+    ) -> None:
+        """`after_tool` is awaited after each tool call, before its result is shown (the workspace's
+        changes are announced then)."""
         self._client = client
         self._settings = settings
         self._tools = tools
+        self._after_tool = after_tool
 
     async def run(self, entries: list[transcript.Entry], emitter: BlockEmitter) -> None:
         """Runs the turn whose user message is the last entry, appending what follows."""
@@ -127,6 +137,7 @@ class AnthropicAgent:
             emitter.update(running.block(model, blocks_pb2.TOOL_STATUS_ERROR))
             raise
         finished = now()
+        await self._after_tool()
         status = blocks_pb2.TOOL_STATUS_ERROR if outcome.is_error else blocks_pb2.TOOL_STATUS_SUCCESS
         emitter.update(running.block(model, status))
         duration = duration_pb2.Duration()

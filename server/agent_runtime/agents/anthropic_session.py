@@ -35,7 +35,7 @@ class AnthropicSessionAgent:
             max_iterations=options.anthropic.max_iterations or anthropic_loop.DEFAULT_MAX_ITERATIONS,
         )
         tools = ToolBox(turn.sandbox, list(self._profile.tools), turn.environment)
-        loop = anthropic_loop.AnthropicAgent(self._models.anthropic_client(), settings, tools)
+        loop = anthropic_loop.AnthropicAgent(self._models.anthropic_client(), settings, tools, turn.settle_files)
         try:
             await loop.run(self._entries, turn.emitter)
         except BaseException:  # failed or interrupted: the next turn starts from the last complete one

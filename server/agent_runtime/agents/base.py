@@ -28,12 +28,15 @@ class Transcripts:
 @dataclass(frozen=True)
 class TurnContext:
     """What a turn works with: the session's sandbox (a new one if it died), its options as the turn
-    starts, and the variables commands in the sandbox get besides the profile's (the model channel)."""
+    starts, the variables commands in the sandbox get besides the profile's (the model channel), and a
+    way to save and announce the workspace's changes so far (a loop that runs tools itself calls it after
+    each, so a tool's file events come before the next tool starts)."""
 
     sandbox: Callable[[], Awaitable[Sandbox]]
     options: session_pb2.SessionOptions
     environment: Callable[[], Mapping[str, str]]
     emitter: BlockEmitter
+    settle_files: Callable[[], Awaitable[None]]
 
 
 class Agent(Protocol):

@@ -236,7 +236,8 @@ class LiveSession:
         # INTERRUPTED, and never runs the message (and its commands) a second time.
         await self._services.events.flush(self.session_id)
         await self._store_activity()
-        context = TurnContext(self.sandbox, self.record.session_options, self._sandbox_environment, self._emitter)
+        options = self.record.session_options
+        context = TurnContext(self.sandbox, options, self._sandbox_environment, self._emitter, self._settle_files)
         try:
             await self.sandbox()  # the first message creates it, as the seed did; later ones find it ready
             await self._unless_key_refused(self._agent.run(turn.user_message, context))
@@ -273,11 +274,15 @@ class LiveSession:
             raise ApiError(grpc.StatusCode.FAILED_PRECONDITION, "MODEL_KEY_REFUSED", refusal.result())
         running.result()
 
+    async def _settle_files(self) -> None:
+        """Saves and announces the workspace's changes so far; a sandbox that died is noticed by the next turn."""
+        if self._sandbox is not None and self._sync is not None:
+            with contextlib.suppress(ApiError):
+                await self._sync.settle(self._sandbox)
+
     async def _finish(self, turn: Turn, outcome: events_pb2.TurnOutcome.ValueType, message: str) -> None:
         self._emitter.close_open_blocks()
-        if self._sandbox is not None and self._sync is not None:
-            with contextlib.suppress(ApiError):  # a sandbox that died is noticed by the next turn
-                await self._sync.settle(self._sandbox)
+        await self._settle_files()
         if outcome != events_pb2.TurnOutcome.TURN_OUTCOME_COMPLETED:
             self._emitter.whole(
                 blocks_pb2.ConversationBlock(

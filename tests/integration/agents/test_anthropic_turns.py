@@ -86,6 +86,8 @@ async def test_an_agent_writes_a_file_runs_a_command_and_answers(
     assert not any(r.is_error for r in results)
 
     assert file_events(events) == [("file_created", "notes/hello.txt", digest(b"hi there\n"))]
+    first_result = order.index("block_start:tool_result")
+    assert order.index("file_created") < first_result, "the Write's file is announced before its result"
 
     text_deltas = "".join(
         e.block_delta.delta

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -41,7 +40,7 @@ class TurnEndHoldingStorage(PersistenceAdapterServicer):
 
     async def UpdateSessionRecord(
         self, request: persistence_pb2.UpdateSessionRecordRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> persistence_pb2.SessionRecord:
+    ) -> persistence_pb2.UpdateSessionRecordResponse:
         if "last_activity" in request.update_mask.paths:
             self._activity_writes[request.session_id] += 1
             if self._activity_writes[request.session_id] == 2:
@@ -126,7 +125,10 @@ async def test_an_interrupt_after_turn_completed_finds_no_turn(
     fake_model.script([Turn.text("Again.")])
     second = await conversation.send("Once more.")
     await conversation.until_event("turn_completed", second.turn_id)
-    assert await ended_turns(conversation) == [(first, "TURN_OUTCOME_COMPLETED"), (second.turn_id, "TURN_OUTCOME_COMPLETED")]
+    assert await ended_turns(conversation) == [
+        (first, "TURN_OUTCOME_COMPLETED"),
+        (second.turn_id, "TURN_OUTCOME_COMPLETED"),
+    ]
 
 
 async def test_an_unload_after_turn_completed_ends_nothing_twice(
@@ -144,4 +146,7 @@ async def test_an_unload_after_turn_completed_ends_nothing_twice(
     fake_model.script([Turn.text("Still here.")])
     second = await conversation.send("Are you there?")
     await conversation.until_event("turn_completed", second.turn_id)
-    assert await ended_turns(conversation) == [(first, "TURN_OUTCOME_COMPLETED"), (second.turn_id, "TURN_OUTCOME_COMPLETED")]
+    assert await ended_turns(conversation) == [
+        (first, "TURN_OUTCOME_COMPLETED"),
+        (second.turn_id, "TURN_OUTCOME_COMPLETED"),
+    ]
