@@ -21,6 +21,7 @@ import aiohttp
 from aiohttp import web
 
 from agent_runtime.http_serving import serve_app
+from agent_runtime.modelproxy.upstream_health import UpstreamHealth
 from agent_runtime.modelproxy.usage import Usage
 from agent_runtime.modelproxy.vendors import Vendor
 
@@ -48,6 +49,7 @@ class ModelProxy:
         self._in_flight: dict[str, int] = {}
         self._reserved: dict[str, int] = {}  # tokens the session's requests in flight may still spend
         self._key_refusals: dict[str, asyncio.Future[str]] = {}
+        self._health = UpstreamHealth()
         self._client: aiohttp.ClientSession | None = None
 
     def grant(self, session_id: str) -> str:
@@ -150,8 +152,13 @@ class ModelProxy:
                 request.method, upstream.url.rstrip("/") + path, params=query, headers=headers, data=body,
             )  # fmt: skip
         except aiohttp.ClientError as error:
+            self._health.failed(vendor.name, f"could not be reached: {error}")
             return vendor.refusal(502, f"the model API cannot be reached: {error}")
         async with answer:
+            if answer.status >= 500 or answer.status == 429:
+                self._health.failed(vendor.name, f"{answer.status} {answer.reason}")
+            else:
+                self._health.answered(vendor.name)
             if answer.status in (401, 403):
                 self._key_refused(session_id, vendor, f"{answer.status} {answer.reason}")
             response = web.StreamResponse(status=answer.status)

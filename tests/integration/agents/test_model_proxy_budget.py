@@ -5,13 +5,15 @@ pass before the first is answered."""
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import aiohttp
+import pytest
 
 from agent_runtime.modelproxy.proxy import ModelProxy, Upstream
 from agent_runtime.modelproxy.vendors import ANTHROPIC, GEMINI
 from tests.fakes import gemini as fake_gemini_api
-from tests.fakes.anthropic import FakeAnthropic, Turn
+from tests.fakes.anthropic import FakeAnthropic, Fault, Turn
 from tests.fakes.gemini import FakeGemini
 from tests.support.model_proxy import proxy_on_loopback
 
@@ -51,3 +53,26 @@ async def test_requests_in_flight_count_against_the_budget(fake_model: FakeAnthr
 
     assert sorted(statuses) == [200, 200, 403, 403]
     fake_model.discard()  # the two answers nobody asked for
+
+
+async def test_an_upstream_that_keeps_failing_is_said_once_and_so_is_its_return(
+    fake_model: FakeAnthropic, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_model.script([Fault.server_error()] * 5 + [Turn.text("back")])
+    upstream = Upstream(ANTHROPIC, fake_model.base_url, fake_model.api_key)
+    proxy = ModelProxy([upstream], budget_tokens=0)
+    headers = {**ANTHROPIC_HEADERS, "x-api-key": proxy.grant("session-a")}
+    body = {"model": "m", "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]}
+    caplog.set_level(logging.INFO, logger="agent_runtime.modelproxy")
+    async with proxy_on_loopback(proxy, upstream, "session-a") as url, aiohttp.ClientSession() as client:
+        statuses = []
+        for _ in range(6):
+            async with client.post(url, json=body, headers=headers) as answer:
+                statuses.append(answer.status)
+
+    assert statuses == [500] * 5 + [200]
+    said = [record.getMessage() for record in caplog.records if record.name.startswith("agent_runtime.modelproxy")]
+    assert said == [
+        "the anthropic model API keeps failing: 3 answers in a row, the last 500 Internal Server Error",
+        "the anthropic model API answers again, after 5 failures",
+    ]
