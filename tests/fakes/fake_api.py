@@ -36,10 +36,14 @@ class FakeApi(ServedInBackground, Generic[AnswerT, RequestT]):
     """What a client needs (`base_url`, `api_key`), how a test scripts answers (`script`), and what the fake
     saw (`requests`, `unexpected`, `remaining`)."""
 
-    def __init__(self, thread_name: str, api_key: str, handler_type: type[Handler[AnswerT, RequestT]]) -> None:
+    def __init__(
+        self, thread_name: str, api_key: str, handler_type: type[Handler[AnswerT, RequestT]], port: int = 0
+    ) -> None:
+        """`port` 0: an ephemeral one."""
         super().__init__(thread_name)
         self.api_key = api_key
         self.base_url = ""
+        self._port = port
         self._handler_type = handler_type
         self._scripts: Scripts[AnswerT] = Scripts()
         self._recording: Recording[RequestT] = Recording()
@@ -48,6 +52,10 @@ class FakeApi(ServedInBackground, Generic[AnswerT, RequestT]):
         """Appends answers to the script `name`; scripted calls with `x-fake-script: <name>` take them in order
         (calls without the header take from "default")."""
         self._scripts.add(name, answers)
+
+    def repeat(self, answers: Iterable[AnswerT], name: str = DEFAULT_SCRIPT) -> None:
+        """The script `name` answers these in order, and again from the first when it has none left."""
+        self._scripts.repeat(name, answers)
 
     def remaining(self, name: str = DEFAULT_SCRIPT) -> int:
         """How many of the script's answers no request has taken yet."""
@@ -87,7 +95,7 @@ class FakeApi(ServedInBackground, Generic[AnswerT, RequestT]):
         await runner.setup()
         try:
             listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            listener.bind(("127.0.0.1", 0))
+            listener.bind(("127.0.0.1", self._port))
             port = listener.getsockname()[1]
             await web.SockSite(runner, listener).start()
             self.base_url = f"http://127.0.0.1:{port}"

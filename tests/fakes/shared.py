@@ -33,15 +33,25 @@ class Scripts(Generic[AnswerT]):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._queues: dict[str, collections.deque[AnswerT]] = collections.defaultdict(collections.deque)
+        self._repeating: dict[str, tuple[AnswerT, ...]] = {}
 
     def add(self, name: str, answers: Iterable[AnswerT]) -> None:
         with self._lock:
             self._queues[name].extend(answers)
 
+    def repeat(self, name: str, answers: Iterable[AnswerT]) -> None:
+        """The script answers these, and again from the first once it has none left (a demo's model)."""
+        with self._lock:
+            self._repeating[name] = tuple(answers)
+            self._queues[name].extend(self._repeating[name])
+
     def take(self, name: str) -> AnswerT | None:
         """The script's next answer, or None when it has none left (or was never given any)."""
         with self._lock:
             queue = self._queues.get(name)
+            if not queue and name in self._repeating:
+                queue = self._queues[name]
+                queue.extend(self._repeating[name])
             return queue.popleft() if queue else None
 
     def remaining(self, name: str) -> int:

@@ -20,8 +20,8 @@ class FakeAnthropic(FakeApi[Answer, RecordedRequest]):
     """What a client needs (`base_url`, `api_key`), how a test scripts answers (`script`), and what the fake
     saw (`requests`, `message_requests`, `unexpected`, `remaining`)."""
 
-    def __init__(self, api_key: str = API_KEY) -> None:
-        super().__init__("fake-anthropic", api_key, AnthropicHandler)
+    def __init__(self, api_key: str = API_KEY, port: int = 0) -> None:
+        super().__init__("fake-anthropic", api_key, AnthropicHandler, port)
 
     def message_requests(self, script: str | None = None) -> list[RecordedRequest]:
         """The `POST /v1/messages` requests so far, all of them or those that selected `script`."""

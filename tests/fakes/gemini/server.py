@@ -19,8 +19,8 @@ class FakeGemini(FakeApi[Answer, RecordedRequest]):
     """What a client needs (`base_url`, `api_key`), how a test scripts answers (`script`), and what the fake
     saw (`requests`, `generate_requests`, `unexpected`, `remaining`)."""
 
-    def __init__(self, api_key: str = API_KEY) -> None:
-        super().__init__("fake-gemini", api_key, GeminiHandler)
+    def __init__(self, api_key: str = API_KEY, port: int = 0) -> None:
+        super().__init__("fake-gemini", api_key, GeminiHandler, port)
 
     def generate_requests(self, script: str | None = None) -> list[RecordedRequest]:
         """The generate calls that took scripted answers so far, all of them or those that selected `script`."""
