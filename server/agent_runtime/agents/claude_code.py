@@ -53,6 +53,7 @@ class ClaudeCodeAgent:
         self._session_id = session_id
         self._transcripts = stored
         self._sandbox: Sandbox | None = None
+        self._accepted_at: dict[str, str] = {}  # the uuid of each message this agent sent: when it was accepted
 
     @property
     def _main_path(self) -> str:
@@ -87,10 +88,12 @@ class ClaudeCodeAgent:
 
     async def run(self, message: blocks_pb2.ConversationBlock, turn: TurnContext) -> None:
         sandbox = await turn.sandbox()
+        uuid = message.id.removeprefix("user-")
+        self._accepted_at[uuid] = message.timestamp.ToJsonString()
         line = {
             "type": "user",
             "message": {"role": "user", "content": user_content(message.user_message)},
-            "uuid": message.id.removeprefix("user-"),
+            "uuid": uuid,
             "parent_tool_use_id": None,
             "session_id": self._session_id,
         }
@@ -115,6 +118,9 @@ class ClaudeCodeAgent:
             return self._transcripts
         files = await read_tree(self._sandbox, PROJECT_DIR)
         main = files.get(self._main_path, b"").decode(errors="replace")
+        # The CLI stamps a message with when it read it; the stream said when it was accepted. Stored with
+        # the stream's time, GetSession shows the message as the stream did.
+        main = claude_transcript.with_times(main, self._accepted_at)
         subagents = {
             path.rsplit("/", 1)[-1].removesuffix(".jsonl"): raw.decode(errors="replace")
             for path, raw in files.items()

@@ -67,6 +67,24 @@ class Parsed:
     subagents: list[blocks_pb2.SubagentConversation]
 
 
+def with_times(raw: str, times: Mapping[str, str]) -> str:
+    """The transcript with each user line whose uuid `times` names stamped with that time instead."""
+    if not times:
+        return raw
+    lines = raw.split("\n")
+    for number, line in enumerate(lines):
+        if '"user"' not in line:
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # a line being written; the next read has it whole
+        if isinstance(entry, dict) and entry.get("type") == "user" and entry.get("uuid") in times:
+            entry["timestamp"] = times[entry["uuid"]]
+            lines[number] = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+    return "\n".join(lines)
+
+
 def parse(main: str, subagents: Mapping[str, str]) -> Parsed:
     """main: raw JSONL of the main session; subagents: subagent transcript file stem (e.g. "agent-6d933f1b") -> raw
     JSONL. A subagent's conversation takes the id of the Task call that started it, as in the live stream; one

@@ -92,6 +92,7 @@ async def test_claude_code_writes_a_file_runs_a_command_and_answers(stub: Stub, 
     session = await stub.GetSession(api.GetSessionRequest(session_id=conversation.session_id), metadata=AUTH)
     assert [b.id for b in session.blocks] == [e.block_complete.block_id for e in main]
     assert session.blocks[0].id == sent.user_message.id
+    assert session.blocks[0].timestamp == sent.user_message.timestamp, "the time the stream gave it"
     assert [f.path for f in session.workspace_files] == ["notes/hello.txt"], "Claude's own files stay out"
 
 
