@@ -214,6 +214,17 @@ async def test_events_stream_as_server_sent_events_and_resume(http: tuple[aiohtt
     assert status == 404
 
 
+async def test_an_idle_event_stream_opens_at_once(http: tuple[aiohttp.ClientSession, str]) -> None:
+    client, base = http
+    _, created = await call(
+        http, "POST", "/sessions/create", {"agentProfileRef": "default", "architecture": "anthropic"}
+    )
+    async with client.get(f"{base}/sessions/{created['sessionId']}/events", headers=HEADERS) as response:
+        assert response.status == 200
+        first = await response.content.readline()
+    assert first == b": stream open\n", "a comment before any event or keep-alive, for EventSource and proxies"
+
+
 async def test_openapi_describes_every_route(http: tuple[aiohttp.ClientSession, str]) -> None:
     status, document = await call(http, "GET", "/openapi.json", headers={})
     assert status == 200 and document["openapi"].startswith("3.")

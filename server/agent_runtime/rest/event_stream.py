@@ -57,6 +57,9 @@ def defaults(route: Route, request: web.Request) -> dict[str, Any]:
     return found
 
 
+OPENING = b": stream open\n\n"
+
+
 def _sse(item: message.Message) -> bytes:
     kind = item.WhichOneof("kind")
     if kind == "heartbeat":
@@ -81,6 +84,8 @@ async def respond(request: web.Request, call: grpc.aio.UnaryStreamCall[Any, Any]
     encode = _ndjson if ndjson else _sse
     response = web.StreamResponse(headers={"Content-Type": NDJSON if ndjson else SSE, "Cache-Control": "no-cache"})
     await response.prepare(request)
+    if not ndjson:  # bytes at once, so a browser or a buffering proxy opens the stream before any event
+        await response.write(OPENING)
     try:
         async for item in call:
             await response.write(encode(item))
