@@ -37,7 +37,7 @@ async def test_an_append_whose_connection_drops_mid_operation_is_retried() -> No
             async with admin.transaction():  # holds the session's row, so the append waits inside its transaction
                 await admin.execute("SELECT 1 FROM sessions WHERE session_id = $1 FOR UPDATE", SESSION)
                 event = events_pb2.SessionEvent(session_id=SESSION, sequence=1)
-                append = asyncio.create_task(store.append_events(SESSION, 0, [event]))
+                append = asyncio.create_task(store.append_events(SESSION, 0, [event], 0))
                 waiting = await backend_waiting_for_a_lock(admin, url.rsplit("/", 1)[-1])
                 assert await admin.fetchval("SELECT pg_terminate_backend($1)", waiting)
             assert await append == 1, "retried on another connection once the lock was free"

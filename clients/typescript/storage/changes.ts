@@ -4,6 +4,7 @@ import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufb
 import { SessionEventSchema, type SessionEvent } from "../src/_gen/agentruntime/v1/events_pb.js";
 import { SessionRecordSchema, type SessionRecord } from "../src/_gen/agentruntime/v1/persistence_pb.js";
 import { WorkspaceFileSchema, type WorkspaceFile } from "../src/_gen/agentruntime/v1/workspace_pb.js";
+import type { Lease } from "./leases.js";
 
 export type Change =
   | { op: "create"; record: SessionRecord; files: WorkspaceFile[] }
@@ -14,7 +15,8 @@ export type Change =
   // Saves, then deletes: one line, so a crash keeps all of the change or none of it.
   | { op: "changeFiles"; sessionId: string; saved: WorkspaceFile[]; deleted: string[] }
   | { op: "append"; sessionId: string; events: SessionEvent[] }
-  | { op: "delete"; sessionId: string };
+  | { op: "delete"; sessionId: string }
+  | { op: "lease"; sessionId: string; lease: Lease };
 
 const pack = <D extends DescMessage>(schema: D, message: MessageShape<D>): string =>
   Buffer.from(toBinary(schema, message)).toString("base64");
@@ -37,6 +39,11 @@ export function encode(change: Change): string {
       return JSON.stringify({ ...change, saved: change.saved.map((file) => pack(WorkspaceFileSchema, file)) });
     case "append":
       return JSON.stringify({ ...change, events: change.events.map((event) => pack(SessionEventSchema, event)) });
+    case "lease": // bigints as decimal strings
+      return JSON.stringify({
+        ...change,
+        lease: { ...change.lease, generation: String(change.lease.generation), expiresUs: String(change.lease.expiresUs) },
+      });
     default:
       return JSON.stringify(change);
   }
@@ -59,6 +66,11 @@ export function decode(line: string): Change {
       return { ...change, saved: change.saved.map((file: string) => unpack(WorkspaceFileSchema, file)) };
     case "append":
       return { ...change, events: change.events.map((event: string) => unpack(SessionEventSchema, event)) };
+    case "lease":
+      return {
+        ...change,
+        lease: { ...change.lease, generation: BigInt(change.lease.generation), expiresUs: BigInt(change.lease.expiresUs) },
+      };
     default:
       return change;
   }

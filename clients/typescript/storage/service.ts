@@ -11,6 +11,7 @@ import {
 } from "../src/_gen/agentruntime/v1/persistence_pb.js";
 import { WorkspaceFileSchema, type WorkspaceFile } from "../src/_gen/agentruntime/v1/workspace_pb.js";
 import { badRequest, requireFields, type Violation } from "./errors.js";
+import { acquiring, held, releasing, renewing, type Lease } from "./leases.js";
 import { filePage, pageSize, sessionPage } from "./paging.js";
 import type { ProfileDirectory } from "./profiles.js";
 import type { Session, Sessions } from "./sessions.js";
@@ -57,6 +58,12 @@ function loaded(session: Session) {
     rawTranscript: session.transcripts.get("") ?? "",
     subagents: transcripts.filter(([id]) => id).map(([subagentId, rawTranscript]) => ({ subagentId, rawTranscript })),
   };
+}
+
+function leaseMessage(sessionId: string, lease: Lease, nowUs: bigint) {
+  const expiresAt = { seconds: lease.expiresUs / 1_000_000n, nanos: Number(lease.expiresUs % 1_000_000n) * 1000 };
+  const { replicaId, address, generation } = lease;
+  return { sessionId, replicaId, address, generation, expiresAt, held: held(lease, nowUs) };
 }
 
 /** A file as listed or saved: the content only costs bandwidth. */
@@ -134,32 +141,37 @@ export function persistenceAdapter(
       const paths = maskPaths(request);
       const { session: given = create(SessionRecordSchema) } = request;
       // A copy with the named fields replaced whole; a field the request leaves unset is cleared.
+      sessions.fence(request.sessionId, request.leaseGeneration);
       const record: SessionRecord = { ...sessions.get(request.sessionId).record };
       for (const path of paths) Object.assign(record, { [UPDATABLE[path]]: given[UPDATABLE[path]] });
       sessions.update(record);
       return durable({ session: record });
     },
 
-    saveTranscript({ sessionId, subagentId, rawTranscript }) {
+    saveTranscript({ sessionId, subagentId, rawTranscript, leaseGeneration }) {
       requireFields({ session_id: sessionId });
+      sessions.fence(sessionId, leaseGeneration);
       sessions.saveTranscript(sessionId, subagentId, rawTranscript);
       return durable({});
     },
 
-    saveWorkspaceFile({ sessionId, file = create(WorkspaceFileSchema) }) {
+    saveWorkspaceFile({ sessionId, file = create(WorkspaceFileSchema), leaseGeneration }) {
       requireFields({ session_id: sessionId, "file.path": file.path });
+      sessions.fence(sessionId, leaseGeneration);
       return durable({ file: described(sessions.saveFile(sessionId, file)) });
     },
 
-    deleteSessionFile({ sessionId, path }) {
+    deleteSessionFile({ sessionId, path, leaseGeneration }) {
       requireFields({ session_id: sessionId, path });
+      sessions.fence(sessionId, leaseGeneration);
       return durable({ deleted: sessions.deleteFile(sessionId, path) });
     },
 
-    changeSessionFiles({ sessionId, saved, deleted }) {
+    changeSessionFiles({ sessionId, saved, deleted, leaseGeneration }) {
       // Every check comes before the change, so a bad file leaves the session as it was.
       const paths = Object.fromEntries(saved.map((file, i) => [`saved[${i}].path`, file.path]));
       requireFields({ session_id: sessionId, ...paths });
+      sessions.fence(sessionId, leaseGeneration);
       return durable({ saved: sessions.changeFiles(sessionId, saved, deleted).map(described) });
     },
 
@@ -173,8 +185,9 @@ export function persistenceAdapter(
       return profiles.load(agentProfileId);
     },
 
-    appendEvents({ sessionId, expectedLastSequence, events }) {
+    appendEvents({ sessionId, expectedLastSequence, events, leaseGeneration }) {
       requireFields({ session_id: sessionId });
+      sessions.fence(sessionId, leaseGeneration);
       return durable({ lastSequence: sessions.append(sessionId, expectedLastSequence, events) });
     },
 
@@ -195,6 +208,30 @@ export function persistenceAdapter(
       requireFields({ session_id: sessionId });
       sessions.delete(sessionId);
       return durable({});
+    },
+
+    acquireSessionLease({ sessionId, replicaId, address, ttl }) {
+      requireFields({ session_id: sessionId });
+      const change = acquiring(sessionId, replicaId, address, ttl);
+      return durable(leaseMessage(sessionId, ...sessions.changeLease(sessionId, change)));
+    },
+
+    renewSessionLease({ sessionId, replicaId, generation, ttl }) {
+      requireFields({ session_id: sessionId });
+      const change = renewing(sessionId, replicaId, generation, ttl);
+      return durable(leaseMessage(sessionId, ...sessions.changeLease(sessionId, change)));
+    },
+
+    releaseSessionLease({ sessionId, replicaId, generation }) {
+      requireFields({ session_id: sessionId, replica_id: replicaId });
+      const [lease, nowUs] = sessions.changeLease(sessionId, releasing(replicaId, generation));
+      const mine = lease.replicaId === replicaId && lease.generation === generation;
+      return durable({ released: mine && !held(lease, nowUs) });
+    },
+
+    getSessionLease({ sessionId }) {
+      requireFields({ session_id: sessionId });
+      return durable(leaseMessage(sessionId, ...sessions.changeLease(sessionId, (lease) => lease)));
     },
   };
 }

@@ -9,6 +9,7 @@ import type { WorkspaceFile } from "../src/_gen/agentruntime/v1/workspace_pb.js"
 import { decode, encode, type Change } from "./changes.js";
 import { fileNotFound, sequenceMismatch, sessionExists, sessionNotFound } from "./errors.js";
 import type { Journal } from "./journal.js";
+import { checkFence, NEVER_LEASED, type Lease, type LeaseChange } from "./leases.js";
 
 export interface Session {
   sessionId: string;
@@ -17,6 +18,7 @@ export interface Session {
   transcripts: Map<string, string>; // "" is the main transcript
   files: Map<string, WorkspaceFile>;
   events: SessionEvent[]; // events[i] has sequence i + 1
+  lease: Lease;
 }
 
 function micros(time: Timestamp | undefined): bigint {
@@ -51,6 +53,20 @@ export class Sessions {
     const file = this.get(sessionId).files.get(path);
     if (!file) throw fileNotFound(sessionId, path);
     return file;
+  }
+
+  /** Throws LEASE_LOST unless a write fenced with `fence` (0: not fenced) may land on the session. */
+  fence(sessionId: string, fence: bigint): void {
+    checkFence(sessionId, this.get(sessionId).lease.generation, fence);
+  }
+
+  /** Runs `change` on the session's lease at this server's time and keeps what it returns; that lease and time. */
+  changeLease(sessionId: string, change: LeaseChange): [Lease, bigint] {
+    const current = this.get(sessionId).lease;
+    const nowUs = BigInt(Date.now()) * 1000n;
+    const changed = change(current, nowUs);
+    if (changed !== current) this.commit({ op: "lease", sessionId, lease: changed });
+    return [changed, nowUs];
   }
 
   create(record: SessionRecord, files: WorkspaceFile[]): void {
@@ -126,6 +142,7 @@ export class Sessions {
           transcripts: new Map(),
           files: new Map(change.files.map((file) => [file.path, digested(file)])),
           events: [],
+          lease: NEVER_LEASED,
         });
         return;
       case "update":
@@ -151,6 +168,9 @@ export class Sessions {
         return;
       case "delete":
         this.sessions.delete(change.sessionId);
+        return;
+      case "lease":
+        this.get(change.sessionId).lease = change.lease;
         return;
       default:
         throw new Error(`unknown change in the journal: ${JSON.stringify(change)}`);

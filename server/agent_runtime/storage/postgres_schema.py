@@ -43,6 +43,16 @@ MIGRATIONS = (
     UPDATE files SET size = octet_length(content), sha256 = encode(sha256(content), 'hex');
     CREATE INDEX files_by_path_bytes ON files (session_id, path COLLATE "C");
     """,
+    # A session's lease: who works for it, until when, and the generation its writes are fenced with.
+    """
+    CREATE TABLE leases (
+        session_id TEXT PRIMARY KEY REFERENCES sessions ON DELETE CASCADE,
+        replica_id TEXT NOT NULL,
+        address TEXT NOT NULL,
+        generation BIGINT NOT NULL,
+        expires_us BIGINT NOT NULL
+    );
+    """,
 )
 MIGRATION_LOCK = 0x61676E74  # "agnt": the advisory lock the migrating server holds
 

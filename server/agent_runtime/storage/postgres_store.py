@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 import asyncpg
 
 from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2, workspace_pb2
+from agent_runtime.storage.leases import Lease, LeaseChange, check_fence
 from agent_runtime.storage.postgres_schema import migrate
 from agent_runtime.storage.store import (
     SessionCursor,
@@ -89,6 +90,50 @@ class PostgresStore:
         if row is None:
             raise session_not_found(session_id)
         return persistence_pb2.SessionRecord.FromString(row["record"])
+
+    async def _writable(
+        self, db: Connection, session_id: str, fence: int, lock: bool = False
+    ) -> persistence_pb2.SessionRecord:
+        """The session's record, once the write's fence is the session's lease generation. The lease row is
+        share-locked until the write commits, so an acquisition (which locks it to update) waits for the
+        write, or the write sees the new generation."""
+        record = await self._record(db, session_id, lock)
+        if fence:
+            generation = await db.fetchval("SELECT generation FROM leases WHERE session_id = $1 FOR SHARE", session_id)
+            check_fence(session_id, generation or 0, fence)
+        return record
+
+    async def change_lease(self, session_id: str, change: LeaseChange) -> tuple[Lease, int]:
+        async def run(db: Connection) -> tuple[Lease, int]:
+            await self._record(db, session_id)
+            # A row for a session never leased, so that two first acquisitions queue on its lock.
+            await db.execute(
+                "INSERT INTO leases (session_id, replica_id, address, generation, expires_us)"
+                " VALUES ($1, '', '', 0, 0) ON CONFLICT (session_id) DO NOTHING",
+                session_id,
+            )
+            row = await db.fetchrow(
+                "SELECT replica_id, address, generation, expires_us FROM leases WHERE session_id = $1 FOR UPDATE",
+                session_id,
+            )
+            assert row is not None
+            current = Lease(row["replica_id"], row["address"], row["generation"], row["expires_us"])
+            # The database's clock, one for every storage server on it.
+            now_us = int(await db.fetchval("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint"))
+            changed = change(current, now_us)
+            if changed != current:
+                await db.execute(
+                    "UPDATE leases SET replica_id = $2, address = $3, generation = $4, expires_us = $5"
+                    " WHERE session_id = $1",
+                    session_id,
+                    changed.replica_id,
+                    changed.address,
+                    changed.generation,
+                    changed.expires_us,
+                )
+            return changed, now_us
+
+        return await self._transaction(run)
 
     async def list_sessions(self, limit: int, after: SessionCursor | None) -> list[persistence_pb2.SessionRecord]:
         async def query(db: Connection) -> list[persistence_pb2.SessionRecord]:
@@ -174,10 +219,10 @@ class PostgresStore:
         await self._transaction(create)
 
     async def update_session(
-        self, session_id: str, change: Callable[[persistence_pb2.SessionRecord], None]
+        self, session_id: str, change: Callable[[persistence_pb2.SessionRecord], None], fence: int
     ) -> persistence_pb2.SessionRecord:
         async def update(db: Connection) -> persistence_pb2.SessionRecord:
-            record = await self._record(db, session_id, lock=True)
+            record = await self._writable(db, session_id, fence, lock=True)
             change(record)
             await db.execute(
                 "UPDATE sessions SET record = $1 WHERE session_id = $2", record.SerializeToString(), session_id
@@ -186,9 +231,9 @@ class PostgresStore:
 
         return await self._transaction(update)
 
-    async def save_transcript(self, session_id: str, subagent_id: str, raw_transcript: str) -> None:
+    async def save_transcript(self, session_id: str, subagent_id: str, raw_transcript: str, fence: int) -> None:
         async def save(db: Connection) -> None:
-            await self._record(db, session_id)
+            await self._writable(db, session_id, fence)
             await db.execute(
                 "INSERT INTO transcripts (session_id, subagent_id, content) VALUES ($1, $2, $3)"
                 " ON CONFLICT (session_id, subagent_id) DO UPDATE SET content = excluded.content",
@@ -218,26 +263,28 @@ class PostgresStore:
         )
         return stored
 
-    async def save_file(self, session_id: str, file: workspace_pb2.WorkspaceFile) -> workspace_pb2.WorkspaceFile:
+    async def save_file(
+        self, session_id: str, file: workspace_pb2.WorkspaceFile, fence: int
+    ) -> workspace_pb2.WorkspaceFile:
         async def save(db: Connection) -> workspace_pb2.WorkspaceFile:
-            await self._record(db, session_id)
+            await self._writable(db, session_id, fence)
             return await self._upsert_file(db, session_id, file)
 
         return await self._transaction(save)
 
-    async def delete_file(self, session_id: str, path: str) -> bool:
+    async def delete_file(self, session_id: str, path: str, fence: int) -> bool:
         async def delete(db: Connection) -> bool:
-            await self._record(db, session_id)
+            await self._writable(db, session_id, fence)
             deleted = await db.execute("DELETE FROM files WHERE session_id = $1 AND path = $2", session_id, path)
             return bool(deleted != "DELETE 0")
 
         return await self._transaction(delete)
 
     async def change_files(
-        self, session_id: str, saved: Sequence[workspace_pb2.WorkspaceFile], deleted: Sequence[str]
+        self, session_id: str, saved: Sequence[workspace_pb2.WorkspaceFile], deleted: Sequence[str], fence: int
     ) -> list[workspace_pb2.WorkspaceFile]:
         async def change(db: Connection) -> list[workspace_pb2.WorkspaceFile]:
-            await self._record(db, session_id)
+            await self._writable(db, session_id, fence)
             stored = [await self._upsert_file(db, session_id, file) for file in saved]
             await db.execute("DELETE FROM files WHERE session_id = $1 AND path = ANY($2::text[])", session_id, deleted)
             return stored
@@ -249,12 +296,12 @@ class PostgresStore:
         return int(await db.fetchval("SELECT COALESCE(MAX(sequence), 0) FROM events WHERE session_id = $1", session_id))
 
     async def append_events(
-        self, session_id: str, expected_last_sequence: int, events: Sequence[events_pb2.SessionEvent]
+        self, session_id: str, expected_last_sequence: int, events: Sequence[events_pb2.SessionEvent], fence: int
     ) -> int:
         serialized = [event.SerializeToString() for event in events]
 
         async def append(db: Connection) -> int:
-            await self._record(db, session_id, lock=True)  # one writer of this session's log at a time
+            await self._writable(db, session_id, fence, lock=True)  # one writer of this session's log at a time
             last = await self._last_sequence(db, session_id)
             if await self._already_appended(db, session_id, expected_last_sequence, last, serialized):
                 return last

@@ -8,6 +8,7 @@ from google.protobuf import field_mask_pb2
 
 from agent_runtime._gen.agentruntime.v1 import persistence_pb2, persistence_pb2_grpc, profile_pb2, workspace_pb2
 from agent_runtime.errors import FieldViolation, bad_request
+from agent_runtime.storage import leases
 from agent_runtime.storage.paging import decode_path_token, decode_token, encode_path_token, encode_token, page_size
 from agent_runtime.storage.profiles import ProfileDirectory
 from agent_runtime.storage.store import SessionCursor, SessionStore
@@ -113,28 +114,30 @@ class PersistenceAdapterServicer(persistence_pb2_grpc.PersistenceAdapterServicer
         def change(record: persistence_pb2.SessionRecord) -> None:
             mask.MergeMessage(request.session, record, replace_message_field=True, replace_repeated_field=True)
 
-        record = await self._store.update_session(request.session_id, change)
+        record = await self._store.update_session(request.session_id, change, request.lease_generation)
         return persistence_pb2.UpdateSessionRecordResponse(session=record)
 
     async def SaveTranscript(
         self, request: persistence_pb2.SaveTranscriptRequest, context: Context
     ) -> persistence_pb2.SaveTranscriptResponse:
         _require(session_id=request.session_id)
-        await self._store.save_transcript(request.session_id, request.subagent_id, request.raw_transcript)
+        await self._store.save_transcript(
+            request.session_id, request.subagent_id, request.raw_transcript, request.lease_generation
+        )
         return persistence_pb2.SaveTranscriptResponse()
 
     async def SaveWorkspaceFile(
         self, request: persistence_pb2.SaveWorkspaceFileRequest, context: Context
     ) -> persistence_pb2.SaveWorkspaceFileResponse:
         _require(session_id=request.session_id, **{"file.path": request.file.path})
-        stored = await self._store.save_file(request.session_id, request.file)
+        stored = await self._store.save_file(request.session_id, request.file, request.lease_generation)
         return persistence_pb2.SaveWorkspaceFileResponse(file=stored)
 
     async def DeleteSessionFile(
         self, request: persistence_pb2.DeleteSessionFileRequest, context: Context
     ) -> persistence_pb2.DeleteSessionFileResponse:
         _require(session_id=request.session_id, path=request.path)
-        deleted = await self._store.delete_file(request.session_id, request.path)
+        deleted = await self._store.delete_file(request.session_id, request.path, request.lease_generation)
         return persistence_pb2.DeleteSessionFileResponse(deleted=deleted)
 
     async def ChangeSessionFiles(
@@ -142,7 +145,9 @@ class PersistenceAdapterServicer(persistence_pb2_grpc.PersistenceAdapterServicer
     ) -> persistence_pb2.ChangeSessionFilesResponse:
         _require(session_id=request.session_id)
         _require(**{f"saved[{i}].path": f.path for i, f in enumerate(request.saved)})
-        stored = await self._store.change_files(request.session_id, request.saved, request.deleted)
+        stored = await self._store.change_files(
+            request.session_id, request.saved, request.deleted, request.lease_generation
+        )
         return persistence_pb2.ChangeSessionFilesResponse(saved=stored)
 
     async def ListAgentProfiles(
@@ -160,7 +165,9 @@ class PersistenceAdapterServicer(persistence_pb2_grpc.PersistenceAdapterServicer
         self, request: persistence_pb2.AppendEventsRequest, context: Context
     ) -> persistence_pb2.AppendEventsResponse:
         _require(session_id=request.session_id)
-        last = await self._store.append_events(request.session_id, request.expected_last_sequence, request.events)
+        last = await self._store.append_events(
+            request.session_id, request.expected_last_sequence, request.events, request.lease_generation
+        )
         return persistence_pb2.AppendEventsResponse(last_sequence=last)
 
     async def ReadEvents(
@@ -180,3 +187,35 @@ class PersistenceAdapterServicer(persistence_pb2_grpc.PersistenceAdapterServicer
         _require(session_id=request.session_id)
         await self._store.delete_session(request.session_id)
         return persistence_pb2.DeleteSessionRecordResponse()
+
+    async def AcquireSessionLease(
+        self, request: persistence_pb2.AcquireSessionLeaseRequest, context: Context
+    ) -> persistence_pb2.SessionLease:
+        _require(session_id=request.session_id)
+        change = leases.acquiring(request.session_id, request.replica_id, request.address, request.ttl)
+        return await self._lease(request.session_id, change)
+
+    async def RenewSessionLease(
+        self, request: persistence_pb2.RenewSessionLeaseRequest, context: Context
+    ) -> persistence_pb2.SessionLease:
+        _require(session_id=request.session_id)
+        change = leases.renewing(request.session_id, request.replica_id, request.generation, request.ttl)
+        return await self._lease(request.session_id, change)
+
+    async def ReleaseSessionLease(
+        self, request: persistence_pb2.ReleaseSessionLeaseRequest, context: Context
+    ) -> persistence_pb2.ReleaseSessionLeaseResponse:
+        _require(session_id=request.session_id, replica_id=request.replica_id)
+        lease = await self._lease(request.session_id, leases.releasing(request.replica_id, request.generation))
+        mine = (lease.replica_id, lease.generation) == (request.replica_id, request.generation)
+        return persistence_pb2.ReleaseSessionLeaseResponse(released=mine and not lease.held)
+
+    async def GetSessionLease(
+        self, request: persistence_pb2.GetSessionLeaseRequest, context: Context
+    ) -> persistence_pb2.SessionLease:
+        _require(session_id=request.session_id)
+        return await self._lease(request.session_id, leases.unchanged)
+
+    async def _lease(self, session_id: str, change: leases.LeaseChange) -> persistence_pb2.SessionLease:
+        lease, now_us = await self._store.change_lease(session_id, change)
+        return leases.as_message(session_id, lease, now_us)

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2, workspace_pb2
+from agent_runtime.storage.leases import Lease, LeaseChange, check_fence
 from agent_runtime.storage.store import (
     SessionCursor,
     check_event_sequences,
@@ -64,6 +65,16 @@ MIGRATIONS = (
     ALTER TABLE files ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE files ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
     UPDATE files SET size = length(content), sha256 = sha256_hex(content);
+    """,
+    # A session's lease: who works for it, until when, and the generation its writes are fenced with.
+    """
+    CREATE TABLE leases (
+        session_id TEXT PRIMARY KEY REFERENCES sessions ON DELETE CASCADE,
+        replica_id TEXT NOT NULL,
+        address TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        expires_us INTEGER NOT NULL
+    );
     """,
 )
 
@@ -120,6 +131,37 @@ class SqliteStore:
         if row is None:
             raise session_not_found(session_id)
         return persistence_pb2.SessionRecord.FromString(row[0])
+
+    @staticmethod
+    def _lease(db: sqlite3.Connection, session_id: str) -> Lease:
+        row = db.execute(
+            "SELECT replica_id, address, generation, expires_us FROM leases WHERE session_id = ?", (session_id,)
+        ).fetchone()
+        return Lease(*row) if row else Lease()
+
+    def _writable(self, db: sqlite3.Connection, session_id: str, fence: int) -> persistence_pb2.SessionRecord:
+        """The session's record, once the write's fence is the session's lease generation."""
+        record = self._record(db, session_id)
+        if fence:
+            check_fence(session_id, self._lease(db, session_id).generation, fence)
+        return record
+
+    async def change_lease(self, session_id: str, change: LeaseChange) -> tuple[Lease, int]:
+        def run(db: sqlite3.Connection) -> tuple[Lease, int]:
+            self._record(db, session_id)
+            now_us = time.time_ns() // 1000
+            current = self._lease(db, session_id)
+            changed = change(current, now_us)
+            if changed != current:
+                db.execute(
+                    "INSERT INTO leases (session_id, replica_id, address, generation, expires_us)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET replica_id = excluded.replica_id,"
+                    " address = excluded.address, generation = excluded.generation, expires_us = excluded.expires_us",
+                    (session_id, changed.replica_id, changed.address, changed.generation, changed.expires_us),
+                )
+            return changed, now_us
+
+        return await self._transaction(run)
 
     async def list_sessions(self, limit: int, after: SessionCursor | None) -> list[persistence_pb2.SessionRecord]:
         def query(db: sqlite3.Connection) -> list[persistence_pb2.SessionRecord]:
@@ -200,19 +242,19 @@ class SqliteStore:
         await self._transaction(create)
 
     async def update_session(
-        self, session_id: str, change: Callable[[persistence_pb2.SessionRecord], None]
+        self, session_id: str, change: Callable[[persistence_pb2.SessionRecord], None], fence: int
     ) -> persistence_pb2.SessionRecord:
         def update(db: sqlite3.Connection) -> persistence_pb2.SessionRecord:
-            record = self._record(db, session_id)
+            record = self._writable(db, session_id, fence)
             change(record)
             db.execute("UPDATE sessions SET record = ? WHERE session_id = ?", (record.SerializeToString(), session_id))
             return record
 
         return await self._transaction(update)
 
-    async def save_transcript(self, session_id: str, subagent_id: str, raw_transcript: str) -> None:
+    async def save_transcript(self, session_id: str, subagent_id: str, raw_transcript: str, fence: int) -> None:
         def save(db: sqlite3.Connection) -> None:
-            self._record(db, session_id)
+            self._writable(db, session_id, fence)
             db.execute(
                 "INSERT INTO transcripts (session_id, subagent_id, content) VALUES (?, ?, ?)"
                 " ON CONFLICT (session_id, subagent_id) DO UPDATE SET content = excluded.content",
@@ -235,26 +277,28 @@ class SqliteStore:
         )
         return stored
 
-    async def save_file(self, session_id: str, file: workspace_pb2.WorkspaceFile) -> workspace_pb2.WorkspaceFile:
+    async def save_file(
+        self, session_id: str, file: workspace_pb2.WorkspaceFile, fence: int
+    ) -> workspace_pb2.WorkspaceFile:
         def save(db: sqlite3.Connection) -> workspace_pb2.WorkspaceFile:
-            self._record(db, session_id)
+            self._writable(db, session_id, fence)
             return self._upsert_file(db, session_id, file)
 
         return await self._transaction(save)
 
-    async def delete_file(self, session_id: str, path: str) -> bool:
+    async def delete_file(self, session_id: str, path: str, fence: int) -> bool:
         def delete(db: sqlite3.Connection) -> bool:
-            self._record(db, session_id)
+            self._writable(db, session_id, fence)
             cursor = db.execute("DELETE FROM files WHERE session_id = ? AND path = ?", (session_id, path))
             return cursor.rowcount > 0
 
         return await self._transaction(delete)
 
     async def change_files(
-        self, session_id: str, saved: Sequence[workspace_pb2.WorkspaceFile], deleted: Sequence[str]
+        self, session_id: str, saved: Sequence[workspace_pb2.WorkspaceFile], deleted: Sequence[str], fence: int
     ) -> list[workspace_pb2.WorkspaceFile]:
         def change(db: sqlite3.Connection) -> list[workspace_pb2.WorkspaceFile]:
-            self._record(db, session_id)
+            self._writable(db, session_id, fence)
             stored = [self._upsert_file(db, session_id, file) for file in saved]
             db.executemany(
                 "DELETE FROM files WHERE session_id = ? AND path = ?", [(session_id, path) for path in deleted]
@@ -269,10 +313,10 @@ class SqliteStore:
         return int(row[0] or 0)
 
     async def append_events(
-        self, session_id: str, expected_last_sequence: int, events: Sequence[events_pb2.SessionEvent]
+        self, session_id: str, expected_last_sequence: int, events: Sequence[events_pb2.SessionEvent], fence: int
     ) -> int:
         def append(db: sqlite3.Connection) -> int:
-            self._record(db, session_id)
+            self._writable(db, session_id, fence)
             last = self._last_sequence(db, session_id)
             check_event_sequences(session_id, expected_last_sequence, last, events)
             db.executemany(

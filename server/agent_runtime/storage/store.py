@@ -11,6 +11,7 @@ import grpc
 
 from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2, workspace_pb2
 from agent_runtime.errors import ApiError, not_found
+from agent_runtime.storage.leases import Lease, LeaseChange
 
 POSTGRES_SCHEMES = ("postgres://", "postgresql://")
 # A ReadEvents page holds no more than this many bytes of events (unless its first event alone is larger),
@@ -60,6 +61,9 @@ class SessionCursor:
 
 
 class SessionStore(Protocol):
+    """Each write takes `fence`, the writer's lease generation (0: not fenced), and refuses it with
+    LEASE_LOST unless it is the session's, in the write's own transaction."""
+
     async def list_sessions(self, limit: int, after: SessionCursor | None) -> list[persistence_pb2.SessionRecord]: ...
 
     async def get_session(self, session_id: str) -> persistence_pb2.SessionRecord: ...
@@ -77,24 +81,31 @@ class SessionStore(Protocol):
     ) -> None: ...
 
     async def update_session(
-        self, session_id: str, change: Callable[[persistence_pb2.SessionRecord], None]
+        self, session_id: str, change: Callable[[persistence_pb2.SessionRecord], None], fence: int
     ) -> persistence_pb2.SessionRecord: ...
 
-    async def save_transcript(self, session_id: str, subagent_id: str, raw_transcript: str) -> None: ...
+    async def save_transcript(self, session_id: str, subagent_id: str, raw_transcript: str, fence: int) -> None: ...
 
-    async def save_file(self, session_id: str, file: workspace_pb2.WorkspaceFile) -> workspace_pb2.WorkspaceFile: ...
+    async def save_file(
+        self, session_id: str, file: workspace_pb2.WorkspaceFile, fence: int
+    ) -> workspace_pb2.WorkspaceFile: ...
 
-    async def delete_file(self, session_id: str, path: str) -> bool: ...
+    async def delete_file(self, session_id: str, path: str, fence: int) -> bool: ...
 
     async def change_files(
-        self, session_id: str, saved: Sequence[workspace_pb2.WorkspaceFile], deleted: Sequence[str]
+        self, session_id: str, saved: Sequence[workspace_pb2.WorkspaceFile], deleted: Sequence[str], fence: int
     ) -> list[workspace_pb2.WorkspaceFile]:
         """Saves, then deletes, in one transaction; the saved files as stored, without content."""
         ...
 
     async def append_events(
-        self, session_id: str, expected_last_sequence: int, events: Sequence[events_pb2.SessionEvent]
+        self, session_id: str, expected_last_sequence: int, events: Sequence[events_pb2.SessionEvent], fence: int
     ) -> int: ...
+
+    async def change_lease(self, session_id: str, change: LeaseChange) -> tuple[Lease, int]:
+        """Runs `change` on the session's lease (generation 0 if never leased) at storage's time (µs), in one
+        transaction that keeps what it returns; the lease as kept and that time."""
+        ...
 
     async def read_events(
         self, session_id: str, after_sequence: int, limit: int

@@ -26,76 +26,89 @@ from agent_runtime._gen.agentruntime.v1 import events_pb2 as agentruntime_dot_v1
 from agent_runtime._gen.agentruntime.v1 import profile_pb2 as agentruntime_dot_v1_dot_profile__pb2
 from agent_runtime._gen.agentruntime.v1 import session_pb2 as agentruntime_dot_v1_dot_session__pb2
 from agent_runtime._gen.agentruntime.v1 import workspace_pb2 as agentruntime_dot_v1_dot_workspace__pb2
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!agentruntime/v1/persistence.proto\x12\x0f\x61gentruntime.v1\x1a\x1c\x61gentruntime/v1/events.proto\x1a\x1d\x61gentruntime/v1/profile.proto\x1a\x1d\x61gentruntime/v1/session.proto\x1a\x1f\x61gentruntime/v1/workspace.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x02\n\rSessionRecord\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x02 \x01(\t\x12\x19\n\x11\x61gent_profile_ref\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x38\n\x0fsession_options\x18\x05 \x01(\x0b\x32\x1f.agentruntime.v1.SessionOptions\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_activity\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x08metadata\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\"?\n\x16ListAllSessionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"d\n\x17ListAllSessionsResponse\x12\x30\n\x08sessions\x18\x01 \x03(\x0b\x32\x1e.agentruntime.v1.SessionRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"(\n\x12LoadSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\xad\x01\n\x13LoadSessionResponse\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\x12\x16\n\x0eraw_transcript\x18\x02 \x01(\t\x12\x36\n\tsubagents\x18\x03 \x03(\x0b\x32#.agentruntime.v1.SubagentTranscriptJ\x04\x08\x04\x10\x05R\x0fworkspace_files\"A\n\x12SubagentTranscript\x12\x13\n\x0bsubagent_id\x18\x01 \x01(\t\x12\x16\n\x0eraw_transcript\x18\x02 \x01(\t\"T\n\x17ListSessionFilesRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"b\n\x18ListSessionFilesResponse\x12-\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"9\n\x15GetSessionFileRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\"-\n\x17GetSessionRecordRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x86\x01\n\x1a\x43reateSessionRecordRequest\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\x12\x37\n\x0fworkspace_files\x18\x02 \x03(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\"N\n\x1b\x43reateSessionRecordResponse\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\"\x92\x01\n\x1aUpdateSessionRecordRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12/\n\x07session\x18\x02 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"N\n\x1bUpdateSessionRecordResponse\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\"X\n\x15SaveTranscriptRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x16\n\x0eraw_transcript\x18\x02 \x01(\t\x12\x13\n\x0bsubagent_id\x18\x03 \x01(\t\"\x18\n\x16SaveTranscriptResponse\"\\\n\x18SaveWorkspaceFileRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12,\n\x04\x66ile\x18\x02 \x01(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\"I\n\x19SaveWorkspaceFileResponse\x12,\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\"o\n\x19\x43hangeSessionFilesRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12-\n\x05saved\x18\x02 \x03(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\x12\x0f\n\x07\x64\x65leted\x18\x03 \x03(\t\"K\n\x1a\x43hangeSessionFilesResponse\x12-\n\x05saved\x18\x01 \x03(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\"<\n\x18\x44\x65leteSessionFileRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\",\n\x19\x44\x65leteSessionFileResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\"3\n\x17LoadAgentProfileRequest\x12\x18\n\x10\x61gent_profile_id\x18\x01 \x01(\t\"x\n\x13\x41ppendEventsRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x1e\n\x16\x65xpected_last_sequence\x18\x02 \x01(\x03\x12-\n\x06\x65vents\x18\x03 \x03(\x0b\x32\x1d.agentruntime.v1.SessionEvent\"-\n\x14\x41ppendEventsResponse\x12\x15\n\rlast_sequence\x18\x01 \x01(\x03\"N\n\x11ReadEventsRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_sequence\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x05\"Z\n\x12ReadEventsResponse\x12-\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1d.agentruntime.v1.SessionEvent\x12\x15\n\rlast_sequence\x18\x02 \x01(\x03\"0\n\x1a\x44\x65leteSessionRecordRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x1d\n\x1b\x44\x65leteSessionRecordResponse2\xf2\x0c\n\x12PersistenceAdapter\x12\x64\n\x0fListAllSessions\x12\'.agentruntime.v1.ListAllSessionsRequest\x1a(.agentruntime.v1.ListAllSessionsResponse\x12X\n\x0bLoadSession\x12#.agentruntime.v1.LoadSessionRequest\x1a$.agentruntime.v1.LoadSessionResponse\x12g\n\x10ListSessionFiles\x12(.agentruntime.v1.ListSessionFilesRequest\x1a).agentruntime.v1.ListSessionFilesResponse\x12X\n\x0eGetSessionFile\x12&.agentruntime.v1.GetSessionFileRequest\x1a\x1e.agentruntime.v1.WorkspaceFile\x12\\\n\x10GetSessionRecord\x12(.agentruntime.v1.GetSessionRecordRequest\x1a\x1e.agentruntime.v1.SessionRecord\x12p\n\x13\x43reateSessionRecord\x12+.agentruntime.v1.CreateSessionRecordRequest\x1a,.agentruntime.v1.CreateSessionRecordResponse\x12p\n\x13UpdateSessionRecord\x12+.agentruntime.v1.UpdateSessionRecordRequest\x1a,.agentruntime.v1.UpdateSessionRecordResponse\x12\x61\n\x0eSaveTranscript\x12&.agentruntime.v1.SaveTranscriptRequest\x1a\'.agentruntime.v1.SaveTranscriptResponse\x12j\n\x11SaveWorkspaceFile\x12).agentruntime.v1.SaveWorkspaceFileRequest\x1a*.agentruntime.v1.SaveWorkspaceFileResponse\x12j\n\x11\x44\x65leteSessionFile\x12).agentruntime.v1.DeleteSessionFileRequest\x1a*.agentruntime.v1.DeleteSessionFileResponse\x12m\n\x12\x43hangeSessionFiles\x12*.agentruntime.v1.ChangeSessionFilesRequest\x1a+.agentruntime.v1.ChangeSessionFilesResponse\x12j\n\x11ListAgentProfiles\x12).agentruntime.v1.ListAgentProfilesRequest\x1a*.agentruntime.v1.ListAgentProfilesResponse\x12[\n\x10LoadAgentProfile\x12(.agentruntime.v1.LoadAgentProfileRequest\x1a\x1d.agentruntime.v1.AgentProfile\x12[\n\x0c\x41ppendEvents\x12$.agentruntime.v1.AppendEventsRequest\x1a%.agentruntime.v1.AppendEventsResponse\x12U\n\nReadEvents\x12\".agentruntime.v1.ReadEventsRequest\x1a#.agentruntime.v1.ReadEventsResponse\x12p\n\x13\x44\x65leteSessionRecord\x12+.agentruntime.v1.DeleteSessionRecordRequest\x1a,.agentruntime.v1.DeleteSessionRecordResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!agentruntime/v1/persistence.proto\x12\x0f\x61gentruntime.v1\x1a\x1c\x61gentruntime/v1/events.proto\x1a\x1d\x61gentruntime/v1/profile.proto\x1a\x1d\x61gentruntime/v1/session.proto\x1a\x1f\x61gentruntime/v1/workspace.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x02\n\rSessionRecord\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x02 \x01(\t\x12\x19\n\x11\x61gent_profile_ref\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x38\n\x0fsession_options\x18\x05 \x01(\x0b\x32\x1f.agentruntime.v1.SessionOptions\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_activity\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x08metadata\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\"?\n\x16ListAllSessionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"d\n\x17ListAllSessionsResponse\x12\x30\n\x08sessions\x18\x01 \x03(\x0b\x32\x1e.agentruntime.v1.SessionRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"(\n\x12LoadSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\xad\x01\n\x13LoadSessionResponse\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\x12\x16\n\x0eraw_transcript\x18\x02 \x01(\t\x12\x36\n\tsubagents\x18\x03 \x03(\x0b\x32#.agentruntime.v1.SubagentTranscriptJ\x04\x08\x04\x10\x05R\x0fworkspace_files\"A\n\x12SubagentTranscript\x12\x13\n\x0bsubagent_id\x18\x01 \x01(\t\x12\x16\n\x0eraw_transcript\x18\x02 \x01(\t\"T\n\x17ListSessionFilesRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"b\n\x18ListSessionFilesResponse\x12-\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"9\n\x15GetSessionFileRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\"-\n\x17GetSessionRecordRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x86\x01\n\x1a\x43reateSessionRecordRequest\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\x12\x37\n\x0fworkspace_files\x18\x02 \x03(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\"N\n\x1b\x43reateSessionRecordResponse\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\"\xac\x01\n\x1aUpdateSessionRecordRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12/\n\x07session\x18\x02 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x18\n\x10lease_generation\x18\x04 \x01(\x03\"N\n\x1bUpdateSessionRecordResponse\x12/\n\x07session\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.SessionRecord\"r\n\x15SaveTranscriptRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x16\n\x0eraw_transcript\x18\x02 \x01(\t\x12\x13\n\x0bsubagent_id\x18\x03 \x01(\t\x12\x18\n\x10lease_generation\x18\x04 \x01(\x03\"\x18\n\x16SaveTranscriptResponse\"v\n\x18SaveWorkspaceFileRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12,\n\x04\x66ile\x18\x02 \x01(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\x12\x18\n\x10lease_generation\x18\x03 \x01(\x03\"I\n\x19SaveWorkspaceFileResponse\x12,\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\"\x89\x01\n\x19\x43hangeSessionFilesRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12-\n\x05saved\x18\x02 \x03(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\x12\x0f\n\x07\x64\x65leted\x18\x03 \x03(\t\x12\x18\n\x10lease_generation\x18\x04 \x01(\x03\"K\n\x1a\x43hangeSessionFilesResponse\x12-\n\x05saved\x18\x01 \x03(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\"V\n\x18\x44\x65leteSessionFileRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x18\n\x10lease_generation\x18\x03 \x01(\x03\",\n\x19\x44\x65leteSessionFileResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\"3\n\x17LoadAgentProfileRequest\x12\x18\n\x10\x61gent_profile_id\x18\x01 \x01(\t\"\x92\x01\n\x13\x41ppendEventsRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x1e\n\x16\x65xpected_last_sequence\x18\x02 \x01(\x03\x12-\n\x06\x65vents\x18\x03 \x03(\x0b\x32\x1d.agentruntime.v1.SessionEvent\x12\x18\n\x10lease_generation\x18\x04 \x01(\x03\"-\n\x14\x41ppendEventsResponse\x12\x15\n\rlast_sequence\x18\x01 \x01(\x03\"N\n\x11ReadEventsRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_sequence\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x05\"Z\n\x12ReadEventsResponse\x12-\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1d.agentruntime.v1.SessionEvent\x12\x15\n\rlast_sequence\x18\x02 \x01(\x03\"0\n\x1a\x44\x65leteSessionRecordRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\x1d\n\x1b\x44\x65leteSessionRecordResponse\"\x99\x01\n\x0cSessionLease\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nreplica_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\x12\n\ngeneration\x18\x04 \x01(\x03\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04held\x18\x06 \x01(\x08\"}\n\x1a\x41\x63quireSessionLeaseRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nreplica_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12&\n\x03ttl\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"~\n\x18RenewSessionLeaseRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nreplica_id\x18\x02 \x01(\t\x12\x12\n\ngeneration\x18\x03 \x01(\x03\x12&\n\x03ttl\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"X\n\x1aReleaseSessionLeaseRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nreplica_id\x18\x02 \x01(\t\x12\x12\n\ngeneration\x18\x03 \x01(\x03\"/\n\x1bReleaseSessionLeaseResponse\x12\x10\n\x08released\x18\x01 \x01(\x08\",\n\x16GetSessionLeaseRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t2\x81\x10\n\x12PersistenceAdapter\x12\x64\n\x0fListAllSessions\x12\'.agentruntime.v1.ListAllSessionsRequest\x1a(.agentruntime.v1.ListAllSessionsResponse\x12X\n\x0bLoadSession\x12#.agentruntime.v1.LoadSessionRequest\x1a$.agentruntime.v1.LoadSessionResponse\x12g\n\x10ListSessionFiles\x12(.agentruntime.v1.ListSessionFilesRequest\x1a).agentruntime.v1.ListSessionFilesResponse\x12X\n\x0eGetSessionFile\x12&.agentruntime.v1.GetSessionFileRequest\x1a\x1e.agentruntime.v1.WorkspaceFile\x12\\\n\x10GetSessionRecord\x12(.agentruntime.v1.GetSessionRecordRequest\x1a\x1e.agentruntime.v1.SessionRecord\x12p\n\x13\x43reateSessionRecord\x12+.agentruntime.v1.CreateSessionRecordRequest\x1a,.agentruntime.v1.CreateSessionRecordResponse\x12p\n\x13UpdateSessionRecord\x12+.agentruntime.v1.UpdateSessionRecordRequest\x1a,.agentruntime.v1.UpdateSessionRecordResponse\x12\x61\n\x0eSaveTranscript\x12&.agentruntime.v1.SaveTranscriptRequest\x1a\'.agentruntime.v1.SaveTranscriptResponse\x12j\n\x11SaveWorkspaceFile\x12).agentruntime.v1.SaveWorkspaceFileRequest\x1a*.agentruntime.v1.SaveWorkspaceFileResponse\x12j\n\x11\x44\x65leteSessionFile\x12).agentruntime.v1.DeleteSessionFileRequest\x1a*.agentruntime.v1.DeleteSessionFileResponse\x12m\n\x12\x43hangeSessionFiles\x12*.agentruntime.v1.ChangeSessionFilesRequest\x1a+.agentruntime.v1.ChangeSessionFilesResponse\x12j\n\x11ListAgentProfiles\x12).agentruntime.v1.ListAgentProfilesRequest\x1a*.agentruntime.v1.ListAgentProfilesResponse\x12[\n\x10LoadAgentProfile\x12(.agentruntime.v1.LoadAgentProfileRequest\x1a\x1d.agentruntime.v1.AgentProfile\x12[\n\x0c\x41ppendEvents\x12$.agentruntime.v1.AppendEventsRequest\x1a%.agentruntime.v1.AppendEventsResponse\x12U\n\nReadEvents\x12\".agentruntime.v1.ReadEventsRequest\x1a#.agentruntime.v1.ReadEventsResponse\x12p\n\x13\x44\x65leteSessionRecord\x12+.agentruntime.v1.DeleteSessionRecordRequest\x1a,.agentruntime.v1.DeleteSessionRecordResponse\x12\x61\n\x13\x41\x63quireSessionLease\x12+.agentruntime.v1.AcquireSessionLeaseRequest\x1a\x1d.agentruntime.v1.SessionLease\x12]\n\x11RenewSessionLease\x12).agentruntime.v1.RenewSessionLeaseRequest\x1a\x1d.agentruntime.v1.SessionLease\x12p\n\x13ReleaseSessionLease\x12+.agentruntime.v1.ReleaseSessionLeaseRequest\x1a,.agentruntime.v1.ReleaseSessionLeaseResponse\x12Y\n\x0fGetSessionLease\x12\'.agentruntime.v1.GetSessionLeaseRequest\x1a\x1d.agentruntime.v1.SessionLeaseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'agentruntime.v1.persistence_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SESSIONRECORD']._serialized_start=277
-  _globals['_SESSIONRECORD']._serialized_end=575
-  _globals['_LISTALLSESSIONSREQUEST']._serialized_start=577
-  _globals['_LISTALLSESSIONSREQUEST']._serialized_end=640
-  _globals['_LISTALLSESSIONSRESPONSE']._serialized_start=642
-  _globals['_LISTALLSESSIONSRESPONSE']._serialized_end=742
-  _globals['_LOADSESSIONREQUEST']._serialized_start=744
-  _globals['_LOADSESSIONREQUEST']._serialized_end=784
-  _globals['_LOADSESSIONRESPONSE']._serialized_start=787
-  _globals['_LOADSESSIONRESPONSE']._serialized_end=960
-  _globals['_SUBAGENTTRANSCRIPT']._serialized_start=962
-  _globals['_SUBAGENTTRANSCRIPT']._serialized_end=1027
-  _globals['_LISTSESSIONFILESREQUEST']._serialized_start=1029
-  _globals['_LISTSESSIONFILESREQUEST']._serialized_end=1113
-  _globals['_LISTSESSIONFILESRESPONSE']._serialized_start=1115
-  _globals['_LISTSESSIONFILESRESPONSE']._serialized_end=1213
-  _globals['_GETSESSIONFILEREQUEST']._serialized_start=1215
-  _globals['_GETSESSIONFILEREQUEST']._serialized_end=1272
-  _globals['_GETSESSIONRECORDREQUEST']._serialized_start=1274
-  _globals['_GETSESSIONRECORDREQUEST']._serialized_end=1319
-  _globals['_CREATESESSIONRECORDREQUEST']._serialized_start=1322
-  _globals['_CREATESESSIONRECORDREQUEST']._serialized_end=1456
-  _globals['_CREATESESSIONRECORDRESPONSE']._serialized_start=1458
-  _globals['_CREATESESSIONRECORDRESPONSE']._serialized_end=1536
-  _globals['_UPDATESESSIONRECORDREQUEST']._serialized_start=1539
-  _globals['_UPDATESESSIONRECORDREQUEST']._serialized_end=1685
-  _globals['_UPDATESESSIONRECORDRESPONSE']._serialized_start=1687
-  _globals['_UPDATESESSIONRECORDRESPONSE']._serialized_end=1765
-  _globals['_SAVETRANSCRIPTREQUEST']._serialized_start=1767
-  _globals['_SAVETRANSCRIPTREQUEST']._serialized_end=1855
-  _globals['_SAVETRANSCRIPTRESPONSE']._serialized_start=1857
-  _globals['_SAVETRANSCRIPTRESPONSE']._serialized_end=1881
-  _globals['_SAVEWORKSPACEFILEREQUEST']._serialized_start=1883
-  _globals['_SAVEWORKSPACEFILEREQUEST']._serialized_end=1975
-  _globals['_SAVEWORKSPACEFILERESPONSE']._serialized_start=1977
-  _globals['_SAVEWORKSPACEFILERESPONSE']._serialized_end=2050
-  _globals['_CHANGESESSIONFILESREQUEST']._serialized_start=2052
-  _globals['_CHANGESESSIONFILESREQUEST']._serialized_end=2163
-  _globals['_CHANGESESSIONFILESRESPONSE']._serialized_start=2165
-  _globals['_CHANGESESSIONFILESRESPONSE']._serialized_end=2240
-  _globals['_DELETESESSIONFILEREQUEST']._serialized_start=2242
-  _globals['_DELETESESSIONFILEREQUEST']._serialized_end=2302
-  _globals['_DELETESESSIONFILERESPONSE']._serialized_start=2304
-  _globals['_DELETESESSIONFILERESPONSE']._serialized_end=2348
-  _globals['_LOADAGENTPROFILEREQUEST']._serialized_start=2350
-  _globals['_LOADAGENTPROFILEREQUEST']._serialized_end=2401
-  _globals['_APPENDEVENTSREQUEST']._serialized_start=2403
-  _globals['_APPENDEVENTSREQUEST']._serialized_end=2523
-  _globals['_APPENDEVENTSRESPONSE']._serialized_start=2525
-  _globals['_APPENDEVENTSRESPONSE']._serialized_end=2570
-  _globals['_READEVENTSREQUEST']._serialized_start=2572
-  _globals['_READEVENTSREQUEST']._serialized_end=2650
-  _globals['_READEVENTSRESPONSE']._serialized_start=2652
-  _globals['_READEVENTSRESPONSE']._serialized_end=2742
-  _globals['_DELETESESSIONRECORDREQUEST']._serialized_start=2744
-  _globals['_DELETESESSIONRECORDREQUEST']._serialized_end=2792
-  _globals['_DELETESESSIONRECORDRESPONSE']._serialized_start=2794
-  _globals['_DELETESESSIONRECORDRESPONSE']._serialized_end=2823
-  _globals['_PERSISTENCEADAPTER']._serialized_start=2826
-  _globals['_PERSISTENCEADAPTER']._serialized_end=4476
+  _globals['_SESSIONRECORD']._serialized_start=309
+  _globals['_SESSIONRECORD']._serialized_end=607
+  _globals['_LISTALLSESSIONSREQUEST']._serialized_start=609
+  _globals['_LISTALLSESSIONSREQUEST']._serialized_end=672
+  _globals['_LISTALLSESSIONSRESPONSE']._serialized_start=674
+  _globals['_LISTALLSESSIONSRESPONSE']._serialized_end=774
+  _globals['_LOADSESSIONREQUEST']._serialized_start=776
+  _globals['_LOADSESSIONREQUEST']._serialized_end=816
+  _globals['_LOADSESSIONRESPONSE']._serialized_start=819
+  _globals['_LOADSESSIONRESPONSE']._serialized_end=992
+  _globals['_SUBAGENTTRANSCRIPT']._serialized_start=994
+  _globals['_SUBAGENTTRANSCRIPT']._serialized_end=1059
+  _globals['_LISTSESSIONFILESREQUEST']._serialized_start=1061
+  _globals['_LISTSESSIONFILESREQUEST']._serialized_end=1145
+  _globals['_LISTSESSIONFILESRESPONSE']._serialized_start=1147
+  _globals['_LISTSESSIONFILESRESPONSE']._serialized_end=1245
+  _globals['_GETSESSIONFILEREQUEST']._serialized_start=1247
+  _globals['_GETSESSIONFILEREQUEST']._serialized_end=1304
+  _globals['_GETSESSIONRECORDREQUEST']._serialized_start=1306
+  _globals['_GETSESSIONRECORDREQUEST']._serialized_end=1351
+  _globals['_CREATESESSIONRECORDREQUEST']._serialized_start=1354
+  _globals['_CREATESESSIONRECORDREQUEST']._serialized_end=1488
+  _globals['_CREATESESSIONRECORDRESPONSE']._serialized_start=1490
+  _globals['_CREATESESSIONRECORDRESPONSE']._serialized_end=1568
+  _globals['_UPDATESESSIONRECORDREQUEST']._serialized_start=1571
+  _globals['_UPDATESESSIONRECORDREQUEST']._serialized_end=1743
+  _globals['_UPDATESESSIONRECORDRESPONSE']._serialized_start=1745
+  _globals['_UPDATESESSIONRECORDRESPONSE']._serialized_end=1823
+  _globals['_SAVETRANSCRIPTREQUEST']._serialized_start=1825
+  _globals['_SAVETRANSCRIPTREQUEST']._serialized_end=1939
+  _globals['_SAVETRANSCRIPTRESPONSE']._serialized_start=1941
+  _globals['_SAVETRANSCRIPTRESPONSE']._serialized_end=1965
+  _globals['_SAVEWORKSPACEFILEREQUEST']._serialized_start=1967
+  _globals['_SAVEWORKSPACEFILEREQUEST']._serialized_end=2085
+  _globals['_SAVEWORKSPACEFILERESPONSE']._serialized_start=2087
+  _globals['_SAVEWORKSPACEFILERESPONSE']._serialized_end=2160
+  _globals['_CHANGESESSIONFILESREQUEST']._serialized_start=2163
+  _globals['_CHANGESESSIONFILESREQUEST']._serialized_end=2300
+  _globals['_CHANGESESSIONFILESRESPONSE']._serialized_start=2302
+  _globals['_CHANGESESSIONFILESRESPONSE']._serialized_end=2377
+  _globals['_DELETESESSIONFILEREQUEST']._serialized_start=2379
+  _globals['_DELETESESSIONFILEREQUEST']._serialized_end=2465
+  _globals['_DELETESESSIONFILERESPONSE']._serialized_start=2467
+  _globals['_DELETESESSIONFILERESPONSE']._serialized_end=2511
+  _globals['_LOADAGENTPROFILEREQUEST']._serialized_start=2513
+  _globals['_LOADAGENTPROFILEREQUEST']._serialized_end=2564
+  _globals['_APPENDEVENTSREQUEST']._serialized_start=2567
+  _globals['_APPENDEVENTSREQUEST']._serialized_end=2713
+  _globals['_APPENDEVENTSRESPONSE']._serialized_start=2715
+  _globals['_APPENDEVENTSRESPONSE']._serialized_end=2760
+  _globals['_READEVENTSREQUEST']._serialized_start=2762
+  _globals['_READEVENTSREQUEST']._serialized_end=2840
+  _globals['_READEVENTSRESPONSE']._serialized_start=2842
+  _globals['_READEVENTSRESPONSE']._serialized_end=2932
+  _globals['_DELETESESSIONRECORDREQUEST']._serialized_start=2934
+  _globals['_DELETESESSIONRECORDREQUEST']._serialized_end=2982
+  _globals['_DELETESESSIONRECORDRESPONSE']._serialized_start=2984
+  _globals['_DELETESESSIONRECORDRESPONSE']._serialized_end=3013
+  _globals['_SESSIONLEASE']._serialized_start=3016
+  _globals['_SESSIONLEASE']._serialized_end=3169
+  _globals['_ACQUIRESESSIONLEASEREQUEST']._serialized_start=3171
+  _globals['_ACQUIRESESSIONLEASEREQUEST']._serialized_end=3296
+  _globals['_RENEWSESSIONLEASEREQUEST']._serialized_start=3298
+  _globals['_RENEWSESSIONLEASEREQUEST']._serialized_end=3424
+  _globals['_RELEASESESSIONLEASEREQUEST']._serialized_start=3426
+  _globals['_RELEASESESSIONLEASEREQUEST']._serialized_end=3514
+  _globals['_RELEASESESSIONLEASERESPONSE']._serialized_start=3516
+  _globals['_RELEASESESSIONLEASERESPONSE']._serialized_end=3563
+  _globals['_GETSESSIONLEASEREQUEST']._serialized_start=3565
+  _globals['_GETSESSIONLEASEREQUEST']._serialized_end=3609
+  _globals['_PERSISTENCEADAPTER']._serialized_start=3612
+  _globals['_PERSISTENCEADAPTER']._serialized_end=5661
 # @@protoc_insertion_point(module_scope)

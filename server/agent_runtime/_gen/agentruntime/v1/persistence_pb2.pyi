@@ -8,6 +8,7 @@ from agent_runtime._gen.agentruntime.v1 import session_pb2 as _session_pb2
 from agent_runtime._gen.agentruntime.v1 import workspace_pb2 as _workspace_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import struct_pb2 as _struct_pb2
@@ -332,7 +333,10 @@ class UpdateSessionRecordRequest(_message.Message):
     SESSION_ID_FIELD_NUMBER: _builtins.int
     SESSION_FIELD_NUMBER: _builtins.int
     UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    LEASE_GENERATION_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
+    lease_generation: _builtins.int
+    """The writer's lease generation; see AppendEventsRequest.lease_generation."""
     @_builtins.property
     def session(self) -> Global___SessionRecord: ...
     @_builtins.property
@@ -347,10 +351,11 @@ class UpdateSessionRecordRequest(_message.Message):
         session_id: _builtins.str = ...,
         session: Global___SessionRecord | None = ...,
         update_mask: _field_mask_pb2.FieldMask | None = ...,
+        lease_generation: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["session", b"session", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["session", b"session", "session_id", b"session_id", "update_mask", b"update_mask"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lease_generation", b"lease_generation", "session", b"session", "session_id", b"session_id", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -383,20 +388,24 @@ class SaveTranscriptRequest(_message.Message):
     SESSION_ID_FIELD_NUMBER: _builtins.int
     RAW_TRANSCRIPT_FIELD_NUMBER: _builtins.int
     SUBAGENT_ID_FIELD_NUMBER: _builtins.int
+    LEASE_GENERATION_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     raw_transcript: _builtins.str
     subagent_id: _builtins.str
     """Empty for the main transcript."""
+    lease_generation: _builtins.int
+    """The writer's lease generation; see AppendEventsRequest.lease_generation."""
     def __init__(
         self,
         *,
         session_id: _builtins.str = ...,
         raw_transcript: _builtins.str = ...,
         subagent_id: _builtins.str = ...,
+        lease_generation: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["raw_transcript", b"raw_transcript", "session_id", b"session_id", "subagent_id", b"subagent_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lease_generation", b"lease_generation", "raw_transcript", b"raw_transcript", "session_id", b"session_id", "subagent_id", b"subagent_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -423,7 +432,10 @@ class SaveWorkspaceFileRequest(_message.Message):
 
     SESSION_ID_FIELD_NUMBER: _builtins.int
     FILE_FIELD_NUMBER: _builtins.int
+    LEASE_GENERATION_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
+    lease_generation: _builtins.int
+    """The writer's lease generation; see AppendEventsRequest.lease_generation."""
     @_builtins.property
     def file(self) -> _workspace_pb2.WorkspaceFile: ...
     def __init__(
@@ -431,10 +443,11 @@ class SaveWorkspaceFileRequest(_message.Message):
         *,
         session_id: _builtins.str = ...,
         file: _workspace_pb2.WorkspaceFile | None = ...,
+        lease_generation: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["file", b"file"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "session_id", b"session_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file", b"file", "lease_generation", b"lease_generation", "session_id", b"session_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -469,7 +482,10 @@ class ChangeSessionFilesRequest(_message.Message):
     SESSION_ID_FIELD_NUMBER: _builtins.int
     SAVED_FIELD_NUMBER: _builtins.int
     DELETED_FIELD_NUMBER: _builtins.int
+    LEASE_GENERATION_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
+    lease_generation: _builtins.int
+    """The writer's lease generation; see AppendEventsRequest.lease_generation."""
     @_builtins.property
     def saved(self) -> _containers.RepeatedCompositeFieldContainer[_workspace_pb2.WorkspaceFile]:
         """Created or replaced, in order."""
@@ -484,10 +500,11 @@ class ChangeSessionFilesRequest(_message.Message):
         session_id: _builtins.str = ...,
         saved: _abc.Iterable[_workspace_pb2.WorkspaceFile] | None = ...,
         deleted: _abc.Iterable[_builtins.str] | None = ...,
+        lease_generation: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted", "saved", b"saved", "session_id", b"session_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted", "lease_generation", b"lease_generation", "saved", b"saved", "session_id", b"session_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -521,17 +538,21 @@ class DeleteSessionFileRequest(_message.Message):
 
     SESSION_ID_FIELD_NUMBER: _builtins.int
     PATH_FIELD_NUMBER: _builtins.int
+    LEASE_GENERATION_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     path: _builtins.str
+    lease_generation: _builtins.int
+    """The writer's lease generation; see AppendEventsRequest.lease_generation."""
     def __init__(
         self,
         *,
         session_id: _builtins.str = ...,
         path: _builtins.str = ...,
+        lease_generation: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["path", b"path", "session_id", b"session_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lease_generation", b"lease_generation", "path", b"path", "session_id", b"session_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -582,8 +603,15 @@ class AppendEventsRequest(_message.Message):
     SESSION_ID_FIELD_NUMBER: _builtins.int
     EXPECTED_LAST_SEQUENCE_FIELD_NUMBER: _builtins.int
     EVENTS_FIELD_NUMBER: _builtins.int
+    LEASE_GENERATION_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     expected_last_sequence: _builtins.int
+    lease_generation: _builtins.int
+    """0: the write is not fenced (a single runtime, which takes no leases). Otherwise the generation of
+    the writer's lease: unless it is the session's lease generation, FAILED_PRECONDITION (reason
+    LEASE_LOST) and nothing is written. Checked in the same transaction as the write, so a write that
+    races a new holder's acquisition lands before it or not at all.
+    """
     @_builtins.property
     def events(self) -> _containers.RepeatedCompositeFieldContainer[_events_pb2.SessionEvent]: ...
     def __init__(
@@ -592,10 +620,11 @@ class AppendEventsRequest(_message.Message):
         session_id: _builtins.str = ...,
         expected_last_sequence: _builtins.int = ...,
         events: _abc.Iterable[_events_pb2.SessionEvent] | None = ...,
+        lease_generation: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events", "expected_last_sequence", b"expected_last_sequence", "session_id", b"session_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events", "expected_last_sequence", b"expected_last_sequence", "lease_generation", b"lease_generation", "session_id", b"session_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -703,3 +732,170 @@ class DeleteSessionRecordResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteSessionRecordResponse: _TypeAlias = DeleteSessionRecordResponse  # noqa: Y015
+
+@_typing.final
+class SessionLease(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    REPLICA_ID_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    GENERATION_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    HELD_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    replica_id: _builtins.str
+    """The replica that holds or last held it; empty if it was never leased."""
+    address: _builtins.str
+    """Where that replica serves the AgentRuntime API, so another can forward a call to it."""
+    generation: _builtins.int
+    """Grows with every new holder (never reused); 0 if the session was never leased."""
+    held: _builtins.bool
+    """Whether it is held now, by storage's clock."""
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp:
+        """When the lease ends unless renewed; in the past once expired or released."""
+
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        replica_id: _builtins.str = ...,
+        address: _builtins.str = ...,
+        generation: _builtins.int = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+        held: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "expires_at", b"expires_at", "generation", b"generation", "held", b"held", "replica_id", b"replica_id", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SessionLease: _TypeAlias = SessionLease  # noqa: Y015
+
+@_typing.final
+class AcquireSessionLeaseRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    REPLICA_ID_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    TTL_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    replica_id: _builtins.str
+    """The caller's replica id: required, at most 128 characters."""
+    address: _builtins.str
+    @_builtins.property
+    def ttl(self) -> _duration_pb2.Duration:
+        """How long the lease lasts unless renewed: more than 0, at most an hour."""
+
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        replica_id: _builtins.str = ...,
+        address: _builtins.str = ...,
+        ttl: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ttl", b"ttl"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "replica_id", b"replica_id", "session_id", b"session_id", "ttl", b"ttl"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AcquireSessionLeaseRequest: _TypeAlias = AcquireSessionLeaseRequest  # noqa: Y015
+
+@_typing.final
+class RenewSessionLeaseRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    REPLICA_ID_FIELD_NUMBER: _builtins.int
+    GENERATION_FIELD_NUMBER: _builtins.int
+    TTL_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    replica_id: _builtins.str
+    generation: _builtins.int
+    @_builtins.property
+    def ttl(self) -> _duration_pb2.Duration:
+        """As in AcquireSessionLeaseRequest."""
+
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        replica_id: _builtins.str = ...,
+        generation: _builtins.int = ...,
+        ttl: _duration_pb2.Duration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ttl", b"ttl"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["generation", b"generation", "replica_id", b"replica_id", "session_id", b"session_id", "ttl", b"ttl"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenewSessionLeaseRequest: _TypeAlias = RenewSessionLeaseRequest  # noqa: Y015
+
+@_typing.final
+class ReleaseSessionLeaseRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    REPLICA_ID_FIELD_NUMBER: _builtins.int
+    GENERATION_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    replica_id: _builtins.str
+    generation: _builtins.int
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        replica_id: _builtins.str = ...,
+        generation: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["generation", b"generation", "replica_id", b"replica_id", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReleaseSessionLeaseRequest: _TypeAlias = ReleaseSessionLeaseRequest  # noqa: Y015
+
+@_typing.final
+class ReleaseSessionLeaseResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RELEASED_FIELD_NUMBER: _builtins.int
+    released: _builtins.bool
+    def __init__(
+        self,
+        *,
+        released: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["released", b"released"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReleaseSessionLeaseResponse: _TypeAlias = ReleaseSessionLeaseResponse  # noqa: Y015
+
+@_typing.final
+class GetSessionLeaseRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSessionLeaseRequest: _TypeAlias = GetSessionLeaseRequest  # noqa: Y015

@@ -118,6 +118,26 @@ class PersistenceAdapterStub:
                 request_serializer=agentruntime_dot_v1_dot_persistence__pb2.DeleteSessionRecordRequest.SerializeToString,
                 response_deserializer=agentruntime_dot_v1_dot_persistence__pb2.DeleteSessionRecordResponse.FromString,
                 _registered_method=True)
+        self.AcquireSessionLease = channel.unary_unary(
+                '/agentruntime.v1.PersistenceAdapter/AcquireSessionLease',
+                request_serializer=agentruntime_dot_v1_dot_persistence__pb2.AcquireSessionLeaseRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_persistence__pb2.SessionLease.FromString,
+                _registered_method=True)
+        self.RenewSessionLease = channel.unary_unary(
+                '/agentruntime.v1.PersistenceAdapter/RenewSessionLease',
+                request_serializer=agentruntime_dot_v1_dot_persistence__pb2.RenewSessionLeaseRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_persistence__pb2.SessionLease.FromString,
+                _registered_method=True)
+        self.ReleaseSessionLease = channel.unary_unary(
+                '/agentruntime.v1.PersistenceAdapter/ReleaseSessionLease',
+                request_serializer=agentruntime_dot_v1_dot_persistence__pb2.ReleaseSessionLeaseRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_persistence__pb2.ReleaseSessionLeaseResponse.FromString,
+                _registered_method=True)
+        self.GetSessionLease = channel.unary_unary(
+                '/agentruntime.v1.PersistenceAdapter/GetSessionLease',
+                request_serializer=agentruntime_dot_v1_dot_persistence__pb2.GetSessionLeaseRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_persistence__pb2.SessionLease.FromString,
+                _registered_method=True)
 
 
 class PersistenceAdapterServicer:
@@ -241,6 +261,40 @@ class PersistenceAdapterServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AcquireSessionLease(self, request, context):
+        """Leases: at most one runtime replica works for a session at a time, and storage fences the others.
+        Expiry is judged by storage's clock. Acquire takes a lease nobody holds (never taken, released or
+        expired) with a generation greater than every earlier one of the session, or renews the caller's own
+        held lease; a lease another replica holds is FAILED_PRECONDITION, reason LEASE_HELD, naming the
+        holder (replica_id, address, expires_at in the ErrorInfo's metadata).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenewSessionLease(self, request, context):
+        """Extends the caller's lease, expired or not, as long as nobody took the session since:
+        FAILED_PRECONDITION, reason LEASE_LOST, once its generation is not the session's any more.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseSessionLease(self, request, context):
+        """Ends the caller's lease now, so another replica may take the session at once; a lease that is not
+        the caller's any more is left as it is (released false).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSessionLease(self, request, context):
+        """The session's lease as it stands: generation 0 if it was never leased.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PersistenceAdapterServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -323,6 +377,26 @@ def add_PersistenceAdapterServicer_to_server(servicer, server):
                     servicer.DeleteSessionRecord,
                     request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.DeleteSessionRecordRequest.FromString,
                     response_serializer=agentruntime_dot_v1_dot_persistence__pb2.DeleteSessionRecordResponse.SerializeToString,
+            ),
+            'AcquireSessionLease': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcquireSessionLease,
+                    request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.AcquireSessionLeaseRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_persistence__pb2.SessionLease.SerializeToString,
+            ),
+            'RenewSessionLease': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenewSessionLease,
+                    request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.RenewSessionLeaseRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_persistence__pb2.SessionLease.SerializeToString,
+            ),
+            'ReleaseSessionLease': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseSessionLease,
+                    request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.ReleaseSessionLeaseRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_persistence__pb2.ReleaseSessionLeaseResponse.SerializeToString,
+            ),
+            'GetSessionLease': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSessionLease,
+                    request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.GetSessionLeaseRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_persistence__pb2.SessionLease.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -759,6 +833,114 @@ class PersistenceAdapter:
             '/agentruntime.v1.PersistenceAdapter/DeleteSessionRecord',
             agentruntime_dot_v1_dot_persistence__pb2.DeleteSessionRecordRequest.SerializeToString,
             agentruntime_dot_v1_dot_persistence__pb2.DeleteSessionRecordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcquireSessionLease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.PersistenceAdapter/AcquireSessionLease',
+            agentruntime_dot_v1_dot_persistence__pb2.AcquireSessionLeaseRequest.SerializeToString,
+            agentruntime_dot_v1_dot_persistence__pb2.SessionLease.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenewSessionLease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.PersistenceAdapter/RenewSessionLease',
+            agentruntime_dot_v1_dot_persistence__pb2.RenewSessionLeaseRequest.SerializeToString,
+            agentruntime_dot_v1_dot_persistence__pb2.SessionLease.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseSessionLease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.PersistenceAdapter/ReleaseSessionLease',
+            agentruntime_dot_v1_dot_persistence__pb2.ReleaseSessionLeaseRequest.SerializeToString,
+            agentruntime_dot_v1_dot_persistence__pb2.ReleaseSessionLeaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSessionLease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.PersistenceAdapter/GetSessionLease',
+            agentruntime_dot_v1_dot_persistence__pb2.GetSessionLeaseRequest.SerializeToString,
+            agentruntime_dot_v1_dot_persistence__pb2.SessionLease.FromString,
             options,
             channel_credentials,
             insecure,

@@ -77,6 +77,23 @@ class PersistenceAdapterStub:
     """
     DeleteSessionRecord: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.DeleteSessionRecordRequest, _persistence_pb2.DeleteSessionRecordResponse]
     """Deletes the session and everything stored with it."""
+    AcquireSessionLease: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.AcquireSessionLeaseRequest, _persistence_pb2.SessionLease]
+    """Leases: at most one runtime replica works for a session at a time, and storage fences the others.
+    Expiry is judged by storage's clock. Acquire takes a lease nobody holds (never taken, released or
+    expired) with a generation greater than every earlier one of the session, or renews the caller's own
+    held lease; a lease another replica holds is FAILED_PRECONDITION, reason LEASE_HELD, naming the
+    holder (replica_id, address, expires_at in the ErrorInfo's metadata).
+    """
+    RenewSessionLease: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.RenewSessionLeaseRequest, _persistence_pb2.SessionLease]
+    """Extends the caller's lease, expired or not, as long as nobody took the session since:
+    FAILED_PRECONDITION, reason LEASE_LOST, once its generation is not the session's any more.
+    """
+    ReleaseSessionLease: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.ReleaseSessionLeaseRequest, _persistence_pb2.ReleaseSessionLeaseResponse]
+    """Ends the caller's lease now, so another replica may take the session at once; a lease that is not
+    the caller's any more is left as it is (released false).
+    """
+    GetSessionLease: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.GetSessionLeaseRequest, _persistence_pb2.SessionLease]
+    """The session's lease as it stands: generation 0 if it was never leased."""
 
 @_typing.type_check_only
 class PersistenceAdapterAsyncStub(PersistenceAdapterStub):
@@ -125,6 +142,23 @@ class PersistenceAdapterAsyncStub(PersistenceAdapterStub):
     """
     DeleteSessionRecord: _aio.UnaryUnaryMultiCallable[_persistence_pb2.DeleteSessionRecordRequest, _persistence_pb2.DeleteSessionRecordResponse]  # type: ignore[assignment]
     """Deletes the session and everything stored with it."""
+    AcquireSessionLease: _aio.UnaryUnaryMultiCallable[_persistence_pb2.AcquireSessionLeaseRequest, _persistence_pb2.SessionLease]  # type: ignore[assignment]
+    """Leases: at most one runtime replica works for a session at a time, and storage fences the others.
+    Expiry is judged by storage's clock. Acquire takes a lease nobody holds (never taken, released or
+    expired) with a generation greater than every earlier one of the session, or renews the caller's own
+    held lease; a lease another replica holds is FAILED_PRECONDITION, reason LEASE_HELD, naming the
+    holder (replica_id, address, expires_at in the ErrorInfo's metadata).
+    """
+    RenewSessionLease: _aio.UnaryUnaryMultiCallable[_persistence_pb2.RenewSessionLeaseRequest, _persistence_pb2.SessionLease]  # type: ignore[assignment]
+    """Extends the caller's lease, expired or not, as long as nobody took the session since:
+    FAILED_PRECONDITION, reason LEASE_LOST, once its generation is not the session's any more.
+    """
+    ReleaseSessionLease: _aio.UnaryUnaryMultiCallable[_persistence_pb2.ReleaseSessionLeaseRequest, _persistence_pb2.ReleaseSessionLeaseResponse]  # type: ignore[assignment]
+    """Ends the caller's lease now, so another replica may take the session at once; a lease that is not
+    the caller's any more is left as it is (released false).
+    """
+    GetSessionLease: _aio.UnaryUnaryMultiCallable[_persistence_pb2.GetSessionLeaseRequest, _persistence_pb2.SessionLease]  # type: ignore[assignment]
+    """The session's lease as it stands: generation 0 if it was never leased."""
 
 class PersistenceAdapterServicer(metaclass=_abc_1.ABCMeta):
     """What storage implements, in any language. The runtime is its only caller and reaches storage
@@ -266,5 +300,46 @@ class PersistenceAdapterServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_persistence_pb2.DeleteSessionRecordResponse, _abc.Awaitable[_persistence_pb2.DeleteSessionRecordResponse]]:
         """Deletes the session and everything stored with it."""
+
+    @_abc_1.abstractmethod
+    def AcquireSessionLease(
+        self,
+        request: _persistence_pb2.AcquireSessionLeaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_persistence_pb2.SessionLease, _abc.Awaitable[_persistence_pb2.SessionLease]]:
+        """Leases: at most one runtime replica works for a session at a time, and storage fences the others.
+        Expiry is judged by storage's clock. Acquire takes a lease nobody holds (never taken, released or
+        expired) with a generation greater than every earlier one of the session, or renews the caller's own
+        held lease; a lease another replica holds is FAILED_PRECONDITION, reason LEASE_HELD, naming the
+        holder (replica_id, address, expires_at in the ErrorInfo's metadata).
+        """
+
+    @_abc_1.abstractmethod
+    def RenewSessionLease(
+        self,
+        request: _persistence_pb2.RenewSessionLeaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_persistence_pb2.SessionLease, _abc.Awaitable[_persistence_pb2.SessionLease]]:
+        """Extends the caller's lease, expired or not, as long as nobody took the session since:
+        FAILED_PRECONDITION, reason LEASE_LOST, once its generation is not the session's any more.
+        """
+
+    @_abc_1.abstractmethod
+    def ReleaseSessionLease(
+        self,
+        request: _persistence_pb2.ReleaseSessionLeaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_persistence_pb2.ReleaseSessionLeaseResponse, _abc.Awaitable[_persistence_pb2.ReleaseSessionLeaseResponse]]:
+        """Ends the caller's lease now, so another replica may take the session at once; a lease that is not
+        the caller's any more is left as it is (released false).
+        """
+
+    @_abc_1.abstractmethod
+    def GetSessionLease(
+        self,
+        request: _persistence_pb2.GetSessionLeaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_persistence_pb2.SessionLease, _abc.Awaitable[_persistence_pb2.SessionLease]]:
+        """The session's lease as it stands: generation 0 if it was never leased."""
 
 def add_PersistenceAdapterServicer_to_server(servicer: PersistenceAdapterServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -12,15 +12,15 @@ import type { SessionOptions } from "./session_pb.js";
 import { file_agentruntime_v1_session } from "./session_pb.js";
 import type { WorkspaceFile, WorkspaceFileSchema } from "./workspace_pb.js";
 import { file_agentruntime_v1_workspace } from "./workspace_pb.js";
-import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file agentruntime/v1/persistence.proto.
  */
 export const file_agentruntime_v1_persistence: GenFile = /*@__PURE__*/
-  fileDesc("CiFhZ2VudHJ1bnRpbWUvdjEvcGVyc2lzdGVuY2UucHJvdG8SD2FnZW50cnVudGltZS52MSKqAgoNU2Vzc2lvblJlY29yZBISCgpzZXNzaW9uX2lkGAEgASgJEhQKDGFyY2hpdGVjdHVyZRgCIAEoCRIZChFhZ2VudF9wcm9maWxlX3JlZhgDIAEoCRIMCgRuYW1lGAQgASgJEjgKD3Nlc3Npb25fb3B0aW9ucxgFIAEoCzIfLmFnZW50cnVudGltZS52MS5TZXNzaW9uT3B0aW9ucxIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCg1sYXN0X2FjdGl2aXR5GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCghtZXRhZGF0YRgIIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiPwoWTGlzdEFsbFNlc3Npb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJkChdMaXN0QWxsU2Vzc2lvbnNSZXNwb25zZRIwCghzZXNzaW9ucxgBIAMoCzIeLmFnZW50cnVudGltZS52MS5TZXNzaW9uUmVjb3JkEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIoChJMb2FkU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSKtAQoTTG9hZFNlc3Npb25SZXNwb25zZRIvCgdzZXNzaW9uGAEgASgLMh4uYWdlbnRydW50aW1lLnYxLlNlc3Npb25SZWNvcmQSFgoOcmF3X3RyYW5zY3JpcHQYAiABKAkSNgoJc3ViYWdlbnRzGAMgAygLMiMuYWdlbnRydW50aW1lLnYxLlN1YmFnZW50VHJhbnNjcmlwdEoECAQQBVIPd29ya3NwYWNlX2ZpbGVzIkEKElN1YmFnZW50VHJhbnNjcmlwdBITCgtzdWJhZ2VudF9pZBgBIAEoCRIWCg5yYXdfdHJhbnNjcmlwdBgCIAEoCSJUChdMaXN0U2Vzc2lvbkZpbGVzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImIKGExpc3RTZXNzaW9uRmlsZXNSZXNwb25zZRItCgVmaWxlcxgBIAMoCzIeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI5ChVHZXRTZXNzaW9uRmlsZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRwYXRoGAIgASgJIi0KF0dldFNlc3Npb25SZWNvcmRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkihgEKGkNyZWF0ZVNlc3Npb25SZWNvcmRSZXF1ZXN0Ei8KB3Nlc3Npb24YASABKAsyHi5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvblJlY29yZBI3Cg93b3Jrc3BhY2VfZmlsZXMYAiADKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZSJOChtDcmVhdGVTZXNzaW9uUmVjb3JkUmVzcG9uc2USLwoHc2Vzc2lvbhgBIAEoCzIeLmFnZW50cnVudGltZS52MS5TZXNzaW9uUmVjb3JkIpIBChpVcGRhdGVTZXNzaW9uUmVjb3JkUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEi8KB3Nlc3Npb24YAiABKAsyHi5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvblJlY29yZBIvCgt1cGRhdGVfbWFzaxgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siTgobVXBkYXRlU2Vzc2lvblJlY29yZFJlc3BvbnNlEi8KB3Nlc3Npb24YASABKAsyHi5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvblJlY29yZCJYChVTYXZlVHJhbnNjcmlwdFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIWCg5yYXdfdHJhbnNjcmlwdBgCIAEoCRITCgtzdWJhZ2VudF9pZBgDIAEoCSIYChZTYXZlVHJhbnNjcmlwdFJlc3BvbnNlIlwKGFNhdmVXb3Jrc3BhY2VGaWxlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEiwKBGZpbGUYAiABKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZSJJChlTYXZlV29ya3NwYWNlRmlsZVJlc3BvbnNlEiwKBGZpbGUYASABKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZSJvChlDaGFuZ2VTZXNzaW9uRmlsZXNSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSLQoFc2F2ZWQYAiADKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZRIPCgdkZWxldGVkGAMgAygJIksKGkNoYW5nZVNlc3Npb25GaWxlc1Jlc3BvbnNlEi0KBXNhdmVkGAEgAygLMh4uYWdlbnRydW50aW1lLnYxLldvcmtzcGFjZUZpbGUiPAoYRGVsZXRlU2Vzc2lvbkZpbGVSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDAoEcGF0aBgCIAEoCSIsChlEZWxldGVTZXNzaW9uRmlsZVJlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAgiMwoXTG9hZEFnZW50UHJvZmlsZVJlcXVlc3QSGAoQYWdlbnRfcHJvZmlsZV9pZBgBIAEoCSJ4ChNBcHBlbmRFdmVudHNSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSHgoWZXhwZWN0ZWRfbGFzdF9zZXF1ZW5jZRgCIAEoAxItCgZldmVudHMYAyADKAsyHS5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbkV2ZW50Ii0KFEFwcGVuZEV2ZW50c1Jlc3BvbnNlEhUKDWxhc3Rfc2VxdWVuY2UYASABKAMiTgoRUmVhZEV2ZW50c1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIWCg5hZnRlcl9zZXF1ZW5jZRgCIAEoAxINCgVsaW1pdBgDIAEoBSJaChJSZWFkRXZlbnRzUmVzcG9uc2USLQoGZXZlbnRzGAEgAygLMh0uYWdlbnRydW50aW1lLnYxLlNlc3Npb25FdmVudBIVCg1sYXN0X3NlcXVlbmNlGAIgASgDIjAKGkRlbGV0ZVNlc3Npb25SZWNvcmRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiHQobRGVsZXRlU2Vzc2lvblJlY29yZFJlc3BvbnNlMvIMChJQZXJzaXN0ZW5jZUFkYXB0ZXISZAoPTGlzdEFsbFNlc3Npb25zEicuYWdlbnRydW50aW1lLnYxLkxpc3RBbGxTZXNzaW9uc1JlcXVlc3QaKC5hZ2VudHJ1bnRpbWUudjEuTGlzdEFsbFNlc3Npb25zUmVzcG9uc2USWAoLTG9hZFNlc3Npb24SIy5hZ2VudHJ1bnRpbWUudjEuTG9hZFNlc3Npb25SZXF1ZXN0GiQuYWdlbnRydW50aW1lLnYxLkxvYWRTZXNzaW9uUmVzcG9uc2USZwoQTGlzdFNlc3Npb25GaWxlcxIoLmFnZW50cnVudGltZS52MS5MaXN0U2Vzc2lvbkZpbGVzUmVxdWVzdBopLmFnZW50cnVudGltZS52MS5MaXN0U2Vzc2lvbkZpbGVzUmVzcG9uc2USWAoOR2V0U2Vzc2lvbkZpbGUSJi5hZ2VudHJ1bnRpbWUudjEuR2V0U2Vzc2lvbkZpbGVSZXF1ZXN0Gh4uYWdlbnRydW50aW1lLnYxLldvcmtzcGFjZUZpbGUSXAoQR2V0U2Vzc2lvblJlY29yZBIoLmFnZW50cnVudGltZS52MS5HZXRTZXNzaW9uUmVjb3JkUmVxdWVzdBoeLmFnZW50cnVudGltZS52MS5TZXNzaW9uUmVjb3JkEnAKE0NyZWF0ZVNlc3Npb25SZWNvcmQSKy5hZ2VudHJ1bnRpbWUudjEuQ3JlYXRlU2Vzc2lvblJlY29yZFJlcXVlc3QaLC5hZ2VudHJ1bnRpbWUudjEuQ3JlYXRlU2Vzc2lvblJlY29yZFJlc3BvbnNlEnAKE1VwZGF0ZVNlc3Npb25SZWNvcmQSKy5hZ2VudHJ1bnRpbWUudjEuVXBkYXRlU2Vzc2lvblJlY29yZFJlcXVlc3QaLC5hZ2VudHJ1bnRpbWUudjEuVXBkYXRlU2Vzc2lvblJlY29yZFJlc3BvbnNlEmEKDlNhdmVUcmFuc2NyaXB0EiYuYWdlbnRydW50aW1lLnYxLlNhdmVUcmFuc2NyaXB0UmVxdWVzdBonLmFnZW50cnVudGltZS52MS5TYXZlVHJhbnNjcmlwdFJlc3BvbnNlEmoKEVNhdmVXb3Jrc3BhY2VGaWxlEikuYWdlbnRydW50aW1lLnYxLlNhdmVXb3Jrc3BhY2VGaWxlUmVxdWVzdBoqLmFnZW50cnVudGltZS52MS5TYXZlV29ya3NwYWNlRmlsZVJlc3BvbnNlEmoKEURlbGV0ZVNlc3Npb25GaWxlEikuYWdlbnRydW50aW1lLnYxLkRlbGV0ZVNlc3Npb25GaWxlUmVxdWVzdBoqLmFnZW50cnVudGltZS52MS5EZWxldGVTZXNzaW9uRmlsZVJlc3BvbnNlEm0KEkNoYW5nZVNlc3Npb25GaWxlcxIqLmFnZW50cnVudGltZS52MS5DaGFuZ2VTZXNzaW9uRmlsZXNSZXF1ZXN0GisuYWdlbnRydW50aW1lLnYxLkNoYW5nZVNlc3Npb25GaWxlc1Jlc3BvbnNlEmoKEUxpc3RBZ2VudFByb2ZpbGVzEikuYWdlbnRydW50aW1lLnYxLkxpc3RBZ2VudFByb2ZpbGVzUmVxdWVzdBoqLmFnZW50cnVudGltZS52MS5MaXN0QWdlbnRQcm9maWxlc1Jlc3BvbnNlElsKEExvYWRBZ2VudFByb2ZpbGUSKC5hZ2VudHJ1bnRpbWUudjEuTG9hZEFnZW50UHJvZmlsZVJlcXVlc3QaHS5hZ2VudHJ1bnRpbWUudjEuQWdlbnRQcm9maWxlElsKDEFwcGVuZEV2ZW50cxIkLmFnZW50cnVudGltZS52MS5BcHBlbmRFdmVudHNSZXF1ZXN0GiUuYWdlbnRydW50aW1lLnYxLkFwcGVuZEV2ZW50c1Jlc3BvbnNlElUKClJlYWRFdmVudHMSIi5hZ2VudHJ1bnRpbWUudjEuUmVhZEV2ZW50c1JlcXVlc3QaIy5hZ2VudHJ1bnRpbWUudjEuUmVhZEV2ZW50c1Jlc3BvbnNlEnAKE0RlbGV0ZVNlc3Npb25SZWNvcmQSKy5hZ2VudHJ1bnRpbWUudjEuRGVsZXRlU2Vzc2lvblJlY29yZFJlcXVlc3QaLC5hZ2VudHJ1bnRpbWUudjEuRGVsZXRlU2Vzc2lvblJlY29yZFJlc3BvbnNlYgZwcm90bzM", [file_agentruntime_v1_events, file_agentruntime_v1_profile, file_agentruntime_v1_session, file_agentruntime_v1_workspace, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("CiFhZ2VudHJ1bnRpbWUvdjEvcGVyc2lzdGVuY2UucHJvdG8SD2FnZW50cnVudGltZS52MSKqAgoNU2Vzc2lvblJlY29yZBISCgpzZXNzaW9uX2lkGAEgASgJEhQKDGFyY2hpdGVjdHVyZRgCIAEoCRIZChFhZ2VudF9wcm9maWxlX3JlZhgDIAEoCRIMCgRuYW1lGAQgASgJEjgKD3Nlc3Npb25fb3B0aW9ucxgFIAEoCzIfLmFnZW50cnVudGltZS52MS5TZXNzaW9uT3B0aW9ucxIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCg1sYXN0X2FjdGl2aXR5GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCghtZXRhZGF0YRgIIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiPwoWTGlzdEFsbFNlc3Npb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJkChdMaXN0QWxsU2Vzc2lvbnNSZXNwb25zZRIwCghzZXNzaW9ucxgBIAMoCzIeLmFnZW50cnVudGltZS52MS5TZXNzaW9uUmVjb3JkEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIoChJMb2FkU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSKtAQoTTG9hZFNlc3Npb25SZXNwb25zZRIvCgdzZXNzaW9uGAEgASgLMh4uYWdlbnRydW50aW1lLnYxLlNlc3Npb25SZWNvcmQSFgoOcmF3X3RyYW5zY3JpcHQYAiABKAkSNgoJc3ViYWdlbnRzGAMgAygLMiMuYWdlbnRydW50aW1lLnYxLlN1YmFnZW50VHJhbnNjcmlwdEoECAQQBVIPd29ya3NwYWNlX2ZpbGVzIkEKElN1YmFnZW50VHJhbnNjcmlwdBITCgtzdWJhZ2VudF9pZBgBIAEoCRIWCg5yYXdfdHJhbnNjcmlwdBgCIAEoCSJUChdMaXN0U2Vzc2lvbkZpbGVzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImIKGExpc3RTZXNzaW9uRmlsZXNSZXNwb25zZRItCgVmaWxlcxgBIAMoCzIeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI5ChVHZXRTZXNzaW9uRmlsZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRwYXRoGAIgASgJIi0KF0dldFNlc3Npb25SZWNvcmRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkihgEKGkNyZWF0ZVNlc3Npb25SZWNvcmRSZXF1ZXN0Ei8KB3Nlc3Npb24YASABKAsyHi5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvblJlY29yZBI3Cg93b3Jrc3BhY2VfZmlsZXMYAiADKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZSJOChtDcmVhdGVTZXNzaW9uUmVjb3JkUmVzcG9uc2USLwoHc2Vzc2lvbhgBIAEoCzIeLmFnZW50cnVudGltZS52MS5TZXNzaW9uUmVjb3JkIqwBChpVcGRhdGVTZXNzaW9uUmVjb3JkUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEi8KB3Nlc3Npb24YAiABKAsyHi5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvblJlY29yZBIvCgt1cGRhdGVfbWFzaxgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSGAoQbGVhc2VfZ2VuZXJhdGlvbhgEIAEoAyJOChtVcGRhdGVTZXNzaW9uUmVjb3JkUmVzcG9uc2USLwoHc2Vzc2lvbhgBIAEoCzIeLmFnZW50cnVudGltZS52MS5TZXNzaW9uUmVjb3JkInIKFVNhdmVUcmFuc2NyaXB0UmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhYKDnJhd190cmFuc2NyaXB0GAIgASgJEhMKC3N1YmFnZW50X2lkGAMgASgJEhgKEGxlYXNlX2dlbmVyYXRpb24YBCABKAMiGAoWU2F2ZVRyYW5zY3JpcHRSZXNwb25zZSJ2ChhTYXZlV29ya3NwYWNlRmlsZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIsCgRmaWxlGAIgASgLMh4uYWdlbnRydW50aW1lLnYxLldvcmtzcGFjZUZpbGUSGAoQbGVhc2VfZ2VuZXJhdGlvbhgDIAEoAyJJChlTYXZlV29ya3NwYWNlRmlsZVJlc3BvbnNlEiwKBGZpbGUYASABKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZSKJAQoZQ2hhbmdlU2Vzc2lvbkZpbGVzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEi0KBXNhdmVkGAIgAygLMh4uYWdlbnRydW50aW1lLnYxLldvcmtzcGFjZUZpbGUSDwoHZGVsZXRlZBgDIAMoCRIYChBsZWFzZV9nZW5lcmF0aW9uGAQgASgDIksKGkNoYW5nZVNlc3Npb25GaWxlc1Jlc3BvbnNlEi0KBXNhdmVkGAEgAygLMh4uYWdlbnRydW50aW1lLnYxLldvcmtzcGFjZUZpbGUiVgoYRGVsZXRlU2Vzc2lvbkZpbGVSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDAoEcGF0aBgCIAEoCRIYChBsZWFzZV9nZW5lcmF0aW9uGAMgASgDIiwKGURlbGV0ZVNlc3Npb25GaWxlUmVzcG9uc2USDwoHZGVsZXRlZBgBIAEoCCIzChdMb2FkQWdlbnRQcm9maWxlUmVxdWVzdBIYChBhZ2VudF9wcm9maWxlX2lkGAEgASgJIpIBChNBcHBlbmRFdmVudHNSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSHgoWZXhwZWN0ZWRfbGFzdF9zZXF1ZW5jZRgCIAEoAxItCgZldmVudHMYAyADKAsyHS5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbkV2ZW50EhgKEGxlYXNlX2dlbmVyYXRpb24YBCABKAMiLQoUQXBwZW5kRXZlbnRzUmVzcG9uc2USFQoNbGFzdF9zZXF1ZW5jZRgBIAEoAyJOChFSZWFkRXZlbnRzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDEg0KBWxpbWl0GAMgASgFIloKElJlYWRFdmVudHNSZXNwb25zZRItCgZldmVudHMYASADKAsyHS5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbkV2ZW50EhUKDWxhc3Rfc2VxdWVuY2UYAiABKAMiMAoaRGVsZXRlU2Vzc2lvblJlY29yZFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSIdChtEZWxldGVTZXNzaW9uUmVjb3JkUmVzcG9uc2UimQEKDFNlc3Npb25MZWFzZRISCgpzZXNzaW9uX2lkGAEgASgJEhIKCnJlcGxpY2FfaWQYAiABKAkSDwoHYWRkcmVzcxgDIAEoCRISCgpnZW5lcmF0aW9uGAQgASgDEi4KCmV4cGlyZXNfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGhlbGQYBiABKAgifQoaQWNxdWlyZVNlc3Npb25MZWFzZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRISCgpyZXBsaWNhX2lkGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSJgoDdHRsGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIn4KGFJlbmV3U2Vzc2lvbkxlYXNlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhIKCnJlcGxpY2FfaWQYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoAxImCgN0dGwYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iWAoaUmVsZWFzZVNlc3Npb25MZWFzZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRISCgpyZXBsaWNhX2lkGAIgASgJEhIKCmdlbmVyYXRpb24YAyABKAMiLwobUmVsZWFzZVNlc3Npb25MZWFzZVJlc3BvbnNlEhAKCHJlbGVhc2VkGAEgASgIIiwKFkdldFNlc3Npb25MZWFzZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCTKBEAoSUGVyc2lzdGVuY2VBZGFwdGVyEmQKD0xpc3RBbGxTZXNzaW9ucxInLmFnZW50cnVudGltZS52MS5MaXN0QWxsU2Vzc2lvbnNSZXF1ZXN0GiguYWdlbnRydW50aW1lLnYxLkxpc3RBbGxTZXNzaW9uc1Jlc3BvbnNlElgKC0xvYWRTZXNzaW9uEiMuYWdlbnRydW50aW1lLnYxLkxvYWRTZXNzaW9uUmVxdWVzdBokLmFnZW50cnVudGltZS52MS5Mb2FkU2Vzc2lvblJlc3BvbnNlEmcKEExpc3RTZXNzaW9uRmlsZXMSKC5hZ2VudHJ1bnRpbWUudjEuTGlzdFNlc3Npb25GaWxlc1JlcXVlc3QaKS5hZ2VudHJ1bnRpbWUudjEuTGlzdFNlc3Npb25GaWxlc1Jlc3BvbnNlElgKDkdldFNlc3Npb25GaWxlEiYuYWdlbnRydW50aW1lLnYxLkdldFNlc3Npb25GaWxlUmVxdWVzdBoeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlElwKEEdldFNlc3Npb25SZWNvcmQSKC5hZ2VudHJ1bnRpbWUudjEuR2V0U2Vzc2lvblJlY29yZFJlcXVlc3QaHi5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvblJlY29yZBJwChNDcmVhdGVTZXNzaW9uUmVjb3JkEisuYWdlbnRydW50aW1lLnYxLkNyZWF0ZVNlc3Npb25SZWNvcmRSZXF1ZXN0GiwuYWdlbnRydW50aW1lLnYxLkNyZWF0ZVNlc3Npb25SZWNvcmRSZXNwb25zZRJwChNVcGRhdGVTZXNzaW9uUmVjb3JkEisuYWdlbnRydW50aW1lLnYxLlVwZGF0ZVNlc3Npb25SZWNvcmRSZXF1ZXN0GiwuYWdlbnRydW50aW1lLnYxLlVwZGF0ZVNlc3Npb25SZWNvcmRSZXNwb25zZRJhCg5TYXZlVHJhbnNjcmlwdBImLmFnZW50cnVudGltZS52MS5TYXZlVHJhbnNjcmlwdFJlcXVlc3QaJy5hZ2VudHJ1bnRpbWUudjEuU2F2ZVRyYW5zY3JpcHRSZXNwb25zZRJqChFTYXZlV29ya3NwYWNlRmlsZRIpLmFnZW50cnVudGltZS52MS5TYXZlV29ya3NwYWNlRmlsZVJlcXVlc3QaKi5hZ2VudHJ1bnRpbWUudjEuU2F2ZVdvcmtzcGFjZUZpbGVSZXNwb25zZRJqChFEZWxldGVTZXNzaW9uRmlsZRIpLmFnZW50cnVudGltZS52MS5EZWxldGVTZXNzaW9uRmlsZVJlcXVlc3QaKi5hZ2VudHJ1bnRpbWUudjEuRGVsZXRlU2Vzc2lvbkZpbGVSZXNwb25zZRJtChJDaGFuZ2VTZXNzaW9uRmlsZXMSKi5hZ2VudHJ1bnRpbWUudjEuQ2hhbmdlU2Vzc2lvbkZpbGVzUmVxdWVzdBorLmFnZW50cnVudGltZS52MS5DaGFuZ2VTZXNzaW9uRmlsZXNSZXNwb25zZRJqChFMaXN0QWdlbnRQcm9maWxlcxIpLmFnZW50cnVudGltZS52MS5MaXN0QWdlbnRQcm9maWxlc1JlcXVlc3QaKi5hZ2VudHJ1bnRpbWUudjEuTGlzdEFnZW50UHJvZmlsZXNSZXNwb25zZRJbChBMb2FkQWdlbnRQcm9maWxlEiguYWdlbnRydW50aW1lLnYxLkxvYWRBZ2VudFByb2ZpbGVSZXF1ZXN0Gh0uYWdlbnRydW50aW1lLnYxLkFnZW50UHJvZmlsZRJbCgxBcHBlbmRFdmVudHMSJC5hZ2VudHJ1bnRpbWUudjEuQXBwZW5kRXZlbnRzUmVxdWVzdBolLmFnZW50cnVudGltZS52MS5BcHBlbmRFdmVudHNSZXNwb25zZRJVCgpSZWFkRXZlbnRzEiIuYWdlbnRydW50aW1lLnYxLlJlYWRFdmVudHNSZXF1ZXN0GiMuYWdlbnRydW50aW1lLnYxLlJlYWRFdmVudHNSZXNwb25zZRJwChNEZWxldGVTZXNzaW9uUmVjb3JkEisuYWdlbnRydW50aW1lLnYxLkRlbGV0ZVNlc3Npb25SZWNvcmRSZXF1ZXN0GiwuYWdlbnRydW50aW1lLnYxLkRlbGV0ZVNlc3Npb25SZWNvcmRSZXNwb25zZRJhChNBY3F1aXJlU2Vzc2lvbkxlYXNlEisuYWdlbnRydW50aW1lLnYxLkFjcXVpcmVTZXNzaW9uTGVhc2VSZXF1ZXN0Gh0uYWdlbnRydW50aW1lLnYxLlNlc3Npb25MZWFzZRJdChFSZW5ld1Nlc3Npb25MZWFzZRIpLmFnZW50cnVudGltZS52MS5SZW5ld1Nlc3Npb25MZWFzZVJlcXVlc3QaHS5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbkxlYXNlEnAKE1JlbGVhc2VTZXNzaW9uTGVhc2USKy5hZ2VudHJ1bnRpbWUudjEuUmVsZWFzZVNlc3Npb25MZWFzZVJlcXVlc3QaLC5hZ2VudHJ1bnRpbWUudjEuUmVsZWFzZVNlc3Npb25MZWFzZVJlc3BvbnNlElkKD0dldFNlc3Npb25MZWFzZRInLmFnZW50cnVudGltZS52MS5HZXRTZXNzaW9uTGVhc2VSZXF1ZXN0Gh0uYWdlbnRydW50aW1lLnYxLlNlc3Npb25MZWFzZWIGcHJvdG8z", [file_agentruntime_v1_events, file_agentruntime_v1_profile, file_agentruntime_v1_session, file_agentruntime_v1_workspace, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * What storage keeps of a session (the runtime adds its in-memory state to make a Session).
@@ -348,6 +348,13 @@ export type UpdateSessionRecordRequest = Message<"agentruntime.v1.UpdateSessionR
    * @generated from field: google.protobuf.FieldMask update_mask = 3;
    */
   updateMask?: FieldMask | undefined;
+
+  /**
+   * The writer's lease generation; see AppendEventsRequest.lease_generation.
+   *
+   * @generated from field: int64 lease_generation = 4;
+   */
+  leaseGeneration: bigint;
 };
 
 /**
@@ -394,6 +401,13 @@ export type SaveTranscriptRequest = Message<"agentruntime.v1.SaveTranscriptReque
    * @generated from field: string subagent_id = 3;
    */
   subagentId: string;
+
+  /**
+   * The writer's lease generation; see AppendEventsRequest.lease_generation.
+   *
+   * @generated from field: int64 lease_generation = 4;
+   */
+  leaseGeneration: bigint;
 };
 
 /**
@@ -429,6 +443,13 @@ export type SaveWorkspaceFileRequest = Message<"agentruntime.v1.SaveWorkspaceFil
    * @generated from field: agentruntime.v1.WorkspaceFile file = 2;
    */
   file?: WorkspaceFile | undefined;
+
+  /**
+   * The writer's lease generation; see AppendEventsRequest.lease_generation.
+   *
+   * @generated from field: int64 lease_generation = 3;
+   */
+  leaseGeneration: bigint;
 };
 
 /**
@@ -479,6 +500,13 @@ export type ChangeSessionFilesRequest = Message<"agentruntime.v1.ChangeSessionFi
    * @generated from field: repeated string deleted = 3;
    */
   deleted: string[];
+
+  /**
+   * The writer's lease generation; see AppendEventsRequest.lease_generation.
+   *
+   * @generated from field: int64 lease_generation = 4;
+   */
+  leaseGeneration: bigint;
 };
 
 /**
@@ -520,6 +548,13 @@ export type DeleteSessionFileRequest = Message<"agentruntime.v1.DeleteSessionFil
    * @generated from field: string path = 2;
    */
   path: string;
+
+  /**
+   * The writer's lease generation; see AppendEventsRequest.lease_generation.
+   *
+   * @generated from field: int64 lease_generation = 3;
+   */
+  leaseGeneration: bigint;
 };
 
 /**
@@ -581,6 +616,16 @@ export type AppendEventsRequest = Message<"agentruntime.v1.AppendEventsRequest">
    * @generated from field: repeated agentruntime.v1.SessionEvent events = 3;
    */
   events: SessionEvent[];
+
+  /**
+   * 0: the write is not fenced (a single runtime, which takes no leases). Otherwise the generation of
+   * the writer's lease: unless it is the session's lease generation, FAILED_PRECONDITION (reason
+   * LEASE_LOST) and nothing is written. Checked in the same transaction as the write, so a write that
+   * races a new holder's acquisition lands before it or not at all.
+   *
+   * @generated from field: int64 lease_generation = 4;
+   */
+  leaseGeneration: bigint;
 };
 
 /**
@@ -689,6 +734,189 @@ export type DeleteSessionRecordResponse = Message<"agentruntime.v1.DeleteSession
  */
 export const DeleteSessionRecordResponseSchema: GenMessage<DeleteSessionRecordResponse> = /*@__PURE__*/
   messageDesc(file_agentruntime_v1_persistence, 28);
+
+/**
+ * @generated from message agentruntime.v1.SessionLease
+ */
+export type SessionLease = Message<"agentruntime.v1.SessionLease"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * The replica that holds or last held it; empty if it was never leased.
+   *
+   * @generated from field: string replica_id = 2;
+   */
+  replicaId: string;
+
+  /**
+   * Where that replica serves the AgentRuntime API, so another can forward a call to it.
+   *
+   * @generated from field: string address = 3;
+   */
+  address: string;
+
+  /**
+   * Grows with every new holder (never reused); 0 if the session was never leased.
+   *
+   * @generated from field: int64 generation = 4;
+   */
+  generation: bigint;
+
+  /**
+   * When the lease ends unless renewed; in the past once expired or released.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 5;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * Whether it is held now, by storage's clock.
+   *
+   * @generated from field: bool held = 6;
+   */
+  held: boolean;
+};
+
+/**
+ * Describes the message agentruntime.v1.SessionLease.
+ * Use `create(SessionLeaseSchema)` to create a new message.
+ */
+export const SessionLeaseSchema: GenMessage<SessionLease> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 29);
+
+/**
+ * @generated from message agentruntime.v1.AcquireSessionLeaseRequest
+ */
+export type AcquireSessionLeaseRequest = Message<"agentruntime.v1.AcquireSessionLeaseRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * The caller's replica id: required, at most 128 characters.
+   *
+   * @generated from field: string replica_id = 2;
+   */
+  replicaId: string;
+
+  /**
+   * @generated from field: string address = 3;
+   */
+  address: string;
+
+  /**
+   * How long the lease lasts unless renewed: more than 0, at most an hour.
+   *
+   * @generated from field: google.protobuf.Duration ttl = 4;
+   */
+  ttl?: Duration | undefined;
+};
+
+/**
+ * Describes the message agentruntime.v1.AcquireSessionLeaseRequest.
+ * Use `create(AcquireSessionLeaseRequestSchema)` to create a new message.
+ */
+export const AcquireSessionLeaseRequestSchema: GenMessage<AcquireSessionLeaseRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 30);
+
+/**
+ * @generated from message agentruntime.v1.RenewSessionLeaseRequest
+ */
+export type RenewSessionLeaseRequest = Message<"agentruntime.v1.RenewSessionLeaseRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: string replica_id = 2;
+   */
+  replicaId: string;
+
+  /**
+   * @generated from field: int64 generation = 3;
+   */
+  generation: bigint;
+
+  /**
+   * As in AcquireSessionLeaseRequest.
+   *
+   * @generated from field: google.protobuf.Duration ttl = 4;
+   */
+  ttl?: Duration | undefined;
+};
+
+/**
+ * Describes the message agentruntime.v1.RenewSessionLeaseRequest.
+ * Use `create(RenewSessionLeaseRequestSchema)` to create a new message.
+ */
+export const RenewSessionLeaseRequestSchema: GenMessage<RenewSessionLeaseRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 31);
+
+/**
+ * @generated from message agentruntime.v1.ReleaseSessionLeaseRequest
+ */
+export type ReleaseSessionLeaseRequest = Message<"agentruntime.v1.ReleaseSessionLeaseRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: string replica_id = 2;
+   */
+  replicaId: string;
+
+  /**
+   * @generated from field: int64 generation = 3;
+   */
+  generation: bigint;
+};
+
+/**
+ * Describes the message agentruntime.v1.ReleaseSessionLeaseRequest.
+ * Use `create(ReleaseSessionLeaseRequestSchema)` to create a new message.
+ */
+export const ReleaseSessionLeaseRequestSchema: GenMessage<ReleaseSessionLeaseRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 32);
+
+/**
+ * @generated from message agentruntime.v1.ReleaseSessionLeaseResponse
+ */
+export type ReleaseSessionLeaseResponse = Message<"agentruntime.v1.ReleaseSessionLeaseResponse"> & {
+  /**
+   * @generated from field: bool released = 1;
+   */
+  released: boolean;
+};
+
+/**
+ * Describes the message agentruntime.v1.ReleaseSessionLeaseResponse.
+ * Use `create(ReleaseSessionLeaseResponseSchema)` to create a new message.
+ */
+export const ReleaseSessionLeaseResponseSchema: GenMessage<ReleaseSessionLeaseResponse> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 33);
+
+/**
+ * @generated from message agentruntime.v1.GetSessionLeaseRequest
+ */
+export type GetSessionLeaseRequest = Message<"agentruntime.v1.GetSessionLeaseRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.GetSessionLeaseRequest.
+ * Use `create(GetSessionLeaseRequestSchema)` to create a new message.
+ */
+export const GetSessionLeaseRequestSchema: GenMessage<GetSessionLeaseRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 34);
 
 /**
  * What storage implements, in any language. The runtime is its only caller and reaches storage
@@ -859,6 +1087,52 @@ export const PersistenceAdapter: GenService<{
     methodKind: "unary";
     input: typeof DeleteSessionRecordRequestSchema;
     output: typeof DeleteSessionRecordResponseSchema;
+  },
+  /**
+   * Leases: at most one runtime replica works for a session at a time, and storage fences the others.
+   * Expiry is judged by storage's clock. Acquire takes a lease nobody holds (never taken, released or
+   * expired) with a generation greater than every earlier one of the session, or renews the caller's own
+   * held lease; a lease another replica holds is FAILED_PRECONDITION, reason LEASE_HELD, naming the
+   * holder (replica_id, address, expires_at in the ErrorInfo's metadata).
+   *
+   * @generated from rpc agentruntime.v1.PersistenceAdapter.AcquireSessionLease
+   */
+  acquireSessionLease: {
+    methodKind: "unary";
+    input: typeof AcquireSessionLeaseRequestSchema;
+    output: typeof SessionLeaseSchema;
+  },
+  /**
+   * Extends the caller's lease, expired or not, as long as nobody took the session since:
+   * FAILED_PRECONDITION, reason LEASE_LOST, once its generation is not the session's any more.
+   *
+   * @generated from rpc agentruntime.v1.PersistenceAdapter.RenewSessionLease
+   */
+  renewSessionLease: {
+    methodKind: "unary";
+    input: typeof RenewSessionLeaseRequestSchema;
+    output: typeof SessionLeaseSchema;
+  },
+  /**
+   * Ends the caller's lease now, so another replica may take the session at once; a lease that is not
+   * the caller's any more is left as it is (released false).
+   *
+   * @generated from rpc agentruntime.v1.PersistenceAdapter.ReleaseSessionLease
+   */
+  releaseSessionLease: {
+    methodKind: "unary";
+    input: typeof ReleaseSessionLeaseRequestSchema;
+    output: typeof ReleaseSessionLeaseResponseSchema;
+  },
+  /**
+   * The session's lease as it stands: generation 0 if it was never leased.
+   *
+   * @generated from rpc agentruntime.v1.PersistenceAdapter.GetSessionLease
+   */
+  getSessionLease: {
+    methodKind: "unary";
+    input: typeof GetSessionLeaseRequestSchema;
+    output: typeof SessionLeaseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_agentruntime_v1_persistence, 0);

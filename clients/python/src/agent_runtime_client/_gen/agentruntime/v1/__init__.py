@@ -4,6 +4,7 @@
 # This file has been @generated
 
 __all__ = (
+    "AcquireSessionLeaseRequest",
     "AgentProfile",
     "AgentProfileSummary",
     "AgentRuntimeStub",
@@ -40,6 +41,7 @@ __all__ = (
     "GeminiCliOptions",
     "GetAgentProfileRequest",
     "GetSessionFileRequest",
+    "GetSessionLeaseRequest",
     "GetSessionRecordRequest",
     "GetSessionRequest",
     "GetWorkspaceFileRequest",
@@ -67,6 +69,9 @@ __all__ = (
     "PersistenceAdapterStub",
     "ReadEventsRequest",
     "ReadEventsResponse",
+    "ReleaseSessionLeaseRequest",
+    "ReleaseSessionLeaseResponse",
+    "RenewSessionLeaseRequest",
     "RuntimeState",
     "SandboxLimits",
     "SandboxState",
@@ -81,6 +86,7 @@ __all__ = (
     "SessionChange",
     "SessionChangeKind",
     "SessionEvent",
+    "SessionLease",
     "SessionOptions",
     "SessionRecord",
     "SessionView",
@@ -404,6 +410,28 @@ class TurnOutcome(betterproto2.Enum):
 
 
 @dataclass(eq=False, repr=False)
+class AcquireSessionLeaseRequest(betterproto2.Message):
+    session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    replica_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    The caller's replica id: required, at most 128 characters.
+    """
+
+    address: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+
+    ttl: "datetime.timedelta | None" = betterproto2.field(
+        4, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Duration, optional=True
+    )
+    """
+    How long the lease lasts unless renewed: more than 0, at most an hour.
+    """
+
+
+default_message_pool.register_message("agentruntime.v1", "AcquireSessionLeaseRequest", AcquireSessionLeaseRequest)
+
+
+@dataclass(eq=False, repr=False)
 class AgentProfile(betterproto2.Message):
     """
     What an agent is: its prompts, tools, skills, subagents and sandbox policy. The built-in storage
@@ -537,6 +565,14 @@ class AppendEventsRequest(betterproto2.Message):
 
     events: "list[SessionEvent]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
 
+    lease_generation: "int" = betterproto2.field(4, betterproto2.TYPE_INT64)
+    """
+    0: the write is not fenced (a single runtime, which takes no leases). Otherwise the generation of
+    the writer's lease: unless it is the session's lease generation, FAILED_PRECONDITION (reason
+    LEASE_LOST) and nothing is written. Checked in the same transaction as the write, so a write that
+    races a new holder's acquisition lands before it or not at all.
+    """
+
 
 default_message_pool.register_message("agentruntime.v1", "AppendEventsRequest", AppendEventsRequest)
 
@@ -660,6 +696,11 @@ class ChangeSessionFilesRequest(betterproto2.Message):
     deleted: "list[str]" = betterproto2.field(3, betterproto2.TYPE_STRING, repeated=True)
     """
     Deleted after the saves; a path that is not stored is not an error.
+    """
+
+    lease_generation: "int" = betterproto2.field(4, betterproto2.TYPE_INT64)
+    """
+    The writer's lease generation; see AppendEventsRequest.lease_generation.
     """
 
 
@@ -821,6 +862,11 @@ class DeleteSessionFileRequest(betterproto2.Message):
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     path: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+
+    lease_generation: "int" = betterproto2.field(3, betterproto2.TYPE_INT64)
+    """
+    The writer's lease generation; see AppendEventsRequest.lease_generation.
+    """
 
 
 default_message_pool.register_message("agentruntime.v1", "DeleteSessionFileRequest", DeleteSessionFileRequest)
@@ -1005,6 +1051,14 @@ class GetSessionFileRequest(betterproto2.Message):
 
 
 default_message_pool.register_message("agentruntime.v1", "GetSessionFileRequest", GetSessionFileRequest)
+
+
+@dataclass(eq=False, repr=False)
+class GetSessionLeaseRequest(betterproto2.Message):
+    session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+
+default_message_pool.register_message("agentruntime.v1", "GetSessionLeaseRequest", GetSessionLeaseRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -1371,6 +1425,45 @@ default_message_pool.register_message("agentruntime.v1", "ReadEventsResponse", R
 
 
 @dataclass(eq=False, repr=False)
+class ReleaseSessionLeaseRequest(betterproto2.Message):
+    session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    replica_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+
+    generation: "int" = betterproto2.field(3, betterproto2.TYPE_INT64)
+
+
+default_message_pool.register_message("agentruntime.v1", "ReleaseSessionLeaseRequest", ReleaseSessionLeaseRequest)
+
+
+@dataclass(eq=False, repr=False)
+class ReleaseSessionLeaseResponse(betterproto2.Message):
+    released: "bool" = betterproto2.field(1, betterproto2.TYPE_BOOL)
+
+
+default_message_pool.register_message("agentruntime.v1", "ReleaseSessionLeaseResponse", ReleaseSessionLeaseResponse)
+
+
+@dataclass(eq=False, repr=False)
+class RenewSessionLeaseRequest(betterproto2.Message):
+    session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    replica_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+
+    generation: "int" = betterproto2.field(3, betterproto2.TYPE_INT64)
+
+    ttl: "datetime.timedelta | None" = betterproto2.field(
+        4, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Duration, optional=True
+    )
+    """
+    As in AcquireSessionLeaseRequest.
+    """
+
+
+default_message_pool.register_message("agentruntime.v1", "RenewSessionLeaseRequest", RenewSessionLeaseRequest)
+
+
+@dataclass(eq=False, repr=False)
 class RuntimeState(betterproto2.Message):
     """
     Where a session stands in the runtime process.
@@ -1479,6 +1572,11 @@ class SaveTranscriptRequest(betterproto2.Message):
     Empty for the main transcript.
     """
 
+    lease_generation: "int" = betterproto2.field(4, betterproto2.TYPE_INT64)
+    """
+    The writer's lease generation; see AppendEventsRequest.lease_generation.
+    """
+
 
 default_message_pool.register_message("agentruntime.v1", "SaveTranscriptRequest", SaveTranscriptRequest)
 
@@ -1496,6 +1594,11 @@ class SaveWorkspaceFileRequest(betterproto2.Message):
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     file: "WorkspaceFile | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+
+    lease_generation: "int" = betterproto2.field(3, betterproto2.TYPE_INT64)
+    """
+    The writer's lease generation; see AppendEventsRequest.lease_generation.
+    """
 
 
 default_message_pool.register_message("agentruntime.v1", "SaveWorkspaceFileRequest", SaveWorkspaceFileRequest)
@@ -1717,6 +1820,41 @@ class SessionEvent(betterproto2.Message):
 
 
 default_message_pool.register_message("agentruntime.v1", "SessionEvent", SessionEvent)
+
+
+@dataclass(eq=False, repr=False)
+class SessionLease(betterproto2.Message):
+    session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    replica_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    The replica that holds or last held it; empty if it was never leased.
+    """
+
+    address: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Where that replica serves the AgentRuntime API, so another can forward a call to it.
+    """
+
+    generation: "int" = betterproto2.field(4, betterproto2.TYPE_INT64)
+    """
+    Grows with every new holder (never reused); 0 if the session was never leased.
+    """
+
+    expires_at: "datetime.datetime | None" = betterproto2.field(
+        5, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
+    )
+    """
+    When the lease ends unless renewed; in the past once expired or released.
+    """
+
+    held: "bool" = betterproto2.field(6, betterproto2.TYPE_BOOL)
+    """
+    Whether it is held now, by storage's clock.
+    """
+
+
+default_message_pool.register_message("agentruntime.v1", "SessionLease", SessionLease)
 
 
 @dataclass(eq=False, repr=False)
@@ -2136,6 +2274,11 @@ class UpdateSessionRecordRequest(betterproto2.Message):
     """
     Paths among "name", "session_options", "last_activity", "metadata"; "*" means all of them; an
     empty mask means every field set in session. Unknown paths: INVALID_ARGUMENT.
+    """
+
+    lease_generation: "int" = betterproto2.field(4, betterproto2.TYPE_INT64)
+    """
+    The writer's lease generation; see AppendEventsRequest.lease_generation.
     """
 
 
@@ -2917,6 +3060,96 @@ class PersistenceAdapterStub(betterproto2_grpclib.ServiceStub):
             "/agentruntime.v1.PersistenceAdapter/DeleteSessionRecord",
             message,
             DeleteSessionRecordResponse,
+            timeout=timeout,
+            deadline=deadline,
+            metadata=metadata,
+        )
+
+    async def acquire_session_lease(
+        self,
+        message: "AcquireSessionLeaseRequest",
+        *,
+        timeout: "float | None" = None,
+        deadline: "Deadline | None" = None,
+        metadata: "MetadataLike | None" = None,
+    ) -> "SessionLease":
+        """
+        Leases: at most one runtime replica works for a session at a time, and storage fences the others.
+        Expiry is judged by storage's clock. Acquire takes a lease nobody holds (never taken, released or
+        expired) with a generation greater than every earlier one of the session, or renews the caller's own
+        held lease; a lease another replica holds is FAILED_PRECONDITION, reason LEASE_HELD, naming the
+        holder (replica_id, address, expires_at in the ErrorInfo's metadata).
+        """
+
+        return await self._unary_unary(
+            "/agentruntime.v1.PersistenceAdapter/AcquireSessionLease",
+            message,
+            SessionLease,
+            timeout=timeout,
+            deadline=deadline,
+            metadata=metadata,
+        )
+
+    async def renew_session_lease(
+        self,
+        message: "RenewSessionLeaseRequest",
+        *,
+        timeout: "float | None" = None,
+        deadline: "Deadline | None" = None,
+        metadata: "MetadataLike | None" = None,
+    ) -> "SessionLease":
+        """
+        Extends the caller's lease, expired or not, as long as nobody took the session since:
+        FAILED_PRECONDITION, reason LEASE_LOST, once its generation is not the session's any more.
+        """
+
+        return await self._unary_unary(
+            "/agentruntime.v1.PersistenceAdapter/RenewSessionLease",
+            message,
+            SessionLease,
+            timeout=timeout,
+            deadline=deadline,
+            metadata=metadata,
+        )
+
+    async def release_session_lease(
+        self,
+        message: "ReleaseSessionLeaseRequest",
+        *,
+        timeout: "float | None" = None,
+        deadline: "Deadline | None" = None,
+        metadata: "MetadataLike | None" = None,
+    ) -> "ReleaseSessionLeaseResponse":
+        """
+        Ends the caller's lease now, so another replica may take the session at once; a lease that is not
+        the caller's any more is left as it is (released false).
+        """
+
+        return await self._unary_unary(
+            "/agentruntime.v1.PersistenceAdapter/ReleaseSessionLease",
+            message,
+            ReleaseSessionLeaseResponse,
+            timeout=timeout,
+            deadline=deadline,
+            metadata=metadata,
+        )
+
+    async def get_session_lease(
+        self,
+        message: "GetSessionLeaseRequest",
+        *,
+        timeout: "float | None" = None,
+        deadline: "Deadline | None" = None,
+        metadata: "MetadataLike | None" = None,
+    ) -> "SessionLease":
+        """
+        The session's lease as it stands: generation 0 if it was never leased.
+        """
+
+        return await self._unary_unary(
+            "/agentruntime.v1.PersistenceAdapter/GetSessionLease",
+            message,
+            SessionLease,
             timeout=timeout,
             deadline=deadline,
             metadata=metadata,
