@@ -19,6 +19,7 @@ from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, events_pb
 from agent_runtime.api.servicer import AgentRuntimeServicer
 from agent_runtime.events.log import EventLog
 from agent_runtime.events.stream import EventStreams
+from agent_runtime.fleet.routing import SessionRouter
 from agent_runtime.rpc.auth_interceptor import ApiKeyInterceptor
 from agent_runtime.rpc.error_interceptor import ErrorInterceptor
 from agent_runtime.rpc.server_setup import bind, new_server
@@ -58,11 +59,8 @@ async def runtime() -> AsyncIterator[tuple[str, EventLog, str]]:
         server = new_server([ApiKeyInterceptor(KEY), ErrorInterceptor()])
         sandboxes = BubblewrapProvider(Path(root) / "sandboxes")  # never used: no message is sent here
         services = SessionServices(storage, log, sandboxes, ModelAccess({}))
-        servicer = AgentRuntimeServicer(
-            SessionManager(services, watchers, Timing(sync_interval=30.0, idle_timeout=900.0)),
-            EventStreams(log, 15.0),
-            watchers,
-        )
+        sessions = SessionManager(services, watchers, Timing(sync_interval=30.0, idle_timeout=900.0))
+        servicer = AgentRuntimeServicer(sessions, EventStreams(log, 15.0), watchers, SessionRouter(sessions))
         agent_runtime_pb2_grpc.add_AgentRuntimeServicer_to_server(servicer, server)
         address = bind(server, "127.0.0.1:0")
         await server.start()

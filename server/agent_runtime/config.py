@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import socket
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent_runtime.connection_limits import DEFAULT_LIMITS, ConnectionLimits
 from agent_runtime.sandboxes.providers import PROVIDER_NAMES
+from agent_runtime.storage.leases import MAX_TTL_SECONDS
 from agent_runtime.storage.store import is_postgres
 
 DURATION_PATTERN = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)?")
@@ -45,6 +48,15 @@ class Settings:
     http_limits: ConnectionLimits
     grpc_limits: ConnectionLimits
     log_level: str
+    bus: str
+    replica_id: str
+    advertise_address: str  # empty: the gRPC address as bound
+    lease_ttl: float
+
+    @property
+    def fleet(self) -> bool:
+        """Whether this runtime is one replica of several, sharing storage and a NATS bus."""
+        return self.bus != "local"
 
     @property
     def embedded_storage(self) -> bool:
@@ -194,6 +206,32 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         " closed (env AGENT_RUNTIME_GRPC_HANDSHAKE_TIMEOUT)",
     )
     add(
+        "--bus",
+        default=_env("BUS", "local"),
+        type=_bus,
+        help="'local' (one runtime, the default) or the NATS URL the replicas of a fleet share (nats://host:4222);"
+        " a fleet also shares its storage, a PostgreSQL URL or a storage server (env AGENT_RUNTIME_BUS)",
+    )
+    add(
+        "--replica-id",
+        default=_env("REPLICA_ID", ""),
+        help="this replica's name in a fleet, unique among its replicas; default: generated"
+        " (env AGENT_RUNTIME_REPLICA_ID)",
+    )
+    add(
+        "--advertise-address",
+        default=_env("ADVERTISE_ADDRESS", ""),
+        help="host:port at which the other replicas reach this one's gRPC API; default: the gRPC address as bound"
+        " (env AGENT_RUNTIME_ADVERTISE_ADDRESS)",
+    )
+    add(
+        "--lease-ttl",
+        type=_lease_ttl,
+        default=_env("LEASE_TTL", "10s"),
+        help="how long a replica's hold on a session lasts unless renewed (every third of it); a dead replica's"
+        " sessions are taken over this long after it stopped renewing (env AGENT_RUNTIME_LEASE_TTL)",
+    )
+    add(
         "--log-level",
         default=_env("LOG_LEVEL", "info"),
         choices=["debug", "info", "warning", "error"],
@@ -223,4 +261,25 @@ def settings_from(args: argparse.Namespace) -> Settings:
         http_limits=ConnectionLimits(args.http_max_connections, args.http_head_timeout),
         grpc_limits=ConnectionLimits(args.grpc_max_connections, args.grpc_handshake_timeout),
         log_level=args.log_level,
+        bus=args.bus,
+        replica_id=args.replica_id or _generated_replica_id(),
+        advertise_address=args.advertise_address,
+        lease_ttl=args.lease_ttl,
     )
+
+
+def _bus(text: str) -> str:
+    if text == "local" or text.startswith(("nats://", "tls://")):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r} is neither 'local' nor a NATS URL such as nats://127.0.0.1:4222")
+
+
+def _lease_ttl(text: str) -> float:
+    seconds = parse_duration(text)
+    if not 0 < seconds <= MAX_TTL_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r}: a lease lasts more than 0 s and at most {MAX_TTL_SECONDS} s")
+    return seconds
+
+
+def _generated_replica_id() -> str:
+    return f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"

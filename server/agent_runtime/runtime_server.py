@@ -14,10 +14,18 @@ from aiohttp import web
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, agent_runtime_pb2_grpc
 from agent_runtime.api.servicer import AgentRuntimeServicer
 from agent_runtime.api_key import resolve_api_key
+from agent_runtime.bus.base import Bus
+from agent_runtime.bus.local import LocalBus
+from agent_runtime.bus.nats_bus import NatsBus
 from agent_runtime.config import Settings
 from agent_runtime.connection_limits import ConnectionLimits
 from agent_runtime.events.log import EventLog
 from agent_runtime.events.stream import EventStreams
+from agent_runtime.fleet.forwarding import OwnerForwarder
+from agent_runtime.fleet.lease_keeper import LeaseKeeper
+from agent_runtime.fleet.listener import ReplicaListener
+from agent_runtime.fleet.routing import SessionRouter
+from agent_runtime.fleet.takeover import take_over_lapsed
 from agent_runtime.http_serving import listening, serve_app, shown
 from agent_runtime.modelproxy.proxy import ModelProxy
 from agent_runtime.rest.gateway import RestGateway
@@ -80,13 +88,16 @@ async def _serve_shared_proxy(proxy: ModelProxy | None, address: str) -> web.App
     return runner
 
 
-async def _serve_rest(address: str, grpc_address: str, api_key: str, limits: ConnectionLimits) -> web.AppRunner | None:
+async def _serve_rest(
+    address: str, grpc_address: str, api_key: str, limits: ConnectionLimits, bus: Bus
+) -> web.AppRunner | None:
     """The REST shim on `address`, calling this runtime's gRPC API at `grpc_address`; none if no address."""
     if not address:
         return None
     listener = listening(address)
     loopback = grpc_address.replace("0.0.0.0:", "127.0.0.1:")
-    runner = await serve_app(RestGateway(grpc.aio.insecure_channel(loopback), SERVICE, api_key).app(), listener, limits)
+    gateway = RestGateway(grpc.aio.insecure_channel(loopback), SERVICE, api_key, bus if bus.shared else None)
+    runner = await serve_app(gateway.app(), listener, limits)
     print(f"agent-runtime REST listening on {shown(listener)}", flush=True)
     return runner
 
@@ -99,8 +110,10 @@ async def serve(settings: Settings) -> None:
     # reason, not at the first message; it also removes sandboxes an earlier run left behind.
     async with opened_provider(settings.sandbox, settings.data_dir) as sandboxes, storage_address(settings) as address:
         storage = StorageClient(address)
-        events = EventLog(storage, settings.max_subscriber_lag)
-        watchers = SessionWatchHub(settings.heartbeat_interval, settings.max_subscriber_lag)
+        bus: Bus = NatsBus(settings.bus, settings.replica_id) if settings.fleet else LocalBus()
+        leases = LeaseKeeper(storage, settings.replica_id, settings.lease_ttl) if settings.fleet else None
+        events = EventLog(storage, settings.max_subscriber_lag, bus, leases.refused if leases else None)
+        watchers = SessionWatchHub(settings.heartbeat_interval, settings.max_subscriber_lag, bus)
         models = ModelAccess.from_environment()
         for variable, refused in models.keyless_architectures().items():
             log.warning("%s is not set: turns of %s will be refused", variable, ", ".join(refused))
@@ -117,27 +130,40 @@ async def serve(settings: Settings) -> None:
             ),
             watchers,
             Timing(sync_interval=settings.sync_interval, idle_timeout=settings.idle_timeout),
+            leases,
+            bus,
         )
+        forwarder = OwnerForwarder(settings.replica_id) if leases else None
         server = new_server([ApiKeyInterceptor(api_key), ErrorInterceptor()], settings.grpc_limits)
         agent_runtime_pb2_grpc.add_AgentRuntimeServicer_to_server(
             AgentRuntimeServicer(
                 sessions,
-                EventStreams(events, settings.heartbeat_interval, sessions.resume),
+                EventStreams(events, settings.heartbeat_interval, sessions.resume, bus),
                 watchers,
+                SessionRouter(sessions, leases, forwarder),
             ),
             server,
         )
         shared_proxy = await _serve_shared_proxy(model_proxy, settings.model_proxy_address)
         health = add_health_and_reflection(server, [SERVICE_NAME])
         bound = bind(server, settings.grpc_address)
+        renewal = takeover = None
+        if leases is not None:
+            leases.address = settings.advertise_address or bound
+            leases.on_lost = sessions.lease_lost
+            await bus.start(ReplicaListener(events, watchers, sessions))
+            renewal = asyncio.create_task(leases.keep())
+            takeover = asyncio.create_task(take_over_lapsed(storage, sessions, settings.lease_ttl / 4))
         await server.start()
-        rest = await _serve_rest(settings.http_address, bound, api_key, settings.http_limits)
+        rest = await _serve_rest(settings.http_address, bound, api_key, settings.http_limits, bus)
         health_task = asyncio.create_task(follow_storage_health(storage, health, [SERVICE_NAME]))
         recovery = asyncio.create_task(until_stored("the sessions left with work", sessions.resume_all))
         if key_file is not None:
             print(f"API key (kept in {key_file}): {api_key}", flush=True)
+        fleet = f", replica {settings.replica_id} on {settings.bus}" if leases else ""
         print(
-            f"agent-runtime gRPC listening on {bound} (storage: {settings.storage_shown}, sandbox: {settings.sandbox})",
+            f"agent-runtime gRPC listening on {bound} (storage: {settings.storage_shown}, sandbox: {settings.sandbox}"
+            f"{fleet})",
             flush=True,
         )
         await stop.wait()
@@ -147,8 +173,13 @@ async def serve(settings: Settings) -> None:
         watchers.end_watches()
         health_task.cancel()
         recovery.cancel()
+        if takeover is not None:  # no more sessions taken while this replica drains
+            takeover.cancel()
         await set_serving(health, [SERVICE_NAME], False)
-        await sessions.shutdown(settings.shutdown_grace)
+        await sessions.shutdown(settings.shutdown_grace)  # its leases are given back as its sessions unload
+        if renewal is not None:
+            renewal.cancel()
+        await sessions.wait_abandoned()
         if rest is not None:
             await rest.cleanup()
         await server.stop(1.0)
@@ -158,5 +189,8 @@ async def serve(settings: Settings) -> None:
             await model_proxy.close()
         await models.close()
         await events.close()
+        if forwarder is not None:
+            await forwarder.close()
+        await bus.close()
         await storage.close()
     log.info("stopped")

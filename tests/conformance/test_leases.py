@@ -208,3 +208,62 @@ async def test_a_lease_goes_with_its_session(storage: Storage) -> None:
         grpc.StatusCode.NOT_FOUND,
         "SESSION_NOT_FOUND",
     )
+
+
+async def lapsed_ids(storage: Storage, page_size: int = 0) -> list[str]:
+    """The session id of every lapsed lease, walking the listing a page at a time."""
+    found: list[str] = []
+    token = ""
+    while True:
+        page = await storage.ListLapsedSessionLeases(
+            pb.ListLapsedSessionLeasesRequest(page_size=page_size, page_token=token)
+        )
+        assert all(not lease.held and not lease.released and lease.generation > 0 for lease in page.leases)
+        found.extend(lease.session_id for lease in page.leases)
+        token = page.next_page_token
+        if not token:
+            return found
+
+
+async def test_a_lease_left_to_expire_is_lapsed_and_a_released_or_held_one_is_not(storage: Storage) -> None:
+    left, released, held, never = [(await create_session(storage)).session_id for _ in range(4)]
+    await acquire(storage, left, "r1", SHORT_TTL)
+    dropped = await acquire(storage, released, "r1", SHORT_TTL)
+    await storage.ReleaseSessionLease(pb.ReleaseSessionLeaseRequest(session_id=released, replica_id="r1", generation=1))
+    await acquire(storage, held, "r1")
+    await expired(storage, dropped)
+
+    ours = {left, released, held, never}
+    assert [s for s in await lapsed_ids(storage) if s in ours] == [left]
+    page = await storage.ListLapsedSessionLeases(pb.ListLapsedSessionLeasesRequest(page_size=1000))
+    (lapsed,) = [lease for lease in page.leases if lease.session_id == left]
+    assert (lapsed.replica_id, lapsed.address, lapsed.generation, lapsed.held) == ("r1", "r1:50051", 1, False)
+    shown = await storage.GetSessionLease(pb.GetSessionLeaseRequest(session_id=released))
+    assert (shown.released, shown.held) == (True, False)
+
+    taken = await acquire(storage, left, "r2")
+    assert (taken.generation, taken.released) == (2, False)
+    again = await acquire(storage, released, "r2")
+    assert (again.generation, again.released) == (2, False), "a new holder clears released"
+    assert not ours & set(await lapsed_ids(storage)), "a lease taken again is not lapsed"
+
+
+async def test_lapsed_leases_are_listed_a_page_at_a_time_in_session_order(storage: Storage) -> None:
+    ours = sorted([(await create_session(storage)).session_id for _ in range(5)])
+    leases = [await acquire(storage, session_id, "r1", SHORT_TTL) for session_id in ours]
+    await expired(storage, leases[-1])
+    listed = await lapsed_ids(storage, page_size=2)
+    assert listed == sorted(listed), "in session id order"
+    assert [s for s in listed if s in ours] == ours, "each lapsed lease once"
+
+    await expect_error(
+        storage.ListLapsedSessionLeases(pb.ListLapsedSessionLeasesRequest(page_token="not-a-token")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "INVALID_PAGE_TOKEN",
+    )
+    refused = await expect_error(
+        storage.ListLapsedSessionLeases(pb.ListLapsedSessionLeasesRequest(page_size=-1)),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "INVALID_PAGE_SIZE",
+    )
+    assert list(field_violations(refused)) == ["page_size"]

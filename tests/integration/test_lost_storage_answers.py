@@ -61,7 +61,7 @@ async def test_a_batch_whose_answer_was_lost_is_stored_once(losing: tuple[Answer
     record = persistence_pb2.SessionRecord(session_id=session_id, architecture="anthropic", agent_profile_ref="p")
     await storage.call(storage.stub.CreateSessionRecord, persistence_pb2.CreateSessionRecordRequest(session=record))
     log = EventLog(storage)
-    subscription = log.subscribe(session_id)
+    subscription = await log.subscribe(session_id)
     servicer.lose = 2  # the answers of both batches are lost
     for batch in range(2):
         for n in range(5):

@@ -66,11 +66,14 @@ export function decode(line: string): Change {
       return { ...change, saved: change.saved.map((file: string) => unpack(WorkspaceFileSchema, file)) };
     case "append":
       return { ...change, events: change.events.map((event: string) => unpack(SessionEventSchema, event)) };
-    case "lease":
+    case "lease": {
+      // A journal written before leases carried `released` has none: false.
+      const { generation, expiresUs, released = false } = change.lease;
       return {
         ...change,
-        lease: { ...change.lease, generation: BigInt(change.lease.generation), expiresUs: BigInt(change.lease.expiresUs) },
+        lease: { ...change.lease, generation: BigInt(generation), expiresUs: BigInt(expiresUs), released },
       };
+    }
     default:
       return change;
   }

@@ -10,15 +10,20 @@ export interface Lease {
   address: string;
   generation: bigint;
   expiresUs: bigint;
+  released: boolean; // by its holder, rather than left to expire; a new holder or a renewal clears it
 }
 
-export const NEVER_LEASED: Lease = { replicaId: "", address: "", generation: 0n, expiresUs: 0n };
+export const NEVER_LEASED: Lease = { replicaId: "", address: "", generation: 0n, expiresUs: 0n, released: false };
 export type LeaseChange = (lease: Lease, nowUs: bigint) => Lease;
 
 const MAX_TTL_US = 3600n * 1_000_000n;
 const MAX_REPLICA_ID_LENGTH = 128;
 
 export const held = (lease: Lease, nowUs: bigint): boolean => lease.generation > 0n && lease.expiresUs > nowUs;
+
+/** Whether it expired without being released: its holder stopped renewing it. */
+export const lapsed = (lease: Lease, nowUs: bigint): boolean =>
+  lease.generation > 0n && !lease.released && lease.expiresUs <= nowUs;
 
 export function acquiring(sessionId: string, replicaId: string, address: string, ttl?: Duration): LeaseChange {
   const ttlUs = checkedTtl(ttl);
@@ -33,7 +38,7 @@ export function acquiring(sessionId: string, replicaId: string, address: string,
       );
     }
     const generation = held(lease, nowUs) ? lease.generation : lease.generation + 1n;
-    return { replicaId, address, generation, expiresUs: nowUs + ttlUs };
+    return { replicaId, address, generation, expiresUs: nowUs + ttlUs, released: false };
   };
 }
 
@@ -44,14 +49,14 @@ export function renewing(sessionId: string, replicaId: string, generation: bigin
     if (lease.replicaId !== replicaId || lease.generation !== generation) {
       throw leaseLost(sessionId, generation, lease.generation);
     }
-    return { ...lease, expiresUs: nowUs + ttlUs };
+    return { ...lease, expiresUs: nowUs + ttlUs, released: false };
   };
 }
 
 export function releasing(replicaId: string, generation: bigint): LeaseChange {
   return (lease, nowUs) =>
     lease.replicaId === replicaId && lease.generation === generation && held(lease, nowUs)
-      ? { ...lease, expiresUs: nowUs }
+      ? { ...lease, expiresUs: nowUs, released: true }
       : lease;
 }
 

@@ -1,6 +1,6 @@
 // The listings' orders and page tokens. Sessions are newest first, ties broken by id; files are in the
-// order of their paths' UTF-8 bytes. A token is the last listed position, so entries added during a walk
-// never shift the pages that follow.
+// order of their paths' UTF-8 bytes, and lapsed leases in that of their session ids'. A token is the last
+// listed position, so entries added during a walk never shift the pages that follow.
 import type { WorkspaceFile } from "../src/_gen/agentruntime/v1/workspace_pb.js";
 import { badRequest } from "./errors.js";
 import type { Session } from "./sessions.js";
@@ -17,7 +17,9 @@ export interface Page<T> {
 
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
-const FILE_TOKEN_TAG = "file"; // never a session token's first element, which is a number
+// Sets the tokens of each listing in key order apart from the others'; never a session token's first
+// element, which is a time in digits.
+type KeyTag = "file" | "lease";
 
 export function pageSize(requested: number): number {
   if (requested < 0) {
@@ -44,9 +46,20 @@ export function sessionPage(sessions: Iterable<Session>, size: number, pageToken
 }
 
 export function filePage(files: Iterable<WorkspaceFile>, size: number, pageToken: string): Page<WorkspaceFile> {
-  const after = decodeFileToken(pageToken);
-  const listed = [...files].sort((a, b) => byteOrder(a.path, b.path));
-  return cut(listed, size, (file) => after === undefined || byteOrder(file.path, after) > 0, encodeFileToken);
+  return keyPage(files, size, pageToken, "file", (file) => file.path);
+}
+
+/** The lapsed leases' listing: their sessions, in id order. */
+export function leasePage(sessions: Iterable<Session>, size: number, pageToken: string): Page<Session> {
+  return keyPage(sessions, size, pageToken, "lease", (session) => session.sessionId);
+}
+
+/** A page of `items` in the byte order of their keys; its token is the last key listed. */
+function keyPage<T>(items: Iterable<T>, size: number, pageToken: string, tag: KeyTag, key: (item: T) => string): Page<T> {
+  const after = decodeKeyToken(tag, pageToken);
+  const listed = [...items].sort((a, b) => byteOrder(key(a), key(b)));
+  const follows = (item: T) => after === undefined || byteOrder(key(item), after) > 0;
+  return cut(listed, size, follows, (last) => encodeToken([tag, key(last)]));
 }
 
 /** `size` of the ordered `listed`, from the first that `follows` the token's position. */
@@ -74,15 +87,11 @@ function decodeSessionToken(token: string): Cursor | undefined {
   throw invalidToken();
 }
 
-function encodeFileToken(file: WorkspaceFile): string {
-  return encodeToken([FILE_TOKEN_TAG, file.path]);
-}
-
-/** The last listed path. */
-function decodeFileToken(token: string): string | undefined {
+/** The last listed key. */
+function decodeKeyToken(tag: KeyTag, token: string): string | undefined {
   if (!token) return undefined;
   const cursor = parseToken(token);
-  if (Array.isArray(cursor) && cursor.length === 2 && cursor[0] === FILE_TOKEN_TAG && typeof cursor[1] === "string") {
+  if (Array.isArray(cursor) && cursor.length === 2 && cursor[0] === tag && typeof cursor[1] === "string") {
     return cursor[1];
   }
   throw invalidToken();

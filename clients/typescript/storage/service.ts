@@ -12,7 +12,7 @@ import {
 import { WorkspaceFileSchema, type WorkspaceFile } from "../src/_gen/agentruntime/v1/workspace_pb.js";
 import { badRequest, requireFields, type Violation } from "./errors.js";
 import { acquiring, held, releasing, renewing, type Lease } from "./leases.js";
-import { filePage, pageSize, sessionPage } from "./paging.js";
+import { filePage, leasePage, pageSize, sessionPage } from "./paging.js";
 import type { ProfileDirectory } from "./profiles.js";
 import type { Session, Sessions } from "./sessions.js";
 
@@ -62,8 +62,8 @@ function loaded(session: Session) {
 
 function leaseMessage(sessionId: string, lease: Lease, nowUs: bigint) {
   const expiresAt = { seconds: lease.expiresUs / 1_000_000n, nanos: Number(lease.expiresUs % 1_000_000n) * 1000 };
-  const { replicaId, address, generation } = lease;
-  return { sessionId, replicaId, address, generation, expiresAt, held: held(lease, nowUs) };
+  const { replicaId, address, generation, released } = lease;
+  return { sessionId, replicaId, address, generation, expiresAt, held: held(lease, nowUs), released };
 }
 
 /** A file as listed or saved: the content only costs bandwidth. */
@@ -232,6 +232,14 @@ export function persistenceAdapter(
     getSessionLease({ sessionId }) {
       requireFields({ session_id: sessionId });
       return durable(leaseMessage(sessionId, ...sessions.changeLease(sessionId, (lease) => lease)));
+    },
+
+    listLapsedSessionLeases({ pageSize: requested, pageToken }) {
+      const size = pageSize(requested);
+      const [lapsed, nowUs] = sessions.lapsed();
+      const { items, nextPageToken } = leasePage(lapsed, size, pageToken);
+      const leases = items.map(({ sessionId, lease }) => leaseMessage(sessionId, lease, nowUs));
+      return durable({ leases, nextPageToken });
     },
   };
 }

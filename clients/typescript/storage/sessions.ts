@@ -9,7 +9,7 @@ import type { WorkspaceFile } from "../src/_gen/agentruntime/v1/workspace_pb.js"
 import { decode, encode, type Change } from "./changes.js";
 import { fileNotFound, sequenceMismatch, sessionExists, sessionNotFound } from "./errors.js";
 import type { Journal } from "./journal.js";
-import { checkFence, NEVER_LEASED, type Lease, type LeaseChange } from "./leases.js";
+import { checkFence, lapsed, NEVER_LEASED, type Lease, type LeaseChange } from "./leases.js";
 
 export interface Session {
   sessionId: string;
@@ -20,6 +20,9 @@ export interface Session {
   events: SessionEvent[]; // events[i] has sequence i + 1
   lease: Lease;
 }
+
+/** This server's clock, the one its leases go by. */
+const nowUs = (): bigint => BigInt(Date.now()) * 1000n;
 
 function micros(time: Timestamp | undefined): bigint {
   return time ? time.seconds * 1_000_000n + BigInt(Math.floor(time.nanos / 1000)) : 0n;
@@ -63,10 +66,16 @@ export class Sessions {
   /** Runs `change` on the session's lease at this server's time and keeps what it returns; that lease and time. */
   changeLease(sessionId: string, change: LeaseChange): [Lease, bigint] {
     const current = this.get(sessionId).lease;
-    const nowUs = BigInt(Date.now()) * 1000n;
-    const changed = change(current, nowUs);
+    const now = nowUs();
+    const changed = change(current, now);
     if (changed !== current) this.commit({ op: "lease", sessionId, lease: changed });
-    return [changed, nowUs];
+    return [changed, now];
+  }
+
+  /** The sessions whose lease lapsed (expired unreleased) at this server's time, and that time. */
+  lapsed(): [Session[], bigint] {
+    const now = nowUs();
+    return [[...this.sessions.values()].filter((session) => lapsed(session.lease, now)), now];
   }
 
   create(record: SessionRecord, files: WorkspaceFile[]): void {

@@ -13,6 +13,7 @@ from agent_runtime._gen.agentruntime.v1 import (
     workspace_pb2,
 )
 from agent_runtime.events.stream import EventStreams
+from agent_runtime.fleet.routing import SessionRouter
 from agent_runtime.sessions.manager import SessionManager
 from agent_runtime.sessions.watch_hub import SessionWatchHub
 
@@ -20,10 +21,14 @@ Context = Any  # grpc.aio.ServicerContext
 
 
 class AgentRuntimeServicer(agent_runtime_pb2_grpc.AgentRuntimeServicer):
-    def __init__(self, sessions: SessionManager, streams: EventStreams, watchers: SessionWatchHub) -> None:
+    def __init__(
+        self, sessions: SessionManager, streams: EventStreams, watchers: SessionWatchHub, router: SessionRouter
+    ) -> None:
+        """A call for a session's work goes through `router`, to the replica that holds the session."""
         self._sessions = sessions
         self._streams = streams
         self._watchers = watchers
+        self._router = router
 
     async def CreateSession(
         self, request: agent_runtime_pb2.CreateSessionRequest, context: Context
@@ -31,7 +36,7 @@ class AgentRuntimeServicer(agent_runtime_pb2_grpc.AgentRuntimeServicer):
         return await self._sessions.create(request)
 
     async def GetSession(self, request: agent_runtime_pb2.GetSessionRequest, context: Context) -> session_pb2.Session:
-        return await self._sessions.get(request.session_id, request.view)
+        return await self._router.get_session(request, context)
 
     async def ListSessions(
         self, request: agent_runtime_pb2.ListSessionsRequest, context: Context
@@ -41,12 +46,20 @@ class AgentRuntimeServicer(agent_runtime_pb2_grpc.AgentRuntimeServicer):
     async def UpdateSession(
         self, request: agent_runtime_pb2.UpdateSessionRequest, context: Context
     ) -> session_pb2.Session:
-        return await self._sessions.update(request)
+        return await self._router.call(
+            "UpdateSession", request.session_id, request, context, lambda: self._sessions.update(request)
+        )
 
     async def DeleteSession(
         self, request: agent_runtime_pb2.DeleteSessionRequest, context: Context
     ) -> agent_runtime_pb2.DeleteSessionResponse:
-        return await self._sessions.delete(request.session_id, request.purge)
+        return await self._router.call(
+            "DeleteSession",
+            request.session_id,
+            request,
+            context,
+            lambda: self._sessions.delete(request.session_id, request.purge),
+        )
 
     async def ListAgentProfiles(
         self, request: profile_pb2.ListAgentProfilesRequest, context: Context
@@ -61,17 +74,27 @@ class AgentRuntimeServicer(agent_runtime_pb2_grpc.AgentRuntimeServicer):
     async def SendMessage(
         self, request: agent_runtime_pb2.SendMessageRequest, context: Context
     ) -> agent_runtime_pb2.SendMessageResponse:
-        return await self._sessions.send_message(request)
+        return await self._router.call(
+            "SendMessage", request.session_id, request, context, lambda: self._sessions.send_message(request)
+        )
 
     async def InterruptSession(
         self, request: agent_runtime_pb2.InterruptSessionRequest, context: Context
     ) -> agent_runtime_pb2.InterruptSessionResponse:
-        return await self._sessions.interrupt(request.session_id)
+        return await self._router.call(
+            "InterruptSession",
+            request.session_id,
+            request,
+            context,
+            lambda: self._sessions.interrupt(request.session_id),
+        )
 
     async def SyncSession(
         self, request: agent_runtime_pb2.SyncSessionRequest, context: Context
     ) -> agent_runtime_pb2.SyncSessionResponse:
-        return await self._sessions.sync(request.session_id)
+        return await self._router.call(
+            "SyncSession", request.session_id, request, context, lambda: self._sessions.sync(request.session_id)
+        )
 
     async def StreamSessionEvents(
         self, request: agent_runtime_pb2.StreamSessionEventsRequest, context: Context

@@ -9,6 +9,8 @@ from agent_runtime._gen.agentruntime.v1 import events_pb2
 
 # A subscriber this far behind is cut off; it resumes from its cursor, replaying from storage.
 MAX_QUEUED_EVENTS = 10_000
+# What next() gives when the subscriber should look in storage for events it may have missed.
+CHECK_STORAGE = events_pb2.SessionEvent()
 
 
 class Subscription:
@@ -17,6 +19,7 @@ class Subscription:
         self._capacity = capacity
         self.overrun = False
         self.shutting_down = False
+        self._check_queued = False
 
     def deliver(self, events: Sequence[events_pb2.SessionEvent]) -> None:
         if self.overrun:
@@ -28,6 +31,12 @@ class Subscription:
         for event in events:
             self._queue.put_nowait(event)
 
+    def check_storage(self) -> None:
+        """Events were stored that did not come this way (another replica's, while the bus was down)."""
+        if not self._check_queued:
+            self._check_queued = True
+            self._queue.put_nowait(CHECK_STORAGE)
+
     def end(self) -> None:
         self._queue.put_nowait(None)
 
@@ -36,5 +45,9 @@ class Subscription:
         self.end()
 
     async def next(self, timeout: float) -> events_pb2.SessionEvent | None:
-        """The next event; None when ended, overrun or shutting down; TimeoutError when nothing came for `timeout`."""
-        return await asyncio.wait_for(self._queue.get(), timeout)
+        """The next event, or CHECK_STORAGE; None when ended, overrun or shutting down; TimeoutError when
+        nothing came for `timeout`."""
+        event = await asyncio.wait_for(self._queue.get(), timeout)
+        if event is CHECK_STORAGE:
+            self._check_queued = False
+        return event

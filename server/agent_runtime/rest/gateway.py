@@ -16,6 +16,7 @@ from google.protobuf import descriptor, json_format, message, message_factory
 from google.rpc import code_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from agent_runtime.bus.base import Bus
 from agent_runtime.key_check import presented_key, refusal
 from agent_runtime.rest import event_stream
 from agent_runtime.rest.errors import (
@@ -94,8 +95,12 @@ async def _body(route: Route, request: web.Request) -> bytes:
 
 
 class RestGateway:
-    def __init__(self, channel: grpc.aio.Channel, service: descriptor.ServiceDescriptor, api_key: str) -> None:
+    def __init__(
+        self, channel: grpc.aio.Channel, service: descriptor.ServiceDescriptor, api_key: str, bus: Bus | None = None
+    ) -> None:
+        """`bus`: a fleet's, whose state /health tells as well."""
         self._channel = channel
+        self._bus = bus
         self._key = api_key.encode()
         self._service = service
         self._routes = routes(service)
@@ -120,9 +125,11 @@ class RestGateway:
         except grpc.aio.AioRpcError as error:
             return status_response(status_pb2.Status(code=error.code().value[0], message=error.details() or ""), 503)
         serving = answer.status == health_pb2.HealthCheckResponse.SERVING
-        return web.json_response(
-            {"status": health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)}, status=200 if serving else 503
-        )
+        body: dict[str, object] = {"status": health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)}
+        if self._bus is not None:  # a bus that is down slows streams, nothing more: the replica still serves
+            problem = self._bus.problem()
+            body["bus"] = {"status": "NOT_SERVING", "reason": problem} if problem else {"status": "SERVING"}
+        return web.json_response(body, status=200 if serving else 503)
 
     async def _openapi(self, request: web.Request) -> web.Response:
         return web.json_response(openapi(self._service, self._routes))

@@ -70,7 +70,13 @@ def _operation(route: Route, schemas: Schemas, status: Schema) -> Schema:
 
 
 def _health(status: Schema) -> Schema:
-    serving = {"type": "object", "properties": {"status": {"type": "string"}}, "required": ["status"]}
+    # `bus`, in a fleet: whether the replicas' bus is up, and if not, why.
+    bus = {"type": "object", "properties": {"status": {"type": "string"}, "reason": {"type": "string"}}}
+    serving = {
+        "type": "object",
+        "properties": {"status": {"type": "string"}, "bus": bus},
+        "required": ["status"],
+    }
     answer = {"application/json": {"schema": serving}}
     refused = {"application/json": {"schema": {"anyOf": [serving, status]}}}
     return {

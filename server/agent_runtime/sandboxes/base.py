@@ -188,6 +188,9 @@ class Sandbox(Protocol):
 
 class SandboxProvider(Protocol):
     name: str
+    # Whether a sandbox lives on when the runtime that made it dies (Modal's do; local ones die with it),
+    # so that another replica, or the runtime restarted, finds it again (find()).
+    outlives_runtime: bool
 
     async def check(self) -> None:
         """Raises SandboxUnavailable saying why sandboxes cannot be created here."""

@@ -117,6 +117,11 @@ class LiveSession:
     def session_id(self) -> str:
         return self.record.session_id
 
+    @property
+    def storage(self) -> StorageClient:
+        """Storage as this session writes it: fenced with its lease, in a fleet."""
+        return self._services.storage
+
     def runtime_state(self) -> session_pb2.RuntimeState:
         state = session_pb2.RuntimeState(
             loaded=not self._closed, turn_running=self._running is not None, queued_messages=len(self._queue)
@@ -210,6 +215,7 @@ class LiveSession:
                 continue
             turn = self._queue.pop(0)
             self._running = turn
+            self._on_status(self.runtime_state())
             self._running_task = asyncio.create_task(self._run(turn))
             try:
                 await self._running_task
@@ -294,6 +300,7 @@ class LiveSession:
         # Ended: an interrupt or unload from now on finds no turn, rather than ending this one twice.
         self._running, self._running_task = None, None
         self._last_activity = asyncio.get_running_loop().time()
+        self._on_status(self.runtime_state())
         await self._services.events.flush(self.session_id)
         took = asyncio.get_running_loop().time() - self._turn_started_at
         ended = events_pb2.TurnOutcome.Name(outcome).removeprefix("TURN_OUTCOME_")
@@ -362,17 +369,20 @@ class LiveSession:
             if self._sandbox is not None:
                 self._sandbox_state.restart_count += 1
             self._status(session_pb2.SANDBOX_STATUS_STARTING, "Preparing...")
-            self._status(session_pb2.SANDBOX_STATUS_STARTING, "Creating sandbox...")
-            sandbox = await self._services.sandboxes.create(
+            found = await self._found_sandbox() if self._sandbox is None else None
+            if found is None:
+                self._status(session_pb2.SANDBOX_STATUS_STARTING, "Creating sandbox...")
+            sandbox = found or await self._services.sandboxes.create(
                 spec_for(self._profile, self.session_id, self._services.model_proxy_url)
             )
             self._sandbox_state.sandbox_id = sandbox.sandbox_id
-            self._status(session_pb2.SANDBOX_STATUS_STARTING, "Setting up session files...")
             storage = self._services.storage
             stored = [file async for file in stored_file_list(storage, self.session_id)]
-            for listed in stored:  # one file's content in memory at a time
-                file = await stored_file(storage, self.session_id, listed.path)
-                await sandbox.write_file(file.path, file.content)
+            if found is None:  # a sandbox found again has its workspace; what storage lacks of it is saved next
+                self._status(session_pb2.SANDBOX_STATUS_STARTING, "Setting up session files...")
+                for listed in stored:  # one file's content in memory at a time
+                    file = await stored_file(storage, self.session_id, listed.path)
+                    await sandbox.write_file(file.path, file.content)
             await self._agent.prepare(sandbox)
             self._status(session_pb2.SANDBOX_STATUS_STARTING, "Starting file watchers...")
             quota = self._profile.limits.workspace_bytes or self._services.workspace_quota_bytes
@@ -388,6 +398,17 @@ class LiveSession:
             log.info("session %s: sandbox %s ready, %d files restored", self.session_id, sandbox.sandbox_id, restored)
             self._status(session_pb2.SANDBOX_STATUS_READY, "Ready")
             return sandbox
+
+    async def _found_sandbox(self) -> Sandbox | None:
+        """The session's sandbox from before this load, where the provider's sandboxes outlive a runtime: a
+        replica that died, or a runtime restarted, left it running."""
+        provider = self._services.sandboxes
+        if not provider.outlives_runtime:
+            return None
+        found = await provider.find(self.session_id)
+        if found is not None:
+            log.info("session %s: sandbox %s found again", self.session_id, found.sandbox_id)
+        return found
 
     def _keep(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
@@ -417,10 +438,11 @@ class LiveSession:
         if not health.running:
             self._status(session_pb2.SANDBOX_STATUS_TERMINATED, f"The sandbox stopped: {health.message}")
 
-    async def close(self, cancel_waiting: bool, grace: float = 0.0) -> None:
+    async def close(self, cancel_waiting: bool, grace: float = 0.0) -> int:
         """Starts no more turns, gives a running one `grace` seconds, then interrupts it (it ends with its
         events); saves the workspace and ends the sandbox. Waiting messages are cancelled, each with a
-        turn_completed, or (`cancel_waiting` False: a restart) stay stored, to run when it is next loaded."""
+        turn_completed, or (`cancel_waiting` False: a restart) stay stored, to run when it is next loaded;
+        returns how many stay."""
         async with self._accepting:  # a message being accepted is stored first, and shares their fate
             self._closed = True
         self._wake.set()
@@ -432,6 +454,7 @@ class LiveSession:
         while cancel_waiting and self._queue:
             turn = self._queue.pop(0)
             self._emit_completed(turn, events_pb2.TurnOutcome.TURN_OUTCOME_CANCELLED, CANCELLED_MESSAGE)
+        left = len(self._queue)
         self._queue.clear()
         for task in [self._worker, *self._background]:
             task.cancel()
@@ -444,6 +467,21 @@ class LiveSession:
             await self._model_channel.close()
         self._status(self._sandbox_state.status, "Unloaded")
         await self._services.events.flush(self.session_id)
+        return left
+
+    async def abandon(self) -> None:
+        """The session's lease is lost: another replica works for it now. Its turn and agent stop at once,
+        nothing more is written for it from here, and its sandbox ends, unless the provider's sandboxes
+        outlive a replica (Modal), where the new owner finds it again."""
+        self._closed = True
+        self._services.storage.revoke()
+        for task in [self._worker, *self._background, *([self._running_task] if self._running_task else [])]:
+            task.cancel()
+        if self._sandbox is not None and not self._services.sandboxes.outlives_runtime:
+            await self._sandbox.terminate()
+        if self._model_channel is not None:
+            await self._model_channel.close()
+        self._no_turns.set()
 
 
 def _describe(error: Exception) -> str:

@@ -1,9 +1,15 @@
 """SessionManager: the session RPCs. Sessions live in storage; a message loads one into this process
-(a LiveSession, with its turns and its sandbox) until it is deleted or the runtime stops."""
+(a LiveSession, with its turns and its sandbox) until it is deleted or the runtime stops.
+
+In a fleet, a session is loaded only under its lease (fleet/lease_keeper.py): loading takes it, unloading
+gives it back, and a session whose lease is lost is dropped at once (lease_lost). Calls for a session
+another replica holds never reach here: fleet/routing.py sends them to it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import uuid
 from collections.abc import Iterable
@@ -21,7 +27,10 @@ from agent_runtime._gen.agentruntime.v1 import (
 )
 from agent_runtime.agents import architectures
 from agent_runtime.agents.emitter import now
+from agent_runtime.bus.base import Bus
+from agent_runtime.bus.local import LocalBus
 from agent_runtime.errors import ApiError, FieldViolation, bad_request
+from agent_runtime.fleet.lease_keeper import LeaseKeeper
 from agent_runtime.sessions import validation
 from agent_runtime.sessions.inbox import Inbox, read_inbox
 from agent_runtime.sessions.lifecycle import Timing, look_after
@@ -29,6 +38,7 @@ from agent_runtime.sessions.live_session import LiveSession, SessionServices
 from agent_runtime.sessions.recovery import close_interrupted_turn, stored_session_ids
 from agent_runtime.sessions.stored_workspace import stored_file, stored_file_list
 from agent_runtime.sessions.watch_hub import SessionWatchHub
+from agent_runtime.storage.leases import LEASE_HELD
 from agent_runtime.workspace_paths import workspace_path_problem
 
 log = logging.getLogger(__name__)
@@ -66,33 +76,94 @@ def merged_files(*layers: Iterable[workspace_pb2.WorkspaceFile]) -> list[workspa
 
 
 class SessionManager:
-    def __init__(self, services: SessionServices, watchers: SessionWatchHub, timing: Timing) -> None:
+    def __init__(
+        self,
+        services: SessionServices,
+        watchers: SessionWatchHub,
+        timing: Timing,
+        leases: LeaseKeeper | None = None,
+        bus: Bus | None = None,
+    ) -> None:
+        """`leases` in a fleet (None: a single runtime, which takes none); `bus` hears of sessions handed off."""
         self._services = services
         self._storage = services.storage
         self._events = services.events
         self._watchers = watchers
         self._timing = timing
+        self._leases = leases
+        self._bus = bus or LocalBus()
         self._live: dict[str, LiveSession] = {}
         self._keepers: dict[str, asyncio.Task[None]] = {}
+        self._abandoning: set[asyncio.Task[None]] = set()
         self._loading = asyncio.Lock()
         self._settled: set[str] = set()  # sessions found with no work left: no need to look again
         self._stopping = False
 
+    def owns(self, session_id: str) -> bool:
+        """Whether the session is loaded here (in a fleet: under this replica's lease)."""
+        return session_id in self._live
+
+    def _runtime_state(self, live: LiveSession) -> session_pb2.RuntimeState:
+        state = live.runtime_state()
+        if self._leases is not None:
+            state.owner_replica_id = self._leases.replica_id
+            state.lease_generation = self._leases.generation(live.session_id)
+        return state
+
     def _view(self, record: persistence_pb2.SessionRecord) -> session_pb2.Session:
-        """The stored record with this runtime's state of the session."""
+        """The stored record with the runtime's state of the session: this replica's, or as the replica
+        holding it last said."""
         session = session_from_record(record)
         live = self._live.get(record.session_id)
+        elsewhere = self._watchers.runtime_elsewhere(record.session_id)
         if live is not None:
-            session.runtime.CopyFrom(live.runtime_state())
+            session.runtime.CopyFrom(self._runtime_state(live))
+        elif elsewhere is not None:
+            session.runtime.CopyFrom(elsewhere)
         return session
+
+    async def _take_lease(self, session_id: str) -> int:
+        """The session's lease, taken for this replica (0 in a single runtime); LEASE_HELD while another
+        replica holds it. Its events are written under it from now on."""
+        if self._leases is None:
+            return 0
+        generation = await self._leases.acquire(session_id)
+        self._events.set_fence(session_id, generation)
+        return generation
+
+    async def _give_lease_back(self, session_id: str) -> None:
+        if self._leases is not None:
+            await asyncio.shield(self._leases.release(session_id))
+            self._events.set_fence(session_id, 0)
 
     async def _loaded(self, session_id: str) -> LiveSession:
         async with self._loading:
             if session_id in self._live:
                 return self._live[session_id]
-            return await self._load(session_id, await read_inbox(self._events, session_id))
+            generation = await self._take_lease(session_id)
+            try:
+                return await self._load(session_id, await read_inbox(self._events, session_id), generation)
+            except BaseException:
+                await self._give_lease_back(session_id)
+                raise
 
-    async def _load(self, session_id: str, inbox: Inbox) -> LiveSession:
+    async def _load_if_work(self, session_id: str) -> bool:
+        """Under the loading lock: takes the session's lease and loads it if its log shows work left (a turn
+        to close, messages to run), else gives the lease back; whether it loaded. LEASE_HELD while another
+        replica holds it."""
+        generation = await self._take_lease(session_id)
+        try:
+            inbox = await read_inbox(self._events, session_id)  # read under the lease: nobody else writes now
+            if inbox.running is None and not inbox.waiting:
+                await self._give_lease_back(session_id)
+                return False
+            await self._load(session_id, inbox, generation)
+            return True
+        except BaseException:
+            await self._give_lease_back(session_id)
+            raise
+
+    async def _load(self, session_id: str, inbox: Inbox, generation: int) -> LiveSession:
         """Settles what a dead runtime left (its running turn is closed), then loads the session with the
         messages still waiting; called under the loading lock, so nothing touches the session meanwhile."""
         await close_interrupted_turn(self._events, session_id, inbox)
@@ -101,15 +172,19 @@ class SessionManager:
         )
         profile = await self._profile(stored.session.agent_profile_ref)
         record = stored.session
+        services = self._services
+        if self._leases is not None:  # every write of the session carries its lease
+            services = dataclasses.replace(services, storage=self._storage.fenced(generation, self._leases.refused))
 
         def status_changed(state: session_pb2.RuntimeState) -> None:
             session = session_from_record(record)
             session.runtime.CopyFrom(state)
+            if self._leases is not None:
+                session.runtime.owner_replica_id = self._leases.replica_id
+                session.runtime.lease_generation = generation
             self._watchers.publish(agent_runtime_pb2.SESSION_CHANGE_KIND_STATUS, session)
 
-        live = LiveSession(
-            self._services, record, profile, architectures.stored_transcripts(stored), inbox, status_changed
-        )
+        live = LiveSession(services, record, profile, architectures.stored_transcripts(stored), inbox, status_changed)
         self._live[session_id] = live
         log.info("session %s loaded (%s, profile %s)", session_id, record.architecture, record.agent_profile_ref)
         self._keepers[session_id] = asyncio.create_task(look_after(live, self._timing, self._unload))
@@ -127,14 +202,56 @@ class SessionManager:
                 if session_id in self._live:
                     return
                 inbox = await read_inbox(self._events, session_id)
-                if inbox.running is None and not inbox.waiting:
-                    self._settled.add(session_id)  # only a message sent here, which loads it, gives it work
-                    return
-                await self._load(session_id, inbox)
+                # Only a message, which loads the session, gives it work (in a fleet, under a lease that
+                # another replica takes over if its holder dies).
+                if (inbox.running is None and not inbox.waiting) or not await self._load_if_work(session_id):
+                    self._settled.add(session_id)
         except ApiError as error:
             if error.code == grpc.StatusCode.UNAVAILABLE or error.reason == SESSION_NOT_FOUND:
                 raise
-            log.error("session %s has work left but cannot be loaded: %s", session_id, error.message)
+            if error.reason != LEASE_HELD:  # held: its holder works on it
+                log.error("session %s has work left but cannot be loaded: %s", session_id, error.message)
+
+    async def take_over(self, session_id: str, from_replica: str) -> None:
+        """A lease that lapsed: its replica died (or lost touch) with the session loaded. The session is
+        taken and what that replica left is settled: its running turn closed, its queued messages run."""
+        if self._leases is None or session_id in self._live or self._stopping:
+            return
+        try:
+            async with self._loading:
+                if session_id in self._live:
+                    return
+                if await self._load_if_work(session_id):
+                    log.info("session %s: taken over from replica %s", session_id, from_replica)
+                else:  # what watchers were last told of it came from the replica that died
+                    record = await self._record(session_id)
+                    self._watchers.publish(agent_runtime_pb2.SESSION_CHANGE_KIND_STATUS, session_from_record(record))
+        except ApiError as error:
+            if error.reason not in (LEASE_HELD, SESSION_NOT_FOUND):
+                raise
+
+    async def take_handoff(self, session_id: str) -> None:
+        """A replica that stopped gave the session back with messages waiting: run them here, unless
+        another replica took it first."""
+        self._settled.discard(session_id)
+        try:
+            await self.resume(session_id)
+        except ApiError as error:
+            log.warning("session %s was handed off but could not be taken: %s", session_id, error.message)
+
+    def lease_lost(self, session_id: str, generation: int) -> None:
+        """The session's lease is lost: another replica may work for it now. Nothing more is written for it
+        here, and its turn, agent and sandbox stop at once."""
+        self._events.abandon(session_id, generation)
+        self._settled.discard(session_id)
+        live = self._live.pop(session_id, None)
+        keeper = self._keepers.pop(session_id, None)
+        if keeper is not None:
+            keeper.cancel()
+        if live is not None:
+            abandoning = asyncio.create_task(live.abandon())
+            self._abandoning.add(abandoning)
+            abandoning.add_done_callback(self._abandoning.discard)
 
     async def resume_all(self) -> None:
         """Resumes every session with work left, after a restart."""
@@ -147,13 +264,18 @@ class SessionManager:
 
     async def _unload(self, live: LiveSession, cancel_waiting: bool = False, grace: float = 0.0) -> None:
         """Saves and ends a loaded session's work here; it stays in storage, with the messages still
-        waiting unless `cancel_waiting`."""
+        waiting unless `cancel_waiting`. In a fleet its lease is given back, and messages still waiting are
+        handed to whichever replica takes them first."""
         if self._live.get(live.session_id) is live:
             del self._live[live.session_id]
         keeper = self._keepers.pop(live.session_id, None)
         if keeper is not None and keeper is not asyncio.current_task():
             keeper.cancel()
-        await live.close(cancel_waiting, grace)
+        waiting = await live.close(cancel_waiting, grace)
+        if self._leases is not None and self._leases.generation(live.session_id):
+            await self._give_lease_back(live.session_id)
+            if waiting:
+                self._bus.publish_handoff(live.session_id)
 
     async def send_message(
         self, request: agent_runtime_pb2.SendMessageRequest
@@ -184,6 +306,10 @@ class SessionManager:
         if live is None:  # nothing of it lives here: storage already holds all of it
             return agent_runtime_pb2.SyncSessionResponse(synced_at=now())
         return await live.sync()
+
+    async def wait_abandoned(self) -> None:
+        """Returns once the sessions whose lease was lost have stopped."""
+        await asyncio.gather(*self._abandoning, return_exceptions=True)
 
     def running_turns(self) -> int:
         return sum(live.runtime_state().turn_running for live in self._live.values())
@@ -312,14 +438,15 @@ class SessionManager:
         for path in ("metadata", "session_options"):
             if path in paths:
                 getattr(change, path).CopyFrom(getattr(given, path))
-        updated = await self._storage.call(
-            self._storage.stub.UpdateSessionRecord,
+        live = self._live.get(request.session_id)
+        storage = live.storage if live is not None else self._storage
+        updated = await storage.call(
+            storage.stub.UpdateSessionRecord,
             persistence_pb2.UpdateSessionRecordRequest(
                 session_id=request.session_id, session=change, update_mask=field_mask_pb2.FieldMask(paths=paths)
             ),
         )
         session = self._view(updated.session)
-        live = self._live.get(request.session_id)
         if live is not None:  # its next turn runs with the new options
             live.record = updated.session
         if "session_options" in paths:

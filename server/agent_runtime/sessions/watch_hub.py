@@ -1,4 +1,9 @@
-"""WatchSessions: every session created, updated, deleted or changing status, to whoever watches."""
+"""WatchSessions: every session created, updated, deleted or changing status, to whoever watches.
+
+In a fleet, each change is also published on the bus, and the changes other replicas publish reach this
+replica's watchers as well; the runtime state they carry is what this replica shows of sessions loaded
+elsewhere (runtime_elsewhere).
+"""
 
 from __future__ import annotations
 
@@ -9,18 +14,24 @@ import grpc
 from google.protobuf import timestamp_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, session_pb2
+from agent_runtime.bus.base import Bus
+from agent_runtime.bus.local import LocalBus
 from agent_runtime.errors import ApiError, shutting_down
 
 MAX_QUEUED_CHANGES = 10_000
 Response = agent_runtime_pb2.WatchSessionsResponse
+# The changes that tell where a session is held (its runtime state), or that it is gone.
+SAYS_WHO_HOLDS = (agent_runtime_pb2.SESSION_CHANGE_KIND_STATUS, agent_runtime_pb2.SESSION_CHANGE_KIND_DELETED)
 
 
 class SessionWatchHub:
-    def __init__(self, heartbeat_seconds: float, max_lag: int = MAX_QUEUED_CHANGES) -> None:
+    def __init__(self, heartbeat_seconds: float, max_lag: int = MAX_QUEUED_CHANGES, bus: Bus | None = None) -> None:
         self._heartbeat_seconds = heartbeat_seconds
         self._max_lag = max_lag
+        self._bus = bus or LocalBus()
         self._watchers: set[asyncio.Queue[agent_runtime_pb2.SessionChange | None]] = set()
         self._shutting_down = False
+        self._elsewhere: dict[str, session_pb2.RuntimeState] = {}  # sessions other replicas said they hold
 
     def end_watches(self) -> None:
         """The runtime is stopping: every watch, and every one begun from now on, ends."""
@@ -30,6 +41,28 @@ class SessionWatchHub:
 
     def publish(self, kind: agent_runtime_pb2.SessionChangeKind.ValueType, session: session_pb2.Session) -> None:
         change = agent_runtime_pb2.SessionChange(kind=kind, session=session)
+        if kind in SAYS_WHO_HOLDS:
+            self._elsewhere.pop(session.session_id, None)  # what happens here is newer than what was said
+        self._bus.publish_change(change)
+        self._tell_watchers(change)
+
+    def published_elsewhere(self, change: agent_runtime_pb2.SessionChange) -> None:
+        """A change another replica published."""
+        session = change.session
+        if change.kind == agent_runtime_pb2.SESSION_CHANGE_KIND_STATUS and session.runtime.loaded:
+            self._elsewhere[session.session_id] = session.runtime
+        elif change.kind in (
+            agent_runtime_pb2.SESSION_CHANGE_KIND_STATUS,
+            agent_runtime_pb2.SESSION_CHANGE_KIND_DELETED,
+        ):
+            self._elsewhere.pop(session.session_id, None)
+        self._tell_watchers(change)
+
+    def runtime_elsewhere(self, session_id: str) -> session_pb2.RuntimeState | None:
+        """The runtime state of a session another replica holds, as it last said."""
+        return self._elsewhere.get(session_id)
+
+    def _tell_watchers(self, change: agent_runtime_pb2.SessionChange) -> None:
         for queue in list(self._watchers):
             if queue.qsize() >= self._max_lag:
                 queue.put_nowait(None)  # this watcher is too slow: its stream ends, it lists again

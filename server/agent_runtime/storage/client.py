@@ -7,16 +7,18 @@ STORAGE_UNAVAILABLE, so callers know to retry.
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
 import grpc
 from grpc_health.v1 import health_pb2
 
-from agent_runtime._gen.agentruntime.v1 import persistence_pb2_grpc
+from agent_runtime._gen.agentruntime.v1 import persistence_pb2, persistence_pb2_grpc
 from agent_runtime.errors import ApiError
 from agent_runtime.rpc.server_setup import MAX_MESSAGE_BYTES
+from agent_runtime.storage.leases import LEASE_LOST, lease_lost
 
 Request = TypeVar("Request")
 Response = TypeVar("Response")
@@ -32,6 +34,15 @@ PASSED_THROUGH = {
     grpc.StatusCode.OUT_OF_RANGE,
 }
 UNREACHABLE = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+# The writes for a session that storage fences with the writer's lease generation.
+FENCED_REQUESTS = (
+    persistence_pb2.AppendEventsRequest,
+    persistence_pb2.UpdateSessionRecordRequest,
+    persistence_pb2.SaveTranscriptRequest,
+    persistence_pb2.SaveWorkspaceFileRequest,
+    persistence_pb2.DeleteSessionFileRequest,
+    persistence_pb2.ChangeSessionFilesRequest,
+)
 
 # UNAVAILABLE means the call did not reach a working server; retry it with backoff (gRPC retries).
 RETRY_SERVICE_CONFIG = json.dumps(
@@ -87,6 +98,20 @@ class StorageClient:
             request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
             response_deserializer=health_pb2.HealthCheckResponse.FromString,
         )
+        self._fence = 0
+        self._lost: Callable[[str], None] | None = None
+        self._revoked = False
+
+    def fenced(self, generation: int, lost: Callable[[str], None]) -> StorageClient:
+        """This client (its channel shared) for a session held under a lease: every write carries the
+        generation, and a write storage refuses for it (LEASE_LOST) is also told to `lost`."""
+        client = copy.copy(self)
+        client._fence, client._lost = generation, lost
+        return client
+
+    def revoke(self) -> None:
+        """The lease is known lost: writes through this fenced client are refused from now on, unasked."""
+        self._revoked = True
 
     async def call(
         self,
@@ -94,10 +119,18 @@ class StorageClient:
         request: Request,
         deadline: float = CALL_TIMEOUT_SECONDS,
     ) -> Response:
+        fenced = self._fence and isinstance(request, FENCED_REQUESTS)
+        if fenced:
+            if self._revoked:
+                raise lease_lost(request.session_id, self._fence, self._fence)  # type: ignore[attr-defined]
+            request.lease_generation = self._fence  # type: ignore[attr-defined]
         try:
             return await method(request, timeout=deadline)
         except grpc.aio.AioRpcError as error:
-            raise _translate(error) from error
+            translated = _translate(error)
+            if fenced and translated.reason == LEASE_LOST and self._lost is not None:
+                self._lost(request.session_id)  # type: ignore[attr-defined]
+            raise translated from error
 
     async def is_serving(self) -> bool:
         try:

@@ -19,6 +19,8 @@ from agent_runtime.errors import ApiError, FieldViolation, bad_request
 
 MAX_TTL_SECONDS = 3600
 MAX_REPLICA_ID_LENGTH = 128
+LEASE_HELD = "LEASE_HELD"  # another replica holds the lease: it works for the session
+LEASE_LOST = "LEASE_LOST"  # a writer's lease generation is not the session's any more
 
 
 @dataclass(frozen=True)
@@ -27,9 +29,14 @@ class Lease:
     address: str = ""
     generation: int = 0
     expires_us: int = 0
+    released: bool = False
 
     def held(self, now_us: int) -> bool:
         return self.generation > 0 and self.expires_us > now_us
+
+    def lapsed(self, now_us: int) -> bool:
+        """Whether it expired without being released: its holder stopped renewing it."""
+        return self.generation > 0 and not self.released and self.expires_us <= now_us
 
 
 # What an operation makes of the session's lease at storage's time (µs); the store keeps the result.
@@ -44,7 +51,7 @@ def acquiring(session_id: str, replica_id: str, address: str, ttl: duration_pb2.
         if lease.held(now_us) and lease.replica_id != replica_id:
             raise ApiError(
                 grpc.StatusCode.FAILED_PRECONDITION,
-                "LEASE_HELD",
+                LEASE_HELD,
                 f"session {session_id!r} is leased to replica {lease.replica_id!r} until it renews or expires",
                 metadata={
                     "session_id": session_id,
@@ -54,7 +61,7 @@ def acquiring(session_id: str, replica_id: str, address: str, ttl: duration_pb2.
                 },
             )
         generation = lease.generation if lease.held(now_us) else lease.generation + 1
-        return Lease(replica_id, address, generation, now_us + ttl_us)
+        return Lease(replica_id, address, generation, now_us + ttl_us, released=False)
 
     return acquire
 
@@ -66,7 +73,7 @@ def renewing(session_id: str, replica_id: str, generation: int, ttl: duration_pb
     def renew(lease: Lease, now_us: int) -> Lease:
         if (lease.replica_id, lease.generation) != (replica_id, generation):
             raise lease_lost(session_id, generation, lease.generation)
-        return dataclasses.replace(lease, expires_us=now_us + ttl_us)
+        return dataclasses.replace(lease, expires_us=now_us + ttl_us, released=False)
 
     return renew
 
@@ -75,7 +82,7 @@ def releasing(replica_id: str, generation: int) -> LeaseChange:
     def release(lease: Lease, now_us: int) -> Lease:
         if (lease.replica_id, lease.generation) != (replica_id, generation) or not lease.held(now_us):
             return lease
-        return dataclasses.replace(lease, expires_us=now_us)
+        return dataclasses.replace(lease, expires_us=now_us, released=True)
 
     return release
 
@@ -93,7 +100,7 @@ def check_fence(session_id: str, generation: int, fence: int) -> None:
 def lease_lost(session_id: str, given: int, current: int) -> ApiError:
     return ApiError(
         grpc.StatusCode.FAILED_PRECONDITION,
-        "LEASE_LOST",
+        LEASE_LOST,
         f"session {session_id!r}: lease generation {given} is not the session's (it is {current})",
         metadata={"session_id": session_id, "generation": str(current)},
     )
@@ -106,6 +113,7 @@ def as_message(session_id: str, lease: Lease, now_us: int) -> persistence_pb2.Se
         address=lease.address,
         generation=lease.generation,
         held=lease.held(now_us),
+        released=lease.released,
     )
     message.expires_at.FromMicroseconds(lease.expires_us)
     return message

@@ -24,7 +24,9 @@ def encode_token(cursor: SessionCursor) -> str:
     return base64.urlsafe_b64encode(raw).decode()
 
 
-FILE_TOKEN_KIND = "file"  # sets a file listing's tokens apart from the sessions'
+# Sets each listing's tokens apart from the others': a session's files, and the lapsed leases.
+FILE_TOKEN_KIND = "file"
+LEASE_TOKEN_KIND = "lease"
 
 
 def _invalid_token() -> ApiError:
@@ -44,18 +46,19 @@ def decode_token(token: str) -> SessionCursor | None:
     raise _invalid_token()
 
 
-def encode_path_token(last_path: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([FILE_TOKEN_KIND, last_path]).encode()).decode()
+def encode_key_token(kind: str, last_key: str) -> str:
+    """A token for a listing in key order (a path, a session id), after `last_key`."""
+    return base64.urlsafe_b64encode(json.dumps([kind, last_key]).encode()).decode()
 
 
-def decode_path_token(token: str) -> str | None:
-    """The last path of the page before, or None for the first page."""
+def decode_key_token(kind: str, token: str) -> str | None:
+    """The last key of the page before, or None for the first page."""
     if not token:
         return None
     try:
-        kind, last_path = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if kind == FILE_TOKEN_KIND and isinstance(last_path, str):
-            return last_path
+        found_kind, last_key = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if found_kind == kind and isinstance(last_key, str):
+            return last_key
     except (binascii.Error, ValueError, TypeError):
         pass
     raise _invalid_token()

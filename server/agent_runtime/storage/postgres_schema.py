@@ -53,6 +53,11 @@ MIGRATIONS = (
         expires_us BIGINT NOT NULL
     );
     """,
+    # Whether a lease was released or left to expire: the lapsed ones are listed for another replica to take.
+    """
+    ALTER TABLE leases ADD COLUMN released BOOLEAN NOT NULL DEFAULT false;
+    CREATE INDEX leases_unreleased ON leases (expires_us) WHERE NOT released;
+    """,
 )
 MIGRATION_LOCK = 0x61676E74  # "agnt": the advisory lock the migrating server holds
 

@@ -55,6 +55,18 @@ DROPPED = (
 )
 
 
+LEASE_COLUMNS = "replica_id, address, generation, expires_us, released"
+
+
+def _lease_of(row: asyncpg.Record) -> Lease:
+    return Lease(row["replica_id"], row["address"], row["generation"], row["expires_us"], row["released"])
+
+
+async def _now_us(db: Connection) -> int:
+    """The database's clock, one for every storage server on it."""
+    return int(await db.fetchval("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint"))
+
+
 class PostgresStore:
     def __init__(self, dsn: str) -> None:
         self._dsn = dsn
@@ -112,28 +124,40 @@ class PostgresStore:
                 " VALUES ($1, '', '', 0, 0) ON CONFLICT (session_id) DO NOTHING",
                 session_id,
             )
-            row = await db.fetchrow(
-                "SELECT replica_id, address, generation, expires_us FROM leases WHERE session_id = $1 FOR UPDATE",
-                session_id,
-            )
+            row = await db.fetchrow(f"SELECT {LEASE_COLUMNS} FROM leases WHERE session_id = $1 FOR UPDATE", session_id)
             assert row is not None
-            current = Lease(row["replica_id"], row["address"], row["generation"], row["expires_us"])
-            # The database's clock, one for every storage server on it.
-            now_us = int(await db.fetchval("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint"))
+            current = _lease_of(row)
+            now_us = await _now_us(db)
             changed = change(current, now_us)
             if changed != current:
                 await db.execute(
-                    "UPDATE leases SET replica_id = $2, address = $3, generation = $4, expires_us = $5"
+                    "UPDATE leases SET replica_id = $2, address = $3, generation = $4, expires_us = $5, released = $6"
                     " WHERE session_id = $1",
                     session_id,
                     changed.replica_id,
                     changed.address,
                     changed.generation,
                     changed.expires_us,
+                    changed.released,
                 )
             return changed, now_us
 
         return await self._transaction(run)
+
+    async def lapsed_leases(self, limit: int, after_session_id: str) -> tuple[list[tuple[str, Lease]], int]:
+        async def query(db: Connection) -> tuple[list[tuple[str, Lease]], int]:
+            now_us = await _now_us(db)
+            rows = await db.fetch(
+                f"SELECT session_id, {LEASE_COLUMNS} FROM leases"
+                ' WHERE NOT released AND generation > 0 AND expires_us <= $1 AND session_id COLLATE "C" > $2'
+                ' ORDER BY session_id COLLATE "C" LIMIT $3',
+                now_us,
+                after_session_id,
+                limit,
+            )
+            return [(row["session_id"], _lease_of(row)) for row in rows], now_us
+
+        return await self._transaction(query)
 
     async def list_sessions(self, limit: int, after: SessionCursor | None) -> list[persistence_pb2.SessionRecord]:
         async def query(db: Connection) -> list[persistence_pb2.SessionRecord]:

@@ -9,7 +9,15 @@ from google.protobuf import field_mask_pb2
 from agent_runtime._gen.agentruntime.v1 import persistence_pb2, persistence_pb2_grpc, profile_pb2, workspace_pb2
 from agent_runtime.errors import FieldViolation, bad_request
 from agent_runtime.storage import leases
-from agent_runtime.storage.paging import decode_path_token, decode_token, encode_path_token, encode_token, page_size
+from agent_runtime.storage.paging import (
+    FILE_TOKEN_KIND,
+    LEASE_TOKEN_KIND,
+    decode_key_token,
+    decode_token,
+    encode_key_token,
+    encode_token,
+    page_size,
+)
 from agent_runtime.storage.profiles import ProfileDirectory
 from agent_runtime.storage.store import SessionCursor, SessionStore
 
@@ -79,10 +87,11 @@ class PersistenceAdapterServicer(persistence_pb2_grpc.PersistenceAdapterServicer
     ) -> persistence_pb2.ListSessionFilesResponse:
         _require(session_id=request.session_id)
         limit = page_size(request.page_size)
-        files = await self._store.list_files(request.session_id, limit + 1, decode_path_token(request.page_token))
+        after = decode_key_token(FILE_TOKEN_KIND, request.page_token)
+        files = await self._store.list_files(request.session_id, limit + 1, after)
         response = persistence_pb2.ListSessionFilesResponse(files=files[:limit])
         if len(files) > limit:
-            response.next_page_token = encode_path_token(files[limit - 1].path)
+            response.next_page_token = encode_key_token(FILE_TOKEN_KIND, files[limit - 1].path)
         return response
 
     async def GetSessionFile(
@@ -215,6 +224,19 @@ class PersistenceAdapterServicer(persistence_pb2_grpc.PersistenceAdapterServicer
     ) -> persistence_pb2.SessionLease:
         _require(session_id=request.session_id)
         return await self._lease(request.session_id, leases.unchanged)
+
+    async def ListLapsedSessionLeases(
+        self, request: persistence_pb2.ListLapsedSessionLeasesRequest, context: Context
+    ) -> persistence_pb2.ListLapsedSessionLeasesResponse:
+        limit = page_size(request.page_size)
+        after = decode_key_token(LEASE_TOKEN_KIND, request.page_token) or ""
+        lapsed, now_us = await self._store.lapsed_leases(limit + 1, after)
+        response = persistence_pb2.ListLapsedSessionLeasesResponse(
+            leases=[leases.as_message(session_id, lease, now_us) for session_id, lease in lapsed[:limit]]
+        )
+        if len(lapsed) > limit:
+            response.next_page_token = encode_key_token(LEASE_TOKEN_KIND, lapsed[limit - 1][0])
+        return response
 
     async def _lease(self, session_id: str, change: leases.LeaseChange) -> persistence_pb2.SessionLease:
         lease, now_us = await self._store.change_lease(session_id, change)

@@ -12,7 +12,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2, workspace_pb2
 from agent_runtime.storage.leases import Lease, LeaseChange, check_fence
@@ -76,7 +76,18 @@ MIGRATIONS = (
         expires_us INTEGER NOT NULL
     );
     """,
+    # Whether a lease was released or left to expire: the lapsed ones are listed for another replica to take.
+    """
+    ALTER TABLE leases ADD COLUMN released INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX leases_unreleased ON leases (expires_us) WHERE released = 0;
+    """,
 )
+
+
+def _lease_of(row: Sequence[Any]) -> Lease:
+    """A lease from its columns: replica_id, address, generation, expires_us, released."""
+    replica_id, address, generation, expires_us, released = row
+    return Lease(replica_id, address, generation, expires_us, bool(released))
 
 
 class SqliteStore:
@@ -135,9 +146,10 @@ class SqliteStore:
     @staticmethod
     def _lease(db: sqlite3.Connection, session_id: str) -> Lease:
         row = db.execute(
-            "SELECT replica_id, address, generation, expires_us FROM leases WHERE session_id = ?", (session_id,)
+            "SELECT replica_id, address, generation, expires_us, released FROM leases WHERE session_id = ?",
+            (session_id,),
         ).fetchone()
-        return Lease(*row) if row else Lease()
+        return _lease_of(row) if row else Lease()
 
     def _writable(self, db: sqlite3.Connection, session_id: str, fence: int) -> persistence_pb2.SessionRecord:
         """The session's record, once the write's fence is the session's lease generation."""
@@ -154,14 +166,35 @@ class SqliteStore:
             changed = change(current, now_us)
             if changed != current:
                 db.execute(
-                    "INSERT INTO leases (session_id, replica_id, address, generation, expires_us)"
-                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET replica_id = excluded.replica_id,"
-                    " address = excluded.address, generation = excluded.generation, expires_us = excluded.expires_us",
-                    (session_id, changed.replica_id, changed.address, changed.generation, changed.expires_us),
+                    "INSERT INTO leases (session_id, replica_id, address, generation, expires_us, released)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET"
+                    " replica_id = excluded.replica_id, address = excluded.address, generation = excluded.generation,"
+                    " expires_us = excluded.expires_us, released = excluded.released",
+                    (
+                        session_id,
+                        changed.replica_id,
+                        changed.address,
+                        changed.generation,
+                        changed.expires_us,
+                        changed.released,
+                    ),
                 )
             return changed, now_us
 
         return await self._transaction(run)
+
+    async def lapsed_leases(self, limit: int, after_session_id: str) -> tuple[list[tuple[str, Lease]], int]:
+        def query(db: sqlite3.Connection) -> tuple[list[tuple[str, Lease]], int]:
+            now_us = time.time_ns() // 1000
+            rows = db.execute(
+                "SELECT session_id, replica_id, address, generation, expires_us, released FROM leases"
+                " WHERE released = 0 AND generation > 0 AND expires_us <= ? AND session_id > ?"
+                " ORDER BY session_id LIMIT ?",
+                (now_us, after_session_id, limit),
+            )
+            return [(row[0], _lease_of(row[1:])) for row in rows], now_us
+
+        return await self._transaction(query)
 
     async def list_sessions(self, limit: int, after: SessionCursor | None) -> list[persistence_pb2.SessionRecord]:
         def query(db: sqlite3.Connection) -> list[persistence_pb2.SessionRecord]:

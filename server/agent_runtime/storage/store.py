@@ -107,6 +107,11 @@ class SessionStore(Protocol):
         transaction that keeps what it returns; the lease as kept and that time."""
         ...
 
+    async def lapsed_leases(self, limit: int, after_session_id: str) -> tuple[list[tuple[str, Lease]], int]:
+        """The leases that expired unreleased (Lease.lapsed) at storage's time, of sessions after the given id in
+        id order, with that time."""
+        ...
+
     async def read_events(
         self, session_id: str, after_sequence: int, limit: int
     ) -> tuple[list[events_pb2.SessionEvent], int]: ...

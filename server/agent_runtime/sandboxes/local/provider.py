@@ -38,6 +38,7 @@ PROBE_TIMEOUT_SECONDS = 20.0
 
 class BubblewrapProvider:
     name = "local"
+    outlives_runtime = False
 
     def __init__(self, root: Path) -> None:
         self._root = root.resolve()

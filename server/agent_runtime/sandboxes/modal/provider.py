@@ -39,6 +39,7 @@ MIB = 1024 * 1024
 
 class ModalSandboxProvider:
     name = "modal"
+    outlives_runtime = True
 
     def __init__(
         self,

@@ -743,6 +743,7 @@ class SessionLease(_message.Message):
     GENERATION_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
     HELD_FIELD_NUMBER: _builtins.int
+    RELEASED_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     replica_id: _builtins.str
     """The replica that holds or last held it; empty if it was never leased."""
@@ -752,6 +753,8 @@ class SessionLease(_message.Message):
     """Grows with every new holder (never reused); 0 if the session was never leased."""
     held: _builtins.bool
     """Whether it is held now, by storage's clock."""
+    released: _builtins.bool
+    """Whether its holder released it (rather than letting it expire); a new holder clears it."""
     @_builtins.property
     def expires_at(self) -> _timestamp_pb2.Timestamp:
         """When the lease ends unless renewed; in the past once expired or released."""
@@ -765,10 +768,11 @@ class SessionLease(_message.Message):
         generation: _builtins.int = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
         held: _builtins.bool = ...,
+        released: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "expires_at", b"expires_at", "generation", b"generation", "held", b"held", "replica_id", b"replica_id", "session_id", b"session_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "expires_at", b"expires_at", "generation", b"generation", "held", b"held", "released", b"released", "replica_id", b"replica_id", "session_id", b"session_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -899,3 +903,50 @@ class GetSessionLeaseRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetSessionLeaseRequest: _TypeAlias = GetSessionLeaseRequest  # noqa: Y015
+
+@_typing.final
+class ListLapsedSessionLeasesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """0 means 100; larger than 1,000 is lowered to 1,000."""
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLapsedSessionLeasesRequest: _TypeAlias = ListLapsedSessionLeasesRequest  # noqa: Y015
+
+@_typing.final
+class ListLapsedSessionLeasesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEASES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Empty on the last page."""
+    @_builtins.property
+    def leases(self) -> _containers.RepeatedCompositeFieldContainer[Global___SessionLease]: ...
+    def __init__(
+        self,
+        *,
+        leases: _abc.Iterable[Global___SessionLease] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["leases", b"leases", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLapsedSessionLeasesResponse: _TypeAlias = ListLapsedSessionLeasesResponse  # noqa: Y015

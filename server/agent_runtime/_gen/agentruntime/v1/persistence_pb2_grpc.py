@@ -138,6 +138,11 @@ class PersistenceAdapterStub:
                 request_serializer=agentruntime_dot_v1_dot_persistence__pb2.GetSessionLeaseRequest.SerializeToString,
                 response_deserializer=agentruntime_dot_v1_dot_persistence__pb2.SessionLease.FromString,
                 _registered_method=True)
+        self.ListLapsedSessionLeases = channel.unary_unary(
+                '/agentruntime.v1.PersistenceAdapter/ListLapsedSessionLeases',
+                request_serializer=agentruntime_dot_v1_dot_persistence__pb2.ListLapsedSessionLeasesRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_persistence__pb2.ListLapsedSessionLeasesResponse.FromString,
+                _registered_method=True)
 
 
 class PersistenceAdapterServicer:
@@ -295,6 +300,14 @@ class PersistenceAdapterServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListLapsedSessionLeases(self, request, context):
+        """The leases that expired without being released (by storage's clock), in session id order: their
+        holders stopped renewing them (they died, or lost touch), and another replica takes their sessions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PersistenceAdapterServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -397,6 +410,11 @@ def add_PersistenceAdapterServicer_to_server(servicer, server):
                     servicer.GetSessionLease,
                     request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.GetSessionLeaseRequest.FromString,
                     response_serializer=agentruntime_dot_v1_dot_persistence__pb2.SessionLease.SerializeToString,
+            ),
+            'ListLapsedSessionLeases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLapsedSessionLeases,
+                    request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.ListLapsedSessionLeasesRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_persistence__pb2.ListLapsedSessionLeasesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -941,6 +959,33 @@ class PersistenceAdapter:
             '/agentruntime.v1.PersistenceAdapter/GetSessionLease',
             agentruntime_dot_v1_dot_persistence__pb2.GetSessionLeaseRequest.SerializeToString,
             agentruntime_dot_v1_dot_persistence__pb2.SessionLease.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLapsedSessionLeases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.PersistenceAdapter/ListLapsedSessionLeases',
+            agentruntime_dot_v1_dot_persistence__pb2.ListLapsedSessionLeasesRequest.SerializeToString,
+            agentruntime_dot_v1_dot_persistence__pb2.ListLapsedSessionLeasesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -94,6 +94,10 @@ class PersistenceAdapterStub:
     """
     GetSessionLease: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.GetSessionLeaseRequest, _persistence_pb2.SessionLease]
     """The session's lease as it stands: generation 0 if it was never leased."""
+    ListLapsedSessionLeases: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.ListLapsedSessionLeasesRequest, _persistence_pb2.ListLapsedSessionLeasesResponse]
+    """The leases that expired without being released (by storage's clock), in session id order: their
+    holders stopped renewing them (they died, or lost touch), and another replica takes their sessions.
+    """
 
 @_typing.type_check_only
 class PersistenceAdapterAsyncStub(PersistenceAdapterStub):
@@ -159,6 +163,10 @@ class PersistenceAdapterAsyncStub(PersistenceAdapterStub):
     """
     GetSessionLease: _aio.UnaryUnaryMultiCallable[_persistence_pb2.GetSessionLeaseRequest, _persistence_pb2.SessionLease]  # type: ignore[assignment]
     """The session's lease as it stands: generation 0 if it was never leased."""
+    ListLapsedSessionLeases: _aio.UnaryUnaryMultiCallable[_persistence_pb2.ListLapsedSessionLeasesRequest, _persistence_pb2.ListLapsedSessionLeasesResponse]  # type: ignore[assignment]
+    """The leases that expired without being released (by storage's clock), in session id order: their
+    holders stopped renewing them (they died, or lost touch), and another replica takes their sessions.
+    """
 
 class PersistenceAdapterServicer(metaclass=_abc_1.ABCMeta):
     """What storage implements, in any language. The runtime is its only caller and reaches storage
@@ -341,5 +349,15 @@ class PersistenceAdapterServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_persistence_pb2.SessionLease, _abc.Awaitable[_persistence_pb2.SessionLease]]:
         """The session's lease as it stands: generation 0 if it was never leased."""
+
+    @_abc_1.abstractmethod
+    def ListLapsedSessionLeases(
+        self,
+        request: _persistence_pb2.ListLapsedSessionLeasesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_persistence_pb2.ListLapsedSessionLeasesResponse, _abc.Awaitable[_persistence_pb2.ListLapsedSessionLeasesResponse]]:
+        """The leases that expired without being released (by storage's clock), in session id order: their
+        holders stopped renewing them (they died, or lost touch), and another replica takes their sessions.
+        """
 
 def add_PersistenceAdapterServicer_to_server(servicer: PersistenceAdapterServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -269,12 +269,19 @@ class RuntimeState(_message.Message):
     SANDBOX_FIELD_NUMBER: _builtins.int
     TURN_RUNNING_FIELD_NUMBER: _builtins.int
     QUEUED_MESSAGES_FIELD_NUMBER: _builtins.int
+    OWNER_REPLICA_ID_FIELD_NUMBER: _builtins.int
+    LEASE_GENERATION_FIELD_NUMBER: _builtins.int
     loaded: _builtins.bool
     """The session is held in memory by this runtime."""
     turn_running: _builtins.bool
     """A turn is running now."""
     queued_messages: _builtins.int
     """Messages waiting for the running turn to end."""
+    owner_replica_id: _builtins.str
+    """In a fleet of replicas: the replica that holds the session's lease (its turns, queue and sandbox live
+    there), and that lease's generation; empty and 0 when no replica holds it, or in a single runtime.
+    """
+    lease_generation: _builtins.int
     @_builtins.property
     def sandbox(self) -> Global___SandboxState:
         """Absent until the first message creates a sandbox."""
@@ -286,10 +293,12 @@ class RuntimeState(_message.Message):
         sandbox: Global___SandboxState | None = ...,
         turn_running: _builtins.bool = ...,
         queued_messages: _builtins.int = ...,
+        owner_replica_id: _builtins.str = ...,
+        lease_generation: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["sandbox", b"sandbox"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["loaded", b"loaded", "queued_messages", b"queued_messages", "sandbox", b"sandbox", "turn_running", b"turn_running"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lease_generation", b"lease_generation", "loaded", b"loaded", "owner_replica_id", b"owner_replica_id", "queued_messages", b"queued_messages", "sandbox", b"sandbox", "turn_running", b"turn_running"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

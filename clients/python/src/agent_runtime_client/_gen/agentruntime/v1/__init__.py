@@ -53,6 +53,8 @@ __all__ = (
     "ListAgentProfilesResponse",
     "ListAllSessionsRequest",
     "ListAllSessionsResponse",
+    "ListLapsedSessionLeasesRequest",
+    "ListLapsedSessionLeasesResponse",
     "ListSessionFilesRequest",
     "ListSessionFilesResponse",
     "ListSessionsRequest",
@@ -1201,6 +1203,36 @@ default_message_pool.register_message("agentruntime.v1", "ListAllSessionsRespons
 
 
 @dataclass(eq=False, repr=False)
+class ListLapsedSessionLeasesRequest(betterproto2.Message):
+    page_size: "int" = betterproto2.field(1, betterproto2.TYPE_INT32)
+    """
+    0 means 100; larger than 1,000 is lowered to 1,000.
+    """
+
+    page_token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+
+
+default_message_pool.register_message(
+    "agentruntime.v1", "ListLapsedSessionLeasesRequest", ListLapsedSessionLeasesRequest
+)
+
+
+@dataclass(eq=False, repr=False)
+class ListLapsedSessionLeasesResponse(betterproto2.Message):
+    leases: "list[SessionLease]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
+
+    next_page_token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Empty on the last page.
+    """
+
+
+default_message_pool.register_message(
+    "agentruntime.v1", "ListLapsedSessionLeasesResponse", ListLapsedSessionLeasesResponse
+)
+
+
+@dataclass(eq=False, repr=False)
 class ListSessionFilesRequest(betterproto2.Message):
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
@@ -1488,6 +1520,14 @@ class RuntimeState(betterproto2.Message):
     """
     Messages waiting for the running turn to end.
     """
+
+    owner_replica_id: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+    """
+    In a fleet of replicas: the replica that holds the session's lease (its turns, queue and sandbox live
+    there), and that lease's generation; empty and 0 when no replica holds it, or in a single runtime.
+    """
+
+    lease_generation: "int" = betterproto2.field(6, betterproto2.TYPE_INT64)
 
 
 default_message_pool.register_message("agentruntime.v1", "RuntimeState", RuntimeState)
@@ -1851,6 +1891,11 @@ class SessionLease(betterproto2.Message):
     held: "bool" = betterproto2.field(6, betterproto2.TYPE_BOOL)
     """
     Whether it is held now, by storage's clock.
+    """
+
+    released: "bool" = betterproto2.field(7, betterproto2.TYPE_BOOL)
+    """
+    Whether its holder released it (rather than letting it expire); a new holder clears it.
     """
 
 
@@ -3150,6 +3195,28 @@ class PersistenceAdapterStub(betterproto2_grpclib.ServiceStub):
             "/agentruntime.v1.PersistenceAdapter/GetSessionLease",
             message,
             SessionLease,
+            timeout=timeout,
+            deadline=deadline,
+            metadata=metadata,
+        )
+
+    async def list_lapsed_session_leases(
+        self,
+        message: "ListLapsedSessionLeasesRequest",
+        *,
+        timeout: "float | None" = None,
+        deadline: "Deadline | None" = None,
+        metadata: "MetadataLike | None" = None,
+    ) -> "ListLapsedSessionLeasesResponse":
+        """
+        The leases that expired without being released (by storage's clock), in session id order: their
+        holders stopped renewing them (they died, or lost touch), and another replica takes their sessions.
+        """
+
+        return await self._unary_unary(
+            "/agentruntime.v1.PersistenceAdapter/ListLapsedSessionLeases",
+            message,
+            ListLapsedSessionLeasesResponse,
             timeout=timeout,
             deadline=deadline,
             metadata=metadata,
