@@ -133,7 +133,7 @@ async def serve(settings: Settings) -> None:
             leases,
             bus,
         )
-        forwarder = OwnerForwarder(settings.replica_id) if leases else None
+        forwarder = OwnerForwarder(settings.replica_id, settings.lease_ttl) if leases else None
         server = new_server([ApiKeyInterceptor(api_key), ErrorInterceptor()], settings.grpc_limits)
         agent_runtime_pb2_grpc.add_AgentRuntimeServicer_to_server(
             AgentRuntimeServicer(

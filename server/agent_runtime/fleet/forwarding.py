@@ -18,8 +18,9 @@ from agent_runtime.errors import STATUS_DETAILS_KEY, ApiError
 FORWARDED_BY = "x-agent-runtime-forwarded-by"
 # The caller's credentials go along: the replicas of a fleet share one key.
 PASSED_ON = ("authorization", "x-api-key")
-# At most this long for the owner to answer, unless the caller's deadline is sooner.
-FORWARD_SECONDS = 15.0
+# An owner answers within this long, or within its lease's time if longer (a paused owner accepts the
+# connection and says nothing: by then its lease is running out), unless the caller's deadline is sooner.
+FORWARD_SECONDS = 5.0
 # An owner that restarted is called again soon: gRPC's reconnection backoff is kept short.
 CHANNEL_OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 100),
@@ -36,8 +37,9 @@ def forwarded_by(context: Context) -> str:
 
 
 class OwnerForwarder:
-    def __init__(self, replica_id: str) -> None:
+    def __init__(self, replica_id: str, lease_ttl: float) -> None:
         self._replica_id = replica_id
+        self._seconds = max(FORWARD_SECONDS, lease_ttl)
         self._channels: dict[str, grpc.aio.Channel] = {}
 
     def _stub(self, address: str) -> Any:
@@ -53,14 +55,14 @@ class OwnerForwarder:
         context: Context,
         session_id: str,
         owner: tuple[str, str],
-        seconds: float = FORWARD_SECONDS,
+        seconds: float | None = None,
     ) -> Any:
         """The owner's answer to `method` (an AgentRuntime RPC), or its error; UNAVAILABLE OWNER_UNAVAILABLE,
         naming the owner, when it does not answer."""
         replica_id, address = owner
         metadata = [(k, v) for k, v in context.invocation_metadata() or () if k in PASSED_ON]
         remaining = context.time_remaining()
-        timeout = min(seconds, remaining) if remaining is not None else seconds
+        timeout = min(seconds or self._seconds, remaining if remaining is not None else float("inf"))
         try:
             return await getattr(self._stub(address), method)(
                 request, metadata=(*metadata, (FORWARDED_BY, self._replica_id)), timeout=timeout

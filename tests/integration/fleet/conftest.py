@@ -4,7 +4,9 @@ module's own, with the fake Anthropic API as their model; sessions of the `anthr
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +22,7 @@ from tests.integration.agents.conftest import Conversation
 from tests.integration.conftest import AUTH, launch, make_profiles
 from tests.support import postgres, processes
 from tests.support.nats import NatsServer
-from tests.support.rpc import channel
+from tests.support.rpc import channel, error_info
 
 if TYPE_CHECKING:
     from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub as Stub
@@ -120,9 +122,11 @@ def fleet(
             for replica_id in REPLICAS:
                 fleet.start(replica_id)
             yield fleet
-        finally:
+        finally:  # stopped as an operator would, so each replica ends its sandboxes
             for replica in fleet.replicas.values():
-                replica.process.stop(signal.SIGKILL if replica.process.process.poll() is None else signal.SIGTERM)
+                if replica.process.process.poll() is None:
+                    os.kill(replica.pid, signal.SIGCONT)
+                replica.process.stop()
 
 
 async def new_conversation(stub: Stub) -> Conversation:
@@ -130,6 +134,24 @@ async def new_conversation(stub: Stub) -> Conversation:
         api.CreateSessionRequest(agent_profile_ref="default", architecture="anthropic"), metadata=AUTH
     )
     return Conversation(stub, created.session_id)
+
+
+async def send_until_taken(talk: Conversation, content: str, owner: str, within: float) -> api.SendMessageResponse:
+    """Sends as a client of a fleet does while the session's owner is gone: the same request_id again while the
+    answer is UNAVAILABLE, which must name that owner, until the owner's lease has expired and another replica
+    took the message (within `within` seconds)."""
+    request_id = str(uuid.uuid4())
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        try:
+            return await talk.send(content, request_id=request_id)
+        except grpc.aio.AioRpcError as error:
+            assert error.code() == grpc.StatusCode.UNAVAILABLE, error.details()
+            info = error_info(error)
+            assert (info.reason, info.metadata["replica_id"]) == ("OWNER_UNAVAILABLE", owner), error.details()
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+        await asyncio.sleep(0.2)
 
 
 async def stored_log(stub: Stub, session_id: str) -> list[events_pb2.SessionEvent]:
