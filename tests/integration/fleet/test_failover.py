@@ -40,11 +40,8 @@ def user_messages(fake: FakeAnthropic) -> list[str]:
 async def test_a_replica_killed_mid_turn_is_replaced_and_nothing_is_lost(
     fleet: Fleet, fake_model: FakeAnthropic, attempt: int
 ) -> None:
-    working = [
-        text("Working on it. " * 20, pieces=10),
-        tool_use("Bash", {"command": "echo step >> steps.txt; sleep 0.3"}),
-    ]
-    fake_model.repeat([Turn(working), Turn.text("Done.")])
+    step = tool_use("Bash", {"command": "echo step >> steps.txt; sleep 0.3"})
+    fake_model.repeat([Turn([text("Working on it. " * 20, pieces=10), step]), Turn.text("Done.")])
     talk = await new_conversation(fleet["r1"].stub)
     first = await talk.send("First.")
     await talk.until_turns_ended([first.turn_id])
