@@ -4,6 +4,7 @@ module's own, with the fake Anthropic API as their model; sessions of the `anthr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import uuid
@@ -65,10 +66,17 @@ class Fleet:
     database: str
     nats: NatsServer
     env: dict[str, str]
+    extra_args: tuple[str, ...] = ()
     replicas: dict[str, Replica] = field(default_factory=dict)
 
     def args(self, replica_id: str) -> tuple[str, ...]:
-        return (*ARGS, f"--storage={self.database}", f"--bus={self.nats.url}", f"--replica-id={replica_id}")
+        return (
+            *ARGS,
+            *self.extra_args,
+            f"--storage={self.database}",
+            f"--bus={self.nats.url}",
+            f"--replica-id={replica_id}",
+        )
 
     def start(self, replica_id: str) -> Replica:
         data_dir = self.root / replica_id
@@ -110,23 +118,36 @@ def nats_server() -> Iterator[NatsServer]:
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def fleet(
-    tmp_path_factory: pytest.TempPathFactory, fake_model: FakeAnthropic, nats_server: NatsServer
+@contextlib.contextmanager
+def running_fleet(
+    root: Path,
+    nats: NatsServer,
+    env: dict[str, str],
+    replicas: tuple[str, ...] = REPLICAS,
+    extra_args: tuple[str, ...] = (),
 ) -> Iterator[Fleet]:
-    root = tmp_path_factory.mktemp("fleet")
-    env = {"ANTHROPIC_API_KEY": fake_model.api_key, "ANTHROPIC_BASE_URL": fake_model.base_url}
+    """Replicas on a database of their own, stopped as an operator would on the way out (each ends its
+    sandboxes)."""
     with postgres.fresh_database() as database:
-        fleet = Fleet(root, make_profiles(root / "profiles"), database, nats_server, env)
+        fleet = Fleet(root, make_profiles(root / "profiles"), database, nats, env, extra_args)
         try:
-            for replica_id in REPLICAS:
+            for replica_id in replicas:
                 fleet.start(replica_id)
             yield fleet
-        finally:  # stopped as an operator would, so each replica ends its sandboxes
+        finally:
             for replica in fleet.replicas.values():
                 if replica.process.process.poll() is None:
                     os.kill(replica.pid, signal.SIGCONT)
                 replica.process.stop()
+
+
+@pytest.fixture(scope="module")
+def fleet(
+    tmp_path_factory: pytest.TempPathFactory, fake_model: FakeAnthropic, nats_server: NatsServer
+) -> Iterator[Fleet]:
+    env = {"ANTHROPIC_API_KEY": fake_model.api_key, "ANTHROPIC_BASE_URL": fake_model.base_url}
+    with running_fleet(tmp_path_factory.mktemp("fleet"), nats_server, env) as fleet:
+        yield fleet
 
 
 async def new_conversation(stub: Stub) -> Conversation:

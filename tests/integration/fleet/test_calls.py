@@ -20,6 +20,17 @@ from tests.integration.fleet.conftest import Fleet, check_log, new_conversation,
 from tests.support import processes
 
 
+async def listed_owner(fleet: Fleet, via: str, session_id: str) -> str:
+    """The owner ListSessions at `via` shows, once it shows one (the bus brings it within moments)."""
+    for _ in range(50):
+        page = await fleet[via].stub.ListSessions(api.ListSessionsRequest(page_size=1000), metadata=AUTH)
+        (listed,) = [s for s in page.sessions if s.session_id == session_id]
+        if listed.runtime.owner_replica_id:
+            return listed.runtime.owner_replica_id
+        await asyncio.sleep(0.1)
+    return ""
+
+
 async def test_a_session_is_worked_by_one_replica_and_every_replica_answers_for_it(
     fleet: Fleet, fake_model: FakeAnthropic
 ) -> None:
@@ -36,6 +47,7 @@ async def test_a_session_is_worked_by_one_replica_and_every_replica_answers_for_
         shown = await fleet[via].stub.GetSession(api.GetSessionRequest(session_id=session_id), metadata=AUTH)
         assert (shown.runtime.loaded, shown.runtime.owner_replica_id) == (True, "r2"), via
         assert shown.runtime.lease_generation >= 1
+    assert await listed_owner(fleet, "r3", session_id) == "r2", "as r2 said on the bus"
 
     fake_model.script([Turn.text("Still r2.")])
     request_id = str(uuid.uuid4())
