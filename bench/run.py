@@ -14,6 +14,7 @@ from bench import (
     cli_startup,
     event_fanout,
     first_delta,
+    fleet,
     modal_round_trips,
     sandbox_latency,
     send_message,
@@ -45,6 +46,7 @@ async def main() -> None:
         "agent_floods": await agent_floods.measure(),
         "rest_under_strangers": await slow_connections.measure(),
         "cli_startup": await cli_startup.measure(),
+        "fleet": await fleet.measure(),
     }
     figures: dict[str, float] = {}
     flatten("", results, figures)

@@ -36,6 +36,7 @@ HANDOFFS_SUBJECT = "agent-runtime.handoffs"
 OUTBOX_LIMIT = 10_000
 RETRY_SECONDS = 1.0
 FLUSH_SECONDS = 1.0
+CLOSE_SECONDS = 2.0
 FAILURES = (OSError, TimeoutError, nats.errors.Error)
 
 
@@ -57,6 +58,8 @@ class NatsBus:
         self._followed: dict[str, Subscription | None] = {}  # None: wanted, not yet subscribed
         self._outbox: deque[tuple[str, bytes]] = deque(maxlen=OUTBOX_LIMIT)
         self._outbox_filled = asyncio.Event()
+        self._outbox_empty = asyncio.Event()
+        self._outbox_empty.set()
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -179,6 +182,7 @@ class NatsBus:
         if not self.live:
             return  # nobody would hear it: those who listen read storage meanwhile
         self._outbox.append((subject, payload))
+        self._outbox_empty.clear()
         self._outbox_filled.set()
 
     async def _publish(self) -> None:
@@ -193,6 +197,11 @@ class NatsBus:
                     break
                 with contextlib.suppress(*FAILURES):
                     await self._client.publish(subject, payload)
+            self._outbox_empty.set()
+
+    async def _published(self) -> None:
+        await self._outbox_empty.wait()
+        await self._flushed()
 
     async def _on_events(self, message: Msg) -> None:
         if self._listener is None:
@@ -212,6 +221,10 @@ class NatsBus:
             self._listener.handed_off(message.data.decode())
 
     async def close(self) -> None:
+        """Publishes what waits in the outbox (a stopping replica's hand-offs), for a moment at most, then
+        disconnects."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._published(), CLOSE_SECONDS)
         for task in list(self._tasks):
             task.cancel()
         if self._client is not None:

@@ -194,7 +194,8 @@ class EventLog:
     async def head(self, session_id: str) -> int:
         """The session's last stored sequence (0 when it has none); NOT_FOUND for an unknown session."""
         session = self._log(session_id)
-        if session.head is None:
+        # Kept here while this runtime writes the log: always in a single runtime, under a lease in a fleet.
+        if session.head is None or (self._bus.shared and not session.generation):
             session.head = (await self.read(session_id, after_sequence=0, limit=1)).last_sequence
         return session.head
 

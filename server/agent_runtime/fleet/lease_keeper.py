@@ -76,6 +76,23 @@ class LeaseKeeper:
         except ApiError as error:
             log.warning("the lease of %s was not released (%s); it expires instead", session_id, error.message)
 
+    async def hand_over(self, session_id: str) -> None:
+        """Gives the lease up as lapsed rather than released: it is renewed to end now, so the replicas that
+        look for lapsed leases take the session over even if no word of it reaches them (a stopping replica
+        leaving messages to run)."""
+        generation = self._held.pop(session_id, 0)
+        self._deadlines.pop(session_id, None)
+        if not generation:
+            return
+        now = duration_pb2.Duration(nanos=1000)  # the shortest lease there is
+        request = persistence_pb2.RenewSessionLeaseRequest(
+            session_id=session_id, replica_id=self.replica_id, generation=generation, ttl=now
+        )
+        try:
+            await self._storage.call(self._storage.stub.RenewSessionLease, request)
+        except ApiError as error:
+            log.warning("the lease of %s was not handed over (%s); it expires instead", session_id, error.message)
+
     def refused(self, session_id: str) -> None:
         """Storage refused a write for the session with LEASE_LOST: another replica holds it now."""
         self._lose(session_id, "storage refused a write: another replica holds the session now")

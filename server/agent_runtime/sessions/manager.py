@@ -131,9 +131,12 @@ class SessionManager:
         self._events.set_fence(session_id, generation)
         return generation
 
-    async def _give_lease_back(self, session_id: str) -> None:
+    async def _give_lease_back(self, session_id: str, hand_over: bool = False) -> None:
+        """Releases the session's lease, or with `hand_over` (messages wait in it) leaves it lapsed, for the
+        other replicas to take."""
         if self._leases is not None:
-            await asyncio.shield(self._leases.release(session_id))
+            give_up = self._leases.hand_over if hand_over else self._leases.release
+            await asyncio.shield(give_up(session_id))
             self._events.set_fence(session_id, 0)
 
     async def _loaded(self, session_id: str) -> LiveSession:
@@ -273,8 +276,8 @@ class SessionManager:
             keeper.cancel()
         waiting = await live.close(cancel_waiting, grace)
         if self._leases is not None and self._leases.generation(live.session_id):
-            await self._give_lease_back(live.session_id)
-            if waiting:
+            await self._give_lease_back(live.session_id, hand_over=bool(waiting))
+            if waiting:  # so that a replica takes it now, not when it next looks
                 self._bus.publish_handoff(live.session_id)
 
     async def send_message(
