@@ -6,6 +6,7 @@ written by the old owner after the new one took over."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -16,7 +17,7 @@ import pytest
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import events_pb2
 from tests.fakes.anthropic import FakeAnthropic, Turn, text, tool_use
-from tests.integration.agents.conftest import until_sleeping
+from tests.integration.agents.conftest import Conversation, until_sleeping
 from tests.integration.conftest import AUTH
 from tests.integration.fleet.conftest import (
     LEASE_TTL,
@@ -80,6 +81,17 @@ async def test_a_replica_killed_mid_turn_is_replaced_and_nothing_is_lost(
     await fleet.restart(owner)
 
 
+async def interrupt_until_ended(talk: Conversation, turn_id: str) -> None:
+    """Interrupts the turn, which the new owner may not have started yet (a message the paused one had only
+    accepted runs there), until it has ended."""
+    for _ in range(60):
+        await talk.stub.InterruptSession(api.InterruptSessionRequest(session_id=talk.session_id), metadata=AUTH)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(talk.until_event("turn_completed", turn_id), 0.5)
+            return
+    raise AssertionError(f"turn {turn_id} never ended")
+
+
 @pytest.mark.parametrize("attempt", range(3))
 async def test_a_paused_replica_writes_nothing_once_another_took_over_and_stops_its_work(
     fleet: Fleet, fake_model: FakeAnthropic, attempt: int
@@ -87,6 +99,7 @@ async def test_a_paused_replica_writes_nothing_once_another_took_over_and_stops_
     marker = f"sleep 30.{attempt}{random.randrange(10**6)}"
     talk = await new_conversation(fleet["r2"].stub)
     owner = "r2"
+    fake_model.discard()  # what an attempt before left
     fake_model.script([Turn([text("Sleeping. " * 20, pieces=10), tool_use("Bash", {"command": marker})])])
     fake_model.repeat([Turn.text("Awake.")])
     sleeping = await talk.send("Sleep.")
@@ -102,11 +115,9 @@ async def test_a_paused_replica_writes_nothing_once_another_took_over_and_stops_
             await asyncio.sleep(0.1)
         else:
             raise AssertionError("nobody took the session over from the paused replica")
-        await fleet[survivor].stub.InterruptSession(
-            api.InterruptSessionRequest(session_id=talk.session_id), metadata=AUTH
-        )
+        await interrupt_until_ended(talk, sleeping.turn_id)
         during = await talk.send("While it sleeps.")
-        await asyncio.wait_for(talk.until_turns_ended([sleeping.turn_id, during.turn_id]), 30)
+        await asyncio.wait_for(talk.until_turns_ended([during.turn_id]), 30)
     finally:
         os.kill(fleet[owner].pid, signal.SIGCONT)
 
