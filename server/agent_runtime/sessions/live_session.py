@@ -85,8 +85,11 @@ class LiveSession:
         stored: Transcripts,
         inbox: Inbox,
         on_status: Callable[[session_pb2.RuntimeState], None],
+        lease: tuple[str, int] = ("", 0),
     ) -> None:
+        """`lease`: in a fleet, the replica that loaded the session and the generation of its lease on it."""
         self._services = services
+        self._lease = lease
         self.record = record
         self._profile = profile
         self._on_status = on_status
@@ -124,7 +127,11 @@ class LiveSession:
 
     def runtime_state(self) -> session_pb2.RuntimeState:
         state = session_pb2.RuntimeState(
-            loaded=not self._closed, turn_running=self._running is not None, queued_messages=len(self._queue)
+            loaded=not self._closed,
+            turn_running=self._running is not None,
+            queued_messages=len(self._queue),
+            owner_replica_id=self._lease[0],
+            lease_generation=self._lease[1],
         )
         if self._sandbox_state.status:
             state.sandbox.CopyFrom(self._sandbox_state)

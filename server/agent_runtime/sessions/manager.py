@@ -103,13 +103,6 @@ class SessionManager:
         """Whether the session is loaded here (in a fleet: under this replica's lease)."""
         return session_id in self._live
 
-    def _runtime_state(self, live: LiveSession) -> session_pb2.RuntimeState:
-        state = live.runtime_state()
-        if self._leases is not None:
-            state.owner_replica_id = self._leases.replica_id
-            state.lease_generation = self._leases.generation(live.session_id)
-        return state
-
     def _view(self, record: persistence_pb2.SessionRecord) -> session_pb2.Session:
         """The stored record with the runtime's state of the session: this replica's, or as the replica
         holding it last said."""
@@ -117,7 +110,7 @@ class SessionManager:
         live = self._live.get(record.session_id)
         elsewhere = self._watchers.runtime_elsewhere(record.session_id)
         if live is not None:
-            session.runtime.CopyFrom(self._runtime_state(live))
+            session.runtime.CopyFrom(live.runtime_state())
         elif elsewhere is not None:
             session.runtime.CopyFrom(elsewhere)
         return session
@@ -175,19 +168,18 @@ class SessionManager:
         )
         profile = await self._profile(stored.session.agent_profile_ref)
         record = stored.session
-        services = self._services
+        services, lease = self._services, ("", 0)
         if self._leases is not None:  # every write of the session carries its lease
             services = dataclasses.replace(services, storage=self._storage.fenced(generation, self._leases.refused))
+            lease = (self._leases.replica_id, generation)
 
         def status_changed(state: session_pb2.RuntimeState) -> None:
             session = session_from_record(record)
             session.runtime.CopyFrom(state)
-            if self._leases is not None:
-                session.runtime.owner_replica_id = self._leases.replica_id
-                session.runtime.lease_generation = generation
             self._watchers.publish(agent_runtime_pb2.SESSION_CHANGE_KIND_STATUS, session)
 
-        live = LiveSession(services, record, profile, architectures.stored_transcripts(stored), inbox, status_changed)
+        transcripts = architectures.stored_transcripts(stored)
+        live = LiveSession(services, record, profile, transcripts, inbox, status_changed, lease)
         self._live[session_id] = live
         log.info("session %s loaded (%s, profile %s)", session_id, record.architecture, record.agent_profile_ref)
         self._keepers[session_id] = asyncio.create_task(look_after(live, self._timing, self._unload))
@@ -201,6 +193,8 @@ class SessionManager:
         if session_id in self._live or session_id in self._settled or self._stopping:
             return
         try:
+            if self._leases is not None and (await self._leases.lookup(session_id)).held:
+                return  # its holder settles it (and if it dies, whoever takes its lapsed lease)
             async with self._loading:
                 if session_id in self._live:
                     return

@@ -78,10 +78,11 @@ async def test_interrupt_sync_and_options_sent_anywhere_reach_the_owner(
     owner = await fleet.owner(talk.session_id)
     elsewhere = fleet.others(owner)
 
-    synced = await fleet[elsewhere[0]].stub.SyncSession(
-        api.SyncSessionRequest(session_id=talk.session_id), metadata=AUTH
+    await fleet[elsewhere[0]].stub.SyncSession(api.SyncSessionRequest(session_id=talk.session_id), metadata=AUTH)
+    kept = await fleet[elsewhere[1]].stub.GetWorkspaceFile(
+        api.GetWorkspaceFileRequest(session_id=talk.session_id, path="kept.txt"), metadata=AUTH
     )
-    assert synced.files_saved == 1, "the owner's sandbox was synced"
+    assert kept.content == b"kept\n", "what the owner's sandbox holds is stored once SyncSession answers"
     interrupted = await fleet[elsewhere[1]].stub.InterruptSession(
         api.InterruptSessionRequest(session_id=talk.session_id), metadata=AUTH
     )
