@@ -1,13 +1,15 @@
-"""The PostgreSQL store itself: a connection that drops in the middle of an operation."""
+"""The PostgreSQL store itself: a connection that drops, or a server that stops, in the middle of an operation."""
 
 from __future__ import annotations
 
 import asyncio
 
 import asyncpg
-from google.protobuf import timestamp_pb2
+import pytest
+from google.protobuf import duration_pb2, timestamp_pb2
 
 from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2
+from agent_runtime.storage import leases
 from agent_runtime.storage.postgres_store import PostgresStore
 from tests.support import postgres
 
@@ -46,3 +48,32 @@ async def test_an_append_whose_connection_drops_mid_operation_is_retried() -> No
             await admin.close()
             await store.close()
     assert ([e.sequence for e in stored], last) == ([1], 1)
+
+
+async def test_a_store_stopped_inside_a_write_holds_the_lease_row_only_for_moments() -> None:
+    """A replica paused (SIGSTOP) in the middle of a fenced write, with its storage server inside it, holds the
+    lock on the session's lease. The database ends that transaction within moments, so another replica takes
+    the expired lease rather than waiting for the paused one for ever."""
+    ttl = duration_pb2.Duration(nanos=300_000_000)
+    with postgres.fresh_database() as url:
+        paused, other = PostgresStore(url), PostgresStore(url)
+        await paused.open()
+        await other.open()
+        try:
+            await paused.create_session(
+                persistence_pb2.SessionRecord(session_id=SESSION, created_at=timestamp_pb2.Timestamp(seconds=1)), []
+            )
+            await paused.change_lease(SESSION, leases.acquiring(SESSION, "r1", "r1:1", ttl))
+            db = await paused._pool.acquire()  # type: ignore[union-attr]  # the only way to stop it mid-write
+            await db.execute("BEGIN")
+            await db.execute("SELECT generation FROM leases WHERE session_id = $1 FOR SHARE", SESSION)
+            await asyncio.sleep(0.4)  # the lease expires; the paused write still holds its row
+            taken, _ = await asyncio.wait_for(
+                other.change_lease(SESSION, leases.acquiring(SESSION, "r2", "r2:1", ttl)), 10
+            )
+            assert (taken.replica_id, taken.generation) == ("r2", 2)
+            with pytest.raises((asyncpg.exceptions.PostgresError, asyncpg.exceptions.InterfaceError)):
+                await db.execute("SELECT 1")  # the database ended the paused transaction, and its connection
+        finally:
+            await paused.close()
+            await other.close()

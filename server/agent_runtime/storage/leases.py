@@ -87,10 +87,6 @@ def releasing(replica_id: str, generation: int) -> LeaseChange:
     return release
 
 
-def unchanged(lease: Lease, now_us: int) -> Lease:
-    return lease
-
-
 def check_fence(session_id: str, generation: int, fence: int) -> None:
     """A write fenced with `fence` (0: not fenced) may land on a session whose lease generation is `generation`."""
     if fence and fence != generation:

@@ -56,6 +56,10 @@ DROPPED = (
 
 
 LEASE_COLUMNS = "replica_id, address, generation, expires_us, released"
+# Every operation is one short transaction, never idle between its statements: one that is idle this long
+# belongs to a storage server that stopped mid-operation (a replica paused with SIGSTOP, its storage server
+# inside it), and the database ends it, so the rows it locked (a session's lease) are free for the others.
+IDLE_TRANSACTION = "2s"
 
 
 def _lease_of(row: asyncpg.Record) -> Lease:
@@ -73,7 +77,9 @@ class PostgresStore:
         self._pool: asyncpg.Pool[asyncpg.Record] | None = None
 
     async def open(self) -> None:
-        self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=8)
+        self._pool = await asyncpg.create_pool(
+            self._dsn, min_size=1, max_size=8, server_settings={"idle_in_transaction_session_timeout": IDLE_TRANSACTION}
+        )
         async with self._pool.acquire() as db:
             await migrate(db)
 
@@ -158,6 +164,14 @@ class PostgresStore:
             return [(row["session_id"], _lease_of(row)) for row in rows], now_us
 
         return await self._transaction(query)
+
+    async def get_lease(self, session_id: str) -> tuple[Lease, int]:
+        async def read(db: Connection) -> tuple[Lease, int]:
+            await self._record(db, session_id)
+            row = await db.fetchrow(f"SELECT {LEASE_COLUMNS} FROM leases WHERE session_id = $1", session_id)
+            return (_lease_of(row) if row else Lease()), await _now_us(db)
+
+        return await self._transaction(read)
 
     async def list_sessions(self, limit: int, after: SessionCursor | None) -> list[persistence_pb2.SessionRecord]:
         async def query(db: Connection) -> list[persistence_pb2.SessionRecord]:

@@ -223,7 +223,8 @@ class PersistenceAdapterServicer(persistence_pb2_grpc.PersistenceAdapterServicer
         self, request: persistence_pb2.GetSessionLeaseRequest, context: Context
     ) -> persistence_pb2.SessionLease:
         _require(session_id=request.session_id)
-        return await self._lease(request.session_id, leases.unchanged)
+        lease, now_us = await self._store.get_lease(request.session_id)
+        return leases.as_message(request.session_id, lease, now_us)
 
     async def ListLapsedSessionLeases(
         self, request: persistence_pb2.ListLapsedSessionLeasesRequest, context: Context

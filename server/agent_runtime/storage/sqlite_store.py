@@ -158,6 +158,13 @@ class SqliteStore:
             check_fence(session_id, self._lease(db, session_id).generation, fence)
         return record
 
+    async def get_lease(self, session_id: str) -> tuple[Lease, int]:
+        def read(db: sqlite3.Connection) -> tuple[Lease, int]:
+            self._record(db, session_id)
+            return self._lease(db, session_id), time.time_ns() // 1000
+
+        return await self._transaction(read)
+
     async def change_lease(self, session_id: str, change: LeaseChange) -> tuple[Lease, int]:
         def run(db: sqlite3.Connection) -> tuple[Lease, int]:
             self._record(db, session_id)

@@ -102,6 +102,10 @@ class SessionStore(Protocol):
         self, session_id: str, expected_last_sequence: int, events: Sequence[events_pb2.SessionEvent], fence: int
     ) -> int: ...
 
+    async def get_lease(self, session_id: str) -> tuple[Lease, int]:
+        """The session's lease (generation 0 if never leased) and storage's time (µs), read without locking it."""
+        ...
+
     async def change_lease(self, session_id: str, change: LeaseChange) -> tuple[Lease, int]:
         """Runs `change` on the session's lease (generation 0 if never leased) at storage's time (µs), in one
         transaction that keeps what it returns; the lease as kept and that time."""
