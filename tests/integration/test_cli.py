@@ -35,11 +35,28 @@ def test_help_documents_every_setting() -> None:
         "MODEL_BUDGET_TOKENS",
         "SANDBOX",
         "LOG_LEVEL",
+        "BUS",
+        "REPLICA_ID",
+        "ADVERTISE_ADDRESS",
+        "LEASE_TTL",
     ]:
         assert f"AGENT_RUNTIME_{variable}" in flat
     # The seed's idleTimeoutMs and syncIntervalMs defaults.
     assert "--idle-timeout" in flat and "(default: 15m)" in flat
     assert "--sync-interval" in flat and "(default: 30s)" in flat
+
+
+@pytest.mark.parametrize(
+    ("flag", "said"),
+    [
+        ("--bus=redis://127.0.0.1:6379", "is neither 'local' nor a NATS URL"),
+        ("--lease-ttl=0s", "a lease lasts more than 0 s and at most 3600 s"),
+        ("--lease-ttl=2h", "a lease lasts more than 0 s and at most 3600 s"),
+    ],
+)
+def test_a_fleet_setting_that_cannot_work_is_refused_at_start(flag: str, said: str) -> None:
+    refused = subprocess.run([processes.CLI, "serve", flag], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and said in refused.stderr
 
 
 def serve_without_key(data_dir: Path, profiles_dir: Path) -> processes.ChildProcess:

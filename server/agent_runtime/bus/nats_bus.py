@@ -112,6 +112,8 @@ class NatsBus:
         await client.subscribe(HANDOFFS_SUBJECT, cb=self._on_handoff)
         await self._subscribe_wanted()
         log.info("bus: connected to NATS at %s", shown(self._url))
+        if said and self._listener is not None:  # streams that read storage meanwhile look once more
+            self._listener.reconnected()
 
     async def _disconnected(self) -> None:
         self._problem = f"the connection to NATS at {shown(self._url)} was lost"

@@ -9,6 +9,8 @@ import os
 import subprocess
 import uuid
 
+import grpc
+import pytest
 from google.protobuf import field_mask_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
@@ -16,7 +18,7 @@ from agent_runtime._gen.agentruntime.v1 import events_pb2, session_pb2
 from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.integration.agents.conftest import until_sleeping
 from tests.integration.conftest import API_KEY, AUTH
-from tests.integration.fleet.conftest import Fleet, check_log, new_conversation, stored_log
+from tests.integration.fleet.conftest import REPLICAS, Fleet, check_log, new_conversation, stored_log
 from tests.support import processes
 
 
@@ -125,3 +127,20 @@ async def test_the_cli_shows_who_holds_a_session(fleet: Fleet, fake_model: FakeA
     assert shown.returncode == 0, shown.stderr
     runtime = json.loads(shown.stdout)["runtime"]
     assert runtime["ownerReplicaId"] == "r3" and int(runtime["leaseGeneration"]) >= 1
+
+
+async def test_a_session_deleted_at_any_replica_is_unloaded_where_it_runs(
+    fleet: Fleet, fake_model: FakeAnthropic
+) -> None:
+    talk = await new_conversation(fleet["r1"].stub)
+    fake_model.script([Turn.text("Loaded on r1.")])
+    await talk.send("Load.")
+    await talk.until_turn_completed()
+    deleted = await fleet["r3"].stub.DeleteSession(
+        api.DeleteSessionRequest(session_id=talk.session_id, purge=True), metadata=AUTH
+    )
+    assert (deleted.unloaded, deleted.purged) == (True, True), "r1, which held it, unloaded it"
+    for via in REPLICAS:
+        with pytest.raises(grpc.aio.AioRpcError) as gone:
+            await fleet[via].stub.GetSession(api.GetSessionRequest(session_id=talk.session_id), metadata=AUTH)
+        assert gone.value.code() == grpc.StatusCode.NOT_FOUND

@@ -3,15 +3,19 @@ own disk and inode table, not the host's, and the space is the host's unreserved
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import subprocess
 import uuid
+from pathlib import Path
 
 import pytest
 
 from agent_runtime.sandboxes.base import SandboxLimits, SandboxProvider, SandboxSpec, SandboxUnavailable
 from agent_runtime.sandboxes.local.sandbox import BubblewrapSandbox
 from tests.conformance.sandbox.helpers import run, shell
+from tests.conformance.sandbox.providers import local_provider
 from tests.integration.sandboxes.conftest import MakeSandbox
 
 MIB = 1024 * 1024
@@ -82,3 +86,17 @@ async def test_a_workspace_larger_than_the_hosts_free_space_is_refused(local: Sa
 
     with pytest.raises(SandboxUnavailable, match="less than the"):
         await local.create(SandboxSpec(session_id=str(uuid.uuid4()), limits=SandboxLimits(disk_bytes=too_large)))
+
+
+@pytest.mark.parametrize("after_seconds", [0.0, 0.01, 0.03, 0.06])
+async def test_a_sandbox_whose_making_is_given_up_leaves_nothing_behind(tmp_path: Path, after_seconds: float) -> None:
+    """A turn interrupted, or a session whose lease is lost, while its sandbox is being made: the disk that was
+    mounted and the processes that were started go, at whatever point the making was."""
+    async with local_provider(tmp_path) as provider:
+        making = asyncio.create_task(provider.create(SandboxSpec(session_id=str(uuid.uuid4()))))
+        await asyncio.sleep(after_seconds)
+        making.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await (await making).terminate()  # made before it was given up: ended as a caller would
+        assert list((tmp_path / "sandboxes").iterdir()) == []
+        assert str(tmp_path) not in Path("/proc/mounts").read_text()

@@ -9,6 +9,7 @@ behind (folders, control groups) is cleaned up when the provider opens.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -94,13 +95,31 @@ class BubblewrapProvider:
             shutil.rmtree(self._root / name, ignore_errors=True)
 
     async def create(self, spec: SandboxSpec) -> BubblewrapSandbox:
+        making = asyncio.ensure_future(self._make(spec))
+        try:
+            return await asyncio.shield(making)
+        except asyncio.CancelledError:
+            # The caller gave up (an interrupted turn, a lost lease) while the sandbox was being made: what was
+            # begun (its disk mounted, its processes started) is finished, then ended, so nothing is left.
+            with contextlib.suppress(Exception):
+                made = await making
+                if self._live.get(spec.session_id) is made:
+                    del self._live[spec.session_id]
+                await made.terminate()
+            raise
+
+    async def _make(self, spec: SandboxSpec) -> BubblewrapSandbox:
         sandbox_id = f"local-{uuid.uuid4()}"
         uid = UID_RANGE[0] + secrets.randbelow(UID_RANGE[1] - UID_RANGE[0])
         directory = self._root / sandbox_id
         cgroup = SandboxCgroup(self._layout, self._scope / sandbox_id) if self._layout else None
         await asyncio.to_thread(self._prepare, directory, uid, cgroup, spec)
         sandbox = BubblewrapSandbox(sandbox_id, spec, directory, uid, cgroup)
-        await sandbox.start()
+        try:
+            await sandbox.start()
+        except BaseException:
+            await sandbox.terminate()  # its disk and folder go with it
+            raise
         self._live[spec.session_id] = sandbox
         return sandbox
 
