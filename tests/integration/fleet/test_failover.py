@@ -116,6 +116,8 @@ async def test_a_paused_replica_writes_nothing_once_another_took_over_and_stops_
         else:
             raise AssertionError("nobody took the session over from the paused replica")
         await interrupt_until_ended(talk, sleeping.turn_id)
+        fake_model.discard()  # the sleep, if the paused owner never asked for it: no later turn takes it
+        fake_model.repeat([Turn.text("Awake.")])
         during = await talk.send("While it sleeps.")
         await asyncio.wait_for(talk.until_turns_ended([during.turn_id]), 30)
     finally:
