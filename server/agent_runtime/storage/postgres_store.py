@@ -10,6 +10,7 @@ before the drop is recognised as done rather than refused as a sequence mismatch
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -140,11 +141,7 @@ class PostgresStore:
                     "UPDATE leases SET replica_id = $2, address = $3, generation = $4, expires_us = $5, released = $6"
                     " WHERE session_id = $1",
                     session_id,
-                    changed.replica_id,
-                    changed.address,
-                    changed.generation,
-                    changed.expires_us,
-                    changed.released,
+                    *dataclasses.astuple(changed),  # the columns in the Lease's order
                 )
             return changed, now_us
 

@@ -8,6 +8,7 @@ survives a crash of the process or the machine.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -177,14 +178,7 @@ class SqliteStore:
                     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET"
                     " replica_id = excluded.replica_id, address = excluded.address, generation = excluded.generation,"
                     " expires_us = excluded.expires_us, released = excluded.released",
-                    (
-                        session_id,
-                        changed.replica_id,
-                        changed.address,
-                        changed.generation,
-                        changed.expires_us,
-                        changed.released,
-                    ),
+                    (session_id, *dataclasses.astuple(changed)),  # the columns in the Lease's order
                 )
             return changed, now_us
 
