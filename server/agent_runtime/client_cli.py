@@ -50,6 +50,11 @@ def add_client_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     watch = _session_command(sessions, "watch", "follow a session's events (resumes after a dropped connection)")
     watch.add_argument("--after", type=int, default=0, help="start after this sequence")
     _session_command(sessions, "interrupt", "interrupt the running turn")
+    approve = _session_command(sessions, "approve", "answer an approval the running turn waits for (allow by default)")
+    approve.add_argument("approval_id")
+    approve.add_argument("--deny", action="store_true", help="refuse the call")
+    approve.add_argument("--message", default="", help="told to the agent, with a denial above all")
+    approve.add_argument("--remember", action="store_true", help="allow the same call for the rest of the session")
     delete = _session_command(sessions, "delete", "unload a session; with --purge also delete it from storage")
     delete.add_argument("--purge", action="store_true")
     profiles = commands.add_parser("profiles", help="agent profiles").add_subparsers(
@@ -153,11 +158,23 @@ def _unary(
         ("sessions", "interrupt"): lambda m: stub.InterruptSession(
             api.InterruptSessionRequest(session_id=session_id), metadata=m
         ),
+        ("sessions", "approve"): lambda m: stub.RespondToApproval(_approval_answer(args), metadata=m),
         ("sessions", "delete"): lambda m: stub.DeleteSession(
             api.DeleteSessionRequest(session_id=session_id, purge=getattr(args, "purge", False)), metadata=m
         ),
     }
     return calls[command]
+
+
+def _approval_answer(args: argparse.Namespace) -> api.RespondToApprovalRequest:
+    deny = args.deny
+    return api.RespondToApprovalRequest(
+        session_id=args.session_id,
+        approval_id=args.approval_id,
+        decision=events_pb2.APPROVAL_DECISION_DENY if deny else events_pb2.APPROVAL_DECISION_ALLOW,
+        message=args.message,
+        remember=args.remember and not deny,
+    )
 
 
 async def _responses(

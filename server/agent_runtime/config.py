@@ -52,6 +52,7 @@ class Settings:
     replica_id: str
     advertise_address: str  # empty: the gRPC address as bound
     lease_ttl: float
+    input_timeout: float
 
     @property
     def fleet(self) -> bool:
@@ -206,6 +207,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         " closed (env AGENT_RUNTIME_GRPC_HANDSHAKE_TIMEOUT)",
     )
     add(
+        "--input-timeout",
+        type=parse_duration,
+        default=_env("INPUT_TIMEOUT", "10m"),
+        help="how long a turn waits for an approval or a client tool's result before it goes on without one"
+        " (denied, or an error result, that the agent sees); 0 waits as long as the turn"
+        " (env AGENT_RUNTIME_INPUT_TIMEOUT)",
+    )
+    add(
         "--bus",
         default=_env("BUS", "local"),
         type=_bus,
@@ -265,6 +274,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         replica_id=args.replica_id or _generated_replica_id(),
         advertise_address=args.advertise_address,
         lease_ttl=args.lease_ttl,
+        input_timeout=args.input_timeout,
     )
 
 

@@ -127,6 +127,7 @@ async def serve(settings: Settings) -> None:
                 model_proxy,
                 settings.model_proxy_url,
                 settings.workspace_quota_bytes,
+                settings.input_timeout,
             ),
             watchers,
             Timing(sync_interval=settings.sync_interval, idle_timeout=settings.idle_timeout),

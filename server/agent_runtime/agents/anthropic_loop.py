@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import anthropic
-from google.protobuf import duration_pb2, struct_pb2
+from google.protobuf import duration_pb2, json_format, struct_pb2
 
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2
 from agent_runtime.agents import anthropic_transcript as transcript
 from agent_runtime.agents.emitter import BlockEmitter, now
 from agent_runtime.agents.streamed_block import StreamedBlock, usage_event
-from agent_runtime.agents.tools import ToolBox
+from agent_runtime.agents.tools import ToolBox, ToolOutcome
+from agent_runtime.permissions.gate import ASK_USER_QUESTION, ASK_USER_QUESTION_TOOL, TurnGate
 
 DEFAULT_MODEL = "claude-sonnet-5-5"  # the newest Sonnet the pinned SDK names; 4-5 reached its end of life
 DEFAULT_MAX_TOKENS = 8192
@@ -34,6 +35,7 @@ class LoopSettings:
     max_tokens: int = DEFAULT_MAX_TOKENS
     thinking_budget_tokens: int = 0
     max_iterations: int = DEFAULT_MAX_ITERATIONS
+    asks_user: bool = False  # the AskUserQuestion tool is offered (the profile lists it)
 
 
 class AnthropicAgent:
@@ -43,13 +45,15 @@ class AnthropicAgent:
         settings: LoopSettings,
         tools: ToolBox,
         after_tool: Callable[[], Awaitable[None]],
+        gate: TurnGate,
     ) -> None:
         """`after_tool` is awaited after each tool call, before its result is shown (the workspace's
-        changes are announced then)."""
+        changes are announced then); `gate` decides whether each call runs, and answers the caller's tools."""
         self._client = client
         self._settings = settings
         self._tools = tools
         self._after_tool = after_tool
+        self._gate = gate
 
     async def run(self, entries: list[transcript.Entry], emitter: BlockEmitter) -> None:
         """Runs the turn whose user message is the last entry, appending what follows."""
@@ -73,7 +77,11 @@ class AnthropicAgent:
             "model": self._settings.model,
             "max_tokens": self._settings.max_tokens,
             "messages": messages,
-            "tools": self._tools.definitions(),
+            "tools": [
+                *self._tools.definitions(),
+                *([ASK_USER_QUESTION_TOOL] if self._settings.asks_user else []),
+                *self._gate.client_tool_definitions(),
+            ],
         }
         if self._settings.system_prompt:
             request["system"] = self._settings.system_prompt
@@ -129,33 +137,53 @@ class AnthropicAgent:
     ) -> dict[str, Any]:
         running = StreamedBlock(f"{message_id}-{index}", "tool_use", tool_use.name, tool_use.id)
         running.text = json.dumps(tool_use.input)
-        emitter.update(running.block(model, blocks_pb2.TOOL_STATUS_RUNNING))
+
+        def show(status: blocks_pb2.ToolStatus.ValueType) -> None:
+            emitter.update(running.block(model, status))
+
         started = now()
         try:
-            outcome = await self._tools.run(tool_use.name, tool_use.input)
+            output, is_error = await self._call(running.block_id, tool_use, show)
         except asyncio.CancelledError:  # interrupted: the call ends in error, the turn says why
-            emitter.update(running.block(model, blocks_pb2.TOOL_STATUS_ERROR))
+            show(blocks_pb2.TOOL_STATUS_ERROR)
             raise
         finished = now()
         await self._after_tool()
-        status = blocks_pb2.TOOL_STATUS_ERROR if outcome.is_error else blocks_pb2.TOOL_STATUS_SUCCESS
-        emitter.update(running.block(model, status))
+        show(blocks_pb2.TOOL_STATUS_ERROR if is_error else blocks_pb2.TOOL_STATUS_SUCCESS)
         duration = duration_pb2.Duration()
         duration.FromNanoseconds(finished.ToNanoseconds() - started.ToNanoseconds())
         emitter.whole(
             blocks_pb2.ConversationBlock(
                 id=transcript.tool_result_id(tool_use.id),
                 tool_result=blocks_pb2.ToolResultBlock(
-                    tool_use_id=tool_use.id,
-                    output=struct_pb2.Value(string_value=outcome.output),
-                    is_error=outcome.is_error,
-                    duration=duration,
+                    tool_use_id=tool_use.id, output=output, is_error=is_error, duration=duration
                 ),
             )
         )
-        return {
-            "type": "tool_result",
-            "tool_use_id": tool_use.id,
-            "content": outcome.output,
-            "is_error": outcome.is_error,
-        }
+        text = output.string_value if output.HasField("string_value") else json_format.MessageToJson(output)
+        return {"type": "tool_result", "tool_use_id": tool_use.id, "content": text, "is_error": is_error}
+
+    async def _call(
+        self, block_id: str, tool_use: Any, show: Callable[[blocks_pb2.ToolStatus.ValueType], None]
+    ) -> tuple[struct_pb2.Value, bool]:
+        """The call's output and whether it is an error: a client tool's from the caller, a question's from the
+        user, one of the agent's own tools' once the gate lets it run."""
+        name, tool_input = tool_use.name, tool_use.input
+        if self._gate.is_client_tool(name):
+            return await self._gate.call_client_tool(
+                block_id, name, tool_input, lambda: show(blocks_pb2.TOOL_STATUS_WAITING_FOR_RESULT)
+            )
+        if name == ASK_USER_QUESTION and self._settings.asks_user:
+            answer, unanswered = await self._gate.ask_user(
+                block_id, tool_input, lambda: show(blocks_pb2.TOOL_STATUS_WAITING_FOR_APPROVAL)
+            )
+            return struct_pb2.Value(string_value=answer), unanswered
+        ruling = await self._gate.rule(
+            block_id, name, tool_input, lambda: show(blocks_pb2.TOOL_STATUS_WAITING_FOR_APPROVAL)
+        )
+        if not ruling.runs:
+            outcome = ToolOutcome(ruling.message, is_error=True)
+        else:
+            show(blocks_pb2.TOOL_STATUS_RUNNING)
+            outcome = await self._tools.run(name, ruling.tool_input)
+        return struct_pb2.Value(string_value=outcome.output), outcome.is_error

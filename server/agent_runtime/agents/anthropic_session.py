@@ -7,6 +7,7 @@ from agent_runtime._gen.agentruntime.v1 import blocks_pb2, profile_pb2
 from agent_runtime.agents import anthropic_loop, anthropic_transcript
 from agent_runtime.agents.base import Transcripts, TurnContext
 from agent_runtime.agents.tools import ToolBox
+from agent_runtime.permissions.gate import ASK_USER_QUESTION
 from agent_runtime.sandboxes.base import Sandbox
 from agent_runtime.sessions.model_access import ModelAccess
 
@@ -33,9 +34,11 @@ class AnthropicSessionAgent:
             max_tokens=options.anthropic.max_tokens or anthropic_loop.DEFAULT_MAX_TOKENS,
             thinking_budget_tokens=options.anthropic.thinking_budget_tokens,
             max_iterations=options.anthropic.max_iterations or anthropic_loop.DEFAULT_MAX_ITERATIONS,
+            asks_user=ASK_USER_QUESTION in self._profile.tools,
         )
         tools = ToolBox(turn.sandbox, list(self._profile.tools), turn.environment)
-        loop = anthropic_loop.AnthropicAgent(self._models.anthropic_client(), settings, tools, turn.settle_files)
+        client = self._models.anthropic_client()
+        loop = anthropic_loop.AnthropicAgent(client, settings, tools, turn.settle_files, turn.gate)
         try:
             await loop.run(self._entries, turn.emitter)
         except BaseException:  # failed or interrupted: the next turn starts from the last complete one

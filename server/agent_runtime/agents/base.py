@@ -9,6 +9,7 @@ from typing import Protocol
 
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, session_pb2
 from agent_runtime.agents.emitter import BlockEmitter
+from agent_runtime.permissions.gate import TurnGate
 from agent_runtime.sandboxes.base import Sandbox
 
 MAIN_TRANSCRIPT = ""  # the subagent id under which storage keeps the main transcript
@@ -30,13 +31,15 @@ class TurnContext:
     """What a turn works with: the session's sandbox (a new one if it died), its options as the turn
     starts, the variables commands in the sandbox get besides the profile's (the model channel), and a
     way to save and announce the workspace's changes so far (a loop that runs tools itself calls it after
-    each, so a tool's file events come before the next tool starts)."""
+    each, so a tool's file events come before the next tool starts), and the gate that decides whether
+    each tool call runs and answers the caller's tools."""
 
     sandbox: Callable[[], Awaitable[Sandbox]]
     options: session_pb2.SessionOptions
     environment: Callable[[], Mapping[str, str]]
     emitter: BlockEmitter
     settle_files: Callable[[], Awaitable[None]]
+    gate: TurnGate
 
 
 class Agent(Protocol):

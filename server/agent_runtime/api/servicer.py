@@ -89,6 +89,25 @@ class AgentRuntimeServicer(agent_runtime_pb2_grpc.AgentRuntimeServicer):
             lambda: self._sessions.interrupt(request.session_id),
         )
 
+    async def RespondToApproval(
+        self, request: agent_runtime_pb2.RespondToApprovalRequest, context: Context
+    ) -> agent_runtime_pb2.RespondToApprovalResponse:
+        return await self._router.call(
+            "RespondToApproval",
+            request.session_id,
+            request,
+            context,
+            lambda: self._sessions.respond_to_approval(request),
+        )
+
+    async def SubmitToolResult(
+        self, request: agent_runtime_pb2.SubmitToolResultRequest, context: Context
+    ) -> agent_runtime_pb2.SubmitToolResultResponse:
+        submit = self._sessions.submit_tool_result
+        return await self._router.call(
+            "SubmitToolResult", request.session_id, request, context, lambda: submit(request)
+        )
+
     async def SyncSession(
         self, request: agent_runtime_pb2.SyncSessionRequest, context: Context
     ) -> agent_runtime_pb2.SyncSessionResponse:

@@ -39,6 +39,10 @@ EVENT_NAMES = {
     "message_accepted": "session:message:accepted",
     "turn_started": "session:turn:started",
     "turn_completed": "session:turn:completed",
+    "approval_requested": "session:approval:requested",
+    "approval_resolved": "session:approval:resolved",
+    "client_tool_call": "session:tool:call",
+    "client_tool_result": "session:tool:result",
     "error": "error",
 }
 

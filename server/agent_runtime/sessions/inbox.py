@@ -27,6 +27,9 @@ class Inbox:
     waiting: list[events_pb2.MessageAccepted] = field(default_factory=list)  # in the order they run
     by_request: dict[str, events_pb2.MessageAccepted] = field(default_factory=dict)
     unread_before: int = 0  # the log before this sequence was not read (0: it was read to its start)
+    # What the running turn asked its caller and got no answer to: approval ids, client tool call ids.
+    open_approvals: list[str] = field(default_factory=list)
+    open_tool_calls: list[str] = field(default_factory=list)
 
     def apply(self, event: events_pb2.SessionEvent) -> None:
         """Follows one event, in log order."""
@@ -43,6 +46,15 @@ class Inbox:
             self._drop(event.turn_completed.turn_id)
             if self.running == event.turn_completed.turn_id:
                 self.running = None
+                self.open_approvals, self.open_tool_calls = [], []
+        elif kind == "approval_requested":
+            self.open_approvals.append(event.approval_requested.approval_id)
+        elif kind == "approval_resolved" and event.approval_resolved.approval_id in self.open_approvals:
+            self.open_approvals.remove(event.approval_resolved.approval_id)
+        elif kind == "client_tool_call":
+            self.open_tool_calls.append(event.client_tool_call.call_id)
+        elif kind == "client_tool_result" and event.client_tool_result.call_id in self.open_tool_calls:
+            self.open_tool_calls.remove(event.client_tool_result.call_id)
 
     def remember(self, accepted: events_pb2.MessageAccepted) -> None:
         if accepted.request_id:

@@ -40,12 +40,18 @@ from agent_runtime.agents.emitter import BlockEmitter, now
 from agent_runtime.errors import ApiError
 from agent_runtime.events.log import EventLog, EventWithdrawn
 from agent_runtime.modelproxy.proxy import ModelProxy
+from agent_runtime.permissions import rules
+from agent_runtime.permissions.awaited import AwaitedInput
+from agent_runtime.permissions.client_tools import check as check_client_tools
+from agent_runtime.permissions.client_tools import client_tools
+from agent_runtime.permissions.gate import TurnGate
 from agent_runtime.sandboxes.base import Sandbox, SandboxProvider
 from agent_runtime.sandboxes.specs import spec_for
 from agent_runtime.sessions.inbox import Inbox, find_request
 from agent_runtime.sessions.model_access import ModelAccess
 from agent_runtime.sessions.model_channel import ModelChannel
 from agent_runtime.sessions.stored_workspace import stored_file, stored_file_list
+from agent_runtime.sessions.validation import GATED_ARCHITECTURES, NATIVE_TOOLS
 from agent_runtime.sessions.workspace_sync import DEFAULT_WORKSPACE_QUOTA_BYTES, WorkspaceSync
 from agent_runtime.storage.client import StorageClient
 from agent_runtime.storage.retrying import until_stored
@@ -55,6 +61,7 @@ log = logging.getLogger(__name__)
 # How long SendMessage waits for storage to take an accepted message before it answers UNAVAILABLE.
 ACCEPT_SECONDS = 5.0
 CANCELLED_MESSAGE = "the session was unloaded before this message ran"
+DEFAULT_INPUT_TIMEOUT_SECONDS = 600.0
 UNANSWERED_MESSAGE = "storage took this message too late: SendMessage had answered UNAVAILABLE"
 
 
@@ -74,6 +81,9 @@ class SessionServices:
     model_proxy_url: str = ""
     # What a session's workspace may keep in storage unless its profile says otherwise.
     workspace_quota_bytes: int = DEFAULT_WORKSPACE_QUOTA_BYTES
+    # How long a turn waits for an approval or a client tool's result before it goes on without (0: as long
+    # as the turn).
+    input_timeout: float = DEFAULT_INPUT_TIMEOUT_SECONDS
 
 
 class LiveSession:
@@ -114,6 +124,13 @@ class LiveSession:
         self._last_activity = asyncio.get_running_loop().time()
         self._turn_started_at = self._last_activity
         self._closed = False
+        self._awaited = AwaitedInput(
+            self._emitter,
+            lambda: services.events.flush(record.session_id),
+            services.input_timeout,
+            lambda: self._on_status(self.runtime_state()),
+        )
+        self._remembered: set[str] = set()  # calls a caller allowed for the rest of the session
         self._worker = asyncio.create_task(self._work())
 
     @property
@@ -132,6 +149,8 @@ class LiveSession:
             queued_messages=len(self._queue),
             owner_replica_id=self._lease[0],
             lease_generation=self._lease[1],
+            awaiting_approvals=self._awaited.approvals,
+            awaiting_tool_results=self._awaited.tool_calls,
         )
         if self._sandbox_state.status:
             state.sandbox.CopyFrom(self._sandbox_state)
@@ -139,6 +158,7 @@ class LiveSession:
 
     async def send(self, request: agent_runtime_pb2.SendMessageRequest) -> agent_runtime_pb2.SendMessageResponse:
         """Stores the message, then answers; an error means nothing was stored."""
+        self._require_applicable_policy()
         async with self._accepting:
             if self._closed:
                 raise ApiError(grpc.StatusCode.UNAVAILABLE, "SESSION_UNLOADED", "the session was unloaded; send again")
@@ -167,6 +187,30 @@ class LiveSession:
             self._no_turns.clear()
             self._wake.set()
             return self._reply(accepted)
+
+    def _require_applicable_policy(self) -> None:
+        """FAILED_PRECONDITION when the profile's permissions or client tools are not well formed, or cannot be
+        applied by this architecture: no call a rule says to ask about may run unasked."""
+        problems = [
+            *rules.check("permissions", self._profile.permissions),
+            *check_client_tools("client_tools", self._profile.client_tools, NATIVE_TOOLS),
+        ]
+        if problems:
+            raise ApiError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                "PROFILE_INVALID",
+                f"profile {self._profile.id!r}: " + "; ".join(f"{p.field}: {p.description}" for p in problems),
+            )
+        options = self.record.session_options
+        policy = rules.effective(self._profile, options)
+        nothing_to_gate = policy.allows_everything and not client_tools(self._profile, options)
+        if self.record.architecture not in GATED_ARCHITECTURES and not nothing_to_gate:
+            raise ApiError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                "PERMISSIONS_UNSUPPORTED",
+                f"profile {self._profile.id!r} has permission rules or client tools, which {self.record.architecture}"
+                f" does not apply yet (only {', '.join(GATED_ARCHITECTURES)} does); nothing was sent",
+            )
 
     async def _cancel_if_stored(self, turn: Turn, stored_anyway: asyncio.Future[bool]) -> None:
         """A message SendMessage refused as UNAVAILABLE that storage had taken after all (its answer was
@@ -206,6 +250,18 @@ class LiveSession:
             queued=accepted.queued,
             queue_position=accepted.queue_position,
         )
+
+    def awaits(self, request_id: str) -> bool:
+        """Whether the running turn waits for this approval or client tool call, or did since the load."""
+        return self._awaited.knows(request_id)
+
+    async def respond(self, answer: events_pb2.ApprovalResolved) -> events_pb2.ApprovalResolved:
+        """A caller's answer to an approval the running turn waits for."""
+        return await self._awaited.respond(answer)
+
+    async def submit(self, result: events_pb2.ClientToolResult) -> events_pb2.ClientToolResult:
+        """A caller's result of a client tool call the running turn waits for."""
+        return await self._awaited.submit(result)
 
     def interrupt(self) -> agent_runtime_pb2.InterruptSessionResponse:
         if self._running is None or self._running_task is None:
@@ -250,7 +306,14 @@ class LiveSession:
         await self._services.events.flush(self.session_id)
         await self._store_activity()
         options = self.record.session_options
-        context = TurnContext(self.sandbox, options, self._sandbox_environment, self._emitter, self._settle_files)
+        gate = TurnGate(
+            rules.effective(self._profile, options),
+            client_tools(self._profile, options),
+            self._awaited,
+            self._remembered,
+            turn.turn_id,
+        )
+        context = TurnContext(self.sandbox, options, self._sandbox_environment, self._emitter, self._settle_files, gate)
         try:
             await self.sandbox()  # the first message creates it, as the seed did; later ones find it ready
             await self._unless_key_refused(self._agent.run(turn.user_message, context))

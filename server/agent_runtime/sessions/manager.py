@@ -31,6 +31,8 @@ from agent_runtime.bus.base import Bus
 from agent_runtime.bus.local import LocalBus
 from agent_runtime.errors import ApiError, FieldViolation, bad_request
 from agent_runtime.fleet.lease_keeper import LeaseKeeper
+from agent_runtime.permissions.asked import asked_in_log
+from agent_runtime.permissions.awaited import closed_or_unknown
 from agent_runtime.sessions import validation
 from agent_runtime.sessions.inbox import Inbox, read_inbox
 from agent_runtime.sessions.lifecycle import Timing, look_after
@@ -49,6 +51,7 @@ REQUEST_ID_NAMESPACE = uuid.UUID("6f1c8a52-4c1e-4d0e-9a8e-2b7d3f5e9c41")
 UPDATABLE_PATHS = ("name", "metadata", "session_options")
 DEFAULT_PAGE_SIZE = 50
 MAIN_CONVERSATION = "main"
+CALLER = "caller"  # who answered an approval or a tool call when the caller did not say
 SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
 
 
@@ -291,6 +294,46 @@ class SessionManager:
         self._services.models.require_key(record.architecture)  # FAILED_PRECONDITION now, not in the turn
         live = live or await self._loaded(request.session_id)
         return await live.send(request)
+
+    async def respond_to_approval(
+        self, request: agent_runtime_pb2.RespondToApprovalRequest
+    ) -> agent_runtime_pb2.RespondToApprovalResponse:
+        validation.raise_if_any(validation.check_approval_answer(request))
+        answer = events_pb2.ApprovalResolved(
+            approval_id=request.approval_id,
+            decision=request.decision,
+            message=request.message,
+            answered_by=request.responder or CALLER,
+            remember=request.remember,
+            answers=request.answers,
+        )
+        if request.HasField("updated_input"):
+            answer.updated_input.CopyFrom(request.updated_input)
+        live = self._live.get(request.session_id)
+        if live is None or not live.awaits(request.approval_id):
+            raise await self._not_awaited(request.session_id, "approval", request.approval_id)
+        return agent_runtime_pb2.RespondToApprovalResponse(resolution=await live.respond(answer))
+
+    async def submit_tool_result(
+        self, request: agent_runtime_pb2.SubmitToolResultRequest
+    ) -> agent_runtime_pb2.SubmitToolResultResponse:
+        validation.raise_if_any(validation.check_tool_result(request))
+        result = events_pb2.ClientToolResult(
+            call_id=request.call_id,
+            output=request.output,
+            is_error=request.is_error,
+            answered_by=request.responder or CALLER,
+        )
+        live = self._live.get(request.session_id)
+        if live is None or not live.awaits(request.call_id):
+            raise await self._not_awaited(request.session_id, "tool call", request.call_id)
+        return agent_runtime_pb2.SubmitToolResultResponse(result=await live.submit(result))
+
+    async def _not_awaited(self, session_id: str, noun: str, request_id: str) -> ApiError:
+        """What to tell of a request the session does not wait for: closed, if its log ever asked it."""
+        await self._record(session_id)  # NOT_FOUND for an unknown session
+        asked = await asked_in_log(self._events, session_id, request_id)
+        return closed_or_unknown(noun, "APPROVAL" if noun == "approval" else "TOOL_CALL", request_id, asked)
 
     async def interrupt(self, session_id: str) -> agent_runtime_pb2.InterruptSessionResponse:
         await self._record(session_id)

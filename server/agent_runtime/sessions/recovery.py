@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from google.protobuf import struct_pb2
+
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2, persistence_pb2
 from agent_runtime.agents.emitter import BlockEmitter
 from agent_runtime.events.log import EventLog
@@ -20,6 +22,7 @@ from agent_runtime.storage.client import StorageClient
 
 INTERRUPTED = events_pb2.TURN_OUTCOME_INTERRUPTED
 MESSAGE = "the runtime stopped during this turn"
+STOPPED = "runtime stopped"  # who closed what the turn waited for
 
 
 async def close_interrupted_turn(events: EventLog, session_id: str, inbox: Inbox) -> None:
@@ -28,6 +31,17 @@ async def close_interrupted_turn(events: EventLog, session_id: str, inbox: Inbox
         return
     turn_id, inbox.running = inbox.running, None
     emitter = BlockEmitter(events, session_id)
+    for approval_id in inbox.open_approvals:  # nobody can answer what a dead runtime waited for
+        denied = events_pb2.ApprovalResolved(
+            approval_id=approval_id, decision=events_pb2.APPROVAL_DECISION_DENY, answered_by=STOPPED, message=MESSAGE
+        )
+        emitter.emit(events_pb2.SessionEvent(approval_resolved=denied))
+    for call_id in inbox.open_tool_calls:
+        failed = events_pb2.ClientToolResult(
+            call_id=call_id, output=struct_pb2.Value(string_value=MESSAGE), is_error=True, answered_by=STOPPED
+        )
+        emitter.emit(events_pb2.SessionEvent(client_tool_result=failed))
+    inbox.open_approvals, inbox.open_tool_calls = [], []
     error = blocks_pb2.ErrorBlock(message=MESSAGE, code=events_pb2.TurnOutcome.Name(INTERRUPTED))
     emitter.whole(blocks_pb2.ConversationBlock(id=f"{turn_id}-error", error=error))
     completed = events_pb2.TurnCompleted(

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 from google.protobuf import json_format, struct_pb2
 
-from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, session_pb2, workspace_pb2
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, events_pb2, session_pb2, workspace_pb2
 from agent_runtime.errors import FieldViolation, bad_request
+from agent_runtime.permissions import client_tools, rules
 from agent_runtime.workspace_paths import MAX_FILE_BYTES, workspace_path_problem
 
 ARCHITECTURES = ("claude-agent-sdk", "gemini-cli", "anthropic")
@@ -29,6 +30,13 @@ MAX_MODEL_CHARS = 128
 MAX_METADATA_BYTES = 64 * 1024
 MAX_DEFAULT_FILES = 1000
 MAX_DEFAULT_FILES_BYTES = 32 * 1024 * 1024
+MAX_ID_CHARS = 128
+MAX_ANSWER_CHARS = 4096
+MAX_ANSWERS = 100
+# The architectures whose tool calls go through the permission gate (permissions/gate.py).
+GATED_ARCHITECTURES = ("anthropic",)
+# The native loop's own tools, whose names a client tool may not take.
+NATIVE_TOOLS = ("Read", "Write", "Edit", "Bash", "Glob", "Grep", "AskUserQuestion")
 
 
 def raise_if_any(violations: Sequence[FieldViolation]) -> None:
@@ -96,7 +104,68 @@ def check_session_options(field: str, options: session_pb2.SessionOptions, archi
                 found.append(FieldViolation(name, "must be a finite number", "NOT_A_FINITE_NUMBER"))
             elif isinstance(value, int | float) and value < 0:
                 found.append(FieldViolation(name, "must not be negative", "NEGATIVE_NUMBER"))
+    found.extend(rules.check(f"{field}.permissions", options.permissions))
+    found.extend(client_tools.check(f"{field}.client_tools", options.client_tools, NATIVE_TOOLS))
+    if architecture not in GATED_ARCHITECTURES and (options.permissions.rules or options.client_tools):
+        found.append(
+            FieldViolation(
+                f"{field}.permissions" if options.permissions.rules else f"{field}.client_tools",
+                f"{architecture} does not apply permission rules or client tools yet (only "
+                f"{', '.join(GATED_ARCHITECTURES)} does): none of its calls would wait for an answer",
+                "PERMISSIONS_UNSUPPORTED",
+            )
+        )
     return found
+
+
+def check_approval_answer(request: agent_runtime_pb2.RespondToApprovalRequest) -> list[FieldViolation]:
+    found = [
+        *check_uuid("session_id", request.session_id, "INVALID_SESSION_ID"),
+        *_check_id("approval_id", request.approval_id),
+        *_check_responder(request.responder),
+    ]
+    if request.decision not in (events_pb2.APPROVAL_DECISION_ALLOW, events_pb2.APPROVAL_DECISION_DENY):
+        found.append(FieldViolation("decision", "is required: ALLOW or DENY", "INVALID_DECISION"))
+    elif request.decision == events_pb2.APPROVAL_DECISION_DENY:
+        found.extend(
+            FieldViolation(name, "applies only to ALLOW", "INVALID_DECISION")
+            for name, given in (("updated_input", request.HasField("updated_input")), ("remember", request.remember))
+            if given
+        )
+    if len(request.message) > MAX_ANSWER_CHARS:
+        found.append(FieldViolation("message", f"is longer than {MAX_ANSWER_CHARS} characters", "FIELD_TOO_LONG"))
+    if len(request.answers) > MAX_ANSWERS or any(len(a) > MAX_ANSWER_CHARS for a in request.answers.values()):
+        found.append(
+            FieldViolation("answers", f"at most {MAX_ANSWERS} of {MAX_ANSWER_CHARS} characters each", "FIELD_TOO_LONG")
+        )
+    return found
+
+
+def check_tool_result(request: agent_runtime_pb2.SubmitToolResultRequest) -> list[FieldViolation]:
+    found = [
+        *check_uuid("session_id", request.session_id, "INVALID_SESSION_ID"),
+        *_check_id("call_id", request.call_id),
+        *_check_responder(request.responder),
+    ]
+    if not request.HasField("output"):
+        found.append(FieldViolation("output", "is required: a string, or structured output", "REQUIRED_FIELD"))
+    elif request.output.ByteSize() > MAX_FILE_BYTES:
+        found.append(FieldViolation("output", f"is larger than {MAX_FILE_BYTES} bytes", "FIELD_TOO_LONG"))
+    return found
+
+
+def _check_id(field: str, value: str) -> list[FieldViolation]:
+    if not value:
+        return [FieldViolation(field, "is required", "REQUIRED_FIELD")]
+    if len(value) > MAX_ID_CHARS:
+        return [FieldViolation(field, f"is longer than {MAX_ID_CHARS} characters", "FIELD_TOO_LONG")]
+    return []
+
+
+def _check_responder(responder: str) -> list[FieldViolation]:
+    if len(responder) > MAX_ID_CHARS:
+        return [FieldViolation("responder", f"is longer than {MAX_ID_CHARS} characters", "FIELD_TOO_LONG")]
+    return []
 
 
 def check_workspace_files(field: str, files: Sequence[workspace_pb2.WorkspaceFile]) -> list[FieldViolation]:

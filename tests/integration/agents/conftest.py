@@ -40,6 +40,15 @@ commands:
   - name: greet
     prompt: "COMMAND-MARKER: say hello."
 """
+# A profile whose agent may ask the user questions, and asks before it writes a file.
+ASKING_PROFILE = """\
+name: Asking
+tools: [Read, Write, Bash, AskUserQuestion]
+permissions:
+  rules:
+    - rule: Write
+      action: PERMISSION_ACTION_ASK
+"""
 # A workspace that may keep 3 MB in storage, on a 64 MiB disk.
 SMALL_WORKSPACE_PROFILE = """\
 name: Small workspace
@@ -71,6 +80,7 @@ def runtime(
     (profiles / "delegating.yaml").write_text(DELEGATING_PROFILE)
     (profiles / "remembering.yaml").write_text(REMEMBERING_PROFILE)
     (profiles / "small-workspace.yaml").write_text(SMALL_WORKSPACE_PROFILE)
+    (profiles / "asking.yaml").write_text(ASKING_PROFILE)
     env = {
         "ANTHROPIC_API_KEY": fake_model.api_key,
         "ANTHROPIC_BASE_URL": fake_model.base_url,

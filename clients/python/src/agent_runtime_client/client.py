@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator, Awaitable, Mapping, Sequence
 from typing import Any, Self, TypeVar
 
 from agent_runtime_client import v1
-from agent_runtime_client._gen.google.protobuf import Struct
+from agent_runtime_client._gen.google.protobuf import Struct, Value
 from agent_runtime_client.channel import open_channel
 from agent_runtime_client.errors import raised_as_agent_runtime_errors
 from agent_runtime_client.event_stream import Reconnect, resumable_events
@@ -98,6 +98,50 @@ class AgentRuntimeClient:
         """Starts (or queues) a turn and returns at once; what the agent does arrives as events."""
         request = v1.SendMessageRequest(session_id=session_id, content=content, request_id=request_id, if_busy=if_busy)
         return await self._unary(self.stub.send_message(request, timeout=self._timeout))
+
+    async def respond_to_approval(
+        self,
+        session_id: str,
+        approval_id: str,
+        *,
+        allow: bool,
+        message: str = "",
+        updated_input: dict[str, Any] | None = None,
+        remember: bool = False,
+        answers: dict[str, str] | None = None,
+        responder: str = "",
+    ) -> v1.ApprovalResolved:
+        """Answers an approval the session's turn waits for (an `approval_requested` event): the call runs
+        (with `updated_input` instead of the agent's, if given) or is refused, `message` told to the agent."""
+        request = v1.RespondToApprovalRequest(
+            session_id=session_id,
+            approval_id=approval_id,
+            decision=v1.ApprovalDecision.ALLOW if allow else v1.ApprovalDecision.DENY,
+            message=message,
+            updated_input=Struct.from_dict(updated_input) if updated_input is not None else None,
+            remember=remember,
+            answers=answers or {},
+            responder=responder,
+        )
+        response = await self._unary(self.stub.respond_to_approval(request, timeout=self._timeout))
+        assert response.resolution is not None, "the runtime always says how the approval was resolved"
+        return response.resolution
+
+    async def submit_tool_result(
+        self, session_id: str, call_id: str, output: Any, *, is_error: bool = False, responder: str = ""
+    ) -> v1.ClientToolResult:
+        """The result of a client tool call the session's turn waits for (a `client_tool_call` event): a string
+        or any JSON value."""
+        request = v1.SubmitToolResultRequest(
+            session_id=session_id,
+            call_id=call_id,
+            output=Value.from_dict(output),
+            is_error=is_error,
+            responder=responder,
+        )
+        response = await self._unary(self.stub.submit_tool_result(request, timeout=self._timeout))
+        assert response.result is not None, "the runtime always returns the result it took"
+        return response.result
 
     async def list_profiles(self) -> list[v1.AgentProfileSummary]:
         """The agent profiles sessions can be created from: id, name, description."""

@@ -390,6 +390,153 @@ class InterruptSessionResponse(_message.Message):
 Global___InterruptSessionResponse: _TypeAlias = InterruptSessionResponse  # noqa: Y015
 
 @_typing.final
+class RespondToApprovalRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class AnswersEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    APPROVAL_ID_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    UPDATED_INPUT_FIELD_NUMBER: _builtins.int
+    REMEMBER_FIELD_NUMBER: _builtins.int
+    ANSWERS_FIELD_NUMBER: _builtins.int
+    RESPONDER_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    approval_id: _builtins.str
+    decision: _events_pb2.ApprovalDecision.ValueType
+    """ALLOW or DENY: required."""
+    message: _builtins.str
+    """Told to the agent: why a call is refused, or a word with an allowed one. At most 4,096 characters."""
+    remember: _builtins.bool
+    """With ALLOW: the same call (tool and input) runs without asking for the rest of the session."""
+    responder: _builtins.str
+    """Who answers, as the caller names them (a user id, say), shown in approval_resolved; empty: "caller".
+    At most 128 characters.
+    """
+    @_builtins.property
+    def updated_input(self) -> _struct_pb2.Struct:
+        """With ALLOW: the input the call runs with instead of the agent's (a file's content edited, say)."""
+
+    @_builtins.property
+    def answers(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """For the agent's questions: each question's text to the chosen label(s), or the user's own words."""
+
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        approval_id: _builtins.str = ...,
+        decision: _events_pb2.ApprovalDecision.ValueType = ...,
+        message: _builtins.str = ...,
+        updated_input: _struct_pb2.Struct | None = ...,
+        remember: _builtins.bool = ...,
+        answers: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        responder: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_input", b"updated_input"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answers", b"answers", "approval_id", b"approval_id", "decision", b"decision", "message", b"message", "remember", b"remember", "responder", b"responder", "session_id", b"session_id", "updated_input", b"updated_input"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RespondToApprovalRequest: _TypeAlias = RespondToApprovalRequest  # noqa: Y015
+
+@_typing.final
+class RespondToApprovalResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESOLUTION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def resolution(self) -> _events_pb2.ApprovalResolved: ...
+    def __init__(
+        self,
+        *,
+        resolution: _events_pb2.ApprovalResolved | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["resolution", b"resolution"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["resolution", b"resolution"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RespondToApprovalResponse: _TypeAlias = RespondToApprovalResponse  # noqa: Y015
+
+@_typing.final
+class SubmitToolResultRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    CALL_ID_FIELD_NUMBER: _builtins.int
+    OUTPUT_FIELD_NUMBER: _builtins.int
+    IS_ERROR_FIELD_NUMBER: _builtins.int
+    RESPONDER_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    call_id: _builtins.str
+    is_error: _builtins.bool
+    responder: _builtins.str
+    """As in RespondToApprovalRequest."""
+    @_builtins.property
+    def output(self) -> _struct_pb2.Value:
+        """What the tool returned: a string, or structured output. At most 10 MiB serialized."""
+
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        call_id: _builtins.str = ...,
+        output: _struct_pb2.Value | None = ...,
+        is_error: _builtins.bool = ...,
+        responder: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["output", b"output"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["call_id", b"call_id", "is_error", b"is_error", "output", b"output", "responder", b"responder", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitToolResultRequest: _TypeAlias = SubmitToolResultRequest  # noqa: Y015
+
+@_typing.final
+class SubmitToolResultResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def result(self) -> _events_pb2.ClientToolResult: ...
+    def __init__(
+        self,
+        *,
+        result: _events_pb2.ClientToolResult | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitToolResultResponse: _TypeAlias = SubmitToolResultResponse  # noqa: Y015
+
+@_typing.final
 class SyncSessionRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

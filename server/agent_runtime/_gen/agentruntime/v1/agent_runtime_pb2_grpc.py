@@ -75,6 +75,16 @@ class AgentRuntimeStub:
                 request_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.InterruptSessionRequest.SerializeToString,
                 response_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.InterruptSessionResponse.FromString,
                 _registered_method=True)
+        self.RespondToApproval = channel.unary_unary(
+                '/agentruntime.v1.AgentRuntime/RespondToApproval',
+                request_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.RespondToApprovalRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.RespondToApprovalResponse.FromString,
+                _registered_method=True)
+        self.SubmitToolResult = channel.unary_unary(
+                '/agentruntime.v1.AgentRuntime/SubmitToolResult',
+                request_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.SubmitToolResultRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.SubmitToolResultResponse.FromString,
+                _registered_method=True)
         self.SyncSession = channel.unary_unary(
                 '/agentruntime.v1.AgentRuntime/SyncSession',
                 request_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.SyncSessionRequest.SerializeToString,
@@ -169,6 +179,24 @@ class AgentRuntimeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RespondToApproval(self, request, context):
+        """Answers an approval the running turn waits for (an approval_requested event): the call runs (ALLOW,
+        with updated_input if given) or is refused (DENY, the message told to the agent). NOT_FOUND
+        (APPROVAL_NOT_FOUND) for an approval the session never had; FAILED_PRECONDITION (APPROVAL_CLOSED) for
+        one answered already (the first answer wins), expired, or whose turn ended: nothing changes then.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitToolResult(self, request, context):
+        """Gives the result of a client tool call the running turn waits for (a client_tool_call event). NOT_FOUND
+        (TOOL_CALL_NOT_FOUND) and FAILED_PRECONDITION (TOOL_CALL_CLOSED) as for RespondToApproval.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SyncSession(self, request, context):
         """Saves the transcripts and workspace files of a loaded session now.
         """
@@ -253,6 +281,16 @@ def add_AgentRuntimeServicer_to_server(servicer, server):
                     servicer.InterruptSession,
                     request_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.InterruptSessionRequest.FromString,
                     response_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.InterruptSessionResponse.SerializeToString,
+            ),
+            'RespondToApproval': grpc.unary_unary_rpc_method_handler(
+                    servicer.RespondToApproval,
+                    request_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.RespondToApprovalRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.RespondToApprovalResponse.SerializeToString,
+            ),
+            'SubmitToolResult': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitToolResult,
+                    request_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.SubmitToolResultRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.SubmitToolResultResponse.SerializeToString,
             ),
             'SyncSession': grpc.unary_unary_rpc_method_handler(
                     servicer.SyncSession,
@@ -482,6 +520,60 @@ class AgentRuntime:
             '/agentruntime.v1.AgentRuntime/InterruptSession',
             agentruntime_dot_v1_dot_agent__runtime__pb2.InterruptSessionRequest.SerializeToString,
             agentruntime_dot_v1_dot_agent__runtime__pb2.InterruptSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RespondToApproval(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.AgentRuntime/RespondToApproval',
+            agentruntime_dot_v1_dot_agent__runtime__pb2.RespondToApprovalRequest.SerializeToString,
+            agentruntime_dot_v1_dot_agent__runtime__pb2.RespondToApprovalResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitToolResult(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.AgentRuntime/SubmitToolResult',
+            agentruntime_dot_v1_dot_agent__runtime__pb2.SubmitToolResultRequest.SerializeToString,
+            agentruntime_dot_v1_dot_agent__runtime__pb2.SubmitToolResultResponse.FromString,
             options,
             channel_credentials,
             insecure,

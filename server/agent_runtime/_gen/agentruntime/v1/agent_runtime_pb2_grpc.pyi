@@ -57,6 +57,16 @@ class AgentRuntimeStub:
     """Starts a turn (or queues it) and returns at once; what the agent does arrives as events."""
     InterruptSession: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.InterruptSessionRequest, _agent_runtime_pb2.InterruptSessionResponse]
     """Stops the running turn."""
+    RespondToApproval: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.RespondToApprovalRequest, _agent_runtime_pb2.RespondToApprovalResponse]
+    """Answers an approval the running turn waits for (an approval_requested event): the call runs (ALLOW,
+    with updated_input if given) or is refused (DENY, the message told to the agent). NOT_FOUND
+    (APPROVAL_NOT_FOUND) for an approval the session never had; FAILED_PRECONDITION (APPROVAL_CLOSED) for
+    one answered already (the first answer wins), expired, or whose turn ended: nothing changes then.
+    """
+    SubmitToolResult: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.SubmitToolResultRequest, _agent_runtime_pb2.SubmitToolResultResponse]
+    """Gives the result of a client tool call the running turn waits for (a client_tool_call event). NOT_FOUND
+    (TOOL_CALL_NOT_FOUND) and FAILED_PRECONDITION (TOOL_CALL_CLOSED) as for RespondToApproval.
+    """
     SyncSession: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.SyncSessionRequest, _agent_runtime_pb2.SyncSessionResponse]
     """Saves the transcripts and workspace files of a loaded session now."""
     StreamSessionEvents: _grpc.UnaryStreamMultiCallable[_agent_runtime_pb2.StreamSessionEventsRequest, _agent_runtime_pb2.StreamSessionEventsResponse]
@@ -96,6 +106,16 @@ class AgentRuntimeAsyncStub(AgentRuntimeStub):
     """Starts a turn (or queues it) and returns at once; what the agent does arrives as events."""
     InterruptSession: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.InterruptSessionRequest, _agent_runtime_pb2.InterruptSessionResponse]  # type: ignore[assignment]
     """Stops the running turn."""
+    RespondToApproval: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.RespondToApprovalRequest, _agent_runtime_pb2.RespondToApprovalResponse]  # type: ignore[assignment]
+    """Answers an approval the running turn waits for (an approval_requested event): the call runs (ALLOW,
+    with updated_input if given) or is refused (DENY, the message told to the agent). NOT_FOUND
+    (APPROVAL_NOT_FOUND) for an approval the session never had; FAILED_PRECONDITION (APPROVAL_CLOSED) for
+    one answered already (the first answer wins), expired, or whose turn ended: nothing changes then.
+    """
+    SubmitToolResult: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.SubmitToolResultRequest, _agent_runtime_pb2.SubmitToolResultResponse]  # type: ignore[assignment]
+    """Gives the result of a client tool call the running turn waits for (a client_tool_call event). NOT_FOUND
+    (TOOL_CALL_NOT_FOUND) and FAILED_PRECONDITION (TOOL_CALL_CLOSED) as for RespondToApproval.
+    """
     SyncSession: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.SyncSessionRequest, _agent_runtime_pb2.SyncSessionResponse]  # type: ignore[assignment]
     """Saves the transcripts and workspace files of a loaded session now."""
     StreamSessionEvents: _aio.UnaryStreamMultiCallable[_agent_runtime_pb2.StreamSessionEventsRequest, _agent_runtime_pb2.StreamSessionEventsResponse]  # type: ignore[assignment]
@@ -174,6 +194,28 @@ class AgentRuntimeServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_agent_runtime_pb2.InterruptSessionResponse, _abc.Awaitable[_agent_runtime_pb2.InterruptSessionResponse]]:
         """Stops the running turn."""
+
+    @_abc_1.abstractmethod
+    def RespondToApproval(
+        self,
+        request: _agent_runtime_pb2.RespondToApprovalRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_agent_runtime_pb2.RespondToApprovalResponse, _abc.Awaitable[_agent_runtime_pb2.RespondToApprovalResponse]]:
+        """Answers an approval the running turn waits for (an approval_requested event): the call runs (ALLOW,
+        with updated_input if given) or is refused (DENY, the message told to the agent). NOT_FOUND
+        (APPROVAL_NOT_FOUND) for an approval the session never had; FAILED_PRECONDITION (APPROVAL_CLOSED) for
+        one answered already (the first answer wins), expired, or whose turn ended: nothing changes then.
+        """
+
+    @_abc_1.abstractmethod
+    def SubmitToolResult(
+        self,
+        request: _agent_runtime_pb2.SubmitToolResultRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_agent_runtime_pb2.SubmitToolResultResponse, _abc.Awaitable[_agent_runtime_pb2.SubmitToolResultResponse]]:
+        """Gives the result of a client tool call the running turn waits for (a client_tool_call event). NOT_FOUND
+        (TOOL_CALL_NOT_FOUND) and FAILED_PRECONDITION (TOOL_CALL_CLOSED) as for RespondToApproval.
+        """
 
     @_abc_1.abstractmethod
     def SyncSession(

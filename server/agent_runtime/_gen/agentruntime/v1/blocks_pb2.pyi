@@ -33,6 +33,10 @@ class _ToolStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ToolStatus
     TOOL_STATUS_RUNNING: _ToolStatus.ValueType  # 2
     TOOL_STATUS_SUCCESS: _ToolStatus.ValueType  # 3
     TOOL_STATUS_ERROR: _ToolStatus.ValueType  # 4
+    TOOL_STATUS_WAITING_FOR_APPROVAL: _ToolStatus.ValueType  # 5
+    """Waiting for a caller to answer its approval_requested."""
+    TOOL_STATUS_WAITING_FOR_RESULT: _ToolStatus.ValueType  # 6
+    """A client tool, waiting for the caller's SubmitToolResult."""
 
 class ToolStatus(_ToolStatus, metaclass=_ToolStatusEnumTypeWrapper):
     """How far a tool call or subagent has got."""
@@ -42,6 +46,10 @@ TOOL_STATUS_PENDING: ToolStatus.ValueType  # 1
 TOOL_STATUS_RUNNING: ToolStatus.ValueType  # 2
 TOOL_STATUS_SUCCESS: ToolStatus.ValueType  # 3
 TOOL_STATUS_ERROR: ToolStatus.ValueType  # 4
+TOOL_STATUS_WAITING_FOR_APPROVAL: ToolStatus.ValueType  # 5
+"""Waiting for a caller to answer its approval_requested."""
+TOOL_STATUS_WAITING_FOR_RESULT: ToolStatus.ValueType  # 6
+"""A client tool, waiting for the caller's SubmitToolResult."""
 Global___ToolStatus: _TypeAlias = ToolStatus  # noqa: Y015
 
 @_typing.final

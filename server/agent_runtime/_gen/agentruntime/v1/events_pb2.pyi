@@ -4,11 +4,15 @@ isort:skip_file
 """
 
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2 as _blocks_pb2
+from agent_runtime._gen.agentruntime.v1 import permissions_pb2 as _permissions_pb2
 from agent_runtime._gen.agentruntime.v1 import session_pb2 as _session_pb2
 from agent_runtime._gen.agentruntime.v1 import workspace_pb2 as _workspace_pb2
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
@@ -71,6 +75,23 @@ TURN_OUTCOME_CANCELLED: TurnOutcome.ValueType  # 4
 """The message never ran: its session was unloaded (DeleteSession) while it waited."""
 Global___TurnOutcome: _TypeAlias = TurnOutcome  # noqa: Y015
 
+class _ApprovalDecision:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ApprovalDecisionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ApprovalDecision.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    APPROVAL_DECISION_UNSPECIFIED: _ApprovalDecision.ValueType  # 0
+    APPROVAL_DECISION_ALLOW: _ApprovalDecision.ValueType  # 1
+    APPROVAL_DECISION_DENY: _ApprovalDecision.ValueType  # 2
+
+class ApprovalDecision(_ApprovalDecision, metaclass=_ApprovalDecisionEnumTypeWrapper): ...
+
+APPROVAL_DECISION_UNSPECIFIED: ApprovalDecision.ValueType  # 0
+APPROVAL_DECISION_ALLOW: ApprovalDecision.ValueType  # 1
+APPROVAL_DECISION_DENY: ApprovalDecision.ValueType  # 2
+Global___ApprovalDecision: _TypeAlias = ApprovalDecision  # noqa: Y015
+
 @_typing.final
 class SessionEvent(_message.Message):
     """One thing that happened in a session. Every event goes through the session's event log, which gives
@@ -99,6 +120,10 @@ class SessionEvent(_message.Message):
     TURN_COMPLETED_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
     MESSAGE_ACCEPTED_FIELD_NUMBER: _builtins.int
+    APPROVAL_REQUESTED_FIELD_NUMBER: _builtins.int
+    APPROVAL_RESOLVED_FIELD_NUMBER: _builtins.int
+    CLIENT_TOOL_CALL_FIELD_NUMBER: _builtins.int
+    CLIENT_TOOL_RESULT_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     conversation_id: _builtins.str
     """"main", or the id of the subagent whose conversation the event belongs to."""
@@ -138,6 +163,14 @@ class SessionEvent(_message.Message):
     def error(self) -> Global___ErrorEvent: ...
     @_builtins.property
     def message_accepted(self) -> Global___MessageAccepted: ...
+    @_builtins.property
+    def approval_requested(self) -> Global___ApprovalRequested: ...
+    @_builtins.property
+    def approval_resolved(self) -> Global___ApprovalResolved: ...
+    @_builtins.property
+    def client_tool_call(self) -> Global___ClientToolCall: ...
+    @_builtins.property
+    def client_tool_result(self) -> Global___ClientToolResult: ...
     def __init__(
         self,
         *,
@@ -161,12 +194,16 @@ class SessionEvent(_message.Message):
         turn_completed: Global___TurnCompleted | None = ...,
         error: Global___ErrorEvent | None = ...,
         message_accepted: Global___MessageAccepted | None = ...,
+        approval_requested: Global___ApprovalRequested | None = ...,
+        approval_resolved: Global___ApprovalResolved | None = ...,
+        client_tool_call: Global___ClientToolCall | None = ...,
+        client_tool_result: Global___ClientToolResult | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["block_complete", b"block_complete", "block_delta", b"block_delta", "block_start", b"block_start", "block_update", b"block_update", "error", b"error", "file_created", b"file_created", "file_deleted", b"file_deleted", "file_modified", b"file_modified", "message_accepted", b"message_accepted", "metadata_update", b"metadata_update", "options_update", b"options_update", "payload", b"payload", "status", b"status", "subagent_completed", b"subagent_completed", "subagent_discovered", b"subagent_discovered", "time", b"time", "turn_completed", b"turn_completed", "turn_started", b"turn_started"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["approval_requested", b"approval_requested", "approval_resolved", b"approval_resolved", "block_complete", b"block_complete", "block_delta", b"block_delta", "block_start", b"block_start", "block_update", b"block_update", "client_tool_call", b"client_tool_call", "client_tool_result", b"client_tool_result", "error", b"error", "file_created", b"file_created", "file_deleted", b"file_deleted", "file_modified", b"file_modified", "message_accepted", b"message_accepted", "metadata_update", b"metadata_update", "options_update", b"options_update", "payload", b"payload", "status", b"status", "subagent_completed", b"subagent_completed", "subagent_discovered", b"subagent_discovered", "time", b"time", "turn_completed", b"turn_completed", "turn_started", b"turn_started"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["block_complete", b"block_complete", "block_delta", b"block_delta", "block_start", b"block_start", "block_update", b"block_update", "conversation_id", b"conversation_id", "error", b"error", "file_created", b"file_created", "file_deleted", b"file_deleted", "file_modified", b"file_modified", "message_accepted", b"message_accepted", "metadata_update", b"metadata_update", "options_update", b"options_update", "payload", b"payload", "sequence", b"sequence", "session_id", b"session_id", "status", b"status", "subagent_completed", b"subagent_completed", "subagent_discovered", b"subagent_discovered", "time", b"time", "turn_completed", b"turn_completed", "turn_started", b"turn_started"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_requested", b"approval_requested", "approval_resolved", b"approval_resolved", "block_complete", b"block_complete", "block_delta", b"block_delta", "block_start", b"block_start", "block_update", b"block_update", "client_tool_call", b"client_tool_call", "client_tool_result", b"client_tool_result", "conversation_id", b"conversation_id", "error", b"error", "file_created", b"file_created", "file_deleted", b"file_deleted", "file_modified", b"file_modified", "message_accepted", b"message_accepted", "metadata_update", b"metadata_update", "options_update", b"options_update", "payload", b"payload", "sequence", b"sequence", "session_id", b"session_id", "status", b"status", "subagent_completed", b"subagent_completed", "subagent_discovered", b"subagent_discovered", "time", b"time", "turn_completed", b"turn_completed", "turn_started", b"turn_started"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["block_start", "block_delta", "block_update", "block_complete", "metadata_update", "options_update", "status", "file_created", "file_modified", "file_deleted", "subagent_discovered", "subagent_completed", "turn_started", "turn_completed", "error", "message_accepted"]  # noqa: Y015
+    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["block_start", "block_delta", "block_update", "block_complete", "metadata_update", "options_update", "status", "file_created", "file_modified", "file_deleted", "subagent_discovered", "subagent_completed", "turn_started", "turn_completed", "error", "message_accepted", "approval_requested", "approval_resolved", "client_tool_call", "client_tool_result"]  # noqa: Y015
     _WhichOneofArgType_payload: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_payload) -> _WhichOneofReturnType_payload | None: ...
 
@@ -577,6 +614,200 @@ class TurnCompleted(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TurnCompleted: _TypeAlias = TurnCompleted  # noqa: Y015
+
+@_typing.final
+class ApprovalRequested(_message.Message):
+    """A tool call waits for a caller's answer (RespondToApproval): a rule says to ask about it, or it is the
+    agent's question to the user.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPROVAL_ID_FIELD_NUMBER: _builtins.int
+    TURN_ID_FIELD_NUMBER: _builtins.int
+    TOOL_USE_BLOCK_ID_FIELD_NUMBER: _builtins.int
+    TOOL_NAME_FIELD_NUMBER: _builtins.int
+    INPUT_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    QUESTIONS_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    approval_id: _builtins.str
+    turn_id: _builtins.str
+    tool_use_block_id: _builtins.str
+    """The call's tool_use block, whose status is WAITING_FOR_APPROVAL meanwhile."""
+    tool_name: _builtins.str
+    rule: _builtins.str
+    """The rule that said to ask, as written; empty when the policy's default_action did, or for a question."""
+    @_builtins.property
+    def input(self) -> _struct_pb2.Struct: ...
+    @_builtins.property
+    def questions(self) -> _containers.RepeatedCompositeFieldContainer[_permissions_pb2.Question]:
+        """The agent's questions and the answers it offers, when it asks the user (answered by `answers`)."""
+
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp:
+        """When it is denied unanswered; absent: it waits as long as the turn does."""
+
+    def __init__(
+        self,
+        *,
+        approval_id: _builtins.str = ...,
+        turn_id: _builtins.str = ...,
+        tool_use_block_id: _builtins.str = ...,
+        tool_name: _builtins.str = ...,
+        input: _struct_pb2.Struct | None = ...,
+        rule: _builtins.str = ...,
+        questions: _abc.Iterable[_permissions_pb2.Question] | None = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "input", b"input"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_id", b"approval_id", "expires_at", b"expires_at", "input", b"input", "questions", b"questions", "rule", b"rule", "tool_name", b"tool_name", "tool_use_block_id", b"tool_use_block_id", "turn_id", b"turn_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApprovalRequested: _TypeAlias = ApprovalRequested  # noqa: Y015
+
+@_typing.final
+class ApprovalResolved(_message.Message):
+    """How an approval ended: answered, or closed unanswered (then DENY, and answered_by says why)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class AnswersEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    APPROVAL_ID_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    ANSWERED_BY_FIELD_NUMBER: _builtins.int
+    REMEMBER_FIELD_NUMBER: _builtins.int
+    UPDATED_INPUT_FIELD_NUMBER: _builtins.int
+    ANSWERS_FIELD_NUMBER: _builtins.int
+    approval_id: _builtins.str
+    decision: Global___ApprovalDecision.ValueType
+    message: _builtins.str
+    """Told to the agent with a denial (or, with an allow, beside the tool's result)."""
+    answered_by: _builtins.str
+    """The caller's `responder` (default "caller"); unanswered: "timeout", "interrupt", "runtime stopped"."""
+    remember: _builtins.bool
+    """The same call runs without asking for the rest of the session."""
+    @_builtins.property
+    def updated_input(self) -> _struct_pb2.Struct:
+        """The input the call ran with instead of the agent's."""
+
+    @_builtins.property
+    def answers(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """A question's answers: each question's text to the chosen label(s) or the user's own words."""
+
+    def __init__(
+        self,
+        *,
+        approval_id: _builtins.str = ...,
+        decision: Global___ApprovalDecision.ValueType = ...,
+        message: _builtins.str = ...,
+        answered_by: _builtins.str = ...,
+        remember: _builtins.bool = ...,
+        updated_input: _struct_pb2.Struct | None = ...,
+        answers: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_input", b"updated_input"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered_by", b"answered_by", "answers", b"answers", "approval_id", b"approval_id", "decision", b"decision", "message", b"message", "remember", b"remember", "updated_input", b"updated_input"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApprovalResolved: _TypeAlias = ApprovalResolved  # noqa: Y015
+
+@_typing.final
+class ClientToolCall(_message.Message):
+    """The agent called a tool the caller runs; SubmitToolResult answers it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALL_ID_FIELD_NUMBER: _builtins.int
+    TURN_ID_FIELD_NUMBER: _builtins.int
+    TOOL_USE_BLOCK_ID_FIELD_NUMBER: _builtins.int
+    TOOL_NAME_FIELD_NUMBER: _builtins.int
+    INPUT_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    call_id: _builtins.str
+    turn_id: _builtins.str
+    tool_use_block_id: _builtins.str
+    """The call's tool_use block, whose status is WAITING_FOR_RESULT meanwhile."""
+    tool_name: _builtins.str
+    @_builtins.property
+    def input(self) -> _struct_pb2.Struct: ...
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp:
+        """When it fails unanswered; absent: it waits as long as the turn does."""
+
+    def __init__(
+        self,
+        *,
+        call_id: _builtins.str = ...,
+        turn_id: _builtins.str = ...,
+        tool_use_block_id: _builtins.str = ...,
+        tool_name: _builtins.str = ...,
+        input: _struct_pb2.Struct | None = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "input", b"input"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["call_id", b"call_id", "expires_at", b"expires_at", "input", b"input", "tool_name", b"tool_name", "tool_use_block_id", b"tool_use_block_id", "turn_id", b"turn_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClientToolCall: _TypeAlias = ClientToolCall  # noqa: Y015
+
+@_typing.final
+class ClientToolResult(_message.Message):
+    """What a client tool call returned, or why it has no result."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALL_ID_FIELD_NUMBER: _builtins.int
+    OUTPUT_FIELD_NUMBER: _builtins.int
+    IS_ERROR_FIELD_NUMBER: _builtins.int
+    ANSWERED_BY_FIELD_NUMBER: _builtins.int
+    call_id: _builtins.str
+    is_error: _builtins.bool
+    answered_by: _builtins.str
+    """As in ApprovalResolved."""
+    @_builtins.property
+    def output(self) -> _struct_pb2.Value: ...
+    def __init__(
+        self,
+        *,
+        call_id: _builtins.str = ...,
+        output: _struct_pb2.Value | None = ...,
+        is_error: _builtins.bool = ...,
+        answered_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["output", b"output"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered_by", b"answered_by", "call_id", b"call_id", "is_error", b"is_error", "output", b"output"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClientToolResult: _TypeAlias = ClientToolResult  # noqa: Y015
 
 @_typing.final
 class ErrorEvent(_message.Message):

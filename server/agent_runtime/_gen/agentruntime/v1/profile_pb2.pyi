@@ -3,6 +3,7 @@
 isort:skip_file
 """
 
+from agent_runtime._gen.agentruntime.v1 import permissions_pb2 as _permissions_pb2
 from agent_runtime._gen.agentruntime.v1 import workspace_pb2 as _workspace_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
@@ -66,6 +67,8 @@ class AgentProfile(_message.Message):
     NETWORK_FIELD_NUMBER: _builtins.int
     LIMITS_FIELD_NUMBER: _builtins.int
     MAX_BUDGET_USD_FIELD_NUMBER: _builtins.int
+    PERMISSIONS_FIELD_NUMBER: _builtins.int
+    CLIENT_TOOLS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Stable id: 1 to 128 characters of [A-Za-z0-9._-], starting with a letter or digit."""
     name: _builtins.str
@@ -116,6 +119,14 @@ class AgentProfile(_message.Message):
     def limits(self) -> Global___SandboxLimits:
         """Resource limits of the sandbox; unset fields take the runtime's defaults."""
 
+    @_builtins.property
+    def permissions(self) -> _permissions_pb2.PermissionPolicy:
+        """Which tool calls run on their own, wait for a caller's approval, or are refused. Default: all run."""
+
+    @_builtins.property
+    def client_tools(self) -> _containers.RepeatedCompositeFieldContainer[_permissions_pb2.ClientTool]:
+        """Tools the caller runs (SubmitToolResult), offered to the agent beside its own. At most 64."""
+
     def __init__(
         self,
         *,
@@ -137,10 +148,12 @@ class AgentProfile(_message.Message):
         network: Global___NetworkPolicy | None = ...,
         limits: Global___SandboxLimits | None = ...,
         max_budget_usd: _builtins.float = ...,
+        permissions: _permissions_pb2.PermissionPolicy | None = ...,
+        client_tools: _abc.Iterable[_permissions_pb2.ClientTool] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["limits", b"limits", "network", b"network"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["limits", b"limits", "network", b"network", "permissions", b"permissions"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_md_file", b"agent_md_file", "bundled_mcp_servers", b"bundled_mcp_servers", "commands", b"commands", "default_workspace_files", b"default_workspace_files", "description", b"description", "environment_variables", b"environment_variables", "external_mcp_servers", b"external_mcp_servers", "id", b"id", "limits", b"limits", "max_budget_usd", b"max_budget_usd", "name", b"name", "network", b"network", "npm_dependencies", b"npm_dependencies", "pip_dependencies", b"pip_dependencies", "skills", b"skills", "subagents", b"subagents", "system_prompt", b"system_prompt", "tools", b"tools"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_md_file", b"agent_md_file", "bundled_mcp_servers", b"bundled_mcp_servers", "client_tools", b"client_tools", "commands", b"commands", "default_workspace_files", b"default_workspace_files", "description", b"description", "environment_variables", b"environment_variables", "external_mcp_servers", b"external_mcp_servers", "id", b"id", "limits", b"limits", "max_budget_usd", b"max_budget_usd", "name", b"name", "network", b"network", "npm_dependencies", b"npm_dependencies", "permissions", b"permissions", "pip_dependencies", b"pip_dependencies", "skills", b"skills", "subagents", b"subagents", "system_prompt", b"system_prompt", "tools", b"tools"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

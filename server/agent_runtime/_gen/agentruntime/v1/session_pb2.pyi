@@ -4,6 +4,7 @@ isort:skip_file
 """
 
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2 as _blocks_pb2
+from agent_runtime._gen.agentruntime.v1 import permissions_pb2 as _permissions_pb2
 from agent_runtime._gen.agentruntime.v1 import workspace_pb2 as _workspace_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
@@ -155,6 +156,8 @@ class SessionOptions(_message.Message):
     CLAUDE_AGENT_SDK_FIELD_NUMBER: _builtins.int
     GEMINI_CLI_FIELD_NUMBER: _builtins.int
     ANTHROPIC_FIELD_NUMBER: _builtins.int
+    PERMISSIONS_FIELD_NUMBER: _builtins.int
+    CLIENT_TOOLS_FIELD_NUMBER: _builtins.int
     model: _builtins.str
     """Model id or alias passed to the agent; empty takes the architecture's default. At most 128 chars."""
     @_builtins.property
@@ -163,6 +166,14 @@ class SessionOptions(_message.Message):
     def gemini_cli(self) -> Global___GeminiCliOptions: ...
     @_builtins.property
     def anthropic(self) -> Global___AnthropicOptions: ...
+    @_builtins.property
+    def permissions(self) -> _permissions_pb2.PermissionPolicy:
+        """Rules ahead of the profile's, and a default_action that replaces its default."""
+
+    @_builtins.property
+    def client_tools(self) -> _containers.RepeatedCompositeFieldContainer[_permissions_pb2.ClientTool]:
+        """Tools the caller runs, beside the profile's (one of the same name replaces the profile's). At most 64."""
+
     def __init__(
         self,
         *,
@@ -170,10 +181,12 @@ class SessionOptions(_message.Message):
         claude_agent_sdk: Global___ClaudeAgentSdkOptions | None = ...,
         gemini_cli: Global___GeminiCliOptions | None = ...,
         anthropic: Global___AnthropicOptions | None = ...,
+        permissions: _permissions_pb2.PermissionPolicy | None = ...,
+        client_tools: _abc.Iterable[_permissions_pb2.ClientTool] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["anthropic", b"anthropic", "architecture_options", b"architecture_options", "claude_agent_sdk", b"claude_agent_sdk", "gemini_cli", b"gemini_cli"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["anthropic", b"anthropic", "architecture_options", b"architecture_options", "claude_agent_sdk", b"claude_agent_sdk", "gemini_cli", b"gemini_cli", "permissions", b"permissions"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["anthropic", b"anthropic", "architecture_options", b"architecture_options", "claude_agent_sdk", b"claude_agent_sdk", "gemini_cli", b"gemini_cli", "model", b"model"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["anthropic", b"anthropic", "architecture_options", b"architecture_options", "claude_agent_sdk", b"claude_agent_sdk", "client_tools", b"client_tools", "gemini_cli", b"gemini_cli", "model", b"model", "permissions", b"permissions"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_architecture_options: _TypeAlias = _typing.Literal["claude_agent_sdk", "gemini_cli", "anthropic"]  # noqa: Y015
     _WhichOneofArgType_architecture_options: _TypeAlias = _typing.Literal["architecture_options", b"architecture_options"]  # noqa: Y015
@@ -271,6 +284,8 @@ class RuntimeState(_message.Message):
     QUEUED_MESSAGES_FIELD_NUMBER: _builtins.int
     OWNER_REPLICA_ID_FIELD_NUMBER: _builtins.int
     LEASE_GENERATION_FIELD_NUMBER: _builtins.int
+    AWAITING_APPROVALS_FIELD_NUMBER: _builtins.int
+    AWAITING_TOOL_RESULTS_FIELD_NUMBER: _builtins.int
     loaded: _builtins.bool
     """The session is held in memory by this runtime."""
     turn_running: _builtins.bool
@@ -286,6 +301,14 @@ class RuntimeState(_message.Message):
     def sandbox(self) -> Global___SandboxState:
         """Absent until the first message creates a sandbox."""
 
+    @_builtins.property
+    def awaiting_approvals(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """What the running turn waits for: answers to these approvals (RespondToApproval), results of these
+        client tool calls (SubmitToolResult).
+        """
+
+    @_builtins.property
+    def awaiting_tool_results(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -295,10 +318,12 @@ class RuntimeState(_message.Message):
         queued_messages: _builtins.int = ...,
         owner_replica_id: _builtins.str = ...,
         lease_generation: _builtins.int = ...,
+        awaiting_approvals: _abc.Iterable[_builtins.str] | None = ...,
+        awaiting_tool_results: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["sandbox", b"sandbox"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["lease_generation", b"lease_generation", "loaded", b"loaded", "owner_replica_id", b"owner_replica_id", "queued_messages", b"queued_messages", "sandbox", b"sandbox", "turn_running", b"turn_running"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["awaiting_approvals", b"awaiting_approvals", "awaiting_tool_results", b"awaiting_tool_results", "lease_generation", b"lease_generation", "loaded", b"loaded", "owner_replica_id", b"owner_replica_id", "queued_messages", b"queued_messages", "sandbox", b"sandbox", "turn_running", b"turn_running"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -6,7 +6,7 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { ConversationBlock, ImagePart } from "./blocks_pb.js";
 import { file_agentruntime_v1_blocks } from "./blocks_pb.js";
-import type { SessionEvent } from "./events_pb.js";
+import type { ApprovalDecision, ApprovalResolved, ClientToolResult, SessionEvent } from "./events_pb.js";
 import { file_agentruntime_v1_events } from "./events_pb.js";
 import type { AgentProfileSchema, ListAgentProfilesRequestSchema, ListAgentProfilesResponseSchema } from "./profile_pb.js";
 import { file_agentruntime_v1_profile } from "./profile_pb.js";
@@ -15,7 +15,7 @@ import { file_agentruntime_v1_session } from "./session_pb.js";
 import type { WorkspaceFile, WorkspaceFileSchema } from "./workspace_pb.js";
 import { file_agentruntime_v1_workspace } from "./workspace_pb.js";
 import { file_google_api_annotations } from "../../google/api/annotations_pb.js";
-import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
+import type { FieldMask, Timestamp, Value } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
@@ -23,7 +23,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file agentruntime/v1/agent_runtime.proto.
  */
 export const file_agentruntime_v1_agent_runtime: GenFile = /*@__PURE__*/
-  fileDesc("CiNhZ2VudHJ1bnRpbWUvdjEvYWdlbnRfcnVudGltZS5wcm90bxIPYWdlbnRydW50aW1lLnYxIo8CChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIZChFhZ2VudF9wcm9maWxlX3JlZhgBIAEoCRIUCgxhcmNoaXRlY3R1cmUYAiABKAkSOAoPc2Vzc2lvbl9vcHRpb25zGAMgASgLMh8uYWdlbnRydW50aW1lLnYxLlNlc3Npb25PcHRpb25zEj8KF2RlZmF1bHRfd29ya3NwYWNlX2ZpbGVzGAQgAygLMh4uYWdlbnRydW50aW1lLnYxLldvcmtzcGFjZUZpbGUSEgoKcmVxdWVzdF9pZBgFIAEoCRIMCgRuYW1lGAYgASgJEikKCG1ldGFkYXRhGAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJTChFHZXRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEioKBHZpZXcYAiABKA4yHC5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvblZpZXciPAoTTGlzdFNlc3Npb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJbChRMaXN0U2Vzc2lvbnNSZXNwb25zZRIqCghzZXNzaW9ucxgBIAMoCzIYLmFnZW50cnVudGltZS52MS5TZXNzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKGAQoUVXBkYXRlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIpCgdzZXNzaW9uGAIgASgLMhguYWdlbnRydW50aW1lLnYxLlNlc3Npb24SLwoLdXBkYXRlX21hc2sYAyABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIjkKFERlbGV0ZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDQoFcHVyZ2UYAiABKAgiTQoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlEhIKCnNlc3Npb25faWQYASABKAkSEAoIdW5sb2FkZWQYAiABKAgSDgoGcHVyZ2VkGAMgASgIIqcBChJTZW5kTWVzc2FnZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgdjb250ZW50GAIgASgJEioKBmltYWdlcxgDIAMoCzIaLmFnZW50cnVudGltZS52MS5JbWFnZVBhcnQSEgoKcmVxdWVzdF9pZBgEIAEoCRIsCgdpZl9idXN5GAUgASgOMhsuYWdlbnRydW50aW1lLnYxLkJ1c3lQb2xpY3kinAEKE1NlbmRNZXNzYWdlUmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd0dXJuX2lkGAIgASgJEjgKDHVzZXJfbWVzc2FnZRgDIAEoCzIiLmFnZW50cnVudGltZS52MS5Db252ZXJzYXRpb25CbG9jaxIOCgZxdWV1ZWQYBCABKAgSFgoOcXVldWVfcG9zaXRpb24YBSABKAUiLQoXSW50ZXJydXB0U2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJAChhJbnRlcnJ1cHRTZXNzaW9uUmVzcG9uc2USEwoLaW50ZXJydXB0ZWQYASABKAgSDwoHdHVybl9pZBgCIAEoCSIoChJTeW5jU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJwChNTeW5jU2Vzc2lvblJlc3BvbnNlEi0KCXN5bmNlZF9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZmlsZXNfc2F2ZWQYAiABKAUSFQoNZmlsZXNfZGVsZXRlZBgDIAEoBSJYChpTdHJlYW1TZXNzaW9uRXZlbnRzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDEg4KBmZvbGxvdxgDIAEoCCKGAQobU3RyZWFtU2Vzc2lvbkV2ZW50c1Jlc3BvbnNlEi4KBWV2ZW50GAEgASgLMh0uYWdlbnRydW50aW1lLnYxLlNlc3Npb25FdmVudEgAEi8KCWhlYXJ0YmVhdBgCIAEoCzIaLmFnZW50cnVudGltZS52MS5IZWFydGJlYXRIAEIGCgRraW5kIkwKCUhlYXJ0YmVhdBIVCg1oZWFkX3NlcXVlbmNlGAEgASgDEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhYKFFdhdGNoU2Vzc2lvbnNSZXF1ZXN0IoIBChVXYXRjaFNlc3Npb25zUmVzcG9uc2USMAoGY2hhbmdlGAEgASgLMh4uYWdlbnRydW50aW1lLnYxLlNlc3Npb25DaGFuZ2VIABIvCgloZWFydGJlYXQYAiABKAsyGi5hZ2VudHJ1bnRpbWUudjEuSGVhcnRiZWF0SABCBgoEa2luZCJsCg1TZXNzaW9uQ2hhbmdlEjAKBGtpbmQYASABKA4yIi5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbkNoYW5nZUtpbmQSKQoHc2Vzc2lvbhgCIAEoCzIYLmFnZW50cnVudGltZS52MS5TZXNzaW9uIjIKFkdldEFnZW50UHJvZmlsZVJlcXVlc3QSGAoQYWdlbnRfcHJvZmlsZV9pZBgBIAEoCSJWChlMaXN0V29ya3NwYWNlRmlsZXNSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZAoaTGlzdFdvcmtzcGFjZUZpbGVzUmVzcG9uc2USLQoFZmlsZXMYASADKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiOwoXR2V0V29ya3NwYWNlRmlsZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRwYXRoGAIgASgJKnMKCkJ1c3lQb2xpY3kSGwoXQlVTWV9QT0xJQ1lfVU5TUEVDSUZJRUQQABIVChFCVVNZX1BPTElDWV9RVUVVRRABEhYKEkJVU1lfUE9MSUNZX1JFSkVDVBACEhkKFUJVU1lfUE9MSUNZX0lOVEVSUlVQVBADKrsBChFTZXNzaW9uQ2hhbmdlS2luZBIjCh9TRVNTSU9OX0NIQU5HRV9LSU5EX1VOU1BFQ0lGSUVEEAASHwobU0VTU0lPTl9DSEFOR0VfS0lORF9DUkVBVEVEEAESHwobU0VTU0lPTl9DSEFOR0VfS0lORF9VUERBVEVEEAISHwobU0VTU0lPTl9DSEFOR0VfS0lORF9ERUxFVEVEEAMSHgoaU0VTU0lPTl9DSEFOR0VfS0lORF9TVEFUVVMQBDK+DgoMQWdlbnRSdW50aW1lEm0KDUNyZWF0ZVNlc3Npb24SJS5hZ2VudHJ1bnRpbWUudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaGC5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbiIbgtPkkwIVIhAvc2Vzc2lvbnMvY3JlYXRlOgEqEmoKCkdldFNlc3Npb24SIi5hZ2VudHJ1bnRpbWUudjEuR2V0U2Vzc2lvblJlcXVlc3QaGC5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbiIegtPkkwIYEhYvc2Vzc2lvbnMve3Nlc3Npb25faWR9Em4KDExpc3RTZXNzaW9ucxIkLmFnZW50cnVudGltZS52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiUuYWdlbnRydW50aW1lLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlIhGC0+STAgsSCS9zZXNzaW9ucxJ5Cg1VcGRhdGVTZXNzaW9uEiUuYWdlbnRydW50aW1lLnYxLlVwZGF0ZVNlc3Npb25SZXF1ZXN0GhguYWdlbnRydW50aW1lLnYxLlNlc3Npb24iJ4LT5JMCITIWL3Nlc3Npb25zL3tzZXNzaW9uX2lkfToHc2Vzc2lvbhJ+Cg1EZWxldGVTZXNzaW9uEiUuYWdlbnRydW50aW1lLnYxLkRlbGV0ZVNlc3Npb25SZXF1ZXN0GiYuYWdlbnRydW50aW1lLnYxLkRlbGV0ZVNlc3Npb25SZXNwb25zZSIegtPkkwIYKhYvc2Vzc2lvbnMve3Nlc3Npb25faWR9EoMBCgtTZW5kTWVzc2FnZRIjLmFnZW50cnVudGltZS52MS5TZW5kTWVzc2FnZVJlcXVlc3QaJC5hZ2VudHJ1bnRpbWUudjEuU2VuZE1lc3NhZ2VSZXNwb25zZSIpgtPkkwIjIh4vc2Vzc2lvbnMve3Nlc3Npb25faWR9L21lc3NhZ2U6ASoSlAEKEEludGVycnVwdFNlc3Npb24SKC5hZ2VudHJ1bnRpbWUudjEuSW50ZXJydXB0U2Vzc2lvblJlcXVlc3QaKS5hZ2VudHJ1bnRpbWUudjEuSW50ZXJydXB0U2Vzc2lvblJlc3BvbnNlIiuC0+STAiUiIC9zZXNzaW9ucy97c2Vzc2lvbl9pZH0vaW50ZXJydXB0OgEqEoABCgtTeW5jU2Vzc2lvbhIjLmFnZW50cnVudGltZS52MS5TeW5jU2Vzc2lvblJlcXVlc3QaJC5hZ2VudHJ1bnRpbWUudjEuU3luY1Nlc3Npb25SZXNwb25zZSImgtPkkwIgIhsvc2Vzc2lvbnMve3Nlc3Npb25faWR9L3N5bmM6ASoSmQEKE1N0cmVhbVNlc3Npb25FdmVudHMSKy5hZ2VudHJ1bnRpbWUudjEuU3RyZWFtU2Vzc2lvbkV2ZW50c1JlcXVlc3QaLC5hZ2VudHJ1bnRpbWUudjEuU3RyZWFtU2Vzc2lvbkV2ZW50c1Jlc3BvbnNlIiWC0+STAh8SHS9zZXNzaW9ucy97c2Vzc2lvbl9pZH0vZXZlbnRzMAESeQoNV2F0Y2hTZXNzaW9ucxIlLmFnZW50cnVudGltZS52MS5XYXRjaFNlc3Npb25zUmVxdWVzdBomLmFnZW50cnVudGltZS52MS5XYXRjaFNlc3Npb25zUmVzcG9uc2UiF4LT5JMCERIPL3Nlc3Npb25zOndhdGNoMAESgwEKEUxpc3RBZ2VudFByb2ZpbGVzEikuYWdlbnRydW50aW1lLnYxLkxpc3RBZ2VudFByb2ZpbGVzUmVxdWVzdBoqLmFnZW50cnVudGltZS52MS5MaXN0QWdlbnRQcm9maWxlc1Jlc3BvbnNlIheC0+STAhESDy9hZ2VudC1wcm9maWxlcxKFAQoPR2V0QWdlbnRQcm9maWxlEicuYWdlbnRydW50aW1lLnYxLkdldEFnZW50UHJvZmlsZVJlcXVlc3QaHS5hZ2VudHJ1bnRpbWUudjEuQWdlbnRQcm9maWxlIiqC0+STAiQSIi9hZ2VudC1wcm9maWxlcy97YWdlbnRfcHJvZmlsZV9pZH0SkwEKEkxpc3RXb3Jrc3BhY2VGaWxlcxIqLmFnZW50cnVudGltZS52MS5MaXN0V29ya3NwYWNlRmlsZXNSZXF1ZXN0GisuYWdlbnRydW50aW1lLnYxLkxpc3RXb3Jrc3BhY2VGaWxlc1Jlc3BvbnNlIiSC0+STAh4SHC9zZXNzaW9ucy97c2Vzc2lvbl9pZH0vZmlsZXMSjAEKEEdldFdvcmtzcGFjZUZpbGUSKC5hZ2VudHJ1bnRpbWUudjEuR2V0V29ya3NwYWNlRmlsZVJlcXVlc3QaHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZSIugtPkkwIoEiYvc2Vzc2lvbnMve3Nlc3Npb25faWR9L2ZpbGVzL3twYXRoPSoqfWIGcHJvdG8z", [file_agentruntime_v1_blocks, file_agentruntime_v1_events, file_agentruntime_v1_profile, file_agentruntime_v1_session, file_agentruntime_v1_workspace, file_google_api_annotations, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("CiNhZ2VudHJ1bnRpbWUvdjEvYWdlbnRfcnVudGltZS5wcm90bxIPYWdlbnRydW50aW1lLnYxIo8CChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIZChFhZ2VudF9wcm9maWxlX3JlZhgBIAEoCRIUCgxhcmNoaXRlY3R1cmUYAiABKAkSOAoPc2Vzc2lvbl9vcHRpb25zGAMgASgLMh8uYWdlbnRydW50aW1lLnYxLlNlc3Npb25PcHRpb25zEj8KF2RlZmF1bHRfd29ya3NwYWNlX2ZpbGVzGAQgAygLMh4uYWdlbnRydW50aW1lLnYxLldvcmtzcGFjZUZpbGUSEgoKcmVxdWVzdF9pZBgFIAEoCRIMCgRuYW1lGAYgASgJEikKCG1ldGFkYXRhGAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJTChFHZXRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEioKBHZpZXcYAiABKA4yHC5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvblZpZXciPAoTTGlzdFNlc3Npb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJbChRMaXN0U2Vzc2lvbnNSZXNwb25zZRIqCghzZXNzaW9ucxgBIAMoCzIYLmFnZW50cnVudGltZS52MS5TZXNzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKGAQoUVXBkYXRlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIpCgdzZXNzaW9uGAIgASgLMhguYWdlbnRydW50aW1lLnYxLlNlc3Npb24SLwoLdXBkYXRlX21hc2sYAyABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIjkKFERlbGV0ZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDQoFcHVyZ2UYAiABKAgiTQoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlEhIKCnNlc3Npb25faWQYASABKAkSEAoIdW5sb2FkZWQYAiABKAgSDgoGcHVyZ2VkGAMgASgIIqcBChJTZW5kTWVzc2FnZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgdjb250ZW50GAIgASgJEioKBmltYWdlcxgDIAMoCzIaLmFnZW50cnVudGltZS52MS5JbWFnZVBhcnQSEgoKcmVxdWVzdF9pZBgEIAEoCRIsCgdpZl9idXN5GAUgASgOMhsuYWdlbnRydW50aW1lLnYxLkJ1c3lQb2xpY3kinAEKE1NlbmRNZXNzYWdlUmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd0dXJuX2lkGAIgASgJEjgKDHVzZXJfbWVzc2FnZRgDIAEoCzIiLmFnZW50cnVudGltZS52MS5Db252ZXJzYXRpb25CbG9jaxIOCgZxdWV1ZWQYBCABKAgSFgoOcXVldWVfcG9zaXRpb24YBSABKAUiLQoXSW50ZXJydXB0U2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJAChhJbnRlcnJ1cHRTZXNzaW9uUmVzcG9uc2USEwoLaW50ZXJydXB0ZWQYASABKAgSDwoHdHVybl9pZBgCIAEoCSLXAgoYUmVzcG9uZFRvQXBwcm92YWxSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEwoLYXBwcm92YWxfaWQYAiABKAkSMwoIZGVjaXNpb24YAyABKA4yIS5hZ2VudHJ1bnRpbWUudjEuQXBwcm92YWxEZWNpc2lvbhIPCgdtZXNzYWdlGAQgASgJEi4KDXVwZGF0ZWRfaW5wdXQYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhAKCHJlbWVtYmVyGAYgASgIEkcKB2Fuc3dlcnMYByADKAsyNi5hZ2VudHJ1bnRpbWUudjEuUmVzcG9uZFRvQXBwcm92YWxSZXF1ZXN0LkFuc3dlcnNFbnRyeRIRCglyZXNwb25kZXIYCCABKAkaLgoMQW5zd2Vyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiUgoZUmVzcG9uZFRvQXBwcm92YWxSZXNwb25zZRI1CgpyZXNvbHV0aW9uGAEgASgLMiEuYWdlbnRydW50aW1lLnYxLkFwcHJvdmFsUmVzb2x2ZWQiiwEKF1N1Ym1pdFRvb2xSZXN1bHRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRImCgZvdXRwdXQYAyABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSEAoIaXNfZXJyb3IYBCABKAgSEQoJcmVzcG9uZGVyGAUgASgJIk0KGFN1Ym1pdFRvb2xSZXN1bHRSZXNwb25zZRIxCgZyZXN1bHQYASABKAsyIS5hZ2VudHJ1bnRpbWUudjEuQ2xpZW50VG9vbFJlc3VsdCIoChJTeW5jU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJwChNTeW5jU2Vzc2lvblJlc3BvbnNlEi0KCXN5bmNlZF9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZmlsZXNfc2F2ZWQYAiABKAUSFQoNZmlsZXNfZGVsZXRlZBgDIAEoBSJYChpTdHJlYW1TZXNzaW9uRXZlbnRzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDEg4KBmZvbGxvdxgDIAEoCCKGAQobU3RyZWFtU2Vzc2lvbkV2ZW50c1Jlc3BvbnNlEi4KBWV2ZW50GAEgASgLMh0uYWdlbnRydW50aW1lLnYxLlNlc3Npb25FdmVudEgAEi8KCWhlYXJ0YmVhdBgCIAEoCzIaLmFnZW50cnVudGltZS52MS5IZWFydGJlYXRIAEIGCgRraW5kIkwKCUhlYXJ0YmVhdBIVCg1oZWFkX3NlcXVlbmNlGAEgASgDEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhYKFFdhdGNoU2Vzc2lvbnNSZXF1ZXN0IoIBChVXYXRjaFNlc3Npb25zUmVzcG9uc2USMAoGY2hhbmdlGAEgASgLMh4uYWdlbnRydW50aW1lLnYxLlNlc3Npb25DaGFuZ2VIABIvCgloZWFydGJlYXQYAiABKAsyGi5hZ2VudHJ1bnRpbWUudjEuSGVhcnRiZWF0SABCBgoEa2luZCJsCg1TZXNzaW9uQ2hhbmdlEjAKBGtpbmQYASABKA4yIi5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbkNoYW5nZUtpbmQSKQoHc2Vzc2lvbhgCIAEoCzIYLmFnZW50cnVudGltZS52MS5TZXNzaW9uIjIKFkdldEFnZW50UHJvZmlsZVJlcXVlc3QSGAoQYWdlbnRfcHJvZmlsZV9pZBgBIAEoCSJWChlMaXN0V29ya3NwYWNlRmlsZXNSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZAoaTGlzdFdvcmtzcGFjZUZpbGVzUmVzcG9uc2USLQoFZmlsZXMYASADKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiOwoXR2V0V29ya3NwYWNlRmlsZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRwYXRoGAIgASgJKnMKCkJ1c3lQb2xpY3kSGwoXQlVTWV9QT0xJQ1lfVU5TUEVDSUZJRUQQABIVChFCVVNZX1BPTElDWV9RVUVVRRABEhYKEkJVU1lfUE9MSUNZX1JFSkVDVBACEhkKFUJVU1lfUE9MSUNZX0lOVEVSUlVQVBADKrsBChFTZXNzaW9uQ2hhbmdlS2luZBIjCh9TRVNTSU9OX0NIQU5HRV9LSU5EX1VOU1BFQ0lGSUVEEAASHwobU0VTU0lPTl9DSEFOR0VfS0lORF9DUkVBVEVEEAESHwobU0VTU0lPTl9DSEFOR0VfS0lORF9VUERBVEVEEAISHwobU0VTU0lPTl9DSEFOR0VfS0lORF9ERUxFVEVEEAMSHgoaU0VTU0lPTl9DSEFOR0VfS0lORF9TVEFUVVMQBDKKEQoMQWdlbnRSdW50aW1lEm0KDUNyZWF0ZVNlc3Npb24SJS5hZ2VudHJ1bnRpbWUudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaGC5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbiIbgtPkkwIVIhAvc2Vzc2lvbnMvY3JlYXRlOgEqEmoKCkdldFNlc3Npb24SIi5hZ2VudHJ1bnRpbWUudjEuR2V0U2Vzc2lvblJlcXVlc3QaGC5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbiIegtPkkwIYEhYvc2Vzc2lvbnMve3Nlc3Npb25faWR9Em4KDExpc3RTZXNzaW9ucxIkLmFnZW50cnVudGltZS52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiUuYWdlbnRydW50aW1lLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlIhGC0+STAgsSCS9zZXNzaW9ucxJ5Cg1VcGRhdGVTZXNzaW9uEiUuYWdlbnRydW50aW1lLnYxLlVwZGF0ZVNlc3Npb25SZXF1ZXN0GhguYWdlbnRydW50aW1lLnYxLlNlc3Npb24iJ4LT5JMCITIWL3Nlc3Npb25zL3tzZXNzaW9uX2lkfToHc2Vzc2lvbhJ+Cg1EZWxldGVTZXNzaW9uEiUuYWdlbnRydW50aW1lLnYxLkRlbGV0ZVNlc3Npb25SZXF1ZXN0GiYuYWdlbnRydW50aW1lLnYxLkRlbGV0ZVNlc3Npb25SZXNwb25zZSIegtPkkwIYKhYvc2Vzc2lvbnMve3Nlc3Npb25faWR9EoMBCgtTZW5kTWVzc2FnZRIjLmFnZW50cnVudGltZS52MS5TZW5kTWVzc2FnZVJlcXVlc3QaJC5hZ2VudHJ1bnRpbWUudjEuU2VuZE1lc3NhZ2VSZXNwb25zZSIpgtPkkwIjIh4vc2Vzc2lvbnMve3Nlc3Npb25faWR9L21lc3NhZ2U6ASoSlAEKEEludGVycnVwdFNlc3Npb24SKC5hZ2VudHJ1bnRpbWUudjEuSW50ZXJydXB0U2Vzc2lvblJlcXVlc3QaKS5hZ2VudHJ1bnRpbWUudjEuSW50ZXJydXB0U2Vzc2lvblJlc3BvbnNlIiuC0+STAiUiIC9zZXNzaW9ucy97c2Vzc2lvbl9pZH0vaW50ZXJydXB0OgEqEqUBChFSZXNwb25kVG9BcHByb3ZhbBIpLmFnZW50cnVudGltZS52MS5SZXNwb25kVG9BcHByb3ZhbFJlcXVlc3QaKi5hZ2VudHJ1bnRpbWUudjEuUmVzcG9uZFRvQXBwcm92YWxSZXNwb25zZSI5gtPkkwIzIi4vc2Vzc2lvbnMve3Nlc3Npb25faWR9L2FwcHJvdmFscy97YXBwcm92YWxfaWR9OgEqEqEBChBTdWJtaXRUb29sUmVzdWx0EiguYWdlbnRydW50aW1lLnYxLlN1Ym1pdFRvb2xSZXN1bHRSZXF1ZXN0GikuYWdlbnRydW50aW1lLnYxLlN1Ym1pdFRvb2xSZXN1bHRSZXNwb25zZSI4gtPkkwIyIi0vc2Vzc2lvbnMve3Nlc3Npb25faWR9L3Rvb2wtcmVzdWx0cy97Y2FsbF9pZH06ASoSgAEKC1N5bmNTZXNzaW9uEiMuYWdlbnRydW50aW1lLnYxLlN5bmNTZXNzaW9uUmVxdWVzdBokLmFnZW50cnVudGltZS52MS5TeW5jU2Vzc2lvblJlc3BvbnNlIiaC0+STAiAiGy9zZXNzaW9ucy97c2Vzc2lvbl9pZH0vc3luYzoBKhKZAQoTU3RyZWFtU2Vzc2lvbkV2ZW50cxIrLmFnZW50cnVudGltZS52MS5TdHJlYW1TZXNzaW9uRXZlbnRzUmVxdWVzdBosLmFnZW50cnVudGltZS52MS5TdHJlYW1TZXNzaW9uRXZlbnRzUmVzcG9uc2UiJYLT5JMCHxIdL3Nlc3Npb25zL3tzZXNzaW9uX2lkfS9ldmVudHMwARJ5Cg1XYXRjaFNlc3Npb25zEiUuYWdlbnRydW50aW1lLnYxLldhdGNoU2Vzc2lvbnNSZXF1ZXN0GiYuYWdlbnRydW50aW1lLnYxLldhdGNoU2Vzc2lvbnNSZXNwb25zZSIXgtPkkwIREg8vc2Vzc2lvbnM6d2F0Y2gwARKDAQoRTGlzdEFnZW50UHJvZmlsZXMSKS5hZ2VudHJ1bnRpbWUudjEuTGlzdEFnZW50UHJvZmlsZXNSZXF1ZXN0GiouYWdlbnRydW50aW1lLnYxLkxpc3RBZ2VudFByb2ZpbGVzUmVzcG9uc2UiF4LT5JMCERIPL2FnZW50LXByb2ZpbGVzEoUBCg9HZXRBZ2VudFByb2ZpbGUSJy5hZ2VudHJ1bnRpbWUudjEuR2V0QWdlbnRQcm9maWxlUmVxdWVzdBodLmFnZW50cnVudGltZS52MS5BZ2VudFByb2ZpbGUiKoLT5JMCJBIiL2FnZW50LXByb2ZpbGVzL3thZ2VudF9wcm9maWxlX2lkfRKTAQoSTGlzdFdvcmtzcGFjZUZpbGVzEiouYWdlbnRydW50aW1lLnYxLkxpc3RXb3Jrc3BhY2VGaWxlc1JlcXVlc3QaKy5hZ2VudHJ1bnRpbWUudjEuTGlzdFdvcmtzcGFjZUZpbGVzUmVzcG9uc2UiJILT5JMCHhIcL3Nlc3Npb25zL3tzZXNzaW9uX2lkfS9maWxlcxKMAQoQR2V0V29ya3NwYWNlRmlsZRIoLmFnZW50cnVudGltZS52MS5HZXRXb3Jrc3BhY2VGaWxlUmVxdWVzdBoeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlIi6C0+STAigSJi9zZXNzaW9ucy97c2Vzc2lvbl9pZH0vZmlsZXMve3BhdGg9Kip9YgZwcm90bzM", [file_agentruntime_v1_blocks, file_agentruntime_v1_events, file_agentruntime_v1_profile, file_agentruntime_v1_session, file_agentruntime_v1_workspace, file_google_api_annotations, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message agentruntime.v1.CreateSessionRequest
@@ -367,6 +367,146 @@ export const InterruptSessionResponseSchema: GenMessage<InterruptSessionResponse
   messageDesc(file_agentruntime_v1_agent_runtime, 10);
 
 /**
+ * @generated from message agentruntime.v1.RespondToApprovalRequest
+ */
+export type RespondToApprovalRequest = Message<"agentruntime.v1.RespondToApprovalRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: string approval_id = 2;
+   */
+  approvalId: string;
+
+  /**
+   * ALLOW or DENY: required.
+   *
+   * @generated from field: agentruntime.v1.ApprovalDecision decision = 3;
+   */
+  decision: ApprovalDecision;
+
+  /**
+   * Told to the agent: why a call is refused, or a word with an allowed one. At most 4,096 characters.
+   *
+   * @generated from field: string message = 4;
+   */
+  message: string;
+
+  /**
+   * With ALLOW: the input the call runs with instead of the agent's (a file's content edited, say).
+   *
+   * @generated from field: google.protobuf.Struct updated_input = 5;
+   */
+  updatedInput?: JsonObject | undefined;
+
+  /**
+   * With ALLOW: the same call (tool and input) runs without asking for the rest of the session.
+   *
+   * @generated from field: bool remember = 6;
+   */
+  remember: boolean;
+
+  /**
+   * For the agent's questions: each question's text to the chosen label(s), or the user's own words.
+   *
+   * @generated from field: map<string, string> answers = 7;
+   */
+  answers: { [key: string]: string };
+
+  /**
+   * Who answers, as the caller names them (a user id, say), shown in approval_resolved; empty: "caller".
+   * At most 128 characters.
+   *
+   * @generated from field: string responder = 8;
+   */
+  responder: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.RespondToApprovalRequest.
+ * Use `create(RespondToApprovalRequestSchema)` to create a new message.
+ */
+export const RespondToApprovalRequestSchema: GenMessage<RespondToApprovalRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_agent_runtime, 11);
+
+/**
+ * @generated from message agentruntime.v1.RespondToApprovalResponse
+ */
+export type RespondToApprovalResponse = Message<"agentruntime.v1.RespondToApprovalResponse"> & {
+  /**
+   * @generated from field: agentruntime.v1.ApprovalResolved resolution = 1;
+   */
+  resolution?: ApprovalResolved | undefined;
+};
+
+/**
+ * Describes the message agentruntime.v1.RespondToApprovalResponse.
+ * Use `create(RespondToApprovalResponseSchema)` to create a new message.
+ */
+export const RespondToApprovalResponseSchema: GenMessage<RespondToApprovalResponse> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_agent_runtime, 12);
+
+/**
+ * @generated from message agentruntime.v1.SubmitToolResultRequest
+ */
+export type SubmitToolResultRequest = Message<"agentruntime.v1.SubmitToolResultRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * @generated from field: string call_id = 2;
+   */
+  callId: string;
+
+  /**
+   * What the tool returned: a string, or structured output. At most 10 MiB serialized.
+   *
+   * @generated from field: google.protobuf.Value output = 3;
+   */
+  output?: Value | undefined;
+
+  /**
+   * @generated from field: bool is_error = 4;
+   */
+  isError: boolean;
+
+  /**
+   * As in RespondToApprovalRequest.
+   *
+   * @generated from field: string responder = 5;
+   */
+  responder: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.SubmitToolResultRequest.
+ * Use `create(SubmitToolResultRequestSchema)` to create a new message.
+ */
+export const SubmitToolResultRequestSchema: GenMessage<SubmitToolResultRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_agent_runtime, 13);
+
+/**
+ * @generated from message agentruntime.v1.SubmitToolResultResponse
+ */
+export type SubmitToolResultResponse = Message<"agentruntime.v1.SubmitToolResultResponse"> & {
+  /**
+   * @generated from field: agentruntime.v1.ClientToolResult result = 1;
+   */
+  result?: ClientToolResult | undefined;
+};
+
+/**
+ * Describes the message agentruntime.v1.SubmitToolResultResponse.
+ * Use `create(SubmitToolResultResponseSchema)` to create a new message.
+ */
+export const SubmitToolResultResponseSchema: GenMessage<SubmitToolResultResponse> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_agent_runtime, 14);
+
+/**
  * @generated from message agentruntime.v1.SyncSessionRequest
  */
 export type SyncSessionRequest = Message<"agentruntime.v1.SyncSessionRequest"> & {
@@ -381,7 +521,7 @@ export type SyncSessionRequest = Message<"agentruntime.v1.SyncSessionRequest"> &
  * Use `create(SyncSessionRequestSchema)` to create a new message.
  */
 export const SyncSessionRequestSchema: GenMessage<SyncSessionRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 11);
+  messageDesc(file_agentruntime_v1_agent_runtime, 15);
 
 /**
  * @generated from message agentruntime.v1.SyncSessionResponse
@@ -408,7 +548,7 @@ export type SyncSessionResponse = Message<"agentruntime.v1.SyncSessionResponse">
  * Use `create(SyncSessionResponseSchema)` to create a new message.
  */
 export const SyncSessionResponseSchema: GenMessage<SyncSessionResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 12);
+  messageDesc(file_agentruntime_v1_agent_runtime, 16);
 
 /**
  * @generated from message agentruntime.v1.StreamSessionEventsRequest
@@ -440,7 +580,7 @@ export type StreamSessionEventsRequest = Message<"agentruntime.v1.StreamSessionE
  * Use `create(StreamSessionEventsRequestSchema)` to create a new message.
  */
 export const StreamSessionEventsRequestSchema: GenMessage<StreamSessionEventsRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 13);
+  messageDesc(file_agentruntime_v1_agent_runtime, 17);
 
 /**
  * @generated from message agentruntime.v1.StreamSessionEventsResponse
@@ -471,7 +611,7 @@ export type StreamSessionEventsResponse = Message<"agentruntime.v1.StreamSession
  * Use `create(StreamSessionEventsResponseSchema)` to create a new message.
  */
 export const StreamSessionEventsResponseSchema: GenMessage<StreamSessionEventsResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 14);
+  messageDesc(file_agentruntime_v1_agent_runtime, 18);
 
 /**
  * The stream is alive; head_sequence is the session's last event.
@@ -495,7 +635,7 @@ export type Heartbeat = Message<"agentruntime.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 15);
+  messageDesc(file_agentruntime_v1_agent_runtime, 19);
 
 /**
  * @generated from message agentruntime.v1.WatchSessionsRequest
@@ -508,7 +648,7 @@ export type WatchSessionsRequest = Message<"agentruntime.v1.WatchSessionsRequest
  * Use `create(WatchSessionsRequestSchema)` to create a new message.
  */
 export const WatchSessionsRequestSchema: GenMessage<WatchSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 16);
+  messageDesc(file_agentruntime_v1_agent_runtime, 20);
 
 /**
  * @generated from message agentruntime.v1.WatchSessionsResponse
@@ -537,7 +677,7 @@ export type WatchSessionsResponse = Message<"agentruntime.v1.WatchSessionsRespon
  * Use `create(WatchSessionsResponseSchema)` to create a new message.
  */
 export const WatchSessionsResponseSchema: GenMessage<WatchSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 17);
+  messageDesc(file_agentruntime_v1_agent_runtime, 21);
 
 /**
  * @generated from message agentruntime.v1.SessionChange
@@ -561,7 +701,7 @@ export type SessionChange = Message<"agentruntime.v1.SessionChange"> & {
  * Use `create(SessionChangeSchema)` to create a new message.
  */
 export const SessionChangeSchema: GenMessage<SessionChange> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 18);
+  messageDesc(file_agentruntime_v1_agent_runtime, 22);
 
 /**
  * @generated from message agentruntime.v1.GetAgentProfileRequest
@@ -578,7 +718,7 @@ export type GetAgentProfileRequest = Message<"agentruntime.v1.GetAgentProfileReq
  * Use `create(GetAgentProfileRequestSchema)` to create a new message.
  */
 export const GetAgentProfileRequestSchema: GenMessage<GetAgentProfileRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 19);
+  messageDesc(file_agentruntime_v1_agent_runtime, 23);
 
 /**
  * @generated from message agentruntime.v1.ListWorkspaceFilesRequest
@@ -607,7 +747,7 @@ export type ListWorkspaceFilesRequest = Message<"agentruntime.v1.ListWorkspaceFi
  * Use `create(ListWorkspaceFilesRequestSchema)` to create a new message.
  */
 export const ListWorkspaceFilesRequestSchema: GenMessage<ListWorkspaceFilesRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 20);
+  messageDesc(file_agentruntime_v1_agent_runtime, 24);
 
 /**
  * @generated from message agentruntime.v1.ListWorkspaceFilesResponse
@@ -633,7 +773,7 @@ export type ListWorkspaceFilesResponse = Message<"agentruntime.v1.ListWorkspaceF
  * Use `create(ListWorkspaceFilesResponseSchema)` to create a new message.
  */
 export const ListWorkspaceFilesResponseSchema: GenMessage<ListWorkspaceFilesResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 21);
+  messageDesc(file_agentruntime_v1_agent_runtime, 25);
 
 /**
  * @generated from message agentruntime.v1.GetWorkspaceFileRequest
@@ -655,7 +795,7 @@ export type GetWorkspaceFileRequest = Message<"agentruntime.v1.GetWorkspaceFileR
  * Use `create(GetWorkspaceFileRequestSchema)` to create a new message.
  */
 export const GetWorkspaceFileRequestSchema: GenMessage<GetWorkspaceFileRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 22);
+  messageDesc(file_agentruntime_v1_agent_runtime, 26);
 
 /**
  * What to do with a message that arrives while a turn is running.
@@ -815,6 +955,30 @@ export const AgentRuntime: GenService<{
     methodKind: "unary";
     input: typeof InterruptSessionRequestSchema;
     output: typeof InterruptSessionResponseSchema;
+  },
+  /**
+   * Answers an approval the running turn waits for (an approval_requested event): the call runs (ALLOW,
+   * with updated_input if given) or is refused (DENY, the message told to the agent). NOT_FOUND
+   * (APPROVAL_NOT_FOUND) for an approval the session never had; FAILED_PRECONDITION (APPROVAL_CLOSED) for
+   * one answered already (the first answer wins), expired, or whose turn ended: nothing changes then.
+   *
+   * @generated from rpc agentruntime.v1.AgentRuntime.RespondToApproval
+   */
+  respondToApproval: {
+    methodKind: "unary";
+    input: typeof RespondToApprovalRequestSchema;
+    output: typeof RespondToApprovalResponseSchema;
+  },
+  /**
+   * Gives the result of a client tool call the running turn waits for (a client_tool_call event). NOT_FOUND
+   * (TOOL_CALL_NOT_FOUND) and FAILED_PRECONDITION (TOOL_CALL_CLOSED) as for RespondToApproval.
+   *
+   * @generated from rpc agentruntime.v1.AgentRuntime.SubmitToolResult
+   */
+  submitToolResult: {
+    methodKind: "unary";
+    input: typeof SubmitToolResultRequestSchema;
+    output: typeof SubmitToolResultResponseSchema;
   },
   /**
    * Saves the transcripts and workspace files of a loaded session now.

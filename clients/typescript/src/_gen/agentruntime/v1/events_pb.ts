@@ -6,19 +6,21 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { ConversationBlock, ToolStatus } from "./blocks_pb.js";
 import { file_agentruntime_v1_blocks } from "./blocks_pb.js";
+import type { Question } from "./permissions_pb.js";
+import { file_agentruntime_v1_permissions } from "./permissions_pb.js";
 import type { RuntimeState, SessionOptions } from "./session_pb.js";
 import { file_agentruntime_v1_session } from "./session_pb.js";
 import type { WorkspaceFile } from "./workspace_pb.js";
 import { file_agentruntime_v1_workspace } from "./workspace_pb.js";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Message } from "@bufbuild/protobuf";
+import type { Timestamp, Value } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file agentruntime/v1/events.proto.
  */
 export const file_agentruntime_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChxhZ2VudHJ1bnRpbWUvdjEvZXZlbnRzLnByb3RvEg9hZ2VudHJ1bnRpbWUudjEihAgKDFNlc3Npb25FdmVudBISCgpzZXNzaW9uX2lkGAEgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoAxIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCgtibG9ja19zdGFydBgKIAEoCzIbLmFnZW50cnVudGltZS52MS5CbG9ja1N0YXJ0SAASMgoLYmxvY2tfZGVsdGEYCyABKAsyGy5hZ2VudHJ1bnRpbWUudjEuQmxvY2tEZWx0YUgAEjQKDGJsb2NrX3VwZGF0ZRgMIAEoCzIcLmFnZW50cnVudGltZS52MS5CbG9ja1VwZGF0ZUgAEjgKDmJsb2NrX2NvbXBsZXRlGA0gASgLMh4uYWdlbnRydW50aW1lLnYxLkJsb2NrQ29tcGxldGVIABI6Cg9tZXRhZGF0YV91cGRhdGUYDiABKAsyHy5hZ2VudHJ1bnRpbWUudjEuTWV0YWRhdGFVcGRhdGVIABI4Cg5vcHRpb25zX3VwZGF0ZRgPIAEoCzIeLmFnZW50cnVudGltZS52MS5PcHRpb25zVXBkYXRlSAASLwoGc3RhdHVzGBAgASgLMh0uYWdlbnRydW50aW1lLnYxLlN0YXR1c0NoYW5nZUgAEjMKDGZpbGVfY3JlYXRlZBgRIAEoCzIbLmFnZW50cnVudGltZS52MS5GaWxlQ2hhbmdlSAASNAoNZmlsZV9tb2RpZmllZBgSIAEoCzIbLmFnZW50cnVudGltZS52MS5GaWxlQ2hhbmdlSAASNAoMZmlsZV9kZWxldGVkGBMgASgLMhwuYWdlbnRydW50aW1lLnYxLkZpbGVEZWxldGVkSAASQgoTc3ViYWdlbnRfZGlzY292ZXJlZBgUIAEoCzIjLmFnZW50cnVudGltZS52MS5TdWJhZ2VudERpc2NvdmVyZWRIABJAChJzdWJhZ2VudF9jb21wbGV0ZWQYFSABKAsyIi5hZ2VudHJ1bnRpbWUudjEuU3ViYWdlbnRDb21wbGV0ZWRIABI0Cgx0dXJuX3N0YXJ0ZWQYFiABKAsyHC5hZ2VudHJ1bnRpbWUudjEuVHVyblN0YXJ0ZWRIABI4Cg50dXJuX2NvbXBsZXRlZBgXIAEoCzIeLmFnZW50cnVudGltZS52MS5UdXJuQ29tcGxldGVkSAASLAoFZXJyb3IYGCABKAsyGy5hZ2VudHJ1bnRpbWUudjEuRXJyb3JFdmVudEgAEjwKEG1lc3NhZ2VfYWNjZXB0ZWQYGSABKAsyIC5hZ2VudHJ1bnRpbWUudjEuTWVzc2FnZUFjY2VwdGVkSABCCQoHcGF5bG9hZCI/CgpCbG9ja1N0YXJ0EjEKBWJsb2NrGAEgASgLMiIuYWdlbnRydW50aW1lLnYxLkNvbnZlcnNhdGlvbkJsb2NrIlcKCkJsb2NrRGVsdGESEAoIYmxvY2tfaWQYASABKAkSDQoFZGVsdGEYAiABKAkSKAoEa2luZBgDIAEoDjIaLmFnZW50cnVudGltZS52MS5EZWx0YUtpbmQiUgoLQmxvY2tVcGRhdGUSEAoIYmxvY2tfaWQYASABKAkSMQoFYmxvY2sYAiABKAsyIi5hZ2VudHJ1bnRpbWUudjEuQ29udmVyc2F0aW9uQmxvY2siVAoNQmxvY2tDb21wbGV0ZRIQCghibG9ja19pZBgBIAEoCRIxCgVibG9jaxgCIAEoCzIiLmFnZW50cnVudGltZS52MS5Db252ZXJzYXRpb25CbG9jayKaAQoFVXNhZ2USFAoMaW5wdXRfdG9rZW5zGAEgASgDEhUKDW91dHB1dF90b2tlbnMYAiABKAMSGQoRY2FjaGVfcmVhZF90b2tlbnMYAyABKAMSGgoSY2FjaGVfd3JpdGVfdG9rZW5zGAQgASgDEhcKD3RoaW5raW5nX3Rva2VucxgFIAEoAxIUCgx0b3RhbF90b2tlbnMYBiABKAMiWAoOTWV0YWRhdGFVcGRhdGUSJQoFdXNhZ2UYASABKAsyFi5hZ2VudHJ1bnRpbWUudjEuVXNhZ2USEAoIY29zdF91c2QYAiABKAESDQoFbW9kZWwYAyABKAkiSQoNT3B0aW9uc1VwZGF0ZRI4Cg9zZXNzaW9uX29wdGlvbnMYASABKAsyHy5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbk9wdGlvbnMiTwoMU3RhdHVzQ2hhbmdlEi4KB3J1bnRpbWUYASABKAsyHS5hZ2VudHJ1bnRpbWUudjEuUnVudGltZVN0YXRlEg8KB21lc3NhZ2UYAiABKAkiUQoKRmlsZUNoYW5nZRIsCgRmaWxlGAEgASgLMh4uYWdlbnRydW50aW1lLnYxLldvcmtzcGFjZUZpbGVKBAgCEANSD2NvbnRlbnRfb21pdHRlZCIbCgtGaWxlRGVsZXRlZBIMCgRwYXRoGAEgASgJIkwKElN1YmFnZW50RGlzY292ZXJlZBITCgtzdWJhZ2VudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC3Rvb2xfdXNlX2lkGAMgASgJIlUKEVN1YmFnZW50Q29tcGxldGVkEhMKC3N1YmFnZW50X2lkGAEgASgJEisKBnN0YXR1cxgCIAEoDjIbLmFnZW50cnVudGltZS52MS5Ub29sU3RhdHVzIpgBCg9NZXNzYWdlQWNjZXB0ZWQSDwoHdHVybl9pZBgBIAEoCRI4Cgx1c2VyX21lc3NhZ2UYAiABKAsyIi5hZ2VudHJ1bnRpbWUudjEuQ29udmVyc2F0aW9uQmxvY2sSDgoGcXVldWVkGAMgASgIEhYKDnF1ZXVlX3Bvc2l0aW9uGAQgASgFEhIKCnJlcXVlc3RfaWQYBSABKAkiPQoLVHVyblN0YXJ0ZWQSDwoHdHVybl9pZBgBIAEoCRIdChV1c2VyX21lc3NhZ2VfYmxvY2tfaWQYAiABKAkiegoNVHVybkNvbXBsZXRlZBIPCgd0dXJuX2lkGAEgASgJEi0KB291dGNvbWUYAiABKA4yHC5hZ2VudHJ1bnRpbWUudjEuVHVybk91dGNvbWUSDwoHbWVzc2FnZRgDIAEoCRIYChBtZXNzYWdlc193YWl0aW5nGAQgASgFIisKCkVycm9yRXZlbnQSDwoHbWVzc2FnZRgBIAEoCRIMCgRjb2RlGAIgASgJKnUKCURlbHRhS2luZBIaChZERUxUQV9LSU5EX1VOU1BFQ0lGSUVEEAASEwoPREVMVEFfS0lORF9URVhUEAESFwoTREVMVEFfS0lORF9USElOS0lORxACEh4KGkRFTFRBX0tJTkRfVE9PTF9JTlBVVF9KU09OEAMqmgEKC1R1cm5PdXRjb21lEhwKGFRVUk5fT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFlRVUk5fT1VUQ09NRV9DT01QTEVURUQQARIcChhUVVJOX09VVENPTUVfSU5URVJSVVBURUQQAhIXChNUVVJOX09VVENPTUVfRkFJTEVEEAMSGgoWVFVSTl9PVVRDT01FX0NBTkNFTExFRBAEYgZwcm90bzM", [file_agentruntime_v1_blocks, file_agentruntime_v1_session, file_agentruntime_v1_workspace, file_google_protobuf_timestamp]);
+  fileDesc("ChxhZ2VudHJ1bnRpbWUvdjEvZXZlbnRzLnByb3RvEg9hZ2VudHJ1bnRpbWUudjEihAoKDFNlc3Npb25FdmVudBISCgpzZXNzaW9uX2lkGAEgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoAxIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCgtibG9ja19zdGFydBgKIAEoCzIbLmFnZW50cnVudGltZS52MS5CbG9ja1N0YXJ0SAASMgoLYmxvY2tfZGVsdGEYCyABKAsyGy5hZ2VudHJ1bnRpbWUudjEuQmxvY2tEZWx0YUgAEjQKDGJsb2NrX3VwZGF0ZRgMIAEoCzIcLmFnZW50cnVudGltZS52MS5CbG9ja1VwZGF0ZUgAEjgKDmJsb2NrX2NvbXBsZXRlGA0gASgLMh4uYWdlbnRydW50aW1lLnYxLkJsb2NrQ29tcGxldGVIABI6Cg9tZXRhZGF0YV91cGRhdGUYDiABKAsyHy5hZ2VudHJ1bnRpbWUudjEuTWV0YWRhdGFVcGRhdGVIABI4Cg5vcHRpb25zX3VwZGF0ZRgPIAEoCzIeLmFnZW50cnVudGltZS52MS5PcHRpb25zVXBkYXRlSAASLwoGc3RhdHVzGBAgASgLMh0uYWdlbnRydW50aW1lLnYxLlN0YXR1c0NoYW5nZUgAEjMKDGZpbGVfY3JlYXRlZBgRIAEoCzIbLmFnZW50cnVudGltZS52MS5GaWxlQ2hhbmdlSAASNAoNZmlsZV9tb2RpZmllZBgSIAEoCzIbLmFnZW50cnVudGltZS52MS5GaWxlQ2hhbmdlSAASNAoMZmlsZV9kZWxldGVkGBMgASgLMhwuYWdlbnRydW50aW1lLnYxLkZpbGVEZWxldGVkSAASQgoTc3ViYWdlbnRfZGlzY292ZXJlZBgUIAEoCzIjLmFnZW50cnVudGltZS52MS5TdWJhZ2VudERpc2NvdmVyZWRIABJAChJzdWJhZ2VudF9jb21wbGV0ZWQYFSABKAsyIi5hZ2VudHJ1bnRpbWUudjEuU3ViYWdlbnRDb21wbGV0ZWRIABI0Cgx0dXJuX3N0YXJ0ZWQYFiABKAsyHC5hZ2VudHJ1bnRpbWUudjEuVHVyblN0YXJ0ZWRIABI4Cg50dXJuX2NvbXBsZXRlZBgXIAEoCzIeLmFnZW50cnVudGltZS52MS5UdXJuQ29tcGxldGVkSAASLAoFZXJyb3IYGCABKAsyGy5hZ2VudHJ1bnRpbWUudjEuRXJyb3JFdmVudEgAEjwKEG1lc3NhZ2VfYWNjZXB0ZWQYGSABKAsyIC5hZ2VudHJ1bnRpbWUudjEuTWVzc2FnZUFjY2VwdGVkSAASQAoSYXBwcm92YWxfcmVxdWVzdGVkGBogASgLMiIuYWdlbnRydW50aW1lLnYxLkFwcHJvdmFsUmVxdWVzdGVkSAASPgoRYXBwcm92YWxfcmVzb2x2ZWQYGyABKAsyIS5hZ2VudHJ1bnRpbWUudjEuQXBwcm92YWxSZXNvbHZlZEgAEjsKEGNsaWVudF90b29sX2NhbGwYHCABKAsyHy5hZ2VudHJ1bnRpbWUudjEuQ2xpZW50VG9vbENhbGxIABI/ChJjbGllbnRfdG9vbF9yZXN1bHQYHSABKAsyIS5hZ2VudHJ1bnRpbWUudjEuQ2xpZW50VG9vbFJlc3VsdEgAQgkKB3BheWxvYWQiPwoKQmxvY2tTdGFydBIxCgVibG9jaxgBIAEoCzIiLmFnZW50cnVudGltZS52MS5Db252ZXJzYXRpb25CbG9jayJXCgpCbG9ja0RlbHRhEhAKCGJsb2NrX2lkGAEgASgJEg0KBWRlbHRhGAIgASgJEigKBGtpbmQYAyABKA4yGi5hZ2VudHJ1bnRpbWUudjEuRGVsdGFLaW5kIlIKC0Jsb2NrVXBkYXRlEhAKCGJsb2NrX2lkGAEgASgJEjEKBWJsb2NrGAIgASgLMiIuYWdlbnRydW50aW1lLnYxLkNvbnZlcnNhdGlvbkJsb2NrIlQKDUJsb2NrQ29tcGxldGUSEAoIYmxvY2tfaWQYASABKAkSMQoFYmxvY2sYAiABKAsyIi5hZ2VudHJ1bnRpbWUudjEuQ29udmVyc2F0aW9uQmxvY2simgEKBVVzYWdlEhQKDGlucHV0X3Rva2VucxgBIAEoAxIVCg1vdXRwdXRfdG9rZW5zGAIgASgDEhkKEWNhY2hlX3JlYWRfdG9rZW5zGAMgASgDEhoKEmNhY2hlX3dyaXRlX3Rva2VucxgEIAEoAxIXCg90aGlua2luZ190b2tlbnMYBSABKAMSFAoMdG90YWxfdG9rZW5zGAYgASgDIlgKDk1ldGFkYXRhVXBkYXRlEiUKBXVzYWdlGAEgASgLMhYuYWdlbnRydW50aW1lLnYxLlVzYWdlEhAKCGNvc3RfdXNkGAIgASgBEg0KBW1vZGVsGAMgASgJIkkKDU9wdGlvbnNVcGRhdGUSOAoPc2Vzc2lvbl9vcHRpb25zGAEgASgLMh8uYWdlbnRydW50aW1lLnYxLlNlc3Npb25PcHRpb25zIk8KDFN0YXR1c0NoYW5nZRIuCgdydW50aW1lGAEgASgLMh0uYWdlbnRydW50aW1lLnYxLlJ1bnRpbWVTdGF0ZRIPCgdtZXNzYWdlGAIgASgJIlEKCkZpbGVDaGFuZ2USLAoEZmlsZRgBIAEoCzIeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlSgQIAhADUg9jb250ZW50X29taXR0ZWQiGwoLRmlsZURlbGV0ZWQSDAoEcGF0aBgBIAEoCSJMChJTdWJhZ2VudERpc2NvdmVyZWQSEwoLc3ViYWdlbnRfaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgt0b29sX3VzZV9pZBgDIAEoCSJVChFTdWJhZ2VudENvbXBsZXRlZBITCgtzdWJhZ2VudF9pZBgBIAEoCRIrCgZzdGF0dXMYAiABKA4yGy5hZ2VudHJ1bnRpbWUudjEuVG9vbFN0YXR1cyKYAQoPTWVzc2FnZUFjY2VwdGVkEg8KB3R1cm5faWQYASABKAkSOAoMdXNlcl9tZXNzYWdlGAIgASgLMiIuYWdlbnRydW50aW1lLnYxLkNvbnZlcnNhdGlvbkJsb2NrEg4KBnF1ZXVlZBgDIAEoCBIWCg5xdWV1ZV9wb3NpdGlvbhgEIAEoBRISCgpyZXF1ZXN0X2lkGAUgASgJIj0KC1R1cm5TdGFydGVkEg8KB3R1cm5faWQYASABKAkSHQoVdXNlcl9tZXNzYWdlX2Jsb2NrX2lkGAIgASgJInoKDVR1cm5Db21wbGV0ZWQSDwoHdHVybl9pZBgBIAEoCRItCgdvdXRjb21lGAIgASgOMhwuYWdlbnRydW50aW1lLnYxLlR1cm5PdXRjb21lEg8KB21lc3NhZ2UYAyABKAkSGAoQbWVzc2FnZXNfd2FpdGluZxgEIAEoBSL7AQoRQXBwcm92YWxSZXF1ZXN0ZWQSEwoLYXBwcm92YWxfaWQYASABKAkSDwoHdHVybl9pZBgCIAEoCRIZChF0b29sX3VzZV9ibG9ja19pZBgDIAEoCRIRCgl0b29sX25hbWUYBCABKAkSJgoFaW5wdXQYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EgwKBHJ1bGUYBiABKAkSLAoJcXVlc3Rpb25zGAcgAygLMhkuYWdlbnRydW50aW1lLnYxLlF1ZXN0aW9uEi4KCmV4cGlyZXNfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrUCChBBcHByb3ZhbFJlc29sdmVkEhMKC2FwcHJvdmFsX2lkGAEgASgJEjMKCGRlY2lzaW9uGAIgASgOMiEuYWdlbnRydW50aW1lLnYxLkFwcHJvdmFsRGVjaXNpb24SDwoHbWVzc2FnZRgDIAEoCRITCgthbnN3ZXJlZF9ieRgEIAEoCRIQCghyZW1lbWJlchgFIAEoCBIuCg11cGRhdGVkX2lucHV0GAYgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI/CgdhbnN3ZXJzGAcgAygLMi4uYWdlbnRydW50aW1lLnYxLkFwcHJvdmFsUmVzb2x2ZWQuQW5zd2Vyc0VudHJ5Gi4KDEFuc3dlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIrgBCg5DbGllbnRUb29sQ2FsbBIPCgdjYWxsX2lkGAEgASgJEg8KB3R1cm5faWQYAiABKAkSGQoRdG9vbF91c2VfYmxvY2tfaWQYAyABKAkSEQoJdG9vbF9uYW1lGAQgASgJEiYKBWlucHV0GAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJyChBDbGllbnRUb29sUmVzdWx0Eg8KB2NhbGxfaWQYASABKAkSJgoGb3V0cHV0GAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhAKCGlzX2Vycm9yGAMgASgIEhMKC2Fuc3dlcmVkX2J5GAQgASgJIisKCkVycm9yRXZlbnQSDwoHbWVzc2FnZRgBIAEoCRIMCgRjb2RlGAIgASgJKnUKCURlbHRhS2luZBIaChZERUxUQV9LSU5EX1VOU1BFQ0lGSUVEEAASEwoPREVMVEFfS0lORF9URVhUEAESFwoTREVMVEFfS0lORF9USElOS0lORxACEh4KGkRFTFRBX0tJTkRfVE9PTF9JTlBVVF9KU09OEAMqmgEKC1R1cm5PdXRjb21lEhwKGFRVUk5fT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFlRVUk5fT1VUQ09NRV9DT01QTEVURUQQARIcChhUVVJOX09VVENPTUVfSU5URVJSVVBURUQQAhIXChNUVVJOX09VVENPTUVfRkFJTEVEEAMSGgoWVFVSTl9PVVRDT01FX0NBTkNFTExFRBAEKm4KEEFwcHJvdmFsRGVjaXNpb24SIQodQVBQUk9WQUxfREVDSVNJT05fVU5TUEVDSUZJRUQQABIbChdBUFBST1ZBTF9ERUNJU0lPTl9BTExPVxABEhoKFkFQUFJPVkFMX0RFQ0lTSU9OX0RFTlkQAmIGcHJvdG8z", [file_agentruntime_v1_blocks, file_agentruntime_v1_permissions, file_agentruntime_v1_session, file_agentruntime_v1_workspace, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * One thing that happened in a session. Every event goes through the session's event log, which gives
@@ -150,6 +152,30 @@ export type SessionEvent = Message<"agentruntime.v1.SessionEvent"> & {
      */
     value: MessageAccepted;
     case: "messageAccepted";
+  } | {
+    /**
+     * @generated from field: agentruntime.v1.ApprovalRequested approval_requested = 26;
+     */
+    value: ApprovalRequested;
+    case: "approvalRequested";
+  } | {
+    /**
+     * @generated from field: agentruntime.v1.ApprovalResolved approval_resolved = 27;
+     */
+    value: ApprovalResolved;
+    case: "approvalResolved";
+  } | {
+    /**
+     * @generated from field: agentruntime.v1.ClientToolCall client_tool_call = 28;
+     */
+    value: ClientToolCall;
+    case: "clientToolCall";
+  } | {
+    /**
+     * @generated from field: agentruntime.v1.ClientToolResult client_tool_result = 29;
+     */
+    value: ClientToolResult;
+    case: "clientToolResult";
   } | { case: undefined; value?: undefined };
 };
 
@@ -578,6 +604,212 @@ export const TurnCompletedSchema: GenMessage<TurnCompleted> = /*@__PURE__*/
   messageDesc(file_agentruntime_v1_events, 15);
 
 /**
+ * A tool call waits for a caller's answer (RespondToApproval): a rule says to ask about it, or it is the
+ * agent's question to the user.
+ *
+ * @generated from message agentruntime.v1.ApprovalRequested
+ */
+export type ApprovalRequested = Message<"agentruntime.v1.ApprovalRequested"> & {
+  /**
+   * @generated from field: string approval_id = 1;
+   */
+  approvalId: string;
+
+  /**
+   * @generated from field: string turn_id = 2;
+   */
+  turnId: string;
+
+  /**
+   * The call's tool_use block, whose status is WAITING_FOR_APPROVAL meanwhile.
+   *
+   * @generated from field: string tool_use_block_id = 3;
+   */
+  toolUseBlockId: string;
+
+  /**
+   * @generated from field: string tool_name = 4;
+   */
+  toolName: string;
+
+  /**
+   * @generated from field: google.protobuf.Struct input = 5;
+   */
+  input?: JsonObject | undefined;
+
+  /**
+   * The rule that said to ask, as written; empty when the policy's default_action did, or for a question.
+   *
+   * @generated from field: string rule = 6;
+   */
+  rule: string;
+
+  /**
+   * The agent's questions and the answers it offers, when it asks the user (answered by `answers`).
+   *
+   * @generated from field: repeated agentruntime.v1.Question questions = 7;
+   */
+  questions: Question[];
+
+  /**
+   * When it is denied unanswered; absent: it waits as long as the turn does.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 8;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message agentruntime.v1.ApprovalRequested.
+ * Use `create(ApprovalRequestedSchema)` to create a new message.
+ */
+export const ApprovalRequestedSchema: GenMessage<ApprovalRequested> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_events, 16);
+
+/**
+ * How an approval ended: answered, or closed unanswered (then DENY, and answered_by says why).
+ *
+ * @generated from message agentruntime.v1.ApprovalResolved
+ */
+export type ApprovalResolved = Message<"agentruntime.v1.ApprovalResolved"> & {
+  /**
+   * @generated from field: string approval_id = 1;
+   */
+  approvalId: string;
+
+  /**
+   * @generated from field: agentruntime.v1.ApprovalDecision decision = 2;
+   */
+  decision: ApprovalDecision;
+
+  /**
+   * Told to the agent with a denial (or, with an allow, beside the tool's result).
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
+
+  /**
+   * The caller's `responder` (default "caller"); unanswered: "timeout", "interrupt", "runtime stopped".
+   *
+   * @generated from field: string answered_by = 4;
+   */
+  answeredBy: string;
+
+  /**
+   * The same call runs without asking for the rest of the session.
+   *
+   * @generated from field: bool remember = 5;
+   */
+  remember: boolean;
+
+  /**
+   * The input the call ran with instead of the agent's.
+   *
+   * @generated from field: google.protobuf.Struct updated_input = 6;
+   */
+  updatedInput?: JsonObject | undefined;
+
+  /**
+   * A question's answers: each question's text to the chosen label(s) or the user's own words.
+   *
+   * @generated from field: map<string, string> answers = 7;
+   */
+  answers: { [key: string]: string };
+};
+
+/**
+ * Describes the message agentruntime.v1.ApprovalResolved.
+ * Use `create(ApprovalResolvedSchema)` to create a new message.
+ */
+export const ApprovalResolvedSchema: GenMessage<ApprovalResolved> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_events, 17);
+
+/**
+ * The agent called a tool the caller runs; SubmitToolResult answers it.
+ *
+ * @generated from message agentruntime.v1.ClientToolCall
+ */
+export type ClientToolCall = Message<"agentruntime.v1.ClientToolCall"> & {
+  /**
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * @generated from field: string turn_id = 2;
+   */
+  turnId: string;
+
+  /**
+   * The call's tool_use block, whose status is WAITING_FOR_RESULT meanwhile.
+   *
+   * @generated from field: string tool_use_block_id = 3;
+   */
+  toolUseBlockId: string;
+
+  /**
+   * @generated from field: string tool_name = 4;
+   */
+  toolName: string;
+
+  /**
+   * @generated from field: google.protobuf.Struct input = 5;
+   */
+  input?: JsonObject | undefined;
+
+  /**
+   * When it fails unanswered; absent: it waits as long as the turn does.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 6;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message agentruntime.v1.ClientToolCall.
+ * Use `create(ClientToolCallSchema)` to create a new message.
+ */
+export const ClientToolCallSchema: GenMessage<ClientToolCall> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_events, 18);
+
+/**
+ * What a client tool call returned, or why it has no result.
+ *
+ * @generated from message agentruntime.v1.ClientToolResult
+ */
+export type ClientToolResult = Message<"agentruntime.v1.ClientToolResult"> & {
+  /**
+   * @generated from field: string call_id = 1;
+   */
+  callId: string;
+
+  /**
+   * @generated from field: google.protobuf.Value output = 2;
+   */
+  output?: Value | undefined;
+
+  /**
+   * @generated from field: bool is_error = 3;
+   */
+  isError: boolean;
+
+  /**
+   * As in ApprovalResolved.
+   *
+   * @generated from field: string answered_by = 4;
+   */
+  answeredBy: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.ClientToolResult.
+ * Use `create(ClientToolResultSchema)` to create a new message.
+ */
+export const ClientToolResultSchema: GenMessage<ClientToolResult> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_events, 19);
+
+/**
  * Something went wrong outside any block.
  *
  * @generated from message agentruntime.v1.ErrorEvent
@@ -601,7 +833,7 @@ export type ErrorEvent = Message<"agentruntime.v1.ErrorEvent"> & {
  * Use `create(ErrorEventSchema)` to create a new message.
  */
 export const ErrorEventSchema: GenMessage<ErrorEvent> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 16);
+  messageDesc(file_agentruntime_v1_events, 20);
 
 /**
  * Which part of a block a delta extends.
@@ -681,4 +913,30 @@ export enum TurnOutcome {
  */
 export const TurnOutcomeSchema: GenEnum<TurnOutcome> = /*@__PURE__*/
   enumDesc(file_agentruntime_v1_events, 1);
+
+/**
+ * @generated from enum agentruntime.v1.ApprovalDecision
+ */
+export enum ApprovalDecision {
+  /**
+   * @generated from enum value: APPROVAL_DECISION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: APPROVAL_DECISION_ALLOW = 1;
+   */
+  ALLOW = 1,
+
+  /**
+   * @generated from enum value: APPROVAL_DECISION_DENY = 2;
+   */
+  DENY = 2,
+}
+
+/**
+ * Describes the enum agentruntime.v1.ApprovalDecision.
+ */
+export const ApprovalDecisionSchema: GenEnum<ApprovalDecision> = /*@__PURE__*/
+  enumDesc(file_agentruntime_v1_events, 2);
 

@@ -6,6 +6,8 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { ConversationBlock, SubagentConversation } from "./blocks_pb.js";
 import { file_agentruntime_v1_blocks } from "./blocks_pb.js";
+import type { ClientTool, PermissionPolicy } from "./permissions_pb.js";
+import { file_agentruntime_v1_permissions } from "./permissions_pb.js";
 import type { WorkspaceFile } from "./workspace_pb.js";
 import { file_agentruntime_v1_workspace } from "./workspace_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
@@ -16,7 +18,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file agentruntime/v1/session.proto.
  */
 export const file_agentruntime_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("Ch1hZ2VudHJ1bnRpbWUvdjEvc2Vzc2lvbi5wcm90bxIPYWdlbnRydW50aW1lLnYxIvsDCgdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSFAoMYXJjaGl0ZWN0dXJlGAIgASgJEhkKEWFnZW50X3Byb2ZpbGVfcmVmGAMgASgJEgwKBG5hbWUYBCABKAkSOAoPc2Vzc2lvbl9vcHRpb25zGAUgASgLMh8uYWdlbnRydW50aW1lLnYxLlNlc3Npb25PcHRpb25zEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWxhc3RfYWN0aXZpdHkYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKCG1ldGFkYXRhGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCgdydW50aW1lGAkgASgLMh0uYWdlbnRydW50aW1lLnYxLlJ1bnRpbWVTdGF0ZRIyCgZibG9ja3MYCiADKAsyIi5hZ2VudHJ1bnRpbWUudjEuQ29udmVyc2F0aW9uQmxvY2sSOAoJc3ViYWdlbnRzGAsgAygLMiUuYWdlbnRydW50aW1lLnYxLlN1YmFnZW50Q29udmVyc2F0aW9uEjcKD3dvcmtzcGFjZV9maWxlcxgMIAMoCzIeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlIuwBCg5TZXNzaW9uT3B0aW9ucxINCgVtb2RlbBgBIAEoCRJCChBjbGF1ZGVfYWdlbnRfc2RrGAIgASgLMiYuYWdlbnRydW50aW1lLnYxLkNsYXVkZUFnZW50U2RrT3B0aW9uc0gAEjcKCmdlbWluaV9jbGkYAyABKAsyIS5hZ2VudHJ1bnRpbWUudjEuR2VtaW5pQ2xpT3B0aW9uc0gAEjYKCWFudGhyb3BpYxgEIAEoCzIhLmFnZW50cnVudGltZS52MS5BbnRocm9waWNPcHRpb25zSABCFgoUYXJjaGl0ZWN0dXJlX29wdGlvbnMiQgoVQ2xhdWRlQWdlbnRTZGtPcHRpb25zEhEKCW1heF90dXJucxgBIAEoBRIWCg5tYXhfYnVkZ2V0X3VzZBgCIAEoASIpChBHZW1pbmlDbGlPcHRpb25zEhUKDWFwcHJvdmFsX21vZGUYASABKAkiXgoQQW50aHJvcGljT3B0aW9ucxISCgptYXhfdG9rZW5zGAEgASgFEh4KFnRoaW5raW5nX2J1ZGdldF90b2tlbnMYAiABKAUSFgoObWF4X2l0ZXJhdGlvbnMYAyABKAUisQEKDFJ1bnRpbWVTdGF0ZRIOCgZsb2FkZWQYASABKAgSLgoHc2FuZGJveBgCIAEoCzIdLmFnZW50cnVudGltZS52MS5TYW5kYm94U3RhdGUSFAoMdHVybl9ydW5uaW5nGAMgASgIEhcKD3F1ZXVlZF9tZXNzYWdlcxgEIAEoBRIYChBvd25lcl9yZXBsaWNhX2lkGAUgASgJEhgKEGxlYXNlX2dlbmVyYXRpb24YBiABKAMiuAEKDFNhbmRib3hTdGF0ZRISCgpzYW5kYm94X2lkGAEgASgJEi4KBnN0YXR1cxgCIAEoDjIeLmFnZW50cnVudGltZS52MS5TYW5kYm94U3RhdHVzEhYKDnN0YXR1c19tZXNzYWdlGAMgASgJEhUKDXJlc3RhcnRfY291bnQYBCABKAUSNQoRbGFzdF9oZWFsdGhfY2hlY2sYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKloKC1Nlc3Npb25WaWV3EhwKGFNFU1NJT05fVklFV19VTlNQRUNJRklFRBAAEhYKElNFU1NJT05fVklFV19CQVNJQxABEhUKEVNFU1NJT05fVklFV19GVUxMEAIqowEKDVNhbmRib3hTdGF0dXMSHgoaU0FOREJPWF9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdTQU5EQk9YX1NUQVRVU19TVEFSVElORxABEhgKFFNBTkRCT1hfU1RBVFVTX1JFQURZEAISHAoYU0FOREJPWF9TVEFUVVNfVU5IRUFMVEhZEAMSHQoZU0FOREJPWF9TVEFUVVNfVEVSTUlOQVRFRBAEYgZwcm90bzM", [file_agentruntime_v1_blocks, file_agentruntime_v1_workspace, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("Ch1hZ2VudHJ1bnRpbWUvdjEvc2Vzc2lvbi5wcm90bxIPYWdlbnRydW50aW1lLnYxIvsDCgdTZXNzaW9uEhIKCnNlc3Npb25faWQYASABKAkSFAoMYXJjaGl0ZWN0dXJlGAIgASgJEhkKEWFnZW50X3Byb2ZpbGVfcmVmGAMgASgJEgwKBG5hbWUYBCABKAkSOAoPc2Vzc2lvbl9vcHRpb25zGAUgASgLMh8uYWdlbnRydW50aW1lLnYxLlNlc3Npb25PcHRpb25zEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDWxhc3RfYWN0aXZpdHkYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKCG1ldGFkYXRhGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCgdydW50aW1lGAkgASgLMh0uYWdlbnRydW50aW1lLnYxLlJ1bnRpbWVTdGF0ZRIyCgZibG9ja3MYCiADKAsyIi5hZ2VudHJ1bnRpbWUudjEuQ29udmVyc2F0aW9uQmxvY2sSOAoJc3ViYWdlbnRzGAsgAygLMiUuYWdlbnRydW50aW1lLnYxLlN1YmFnZW50Q29udmVyc2F0aW9uEjcKD3dvcmtzcGFjZV9maWxlcxgMIAMoCzIeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlItcCCg5TZXNzaW9uT3B0aW9ucxINCgVtb2RlbBgBIAEoCRJCChBjbGF1ZGVfYWdlbnRfc2RrGAIgASgLMiYuYWdlbnRydW50aW1lLnYxLkNsYXVkZUFnZW50U2RrT3B0aW9uc0gAEjcKCmdlbWluaV9jbGkYAyABKAsyIS5hZ2VudHJ1bnRpbWUudjEuR2VtaW5pQ2xpT3B0aW9uc0gAEjYKCWFudGhyb3BpYxgEIAEoCzIhLmFnZW50cnVudGltZS52MS5BbnRocm9waWNPcHRpb25zSAASNgoLcGVybWlzc2lvbnMYBSABKAsyIS5hZ2VudHJ1bnRpbWUudjEuUGVybWlzc2lvblBvbGljeRIxCgxjbGllbnRfdG9vbHMYBiADKAsyGy5hZ2VudHJ1bnRpbWUudjEuQ2xpZW50VG9vbEIWChRhcmNoaXRlY3R1cmVfb3B0aW9ucyJCChVDbGF1ZGVBZ2VudFNka09wdGlvbnMSEQoJbWF4X3R1cm5zGAEgASgFEhYKDm1heF9idWRnZXRfdXNkGAIgASgBIikKEEdlbWluaUNsaU9wdGlvbnMSFQoNYXBwcm92YWxfbW9kZRgBIAEoCSJeChBBbnRocm9waWNPcHRpb25zEhIKCm1heF90b2tlbnMYASABKAUSHgoWdGhpbmtpbmdfYnVkZ2V0X3Rva2VucxgCIAEoBRIWCg5tYXhfaXRlcmF0aW9ucxgDIAEoBSLsAQoMUnVudGltZVN0YXRlEg4KBmxvYWRlZBgBIAEoCBIuCgdzYW5kYm94GAIgASgLMh0uYWdlbnRydW50aW1lLnYxLlNhbmRib3hTdGF0ZRIUCgx0dXJuX3J1bm5pbmcYAyABKAgSFwoPcXVldWVkX21lc3NhZ2VzGAQgASgFEhgKEG93bmVyX3JlcGxpY2FfaWQYBSABKAkSGAoQbGVhc2VfZ2VuZXJhdGlvbhgGIAEoAxIaChJhd2FpdGluZ19hcHByb3ZhbHMYByADKAkSHQoVYXdhaXRpbmdfdG9vbF9yZXN1bHRzGAggAygJIrgBCgxTYW5kYm94U3RhdGUSEgoKc2FuZGJveF9pZBgBIAEoCRIuCgZzdGF0dXMYAiABKA4yHi5hZ2VudHJ1bnRpbWUudjEuU2FuZGJveFN0YXR1cxIWCg5zdGF0dXNfbWVzc2FnZRgDIAEoCRIVCg1yZXN0YXJ0X2NvdW50GAQgASgFEjUKEWxhc3RfaGVhbHRoX2NoZWNrGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCpaCgtTZXNzaW9uVmlldxIcChhTRVNTSU9OX1ZJRVdfVU5TUEVDSUZJRUQQABIWChJTRVNTSU9OX1ZJRVdfQkFTSUMQARIVChFTRVNTSU9OX1ZJRVdfRlVMTBACKqMBCg1TYW5kYm94U3RhdHVzEh4KGlNBTkRCT1hfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXU0FOREJPWF9TVEFUVVNfU1RBUlRJTkcQARIYChRTQU5EQk9YX1NUQVRVU19SRUFEWRACEhwKGFNBTkRCT1hfU1RBVFVTX1VOSEVBTFRIWRADEh0KGVNBTkRCT1hfU1RBVFVTX1RFUk1JTkFURUQQBGIGcHJvdG8z", [file_agentruntime_v1_blocks, file_agentruntime_v1_permissions, file_agentruntime_v1_workspace, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * A conversation with one agent, in one sandbox.
@@ -141,6 +143,20 @@ export type SessionOptions = Message<"agentruntime.v1.SessionOptions"> & {
     value: AnthropicOptions;
     case: "anthropic";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * Rules ahead of the profile's, and a default_action that replaces its default.
+   *
+   * @generated from field: agentruntime.v1.PermissionPolicy permissions = 5;
+   */
+  permissions?: PermissionPolicy | undefined;
+
+  /**
+   * Tools the caller runs, beside the profile's (one of the same name replaces the profile's). At most 64.
+   *
+   * @generated from field: repeated agentruntime.v1.ClientTool client_tools = 6;
+   */
+  clientTools: ClientTool[];
 };
 
 /**
@@ -280,6 +296,19 @@ export type RuntimeState = Message<"agentruntime.v1.RuntimeState"> & {
    * @generated from field: int64 lease_generation = 6;
    */
   leaseGeneration: bigint;
+
+  /**
+   * What the running turn waits for: answers to these approvals (RespondToApproval), results of these
+   * client tool calls (SubmitToolResult).
+   *
+   * @generated from field: repeated string awaiting_approvals = 7;
+   */
+  awaitingApprovals: string[];
+
+  /**
+   * @generated from field: repeated string awaiting_tool_results = 8;
+   */
+  awaitingToolResults: string[];
 };
 
 /**
