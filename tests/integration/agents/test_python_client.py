@@ -9,7 +9,17 @@ from contextlib import aclosing
 
 import pytest
 from agent_runtime_client import AgentRuntimeClient, AgentRuntimeError, Reconnect, Status
-from agent_runtime_client.v1 import DeltaKind, SessionEvent, SessionView, TurnOutcome
+from agent_runtime_client.v1 import (
+    ClientTool,
+    DeltaKind,
+    PermissionAction,
+    PermissionPolicy,
+    PermissionRule,
+    SessionEvent,
+    SessionOptions,
+    SessionView,
+    TurnOutcome,
+)
 
 from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.integration.agents.conftest import ARGS
@@ -177,3 +187,41 @@ async def test_a_runtime_that_cannot_be_reached_is_unavailable() -> None:
             async with aclosing(client.stream_events(UNKNOWN_SESSION)) as events:
                 await anext(events)
         assert gave_up.value.status == Status.UNAVAILABLE, "a stream stops reconnecting after its attempts"
+
+
+async def test_approvals_and_client_tools_are_answered_through_the_client(
+    client: AgentRuntimeClient, fake_model: FakeAnthropic
+) -> None:
+    options = SessionOptions(
+        permissions=PermissionPolicy(rules=[PermissionRule(rule="Write", action=PermissionAction.ASK)]),
+        client_tools=[ClientTool(name="lookup_order", description="Finds an order.")],
+    )
+    session = await client.create_session("default", "anthropic", session_options=options)
+    fake_model.script(
+        [
+            Turn.tool_use("Write", {"file_path": "a.txt", "content": "draft"}),
+            Turn.tool_use("lookup_order", {"order": "42"}),
+            Turn.text("Done."),
+        ]
+    )
+    await client.send_message(session.session_id, "Write, then look it up.")
+    async with aclosing(client.stream_events(session.session_id)) as events:
+        async for event in events:
+            if event.approval_requested is not None:
+                resolved = await client.respond_to_approval(
+                    session.session_id,
+                    event.approval_requested.approval_id,
+                    allow=True,
+                    updated_input={"file_path": "a.txt", "content": "edited"},
+                )
+                assert resolved.answered_by == "caller"
+            elif event.client_tool_call is not None:
+                result = await client.submit_tool_result(
+                    session.session_id, event.client_tool_call.call_id, {"status": "shipped"}
+                )
+                assert not result.is_error
+            elif event.turn_completed is not None:
+                assert event.turn_completed.outcome == TurnOutcome.COMPLETED
+                break
+    results = [r["content"] for r in fake_model.message_requests()[-1].tool_results]
+    assert results[0] == "Wrote 6 bytes to a.txt" and '"shipped"' in results[1]
