@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bench import (
     agent_floods,
+    approvals,
     cli_startup,
     event_fanout,
     first_delta,
@@ -47,6 +48,7 @@ async def main() -> None:
         "rest_under_strangers": await slow_connections.measure(),
         "cli_startup": await cli_startup.measure(),
         "fleet": await fleet.measure(),
+        "approvals": await approvals.measure(),
     }
     figures: dict[str, float] = {}
     flatten("", results, figures)

@@ -138,10 +138,14 @@ class AnthropicAgent:
         running = StreamedBlock(f"{message_id}-{index}", "tool_use", tool_use.name, tool_use.id)
         running.text = json.dumps(tool_use.input)
 
+        started = now()  # for the duration: when it runs, not while it waits for an approval
+
         def show(status: blocks_pb2.ToolStatus.ValueType) -> None:
+            nonlocal started
+            if status == blocks_pb2.TOOL_STATUS_RUNNING:
+                started = now()
             emitter.update(running.block(model, status))
 
-        started = now()
         try:
             output, is_error = await self._call(running.block_id, tool_use, show)
         except asyncio.CancelledError:  # interrupted: the call ends in error, the turn says why
