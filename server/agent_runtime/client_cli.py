@@ -12,7 +12,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
-from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, events_pb2, profile_pb2
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, events_pb2, permissions_pb2, profile_pb2
 from agent_runtime.api_key import KEY_FILE
 from agent_runtime.terminal_spinner import Spinner
 
@@ -254,11 +254,58 @@ async def _send(stub: Stub, args: argparse.Namespace, metadata: Metadata) -> Non
         if _is_turn_error(event, sent.turn_id) and not args.json:
             continue  # said once, when the turn ends
         _show(event, args.json)
+        if event.HasField("approval_requested") and not args.json:
+            await _ask_the_terminal(stub, args.session_id, event.approval_requested, metadata)
         if event.HasField("turn_completed"):
             ended = event.turn_completed
             if ended.outcome != events_pb2.TURN_OUTCOME_COMPLETED:
                 raise SystemExit(f"agent-runtime: the turn {TURN_ENDINGS[ended.outcome]}: {ended.message}")
             return
+
+
+CHOICES = "[a]llow / [d]eny / allow [A]lways? "
+
+
+async def _ask_the_terminal(
+    stub: Stub, session_id: str, asked: events_pb2.ApprovalRequested, metadata: Metadata
+) -> None:
+    """On a terminal, asks the user and sends the answer; elsewhere says how to answer."""
+    if not sys.stdin.isatty():
+        command = f"agent-runtime sessions approve {session_id} {asked.approval_id}"
+        print(f"… the turn waits for an answer: {command} [--deny]", file=sys.stderr, flush=True)
+        return
+    request = api.RespondToApprovalRequest(session_id=session_id, approval_id=asked.approval_id)
+    try:
+        if asked.questions:
+            request.answers.update(await _answers_from_terminal(asked.questions))
+            request.decision = events_pb2.APPROVAL_DECISION_ALLOW
+        else:
+            said = await _choice_from_terminal(asked)
+            request.decision = events_pb2.APPROVAL_DECISION_DENY if said == "d" else events_pb2.APPROVAL_DECISION_ALLOW
+            request.remember = said == "A"
+    except EOFError:  # the terminal closed: the turn keeps waiting for an answer from elsewhere
+        return
+    await stub.RespondToApproval(request, metadata=metadata)
+
+
+async def _choice_from_terminal(asked: events_pb2.ApprovalRequested) -> str:
+    call = f"{asked.tool_name} {json_format.MessageToJson(asked.input, indent=None)}"
+    said = ""
+    while said not in ("a", "d", "A"):
+        said = (await asyncio.to_thread(input, f"{call}: {CHOICES}")).strip()
+    return said
+
+
+async def _answers_from_terminal(questions: Sequence[permissions_pb2.Question]) -> dict[str, str]:
+    """Each question's answer: the label of the option whose number was typed, or what was typed."""
+    answers = {}
+    for question in questions:
+        labels = [option.label for option in question.options]
+        shown = "".join(f"\n  {n}. {label}" for n, label in enumerate(labels, start=1))
+        said = (await asyncio.to_thread(input, f"{question.question}{shown}\n> ")).strip()
+        chosen = int(said) if said.isdigit() and 0 < int(said) <= len(labels) else 0
+        answers[question.question] = labels[chosen - 1] if chosen else said
+    return answers
 
 
 TURN_ENDINGS = {

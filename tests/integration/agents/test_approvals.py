@@ -5,6 +5,9 @@ SubmitToolResult; every answer is the first and only one, and what waits is clos
 from __future__ import annotations
 
 import asyncio
+import os
+import pty
+import subprocess
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -15,7 +18,8 @@ from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2, permissions_pb2, session_pb2
 from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.integration.agents.conftest import Conversation
-from tests.integration.conftest import AUTH, rpc_error
+from tests.integration.conftest import API_KEY, AUTH, Runtime, rpc_error
+from tests.support import processes
 from tests.support.rpc import assert_error, field_violations
 
 if TYPE_CHECKING:
@@ -240,3 +244,37 @@ async def test_a_cli_architecture_refuses_rules_it_cannot_apply(stub: Stub) -> N
 async def test_a_rule_that_is_not_one_is_refused_by_field(stub: Stub, value: str) -> None:
     bad = await rpc_error(conversation(stub, (value, ASK)))
     assert field_violations(bad) == {"session_options.permissions.rules[0].rule": "INVALID_RULE"}
+
+
+def on_a_terminal(command: list[str], env: dict[str, str], typed: bytes, after: bytes) -> tuple[int, str]:
+    """Runs the command with a pseudo-terminal as its stdin, stdout and stderr; types `typed` once it has
+    printed `after`; its exit code and everything it printed."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(command, stdin=terminal, stdout=terminal, stderr=terminal, env=env, close_fds=True)
+    os.close(terminal)
+    printed, answered = b"", False
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the command ended and the terminal with it
+            break
+        if not chunk:
+            break
+        printed += chunk
+        if not answered and after in printed:
+            os.write(controller, typed)
+            answered = True
+    os.close(controller)
+    return process.wait(timeout=60), printed.decode(errors="replace")
+
+
+async def test_sessions_send_asks_on_a_terminal(runtime: Runtime, stub: Stub, fake_model: FakeAnthropic) -> None:
+    talk = await conversation(stub, ("Write", ASK))
+    fake_model.script([Turn.tool_use("Write", {"file_path": "t.txt", "content": "t"}), Turn.text("Not written.")])
+    env = {**os.environ, "AGENT_RUNTIME_GRPC_ADDRESS": runtime.address, "AGENT_RUNTIME_API_KEY": API_KEY}
+    command = [processes.CLI, "sessions", "send", talk.session_id, "Write t.txt."]
+    code, printed = await asyncio.to_thread(on_a_terminal, command, env, b"d\n", b"allow [A]lways? ")
+    assert code == 0, printed
+    assert 'Write {"file_path": "t.txt", "content": "t"}: [a]llow / [d]eny / allow [A]lways?' in printed
+    assert "Not written." in printed
+    assert last_tool_result(fake_model)["is_error"] and await stored(talk, "t.txt") is None
