@@ -289,10 +289,13 @@ async def _ask_the_terminal(
 
 
 async def _choice_from_terminal(asked: events_pb2.ApprovalRequested) -> str:
-    call = f"{asked.tool_name} {json_format.MessageToJson(asked.input, indent=None)}"
+    """The call on a line of its own (its input may be long), then a short prompt."""
+    rule = f" (rule {asked.rule})" if asked.rule else ""
+    shown = json.dumps(json_format.MessageToDict(asked.input), sort_keys=True)
+    print(f"? {asked.tool_name} {shown}{rule}", flush=True)
     said = ""
     while said not in ("a", "d", "A"):
-        said = (await asyncio.to_thread(input, f"{call}: {CHOICES}")).strip()
+        said = (await asyncio.to_thread(input, CHOICES)).strip()
     return said
 
 

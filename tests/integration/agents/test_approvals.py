@@ -275,6 +275,6 @@ async def test_sessions_send_asks_on_a_terminal(runtime: Runtime, stub: Stub, fa
     command = [processes.CLI, "sessions", "send", talk.session_id, "Write t.txt."]
     code, printed = await asyncio.to_thread(on_a_terminal, command, env, b"d\n", b"allow [A]lways? ")
     assert code == 0, printed
-    assert 'Write {"file_path": "t.txt", "content": "t"}: [a]llow / [d]eny / allow [A]lways?' in printed
+    assert '? Write {"content": "t", "file_path": "t.txt"} (rule Write)' in printed
     assert "Not written." in printed
     assert last_tool_result(fake_model)["is_error"] and await stored(talk, "t.txt") is None
