@@ -112,10 +112,10 @@ class AwaitedInput:
     async def _wait(self, kind: _Kind[Answer], request_id: str, asked: events_pb2.SessionEvent) -> Answer:
         waiting: _Waiting[Answer] = _Waiting(asyncio.get_running_loop().create_future())
         kind.waiting[request_id] = waiting
-        self._emitter.emit(asked)
-        await self._flush()  # stored before it can be answered, or waited for
-        self._on_change()
         try:
+            self._emitter.emit(asked)
+            await self._flush()  # stored before it can be answered, or waited for
+            self._on_change()
             if self._timeout:
                 return await asyncio.wait_for(asyncio.shield(waiting.answered), self._timeout)
             return await waiting.answered
