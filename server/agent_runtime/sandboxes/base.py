@@ -92,7 +92,8 @@ class Execution(Protocol):
     async def wait(self) -> ExecResult: ...
 
     async def kill(self) -> None:
-        """Ends the command and every process it started."""
+        """Ends the command and every process it started (the local provider first asks it to stop, and gives
+        it a moment to write out what it keeps, such as an agent CLI's transcript)."""
         ...
 
 

@@ -17,6 +17,8 @@ CHUNK_BYTES = 64 * 1024
 # deliver what a CLI wrote just before it exited (at 50 ms a Gemini CLI's last lines were lost in CI).
 QUIET_AFTER_EXIT_SECONDS = 0.5
 POLL_SECONDS = 0.5
+# How long an interrupted command has to stop on SIGTERM before it is killed.
+STOP_SECONDS = 1.5
 
 
 class LocalExecution:
@@ -31,10 +33,11 @@ class LocalExecution:
         self._timed_out = True
         self._kill_group()
 
-    def _kill_group(self) -> None:
+    def _kill_group(self, doomed: list[int] | None = None) -> None:
         # The command's whole process group on the host (nsenter, the command and its children), and
-        # descendants that made sessions of their own (an agent CLI runs its tools that way).
-        doomed = _descendants(self._process.pid)
+        # descendants that made sessions of their own (an agent CLI runs its tools that way): `doomed`, or as
+        # found now.
+        doomed = _descendants(self._process.pid) if doomed is None else doomed
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self._process.pid, signal.SIGKILL)
         for pid in doomed:
@@ -96,7 +99,14 @@ class LocalExecution:
         return self._result
 
     async def kill(self) -> None:
-        self._kill_group()
+        # Asked to stop first, so a program that keeps state as it goes (an agent CLI's transcript) writes it
+        # out; whatever is left a moment later, and everything the command started, is killed.
+        doomed = _descendants(self._process.pid)  # read before the command ends and its children move away
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGTERM)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._process.wait()), STOP_SECONDS)
+        self._kill_group([*doomed, *_descendants(self._process.pid)])
         # Nobody reads on: what the command left in its pipes is read to their end, so they close (the
         # process is not waited for until they have).
         for task in self._pumps:
