@@ -18,6 +18,8 @@ from agent_runtime.sandboxes.base import WORKSPACE, Execution, Sandbox
 MAX_OUTPUT_CHARS = 100_000
 MAX_COMMAND_OUTPUT_BYTES = 100_000  # kept of a command's output while it is read: its head and its tail
 DEFAULT_BASH_TIMEOUT_SECONDS = 120.0
+# The tools the loop runs itself, in the order it offers them.
+TOOL_NAMES = ("Read", "Write", "Edit", "Bash", "Glob", "Grep")
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class ToolBox:
                 self._grep,
             ),
         }
+        assert tuple(implemented) == TOOL_NAMES
         self._tools = {name: implemented[name] for name in allowed if name in implemented}
 
     def definitions(self) -> list[dict[str, Any]]:

@@ -311,7 +311,7 @@ class SessionManager:
             answer.updated_input.CopyFrom(request.updated_input)
         live = self._live.get(request.session_id)
         if live is None or not live.awaits(request.approval_id):
-            raise await self._not_awaited(request.session_id, "approval", request.approval_id)
+            raise await self._not_awaited(request.session_id, request.approval_id, "approval", "APPROVAL")
         return agent_runtime_pb2.RespondToApprovalResponse(resolution=await live.respond(answer))
 
     async def submit_tool_result(
@@ -326,14 +326,14 @@ class SessionManager:
         )
         live = self._live.get(request.session_id)
         if live is None or not live.awaits(request.call_id):
-            raise await self._not_awaited(request.session_id, "tool call", request.call_id)
+            raise await self._not_awaited(request.session_id, request.call_id, "tool call", "TOOL_CALL")
         return agent_runtime_pb2.SubmitToolResultResponse(result=await live.submit(result))
 
-    async def _not_awaited(self, session_id: str, noun: str, request_id: str) -> ApiError:
+    async def _not_awaited(self, session_id: str, request_id: str, noun: str, reason: str) -> ApiError:
         """What to tell of a request the session does not wait for: closed, if its log ever asked it."""
         await self._record(session_id)  # NOT_FOUND for an unknown session
         asked = await asked_in_log(self._events, session_id, request_id)
-        return closed_or_unknown(noun, "APPROVAL" if noun == "approval" else "TOOL_CALL", request_id, asked)
+        return closed_or_unknown(noun, reason, request_id, asked)
 
     async def interrupt(self, session_id: str) -> agent_runtime_pb2.InterruptSessionResponse:
         await self._record(session_id)

@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from google.protobuf import json_format, struct_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, events_pb2, session_pb2, workspace_pb2
+from agent_runtime.agents.tools import TOOL_NAMES
 from agent_runtime.errors import FieldViolation, bad_request
 from agent_runtime.permissions import client_tools, rules
+from agent_runtime.permissions.gate import ASK_USER_QUESTION
 from agent_runtime.workspace_paths import MAX_FILE_BYTES, workspace_path_problem
 
 ARCHITECTURES = ("claude-agent-sdk", "gemini-cli", "anthropic")
@@ -36,7 +38,7 @@ MAX_ANSWERS = 100
 # The architectures whose tool calls go through the permission gate (permissions/gate.py).
 GATED_ARCHITECTURES = ("anthropic",)
 # The native loop's own tools, whose names a client tool may not take.
-NATIVE_TOOLS = ("Read", "Write", "Edit", "Bash", "Glob", "Grep", "AskUserQuestion")
+NATIVE_TOOLS = (*TOOL_NAMES, ASK_USER_QUESTION)
 
 
 def raise_if_any(violations: Sequence[FieldViolation]) -> None:
