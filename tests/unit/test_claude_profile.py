@@ -215,6 +215,10 @@ def test_an_empty_profile_gives_no_files_and_only_the_asked_for_flags() -> None:
             ),
             "external_mcp_servers[0].name",
         ),
+        (
+            pb.AgentProfile(external_mcp_servers=[pb.ExternalMcpServer(name="caller", command="c")]),
+            "external_mcp_servers[0].name",
+        ),
     ],
 )
 def test_a_name_or_path_that_escapes_or_collides_is_refused(profile: pb.AgentProfile, field: str) -> None:

@@ -14,14 +14,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import anthropic
-from google.protobuf import duration_pb2, json_format, struct_pb2
+from google.protobuf import duration_pb2, struct_pb2
 
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2
 from agent_runtime.agents import anthropic_transcript as transcript
 from agent_runtime.agents.emitter import BlockEmitter, now
 from agent_runtime.agents.streamed_block import StreamedBlock, usage_event
 from agent_runtime.agents.tools import ToolBox, ToolOutcome
-from agent_runtime.permissions.gate import ASK_USER_QUESTION, ASK_USER_QUESTION_TOOL, TurnGate
+from agent_runtime.permissions.gate import (
+    ASK_USER_QUESTION,
+    ASK_USER_QUESTION_TOOL,
+    TurnGate,
+    answer_text,
+    output_text,
+)
 
 DEFAULT_MODEL = "claude-sonnet-5-5"  # the newest Sonnet the pinned SDK names; 4-5 reached its end of life
 DEFAULT_MAX_TOKENS = 8192
@@ -164,8 +170,7 @@ class AnthropicAgent:
                 ),
             )
         )
-        text = output.string_value if output.HasField("string_value") else json_format.MessageToJson(output)
-        return {"type": "tool_result", "tool_use_id": tool_use.id, "content": text, "is_error": is_error}
+        return {"type": "tool_result", "tool_use_id": tool_use.id, "content": output_text(output), "is_error": is_error}
 
     async def _call(
         self, block_id: str, tool_use: Any, show: Callable[[blocks_pb2.ToolStatus.ValueType], None]
@@ -178,9 +183,10 @@ class AnthropicAgent:
                 block_id, name, tool_input, lambda: show(blocks_pb2.TOOL_STATUS_WAITING_FOR_RESULT)
             )
         if name == ASK_USER_QUESTION and self._settings.asks_user:
-            answer, unanswered = await self._gate.ask_user(
+            resolved = await self._gate.ask_user(
                 block_id, tool_input, lambda: show(blocks_pb2.TOOL_STATUS_WAITING_FOR_APPROVAL)
             )
+            answer, unanswered = answer_text(resolved)
             return struct_pb2.Value(string_value=answer), unanswered
         ruling = await self._gate.rule(
             block_id, name, tool_input, lambda: show(blocks_pb2.TOOL_STATUS_WAITING_FOR_APPROVAL)

@@ -18,11 +18,13 @@ from agent_runtime._gen.agentruntime.v1 import blocks_pb2, profile_pb2
 from agent_runtime.agents import claude_profile, claude_transcript
 from agent_runtime.agents.anthropic_transcript import user_content
 from agent_runtime.agents.base import Transcripts, TurnContext
+from agent_runtime.agents.claude_control import ClaudeControl
 from agent_runtime.agents.claude_stream import ClaudeStream
-from agent_runtime.agents.cli_process import CliExit, run_cli
+from agent_runtime.agents.cli_process import CliExit, StdinChannel, run_cli
 from agent_runtime.agents.emitter import BlockEmitter
 from agent_runtime.agents.sandbox_tree import read_text, read_tree, write_tree
 from agent_runtime.errors import ApiError
+from agent_runtime.permissions.gate import ASK_USER_QUESTION
 from agent_runtime.sandboxes.base import Sandbox
 
 # Where Claude Code keeps the transcripts of a session run with cwd /workspace.
@@ -70,7 +72,14 @@ class ClaudeCodeAgent:
         await write_tree(sandbox, files)
         self._sandbox = sandbox
 
-    def _argv(self, turn: TurnContext) -> list[str]:
+    def _answered(self, turn: TurnContext) -> bool:
+        """Whether the turn needs the control protocol: calls the gate decides, the caller's tools, or the
+        agent's questions (Claude Code offers AskUserQuestion only then). Otherwise the CLI runs as it always
+        did: every call allowed, nothing to answer."""
+        asks_user = ASK_USER_QUESTION in self._profile.tools
+        return not turn.gate.allows_everything or turn.gate.has_client_tools or asks_user
+
+    def _argv(self, turn: TurnContext, answered: bool) -> list[str]:
         options = turn.options
         budget = options.claude_agent_sdk.max_budget_usd or self._profile.max_budget_usd or DEFAULT_MAX_BUDGET_USD
         continuing = ["--resume", self._session_id] if self._transcripts.main else ["--session-id", self._session_id]
@@ -81,7 +90,7 @@ class ClaudeCodeAgent:
             "--output-format=stream-json",
             "--verbose",
             "--include-partial-messages",
-            "--dangerously-skip-permissions",
+            *_permission_arguments(answered, turn.gate.allows_everything),
             *continuing,
             *claude_profile.cli_arguments(self._profile, options.model, budget, options.claude_agent_sdk.max_turns),
         ]
@@ -99,9 +108,34 @@ class ClaudeCodeAgent:
         }
         stream = ClaudeStream(turn.emitter)
         environment = {**CLI_ENVIRONMENT, **turn.environment()}
-        ended = await run_cli(sandbox, self._argv(turn), environment, json.dumps(line).encode() + b"\n", stream)
+        if not self._answered(turn):
+            argv = self._argv(turn, answered=False)
+            ended = await run_cli(sandbox, argv, environment, json.dumps(line).encode() + b"\n", stream)
+        else:
+            ended = await self._run_answered(sandbox, turn, environment, line, stream)
         await self._show_subagents(stream, sandbox, turn.emitter)
         _raise_if_failed(stream.result, ended)
+
+    async def _run_answered(
+        self,
+        sandbox: Sandbox,
+        turn: TurnContext,
+        environment: dict[str, str],
+        line: dict[str, Any],
+        stream: ClaudeStream,
+    ) -> CliExit:
+        """The CLI asks the runtime about its calls while it runs (claude_control)."""
+        if turn.gate.has_client_tools:
+            environment["ENABLE_TOOL_SEARCH"] = "false"  # the caller's tools in view, not behind a search
+        channel = StdinChannel()
+        control = ClaudeControl(stream, turn.gate, channel, line)
+        control.start()
+        try:
+            ended = await run_cli(sandbox, self._argv(turn, answered=True), environment, channel, control)
+        finally:
+            await control.close()
+        control.raise_if_refused()
+        return ended
 
     async def _show_subagents(self, stream: ClaudeStream, sandbox: Sandbox, emitter: BlockEmitter) -> None:
         """The blocks of the subagents that ran, from their transcripts, which are complete once the CLI is."""
@@ -129,6 +163,15 @@ class ClaudeCodeAgent:
         if main:  # the CLI has written its transcript: the next turn resumes it
             self._transcripts = Transcripts(main, subagents)
         return self._transcripts
+
+
+def _permission_arguments(answered: bool, allows_everything: bool) -> list[str]:
+    """Every call runs without a prompt, or each prompt is asked of the runtime on stdout (the hook then
+    sends every call the policy does not allow to the prompt)."""
+    if not answered:
+        return ["--dangerously-skip-permissions"]
+    mode = ["--dangerously-skip-permissions"] if allows_everything else ["--permission-mode", "default"]
+    return ["--permission-prompt-tool", "stdio", *mode]
 
 
 def _raise_if_failed(result: dict[str, Any] | None, ended: CliExit) -> None:

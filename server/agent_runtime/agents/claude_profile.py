@@ -24,6 +24,8 @@ MCP_CONFIG = f"{CONFIG_DIR}/mcp.json"
 # Where a bundled MCP server's project is copied in the sandbox: BUNDLED_MCP_DIR/<name>.
 BUNDLED_MCP_DIR = "/opt/mcp"
 MCP_TYPES = ("stdio", "sse", "http")
+# The MCP server that serves the caller's client tools to Claude Code (claude_control), so no profile's may take it.
+CLIENT_TOOLS_SERVER = "caller"
 # A start_command argument with one of these suffixes is a file of the bundled project.
 SCRIPT_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".ts", ".mts", ".py", ".sh", ".jar"})
 
@@ -73,6 +75,16 @@ def _mcp_problems(profile: profile_pb2.AgentProfile) -> list[str]:
         except ValueError as error:
             found.append(f"{field} {bundled.start_command!r} is not a command line: {error}")
     taken = {server.name for server in profile.bundled_mcp_servers}
+    names = {
+        "bundled_mcp_servers": [server.name for server in profile.bundled_mcp_servers],
+        "external_mcp_servers": [server.name for server in profile.external_mcp_servers],
+    }
+    found += [
+        f"{kind}[{index}].name {CLIENT_TOOLS_SERVER!r} is the name of the server of the caller's client tools"
+        for kind, kind_names in names.items()
+        for index, name in enumerate(kind_names)
+        if name == CLIENT_TOOLS_SERVER
+    ]
     for index, server in enumerate(profile.external_mcp_servers):
         field = f"external_mcp_servers[{index}]"
         kind = _mcp_type(server)

@@ -62,6 +62,18 @@ class ClaudeStream:
             self.result = line
             self._emitter.emit(_result_usage(line))
 
+    def tool_block_id(self, tool_use_id: str) -> str:
+        """The id of the running call's tool_use block; empty for a subagent's call, whose blocks are not streamed."""
+        running = self._tool_uses.get(tool_use_id)
+        return running[1].id if running is not None else ""
+
+    def show_status(self, tool_use_id: str, status: blocks_pb2.ToolStatus.ValueType) -> None:
+        """A running call now waits for an answer, or runs again."""
+        if (running := self._tool_uses.get(tool_use_id)) is not None:
+            emitter, tool_use = running
+            tool_use.tool_use.status = status
+            emitter.update(tool_use)
+
     def stop(self) -> None:
         """The CLI is done, or was stopped: tool calls it never answered end in error."""
         for emitter, tool_use in self._tool_uses.values():

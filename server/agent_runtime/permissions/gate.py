@@ -114,14 +114,28 @@ class TurnGate:
     def is_client_tool(self, tool_name: str) -> bool:
         return tool_name in self._client_tools
 
+    @property
+    def has_client_tools(self) -> bool:
+        return bool(self._client_tools)
+
+    @property
+    def allows_everything(self) -> bool:
+        """No call is refused or asked about."""
+        return self._policy.allows_everything
+
+    def allows(self, tool_name: str, tool_input: Mapping[str, Any]) -> bool:
+        """Whether the call runs without asking anyone."""
+        verdict = self._policy.judge(tool_name, tool_input)
+        return verdict.action == rules.ALLOW or _same_call(tool_name, tool_input) in self._remembered
+
     async def rule(
         self, block_id: str, tool_name: str, tool_input: Mapping[str, Any], waiting: Callable[[], None]
     ) -> Ruling:
         """Whether the call runs, and with what input: by the first rule that matches it, asking the caller
         where that rule says to (`waiting` is called then, before the turn waits)."""
-        verdict = self._policy.judge(tool_name, tool_input)
-        if verdict.action == rules.ALLOW or _same_call(tool_name, tool_input) in self._remembered:
+        if self.allows(tool_name, tool_input):
             return Ruling(True, tool_input)
+        verdict = self._policy.judge(tool_name, tool_input)
         if verdict.action == rules.DENY:
             why = f"the rule {verdict.rule!r}" if verdict.rule else "this session's policy, which allows no other calls"
             return Ruling(False, tool_input, f"Refused: {why} does not allow this {tool_name} call.")
@@ -145,11 +159,11 @@ class TurnGate:
 
     async def ask_user(
         self, block_id: str, tool_input: Mapping[str, Any], waiting: Callable[[], None]
-    ) -> tuple[str, bool]:
-        """The user's answers to the agent's questions, as the tool's result (and whether it is an error)."""
+    ) -> events_pb2.ApprovalResolved:
+        """The user's answers to the agent's questions (AskUserQuestion's input), or a refusal to answer."""
         questions = [_question(asked) for asked in tool_input.get("questions", []) if isinstance(asked, Mapping)]
         waiting()
-        resolved = await self._awaited.approval(
+        return await self._awaited.approval(
             events_pb2.ApprovalRequested(
                 turn_id=self._turn_id,
                 tool_use_block_id=block_id,
@@ -158,11 +172,6 @@ class TurnGate:
                 questions=questions,
             )
         )
-        if resolved.decision != ALLOWED:
-            said = f": {resolved.message}" if resolved.message else "."
-            return f"The user did not answer{said}", True
-        answered = "; ".join(f"{question!r} = {answer!r}" for question, answer in resolved.answers.items())
-        return f"The user answered: {answered or resolved.message or '(nothing)'}", False
 
     async def call_client_tool(
         self, block_id: str, tool_name: str, tool_input: Mapping[str, Any], waiting: Callable[[], None]
@@ -175,3 +184,17 @@ class TurnGate:
             )
         )
         return result.output, result.is_error
+
+
+def answer_text(resolved: events_pb2.ApprovalResolved) -> tuple[str, bool]:
+    """The user's answers to the agent's questions as a tool's result, and whether it is an error."""
+    if resolved.decision != ALLOWED:
+        said = f": {resolved.message}" if resolved.message else "."
+        return f"The user did not answer{said}", True
+    answered = "; ".join(f"{question!r} = {answer!r}" for question, answer in resolved.answers.items())
+    return f"The user answered: {answered or resolved.message or '(nothing)'}", False
+
+
+def output_text(output: struct_pb2.Value) -> str:
+    """A client tool's output as the model reads it: a string as it is, anything else as JSON."""
+    return output.string_value if output.HasField("string_value") else json_format.MessageToJson(output)

@@ -36,7 +36,7 @@ MAX_ID_CHARS = 128
 MAX_ANSWER_CHARS = 4096
 MAX_ANSWERS = 100
 # The architectures whose tool calls go through the permission gate (permissions/gate.py).
-GATED_ARCHITECTURES = ("anthropic",)
+GATED_ARCHITECTURES = ("anthropic", "claude-agent-sdk")
 # The native loop's own tools, whose names a client tool may not take.
 NATIVE_TOOLS = (*TOOL_NAMES, ASK_USER_QUESTION)
 

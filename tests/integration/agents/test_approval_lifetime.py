@@ -16,8 +16,17 @@ import pytest
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, events_pb2
 from tests.fakes.anthropic import FakeAnthropic, Turn
+from tests.integration.agents.asking import (
+    ASK,
+    Agent,
+    conversation,
+    gated_agent,  # noqa: F401 (the `agent` fixture)
+    respond,
+    stored,
+    until_asked,
+)
 from tests.integration.agents.conftest import Conversation
-from tests.integration.agents.test_approvals import ASK, conversation, last_tool_result, respond, stored, until_asked
+from tests.integration.agents.test_approvals import last_tool_result
 from tests.integration.conftest import API_KEY, Runtime, launch, make_profiles, rpc_error
 from tests.support import processes
 from tests.support.rpc import assert_error, channel
@@ -43,11 +52,9 @@ async def conversation_stub(stub: Stub) -> Conversation:
     return await conversation(stub, ("Write", ASK))
 
 
-async def test_an_approval_nobody_answers_is_denied_when_its_time_is_up(
-    conversation_stub: Conversation, fake_model: FakeAnthropic
-) -> None:
-    talk = conversation_stub
-    fake_model.script([Turn.tool_use("Write", {"file_path": "late.txt", "content": "x"}), Turn.text("No answer.")])
+async def test_an_approval_nobody_answers_is_denied_when_its_time_is_up(stub: Stub, agent: Agent) -> None:
+    talk = await conversation(stub, ("Write", ASK), architecture=agent.architecture)
+    agent.script(("Write", {"file_path": "/workspace/late.txt", "content": "x"}), "No answer.")
     await talk.send("Write late.txt.")
     asked = (await until_asked(talk)).approval_requested
     assert asked.HasField("expires_at")
@@ -55,17 +62,18 @@ async def test_an_approval_nobody_answers_is_denied_when_its_time_is_up(
     resolved = next(e.approval_resolved for e in events if e.HasField("approval_resolved"))
     assert (resolved.decision, resolved.answered_by) == (events_pb2.APPROVAL_DECISION_DENY, "timeout")
     assert events[-1].turn_completed.outcome == events_pb2.TURN_OUTCOME_COMPLETED
-    assert "no answer came within 1s" in last_tool_result(fake_model)["content"]
+    refusal, is_error = agent.last_result()
+    assert is_error and "no answer came within 1s" in refusal
     assert await stored(talk, "late.txt") is None
     late = await rpc_error(respond(talk, asked.approval_id))
     assert_error(late, grpc.StatusCode.FAILED_PRECONDITION, "APPROVAL_CLOSED")
 
 
 async def test_what_a_dead_runtime_waited_for_is_closed_with_its_turn(
-    runtime: Runtime, conversation_stub: Conversation, fake_model: FakeAnthropic
+    runtime: Runtime, stub: Stub, agent: Agent
 ) -> None:
-    talk = conversation_stub
-    fake_model.script([Turn.tool_use("Write", {"file_path": "dead.txt", "content": "x"})])
+    talk = await conversation(stub, ("Write", ASK), architecture=agent.architecture)
+    agent.script(("Write", {"file_path": "/workspace/dead.txt", "content": "x"}))
     await talk.send("Write dead.txt.")
     asked = (await until_asked(talk)).approval_requested
     runtime.process.stop(signal.SIGKILL)

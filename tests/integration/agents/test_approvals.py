@@ -1,6 +1,7 @@
-"""A human in the loop, on the native `anthropic` loop: calls a rule asks about wait for RespondToApproval, a
-deny rule refuses without asking, the agent's questions go to the user, and client tools are answered with
-SubmitToolResult; every answer is the first and only one, and what waits is closed when its turn ends."""
+"""A human in the loop, on every architecture that applies the rules: calls a rule asks about wait for
+RespondToApproval, a deny rule refuses without asking, the agent's questions go to the user, and client tools
+are answered with SubmitToolResult; every answer is the first and only one, and what waits is closed when its
+turn ends."""
 
 from __future__ import annotations
 
@@ -17,7 +18,19 @@ from google.protobuf import struct_pb2
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2, permissions_pb2, session_pb2
 from tests.fakes.anthropic import FakeAnthropic, Turn
-from tests.integration.agents.conftest import Conversation
+from tests.integration.agents.asking import (
+    ALLOW_IT,
+    ASK,
+    DENY,
+    DENY_IT,
+    Agent,
+    conversation,
+    gated_agent,  # noqa: F401 (the `agent` fixture)
+    respond,
+    stored,
+    struct,
+    until_asked,
+)
 from tests.integration.conftest import API_KEY, AUTH, Runtime, rpc_error
 from tests.support import processes
 from tests.support.rpc import assert_error, field_violations
@@ -25,74 +38,22 @@ from tests.support.rpc import assert_error, field_violations
 if TYPE_CHECKING:
     from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub as Stub
 
-ASK, DENY = permissions_pb2.PERMISSION_ACTION_ASK, permissions_pb2.PERMISSION_ACTION_DENY
-ALLOW_IT, DENY_IT = events_pb2.APPROVAL_DECISION_ALLOW, events_pb2.APPROVAL_DECISION_DENY
-
-
-def struct(values: dict[str, Any]) -> struct_pb2.Struct:
-    made = struct_pb2.Struct()
-    made.update(values)
-    return made
-
-
-async def conversation(
-    stub: Stub,
-    *rules: tuple[str, permissions_pb2.PermissionAction.ValueType],
-    profile: str = "default",
-    client_tools: tuple[permissions_pb2.ClientTool, ...] = (),
-) -> Conversation:
-    options = session_pb2.SessionOptions(
-        permissions=permissions_pb2.PermissionPolicy(
-            rules=[permissions_pb2.PermissionRule(rule=rule, action=action) for rule, action in rules]
-        ),
-        client_tools=client_tools,
-    )
-    created = await stub.CreateSession(
-        api.CreateSessionRequest(agent_profile_ref=profile, architecture="anthropic", session_options=options),
-        metadata=AUTH,
-    )
-    return Conversation(stub, created.session_id)
-
-
-async def until_asked(talk: Conversation, kind: str = "approval_requested") -> events_pb2.SessionEvent:
-    seen = await talk.until(lambda event: event.HasField(kind))  # type: ignore[arg-type]
-    return seen[-1]
-
-
-async def respond(
-    talk: Conversation, approval_id: str, decision: events_pb2.ApprovalDecision.ValueType = ALLOW_IT, **fields: Any
-) -> Any:
-    request = api.RespondToApprovalRequest(
-        session_id=talk.session_id, approval_id=approval_id, decision=decision, **fields
-    )
-    return await talk.stub.RespondToApproval(request, metadata=AUTH)
-
-
-async def stored(talk: Conversation, path: str) -> bytes | None:
-    try:
-        file = await talk.stub.GetWorkspaceFile(
-            api.GetWorkspaceFileRequest(session_id=talk.session_id, path=path), metadata=AUTH
-        )
-    except grpc.aio.AioRpcError as error:
-        assert error.code() == grpc.StatusCode.NOT_FOUND
-        return None
-    return bytes(file.content)
+ALLOW = permissions_pb2.PERMISSION_ACTION_ALLOW
 
 
 def last_tool_result(fake: FakeAnthropic) -> dict[str, Any]:
     return fake.message_requests()[-1].tool_results[-1]
 
 
-async def test_a_call_a_rule_asks_about_waits_and_a_denial_reaches_the_model(
-    stub: Stub, fake_model: FakeAnthropic
-) -> None:
-    talk = await conversation(stub, ("Write", ASK))
-    fake_model.script([Turn.tool_use("Write", {"file_path": "a.txt", "content": "draft"}), Turn.text("Understood.")])
+async def test_a_call_a_rule_asks_about_waits_and_a_denial_reaches_the_model(stub: Stub, agent: Agent) -> None:
+    talk = await conversation(stub, ("Write", ASK), architecture=agent.architecture)
+    write = {"file_path": "/workspace/a.txt", "content": "draft"}
+    agent.script(("Write", write), "Understood.")
     sent = await talk.send("Write a.txt.")
     seen = await talk.until(lambda event: event.HasField("approval_requested"))
     asked = seen[-1].approval_requested
     assert (asked.tool_name, asked.rule, asked.turn_id) == ("Write", "Write", sent.turn_id)
-    assert dict(asked.input) == {"file_path": "a.txt", "content": "draft"}
+    assert dict(asked.input) == write
     waiting = [e.block_update.block for e in seen if e.HasField("block_update")]
     assert waiting[-1].id == asked.tool_use_block_id
     assert waiting[-1].tool_use.status == blocks_pb2.TOOL_STATUS_WAITING_FOR_APPROVAL
@@ -105,74 +66,112 @@ async def test_a_call_a_rule_asks_about_waits_and_a_denial_reaches_the_model(
     resolved = next(e.approval_resolved for e in events if e.HasField("approval_resolved"))
     assert (resolved.approval_id, resolved.message) == (asked.approval_id, "not now")
     assert events[-1].turn_completed.outcome == events_pb2.TURN_OUTCOME_COMPLETED
-    refusal = last_tool_result(fake_model)
-    assert refusal["is_error"] and "not now" in refusal["content"]
+    refusal, is_error = agent.last_result()
+    assert is_error and "not now" in refusal
     assert await stored(talk, "a.txt") is None, "nothing was written"
 
 
 async def test_an_allowed_call_runs_with_the_callers_input_and_a_remembered_one_is_not_asked_again(
-    stub: Stub, fake_model: FakeAnthropic
+    stub: Stub, agent: Agent
 ) -> None:
-    talk = await conversation(stub, ("Write", ASK))
-    write = {"file_path": "a.txt", "content": "draft"}
-    fake_model.script([Turn.tool_use("Write", write), Turn.tool_use("Write", write), Turn.text("Written twice.")])
-    await talk.send("Write a.txt twice.")
+    talk = await conversation(stub, ("Bash", ASK), architecture=agent.architecture)
+    append = {"command": "echo draft >> log.txt"}
+    agent.script(("Bash", append), ("Bash", append), "Appended twice.")
+    await talk.send("Append to log.txt twice.")
     asked = (await until_asked(talk)).approval_requested
-    await respond(
-        talk, asked.approval_id, updated_input=struct({"file_path": "a.txt", "content": "edited"}), remember=True
-    )
+    await respond(talk, asked.approval_id, updated_input=struct({"command": "echo edited >> log.txt"}), remember=True)
     events = await talk.until_turn_completed()
     assert not any(e.HasField("approval_requested") for e in events), "the same call again is not asked"
-    results = [r["content"] for r in fake_model.message_requests()[-1].tool_results]
-    assert results == ["Wrote 6 bytes to a.txt", "Wrote 5 bytes to a.txt"], "edited, then the agent's own"
-    assert await stored(talk, "a.txt") == b"draft"
+    assert events[-1].turn_completed.outcome == events_pb2.TURN_OUTCOME_COMPLETED
+    assert await stored(talk, "log.txt") == b"edited\ndraft\n", "the caller's command, then the agent's own"
 
 
-async def test_a_deny_rule_refuses_without_asking(stub: Stub, fake_model: FakeAnthropic) -> None:
-    talk = await conversation(stub, ("Bash(rm:*)", DENY))
-    fake_model.script([Turn.tool_use("Bash", {"command": "rm -rf kept"}), Turn.text("Refused, then.")])
+async def test_a_deny_rule_refuses_without_asking(stub: Stub, agent: Agent) -> None:
+    talk = await conversation(stub, ("Bash(rm:*)", DENY), architecture=agent.architecture)
+    agent.script(("Bash", {"command": "rm -rf kept"}), "Refused, then.")
     await talk.send("Remove it.")
     events = await talk.until_turn_completed()
     assert not any(e.HasField("approval_requested") for e in events)
-    refusal = last_tool_result(fake_model)
-    assert refusal["is_error"] and "Bash(rm:*)" in refusal["content"]
+    refusal, is_error = agent.last_result()
+    assert is_error and "Bash(rm:*)" in refusal
 
 
-async def test_the_agents_question_is_answered_by_the_user(stub: Stub, fake_model: FakeAnthropic) -> None:
-    talk = await conversation(stub, profile="asking")
-    question = {"question": "Which color?", "header": "Color", "options": [{"label": "red"}, {"label": "blue"}]}
-    fake_model.script([Turn.tool_use("AskUserQuestion", {"questions": [question]}), Turn.text("Blue it is.")])
+async def test_the_first_rule_that_matches_decides_for_every_tool(stub: Stub, agent: Agent) -> None:
+    """An allow rule ahead of a deny rule wins (Claude Code's own settings would apply the deny first), and a
+    Read is asked about though Claude Code reads the workspace without asking by itself."""
+    rules = (("Bash(echo ok)", ALLOW), ("Bash", DENY), ("Read", ASK))
+    talk = await conversation(stub, *rules, architecture=agent.architecture)
+    agent.script(("Bash", {"command": "echo ok"}), ("Read", {"file_path": "/workspace/log.txt"}), "Done.")
+    await talk.send("Echo, then read.")
+    asked = (await until_asked(talk)).approval_requested
+    assert (asked.tool_name, asked.rule) == ("Read", "Read")
+    ran, is_error = agent.last_result()
+    assert not is_error and "ok" in ran, "the allowed command ran"
+    await respond(talk, asked.approval_id, DENY_IT)
+    events = await talk.until_turn_completed()
+    assert events[-1].turn_completed.outcome == events_pb2.TURN_OUTCOME_COMPLETED
+    assert agent.last_result()[1], "the read was refused"
+
+
+async def test_the_agents_question_is_answered_by_the_user(stub: Stub, agent: Agent) -> None:
+    talk = await conversation(stub, profile="asking", architecture=agent.architecture)
+    options = [{"label": "red", "description": "warm"}, {"label": "blue", "description": "cool"}]
+    question = {"question": "Which color?", "header": "Color", "options": options, "multiSelect": False}
+    agent.script(("AskUserQuestion", {"questions": [question]}), "Blue it is.")
     await talk.send("Paint it.")
     asked = (await until_asked(talk)).approval_requested
     assert asked.tool_name == "AskUserQuestion" and asked.rule == ""
     assert [(q.question, [o.label for o in q.options]) for q in asked.questions] == [("Which color?", ["red", "blue"])]
-    assert "AskUserQuestion" in [t["name"] for t in fake_model.message_requests()[-1].body["tools"]]
+    assert "AskUserQuestion" in agent.offered()
     await respond(talk, asked.approval_id, answers={"Which color?": "blue"})
     await talk.until_turn_completed()
-    answer = last_tool_result(fake_model)
-    assert not answer["is_error"] and "'Which color?' = 'blue'" in answer["content"]
+    answer, is_error = agent.last_result()
+    assert not is_error and "Which color?" in answer and "blue" in answer
 
 
-async def test_a_client_tool_is_run_by_the_caller(stub: Stub, fake_model: FakeAnthropic) -> None:
+async def test_a_client_tool_is_run_by_the_caller(stub: Stub, agent: Agent) -> None:
     lookup = permissions_pb2.ClientTool(
         name="lookup_order",
         description="Finds an order.",
         input_schema=struct({"type": "object", "properties": {"order": {"type": "string"}}}),
     )
-    talk = await conversation(stub, client_tools=(lookup,))
-    fake_model.script([Turn.tool_use("lookup_order", {"order": "42"}), Turn.text("It shipped.")])
+    talk = await conversation(stub, client_tools=(lookup,), architecture=agent.architecture)
+    agent.script((agent.client_tool("lookup_order"), {"order": "42"}), "It shipped.")
     await talk.send("Where is order 42?")
-    call = (await until_asked(talk, "client_tool_call")).client_tool_call
+    seen = await talk.until(lambda event: event.HasField("client_tool_call"))
+    call = seen[-1].client_tool_call
     assert (call.tool_name, dict(call.input)) == ("lookup_order", {"order": "42"})
-    offered = {t["name"]: t for t in fake_model.message_requests()[-1].body["tools"]}
-    assert offered["lookup_order"]["input_schema"]["properties"] == {"order": {"type": "string"}}
+    waiting = [e.block_update.block for e in seen if e.HasField("block_update")]
+    assert (waiting[-1].id, waiting[-1].tool_use.status) == (
+        call.tool_use_block_id,
+        blocks_pb2.TOOL_STATUS_WAITING_FOR_RESULT,
+    )
+    offered = agent.offered()[agent.client_tool("lookup_order")]
+    assert offered["properties"] == {"order": {"type": "string"}}
     shipped = struct_pb2.Value(struct_value=struct({"status": "shipped"}))
     result = await stub.SubmitToolResult(
         api.SubmitToolResultRequest(session_id=talk.session_id, call_id=call.call_id, output=shipped), metadata=AUTH
     )
     assert result.result.answered_by == "caller"
     await talk.until_turn_completed()
-    assert '"shipped"' in last_tool_result(fake_model)["content"]
+    output, is_error = agent.last_result()
+    assert not is_error and '"shipped"' in output
+
+
+async def test_an_interrupt_while_waiting_ends_the_turn_and_closes_what_waits(stub: Stub, agent: Agent) -> None:
+    talk = await conversation(stub, ("Write", ASK), architecture=agent.architecture)
+    agent.script(("Write", {"file_path": "/workspace/c.txt", "content": "c"}))
+    await talk.send("Write c.txt.")
+    asked = (await until_asked(talk)).approval_requested
+    interrupted = await stub.InterruptSession(api.InterruptSessionRequest(session_id=talk.session_id), metadata=AUTH)
+    assert interrupted.interrupted
+    events = await talk.until_turn_completed()
+    resolved = next(e.approval_resolved for e in events if e.HasField("approval_resolved"))
+    assert (resolved.decision, resolved.answered_by) == (DENY_IT, "interrupt")
+    assert events[-1].turn_completed.outcome == events_pb2.TURN_OUTCOME_INTERRUPTED
+    late = await rpc_error(respond(talk, asked.approval_id))
+    assert_error(late, grpc.StatusCode.FAILED_PRECONDITION, "APPROVAL_CLOSED")
+    assert await stored(talk, "c.txt") is None
 
 
 async def test_an_answer_is_taken_once_and_a_wrong_one_changes_nothing(stub: Stub, fake_model: FakeAnthropic) -> None:
@@ -200,33 +199,13 @@ async def test_an_answer_is_taken_once_and_a_wrong_one_changes_nothing(stub: Stu
     assert_error(late, grpc.StatusCode.FAILED_PRECONDITION, "APPROVAL_CLOSED")
 
 
-async def test_an_interrupt_while_waiting_ends_the_turn_and_closes_what_waits(
-    stub: Stub, fake_model: FakeAnthropic
-) -> None:
-    talk = await conversation(stub, ("Write", ASK))
-    fake_model.script([Turn.tool_use("Write", {"file_path": "c.txt", "content": "c"})])
-    await talk.send("Write c.txt.")
-    asked = (await until_asked(talk)).approval_requested
-    interrupted = await stub.InterruptSession(api.InterruptSessionRequest(session_id=talk.session_id), metadata=AUTH)
-    assert interrupted.interrupted
-    events = await talk.until_turn_completed()
-    resolved = next(e.approval_resolved for e in events if e.HasField("approval_resolved"))
-    assert (resolved.decision, resolved.answered_by) == (DENY_IT, "interrupt")
-    assert events[-1].turn_completed.outcome == events_pb2.TURN_OUTCOME_INTERRUPTED
-    late = await rpc_error(respond(talk, asked.approval_id))
-    assert_error(late, grpc.StatusCode.FAILED_PRECONDITION, "APPROVAL_CLOSED")
-    assert await stored(talk, "c.txt") is None
-
-
 async def test_a_cli_architecture_refuses_rules_it_cannot_apply(stub: Stub) -> None:
     options = session_pb2.SessionOptions(
         permissions=permissions_pb2.PermissionPolicy(rules=[permissions_pb2.PermissionRule(rule="Write", action=ASK)])
     )
     refused = await rpc_error(
         stub.CreateSession(
-            api.CreateSessionRequest(
-                agent_profile_ref="default", architecture="claude-agent-sdk", session_options=options
-            ),
+            api.CreateSessionRequest(agent_profile_ref="default", architecture="gemini-cli", session_options=options),
             metadata=AUTH,
         )
     )
