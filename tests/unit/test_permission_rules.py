@@ -41,6 +41,10 @@ def policy(*written: tuple[str, rules.Action], default: rules.Action = UNSPECIFI
         ("WebFetch(domain:example.com)", "WebFetch", {"url": "https://example.com.evil.io/"}, False),
         ("deploy(prod*)", "deploy", {"target": "production"}, True),
         ("deploy(prod*)", "deploy", {"target": "staging"}, False),
+        ("Write(src/**)", "write_file", {"file_path": "src/a.py"}, True),  # the Gemini CLI's names
+        ("Bash(git push:*)", "run_shell_command", {"command": "git push"}, True),
+        ("run_shell_command", "run_shell_command", {"command": "ls"}, True),
+        ("Edit", "write_file", {"file_path": "a.txt"}, False),
     ],
 )
 def test_a_rule_matches_the_calls_it_names(rule: str, tool: str, tool_input: dict[str, str], matches: bool) -> None:

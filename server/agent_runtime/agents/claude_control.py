@@ -16,24 +16,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import grpc
 
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2
+from agent_runtime.agents import client_tools_mcp
 from agent_runtime.agents.claude_profile import CLIENT_TOOLS_SERVER
 from agent_runtime.agents.claude_stream import ClaudeStream
 from agent_runtime.agents.cli_process import StdinChannel
 from agent_runtime.errors import ApiError
-from agent_runtime.permissions.gate import ASK_USER_QUESTION, TurnGate, answer_text, output_text
+from agent_runtime.permissions.gate import ASK_USER_QUESTION, TurnGate, answer_text
 
 HOOK_ID = "gate"
 CLIENT_SERVER = CLIENT_TOOLS_SERVER  # the model sees a client tool `lookup` as mcp__caller__lookup
 CLIENT_TOOL_PREFIX = f"mcp__{CLIENT_SERVER}__"
 INITIALIZE_ID = "initialize"
 WAITING_FOR_APPROVAL = blocks_pb2.TOOL_STATUS_WAITING_FOR_APPROVAL
-METHOD_NOT_FOUND = -32601
 
 
 def _answers(asked: Mapping[str, Any], resolved: events_pb2.ApprovalResolved) -> dict[str, str]:
@@ -126,7 +126,8 @@ class ClaudeControl:
         if subtype == "can_use_tool":
             return await self._can_use_tool(request)
         if subtype == "mcp_message" and request.get("server_name") == CLIENT_SERVER:
-            return {"mcp_response": await self._client_tools(request.get("message") or {})}
+            message = request.get("message") or {}
+            return {"mcp_response": await client_tools_mcp.answer(message, self._gate, CLIENT_SERVER, self._locate)}
         raise ValueError(f"the runtime does not answer {subtype!r} requests")
 
     def _pre_tool_use(self, called: dict[str, Any]) -> dict[str, Any]:
@@ -157,40 +158,8 @@ class ClaudeControl:
         self._stream.show_status(tool_use_id, blocks_pb2.TOOL_STATUS_RUNNING)
         return {"behavior": "allow", "updatedInput": dict(ruling.tool_input)}
 
-    async def _client_tools(self, message: dict[str, Any]) -> dict[str, Any]:
-        """The caller's tools as an MCP server: JSON-RPC requests in, responses out."""
-        method, params = message.get("method"), message.get("params") or {}
-        reply: dict[str, Any] = {"jsonrpc": "2.0", "id": message.get("id", 0)}
-        if method == "initialize":
-            reply["result"] = {
-                "protocolVersion": params.get("protocolVersion", ""),
-                "capabilities": {"tools": {}},
-                "serverInfo": {"name": CLIENT_SERVER, "version": "1"},
-            }
-        elif method == "tools/list":
-            reply["result"] = {
-                "tools": [
-                    {"name": tool["name"], "description": tool["description"], "inputSchema": tool["input_schema"]}
-                    for tool in self._gate.client_tool_definitions()
-                ]
-            }
-        elif method == "tools/call":
-            reply["result"] = await self._call_client_tool(params)
-        elif "id" not in message:  # a notification
-            reply["result"] = {}
-        else:
-            reply["error"] = {"code": METHOD_NOT_FOUND, "message": f"no method {method!r}"}
-        return reply
-
-    async def _call_client_tool(self, params: dict[str, Any]) -> dict[str, Any]:
-        name, arguments = str(params.get("name", "")), params.get("arguments") or {}
+    async def _locate(self, params: Mapping[str, Any]) -> tuple[str, Callable[[], None]]:
+        """A client tool's call, by the tool_use id Claude Code sends along."""
         tool_use_id = str((params.get("_meta") or {}).get("claudecode/toolUseId", ""))
-        if not self._gate.is_client_tool(name):
-            return {"content": [{"type": "text", "text": f"No tool {name!r}."}], "isError": True}
-        output, is_error = await self._gate.call_client_tool(
-            self._stream.tool_block_id(tool_use_id),
-            name,
-            arguments,
-            lambda: self._stream.show_status(tool_use_id, blocks_pb2.TOOL_STATUS_WAITING_FOR_RESULT),
-        )
-        return {"content": [{"type": "text", "text": output_text(output)}], "isError": is_error}
+        waiting = lambda: self._stream.show_status(tool_use_id, blocks_pb2.TOOL_STATUS_WAITING_FOR_RESULT)  # noqa: E731
+        return self._stream.tool_block_id(tool_use_id), waiting

@@ -11,23 +11,29 @@ prompt) and the commands.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from importlib import resources
 from typing import Any
 
 import grpc
 
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, profile_pb2
-from agent_runtime.agents import claude_profile, gemini_transcript, node_stdio
+from agent_runtime.agents import claude_profile, gemini_control, gemini_transcript, node_stdio
 from agent_runtime.agents.base import Transcripts, TurnContext
-from agent_runtime.agents.cli_process import run_cli
+from agent_runtime.agents.cli_process import StdinChannel, run_cli
+from agent_runtime.agents.gemini_control import GeminiControl
 from agent_runtime.agents.gemini_stream import GeminiStream
 from agent_runtime.agents.sandbox_tree import read_tree, remove_matching, write_tree
 from agent_runtime.errors import ApiError
+from agent_runtime.permissions.gate import TurnGate
 from agent_runtime.sandboxes.base import Sandbox
 
 HOME = "/tmp/gemini"
 CONFIG_DIR = f"{HOME}/.gemini"
 # Where the CLI keeps the chats of a session run with cwd /workspace ("workspace" is the project's name).
 CHATS_DIR = f"{CONFIG_DIR}/tmp/workspace/chats"
+SETTINGS_PATH = f"{CONFIG_DIR}/settings.json"
+BRIDGE = {gemini_control.BRIDGE_PATH: resources.files(__package__).joinpath("gemini_bridge.mjs").read_bytes()}
 CLI_ENVIRONMENT = {
     "GEMINI_CLI_HOME": HOME,
     "GEMINI_CLI_TRUST_WORKSPACE": "true",
@@ -40,7 +46,9 @@ DEFAULT_APPROVAL_MODE = "yolo"
 MAX_API_ATTEMPTS = 3
 
 
-def config_files(profile: profile_pb2.AgentProfile) -> dict[str, bytes]:
+def config_files(profile: profile_pb2.AgentProfile, added: Mapping[str, Any] | None = None) -> dict[str, bytes]:
+    """The CLI's settings and the profile's files; `added`: what the turn adds to the settings (gemini_control)."""
+    added = dict(added or {})
     settings: dict[str, Any] = {
         # GOOGLE_GEMINI_BASE_URL alone would make the CLI pick "gateway" auth, which headless runs refuse.
         "security": {"auth": {"selectedType": "gemini-api-key"}},
@@ -48,9 +56,10 @@ def config_files(profile: profile_pb2.AgentProfile) -> dict[str, bytes]:
         "telemetry": {"enabled": False},
         "general": {"maxAttempts": MAX_API_ATTEMPTS},
     }
-    if servers := claude_profile.mcp_servers(profile):
-        settings["mcpServers"] = {name: _gemini_mcp_server(server) for name, server in servers.items()}
-    files = {f"{CONFIG_DIR}/settings.json": json.dumps(settings, indent=2).encode()}
+    servers = {name: _gemini_mcp_server(server) for name, server in claude_profile.mcp_servers(profile).items()}
+    if servers := servers | added.pop("mcpServers", {}):
+        settings["mcpServers"] = servers
+    files = {SETTINGS_PATH: json.dumps(settings | added, indent=2).encode()}
     if memory := "\n\n".join(part for part in (profile.agent_md_file, profile.system_prompt) if part):
         files[f"{CONFIG_DIR}/GEMINI.md"] = memory.encode()
     for command in profile.commands:
@@ -72,6 +81,7 @@ class GeminiCliAgent:
         self._session_id = session_id
         self._transcripts = stored
         self._sandbox: Sandbox | None = None
+        self._settings = b""  # as written in the sandbox
 
     @property
     def _chat_suffix(self) -> str:
@@ -79,8 +89,17 @@ class GeminiCliAgent:
         return f"-{self._session_id[:8]}.jsonl"
 
     async def prepare(self, sandbox: Sandbox) -> None:
-        await write_tree(sandbox, config_files(self._profile) | node_stdio.FILES)
+        files = config_files(self._profile)
+        await write_tree(sandbox, files | node_stdio.FILES | BRIDGE)
+        self._settings = files[SETTINGS_PATH]
         self._sandbox = sandbox
+
+    async def _settle_settings(self, sandbox: Sandbox, gate: TurnGate) -> None:
+        """The settings as the turn needs them: with or without the hook and the client tools' server."""
+        wanted = config_files(self._profile, gemini_control.settings(gate))[SETTINGS_PATH]
+        if wanted != self._settings:
+            await write_tree(sandbox, {SETTINGS_PATH: wanted})
+            self._settings = wanted
 
     async def _restore_transcript(self, sandbox: Sandbox) -> None:
         """The stored transcript as the only chat of the session, under a name older than any the CLI makes."""
@@ -106,7 +125,17 @@ class GeminiCliAgent:
         ]  # fmt: skip
         stream = GeminiStream(turn.emitter, model)
         environment = {**CLI_ENVIRONMENT, **turn.environment()}
-        ended = await run_cli(sandbox, argv, environment, message.user_message.content.encode(), stream)
+        await self._settle_settings(sandbox, turn.gate)
+        if not gemini_control.settings(turn.gate):
+            ended = await run_cli(sandbox, argv, environment, message.user_message.content.encode(), stream)
+        else:
+            channel = StdinChannel()
+            control = GeminiControl(stream, turn.gate, channel, message.user_message.content)
+            control.start()
+            try:
+                ended = await run_cli(sandbox, gemini_control.bridged(argv), environment, channel, control)
+            finally:
+                await control.close()
         if stream.result is None or not stream.result.ok:
             reason = stream.result.error_message if stream.result else ended.stderr[-1000:]
             raise ApiError(

@@ -21,10 +21,11 @@ blocks cannot, and are "<session id>@<init time>-<n>".
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from google.protobuf import struct_pb2, timestamp_pb2
+from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2
 from agent_runtime.agents import gemini_transcript as ids
@@ -52,6 +53,7 @@ class GeminiStream:
         self._count = 0
         self._text: blocks_pb2.ConversationBlock | None = None  # the text block being streamed
         self._tools: dict[str, blocks_pb2.ConversationBlock] = {}  # running tool calls, by call id
+        self._claimed: set[str] = set()  # running calls a question of the CLI's was matched with
         self._error = ("", "")  # the last error line's (type, message)
         self.result: Result | None = None
 
@@ -72,6 +74,34 @@ class GeminiStream:
             self._error_line(line)
         elif kind == "result":
             self._result(line)
+
+    def claim_call(self, tool_names: Collection[str], tool_input: Mapping[str, Any]) -> str:
+        """The id of the earliest running call of one of the tools that no question was matched with yet,
+        one with this very input first; empty when there is none."""
+        unclaimed = [
+            call_id
+            for call_id, block in self._tools.items()
+            if block.tool_use.tool_name in tool_names and call_id not in self._claimed
+        ]
+        same = [
+            call_id
+            for call_id in unclaimed
+            if json_format.MessageToDict(self._tools[call_id].tool_use.input) == tool_input
+        ]
+        chosen = next(iter(same or unclaimed), "")
+        if chosen:
+            self._claimed.add(chosen)
+        return chosen
+
+    def tool_block_id(self, call_id: str) -> str:
+        running = self._tools.get(call_id)
+        return running.id if running is not None else ""
+
+    def show_status(self, call_id: str, status: blocks_pb2.ToolStatus.ValueType) -> None:
+        """A running call now waits for an answer, or runs again."""
+        if (running := self._tools.get(call_id)) is not None:
+            running.tool_use.status = status
+            self._emitter.update(_copy(running))
 
     def stop(self) -> None:
         """The stream ended: the text block is completed, and tool calls that got no result end in error."""
@@ -121,6 +151,7 @@ class GeminiStream:
         call_id = str(line.get("tool_id") or "")
         failed = line.get("status") != "success"
         running = self._tools.pop(call_id, None)
+        self._claimed.discard(call_id)
         if running is not None:
             running.tool_use.status = blocks_pb2.TOOL_STATUS_ERROR if failed else blocks_pb2.TOOL_STATUS_SUCCESS
             self._emitter.update(running)

@@ -4,7 +4,8 @@ A rule names a tool ("Write", "mcp__github__*") and optionally a pattern on the 
 tool: a command prefix or the command itself for Bash ("Bash(git push:*)", "Bash(ls)"), a path in the
 workspace for the file tools ("Write(src/**)", "Edit(*.env)": a pattern without "/" matches a file's name in
 any folder), a host for WebFetch ("WebFetch(domain:example.com)"), and any string input for other tools.
-The first rule that matches decides; a call no rule matches gets the policy's default.
+The first rule that matches decides; a call no rule matches gets the policy's default. The Gemini CLI's tools
+answer to their own names and to the Claude Code names of what they do ("Write" matches write_file).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ DENY = permissions_pb2.PERMISSION_ACTION_DENY
 MAX_RULES = 200
 MAX_RULE_CHARS = 1024
 RULE_PATTERN = re.compile(r"(?P<tool>[A-Za-z0-9_*.-]+)(?:\((?P<spec>.+)\))?", re.DOTALL)
+CLAUDE_NAMES = {"write_file": "Write", "replace": "Edit", "read_file": "Read", "run_shell_command": "Bash",
+                "glob": "Glob", "grep_search": "Grep", "list_directory": "LS", "web_fetch": "WebFetch",
+                "google_web_search": "WebSearch"}  # fmt: skip
 PATH_TOOLS = {"Read": "file_path", "Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path",
               "NotebookEdit": "notebook_path"}  # fmt: skip
 
@@ -39,8 +43,10 @@ class Rule:
     action: Action
 
     def matches(self, tool_name: str, tool_input: Mapping[str, Any]) -> bool:
-        if not fnmatch.fnmatchcase(tool_name, self.tool):
+        claude_name = CLAUDE_NAMES.get(tool_name, tool_name)
+        if not (fnmatch.fnmatchcase(tool_name, self.tool) or fnmatch.fnmatchcase(claude_name, self.tool)):
             return False
+        tool_name = claude_name
         if self.spec is None:
             return True
         if tool_name == "Bash":

@@ -51,7 +51,7 @@ from agent_runtime.sessions.inbox import Inbox, find_request
 from agent_runtime.sessions.model_access import ModelAccess
 from agent_runtime.sessions.model_channel import ModelChannel
 from agent_runtime.sessions.stored_workspace import stored_file, stored_file_list
-from agent_runtime.sessions.validation import GATED_ARCHITECTURES, NATIVE_TOOLS
+from agent_runtime.sessions.validation import NATIVE_TOOLS
 from agent_runtime.sessions.workspace_sync import DEFAULT_WORKSPACE_QUOTA_BYTES, WorkspaceSync
 from agent_runtime.storage.client import StorageClient
 from agent_runtime.storage.retrying import until_stored
@@ -189,8 +189,8 @@ class LiveSession:
             return self._reply(accepted)
 
     def _require_applicable_policy(self) -> None:
-        """FAILED_PRECONDITION when the profile's permissions or client tools are not well formed, or cannot be
-        applied by this architecture: no call a rule says to ask about may run unasked."""
+        """FAILED_PRECONDITION when the profile's permissions or client tools are not well formed (a storage
+        server may hold a profile the runtime never checked): no call a rule says to ask about may run unasked."""
         problems = [
             *rules.check("permissions", self._profile.permissions),
             *check_client_tools("client_tools", self._profile.client_tools, NATIVE_TOOLS),
@@ -200,16 +200,6 @@ class LiveSession:
                 grpc.StatusCode.FAILED_PRECONDITION,
                 "PROFILE_INVALID",
                 f"profile {self._profile.id!r}: " + "; ".join(f"{p.field}: {p.description}" for p in problems),
-            )
-        options = self.record.session_options
-        policy = rules.effective(self._profile, options)
-        nothing_to_gate = policy.allows_everything and not client_tools(self._profile, options)
-        if self.record.architecture not in GATED_ARCHITECTURES and not nothing_to_gate:
-            raise ApiError(
-                grpc.StatusCode.FAILED_PRECONDITION,
-                "PERMISSIONS_UNSUPPORTED",
-                f"profile {self._profile.id!r} has permission rules or client tools, which {self.record.architecture}"
-                f" does not apply yet (only {', '.join(GATED_ARCHITECTURES)} does); nothing was sent",
             )
 
     async def _cancel_if_stored(self, turn: Turn, stored_anyway: asyncio.Future[bool]) -> None:

@@ -35,8 +35,6 @@ MAX_DEFAULT_FILES_BYTES = 32 * 1024 * 1024
 MAX_ID_CHARS = 128
 MAX_ANSWER_CHARS = 4096
 MAX_ANSWERS = 100
-# The architectures whose tool calls go through the permission gate (permissions/gate.py).
-GATED_ARCHITECTURES = ("anthropic", "claude-agent-sdk")
 # The native loop's own tools, whose names a client tool may not take.
 NATIVE_TOOLS = (*TOOL_NAMES, ASK_USER_QUESTION)
 
@@ -108,15 +106,6 @@ def check_session_options(field: str, options: session_pb2.SessionOptions, archi
                 found.append(FieldViolation(name, "must not be negative", "NEGATIVE_NUMBER"))
     found.extend(rules.check(f"{field}.permissions", options.permissions))
     found.extend(client_tools.check(f"{field}.client_tools", options.client_tools, NATIVE_TOOLS))
-    if architecture not in GATED_ARCHITECTURES and (options.permissions.rules or options.client_tools):
-        found.append(
-            FieldViolation(
-                f"{field}.permissions" if options.permissions.rules else f"{field}.client_tools",
-                f"{architecture} does not apply permission rules or client tools yet (only "
-                f"{', '.join(GATED_ARCHITECTURES)} does): none of its calls would wait for an answer",
-                "PERMISSIONS_UNSUPPORTED",
-            )
-        )
     return found
 
 

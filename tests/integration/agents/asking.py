@@ -13,6 +13,7 @@ from google.protobuf import struct_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import events_pb2, permissions_pb2, session_pb2
+from tests.fakes import gemini
 from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.integration.agents.conftest import Conversation
 from tests.integration.conftest import AUTH
@@ -22,7 +23,9 @@ if TYPE_CHECKING:
 
 ASK, DENY = permissions_pb2.PERMISSION_ACTION_ASK, permissions_pb2.PERMISSION_ACTION_DENY
 ALLOW_IT, DENY_IT = events_pb2.APPROVAL_DECISION_ALLOW, events_pb2.APPROVAL_DECISION_DENY
-GATED = ("anthropic", "claude-agent-sdk")
+GATED = ("anthropic", "claude-agent-sdk", "gemini-cli")
+QUESTIONING = ("anthropic", "claude-agent-sdk")  # the Gemini CLI has no tool to ask the user with
+GEMINI_TOOLS = {"Write": "write_file", "Bash": "run_shell_command", "Read": "read_file"}
 
 
 @dataclass(frozen=True)
@@ -30,34 +33,65 @@ class Agent:
     """An architecture as the model sees it: its tools' names, and the fake model API behind it."""
 
     architecture: str
-    model: FakeAnthropic
+    anthropic: FakeAnthropic
+    gemini: gemini.FakeGemini
+
+    @property
+    def _is_gemini(self) -> bool:
+        return self.architecture == "gemini-cli"
+
+    def tool(self, claude_name: str) -> str:
+        """The agent's own name of a tool Claude Code names so."""
+        return GEMINI_TOOLS[claude_name] if self._is_gemini else claude_name
 
     def client_tool(self, name: str) -> str:
-        """The name the model calls a client tool by: Claude Code serves them as an MCP server's tools."""
-        return f"mcp__caller__{name}" if self.architecture == "claude-agent-sdk" else name
+        """The name the model calls a client tool by: the CLIs serve them as an MCP server's tools."""
+        prefixes = {"claude-agent-sdk": "mcp__caller__", "gemini-cli": "mcp_caller_"}
+        return prefixes.get(self.architecture, "") + name
 
     def script(self, *answers: tuple[str, dict[str, Any]] | str) -> None:
-        """The model's next answers: a tool call (name, input), or text."""
-        self.model.script(
+        """The model's next answers: a tool call (the Claude Code name of the tool, or a client tool's as the
+        model calls it; its input), or text."""
+        if self._is_gemini:
+            self.gemini.script(
+                [
+                    gemini.Turn.text(answer)
+                    if isinstance(answer, str)
+                    else gemini.Turn.function_call(GEMINI_TOOLS.get(answer[0], answer[0]), answer[1])
+                    for answer in answers
+                ]
+            )
+            return
+        self.anthropic.script(
             [Turn.text(answer) if isinstance(answer, str) else Turn.tool_use(*answer) for answer in answers]
         )
 
     def last_result(self) -> tuple[str, bool]:
         """The last tool result the model was sent: its text, and whether it is an error."""
-        result = self.model.message_requests()[-1].tool_results[-1]
+        if self._is_gemini:
+            response = self.gemini.generate_requests()[-1].function_responses[-1]["response"]
+            return str(response.get("error", response.get("output", ""))), "error" in response
+        result = self.anthropic.message_requests()[-1].tool_results[-1]
         content = result["content"]
         text = content if isinstance(content, str) else "".join(part.get("text", "") for part in content)
         return text, bool(result.get("is_error"))
 
     def offered(self) -> dict[str, dict[str, Any]]:
         """The tools the model was last offered, by name: their input schemas."""
-        return {tool["name"]: tool["input_schema"] for tool in self.model.message_requests()[-1].body["tools"]}
+        if self._is_gemini:
+            body = self.gemini.generate_requests()[-1].body
+            return {
+                declaration["name"]: declaration.get("parametersJsonSchema") or declaration.get("parameters") or {}
+                for tool in body.get("tools") or []
+                for declaration in tool.get("functionDeclarations") or []
+            }
+        return {tool["name"]: tool["input_schema"] for tool in self.anthropic.message_requests()[-1].body["tools"]}
 
 
 @pytest.fixture(params=GATED, name="agent")
-def gated_agent(request: pytest.FixtureRequest, fake_model: FakeAnthropic) -> Agent:
+def gated_agent(request: pytest.FixtureRequest, fake_model: FakeAnthropic, fake_gemini: gemini.FakeGemini) -> Agent:
     """Each gated architecture in turn (a test module takes it by importing it)."""
-    return Agent(request.param, fake_model)
+    return Agent(request.param, fake_model, fake_gemini)
 
 
 def struct(values: dict[str, Any]) -> struct_pb2.Struct:

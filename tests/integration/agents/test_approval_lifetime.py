@@ -16,6 +16,7 @@ import pytest
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, events_pb2
 from tests.fakes.anthropic import FakeAnthropic, Turn
+from tests.fakes.gemini import FakeGemini
 from tests.integration.agents.asking import (
     ASK,
     Agent,
@@ -38,10 +39,17 @@ ARGS = ("--heartbeat-interval=0.5s", "--input-timeout=1s")
 
 
 @pytest.fixture(scope="module")
-def runtime(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeAnthropic) -> Iterator[Runtime]:
+def runtime(
+    tmp_path_factory: pytest.TempPathFactory, fake_model: FakeAnthropic, fake_gemini: FakeGemini
+) -> Iterator[Runtime]:
     root = tmp_path_factory.mktemp("approvals")
     profiles = make_profiles(root / "profiles")
-    env = {"ANTHROPIC_API_KEY": fake_model.api_key, "ANTHROPIC_BASE_URL": fake_model.base_url}
+    env = {
+        "ANTHROPIC_API_KEY": fake_model.api_key,
+        "ANTHROPIC_BASE_URL": fake_model.base_url,
+        "GEMINI_API_KEY": fake_gemini.api_key,
+        "GOOGLE_GEMINI_BASE_URL": fake_gemini.base_url,
+    }
     server = Runtime(root / "data", profiles, launch(root / "data", profiles, ARGS, env), ARGS, env)
     yield server
     server.process.stop()
