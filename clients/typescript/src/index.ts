@@ -7,6 +7,7 @@ export { apiErrorOf, type ApiError, type FieldViolation } from "./errors.js";
 export * from "./_gen/agentruntime/v1/agent_runtime_pb.js";
 export * from "./_gen/agentruntime/v1/blocks_pb.js";
 export * from "./_gen/agentruntime/v1/events_pb.js";
+export * from "./_gen/agentruntime/v1/permissions_pb.js";
 export * from "./_gen/agentruntime/v1/profile_pb.js";
 export * from "./_gen/agentruntime/v1/session_pb.js";
 export * from "./_gen/agentruntime/v1/workspace_pb.js";

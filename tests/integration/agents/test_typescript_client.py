@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
-from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, permissions_pb2, session_pb2
 from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.integration.agents.conftest import ARGS
 from tests.integration.conftest import API_KEY, AUTH, REPO, Runtime, launch, make_profiles
@@ -117,3 +117,47 @@ async def test_the_event_follower_resumes_across_a_runtime_restart(tmp_path: Pat
     events = before + after
     assert [int(event["sequence"]) for event in events] == list(range(1, len(events) + 1)), "no gap, no duplicate"
     assert [event["turnCompleted"]["outcome"] for event in (before[-1], after[-1])] == ["TURN_OUTCOME_COMPLETED"] * 2
+
+
+@pytest.mark.timeout(120)
+async def test_the_typescript_client_answers_approvals_and_client_tools(
+    runtime: Runtime, fake_model: FakeAnthropic
+) -> None:
+    lookup = permissions_pb2.ClientTool(name="lookup_order", description="Finds an order.")
+    options = session_pb2.SessionOptions(
+        permissions=permissions_pb2.PermissionPolicy(
+            rules=[permissions_pb2.PermissionRule(rule="Write", action=permissions_pb2.PERMISSION_ACTION_ASK)]
+        ),
+        client_tools=[lookup],
+    )
+    fake_model.discard()  # what the Node tests left
+    fake_model.script(
+        [
+            Turn.tool_use("Write", {"file_path": "answer.txt", "content": "the agent's"}),
+            Turn.tool_use("lookup_order", {"order": "42"}),
+            Turn.text("Done."),
+        ]
+    )
+    async with channel(runtime.address) as open_channel:
+        stub = agent_runtime_pb2_grpc.AgentRuntimeStub(open_channel)
+        creating = api.CreateSessionRequest(
+            agent_profile_ref="default", architecture="anthropic", session_options=options
+        )
+        session_id = (await stub.CreateSession(creating, metadata=AUTH)).session_id
+        answering = await asyncio.create_subprocess_exec(
+            node(), "--import", "tsx", "test/answer-session.ts", session_id, "the caller's",
+            cwd=CLIENT, env=node_env(runtime.address), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        await stub.SendMessage(
+            api.SendMessageRequest(session_id=session_id, content="Write, then look up."), metadata=AUTH
+        )
+        printed, said = await asyncio.wait_for(answering.communicate(), 90)
+        assert answering.returncode == 0, said.decode()
+        written = await stub.GetWorkspaceFile(
+            api.GetWorkspaceFileRequest(session_id=session_id, path="answer.txt"), metadata=AUTH
+        )
+    approval, tool_result = (json.loads(line) for line in printed.decode().splitlines())
+    assert (approval["decision"], approval["answeredBy"]) == ("APPROVAL_DECISION_ALLOW", "typescript")
+    assert tool_result["output"] == {"answered_by": "typescript"} and tool_result["answeredBy"] == "typescript"
+    assert written.content == b"the caller's", "the approval's updated input was written"
+    assert '"typescript"' in fake_model.message_requests()[-1].tool_results[-1]["content"]
