@@ -9,6 +9,7 @@ import contextlib
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ KEY = "bench-key"
 AUTH = (("authorization", f"Bearer {KEY}"),)
 SUBSCRIBERS = {1: 3000, 10: 1000, 100: 200}  # subscribers -> events sent to each
 DELTAS = 1000
+DELTA_RATES = (100, 1000)  # tokens a second a model streams
 
 
 def delta(session_id: str, index: int) -> events_pb2.SessionEvent:
@@ -105,7 +107,25 @@ async def receive(address: str, open_stream: Callable[[grpc.aio.Channel], Any], 
         stream.cancel()
 
 
-async def through_runtime(subscribers: int, count: int) -> float:
+@dataclass(frozen=True)
+class Delivery:
+    """Events delivered to all subscribers, in so many seconds, using so many seconds of this process's CPU
+    (the subscribers' and, through the runtime, the in-memory storage's too)."""
+
+    events: int
+    seconds: float
+    cpu_seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds
+
+    @property
+    def cpu_us_per_event(self) -> float:
+        return self.cpu_seconds / self.events * 1e6
+
+
+async def through_runtime(subscribers: int, count: int) -> Delivery:
     async with runtime() as (address, log, session_id):
         request = api.StreamSessionEventsRequest(
             session_id=session_id, after_sequence=await log.head(session_id), follow=True
@@ -117,16 +137,16 @@ async def through_runtime(subscribers: int, count: int) -> float:
         gate = Gate(subscribers)
         readers = [asyncio.create_task(receive(address, open_stream, count, gate)) for _ in range(subscribers)]
         await gate.opened.wait()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for index in range(count):
             log.append(delta(session_id, index))
             if index % 64 == 0:
                 await asyncio.sleep(0)
         await asyncio.gather(*readers)
-        return subscribers * count / (time.perf_counter() - started)
+        return Delivery(subscribers * count, time.perf_counter() - started, time.process_time() - cpu)
 
 
-async def bare(subscribers: int, count: int) -> float:
+async def bare(subscribers: int, count: int) -> Delivery:
     message = api.StreamSessionEventsResponse(event=delta("bench", 0)).SerializeToString()
     go = asyncio.Event()
 
@@ -153,20 +173,22 @@ async def bare(subscribers: int, count: int) -> float:
     gate = Gate(subscribers)
     readers = [asyncio.create_task(receive(address, open_stream, count, gate)) for _ in range(subscribers)]
     await gate.opened.wait()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     go.set()
     await asyncio.gather(*readers)
-    rate = subscribers * count / (time.perf_counter() - started)
+    delivered = Delivery(subscribers * count, time.perf_counter() - started, time.process_time() - cpu)
     await server.stop(None)
-    return rate
+    return delivered
 
 
-async def storage_writes_per_thousand_deltas() -> float:
+async def storage_writes_per_thousand_deltas(per_second: int) -> float:
+    """AppendEvents calls per 1,000 deltas from a model streaming `per_second` tokens a second."""
     async with runtime() as (_, log, session_id):
         before = log.storage_writes
+        started = time.perf_counter()
         for index in range(DELTAS):
             log.append(delta(session_id, index))
-            await asyncio.sleep(0.001)  # a model streaming about a thousand tokens a second
+            await asyncio.sleep(max(0.0, started + (index + 1) / per_second - time.perf_counter()))
         await log.flush(session_id)
         return (log.storage_writes - before) * 1000 / DELTAS
 
@@ -174,12 +196,17 @@ async def storage_writes_per_thousand_deltas() -> float:
 async def measure() -> dict[str, Any]:
     figures: dict[str, Any] = {}
     for subscribers, count in SUBSCRIBERS.items():
-        runtime_rate = await through_runtime(subscribers, count)
-        bare_rate = await bare(subscribers, count)
+        served = await through_runtime(subscribers, count)
+        baseline = await bare(subscribers, count)
         figures[f"subscribers_{subscribers}"] = {
-            "events_per_second": runtime_rate,
-            "bare_events_per_second": bare_rate,
-            "ratio_vs_bare": runtime_rate / bare_rate,
+            "events_per_second": served.rate,
+            "bare_events_per_second": baseline.rate,
+            "ratio_vs_bare": served.rate / baseline.rate,
+            "cpu_us_per_event": served.cpu_us_per_event,
+            "bare_cpu_us_per_event": baseline.cpu_us_per_event,
+            "runtime_cpu_us_per_event": served.cpu_us_per_event - baseline.cpu_us_per_event,
         }
-    figures["storage_rpcs_per_1000_deltas"] = await storage_writes_per_thousand_deltas()
+    figures["storage_rpcs_per_1000_deltas"] = {
+        f"at_{rate}_per_second": await storage_writes_per_thousand_deltas(rate) for rate in DELTA_RATES
+    }
     return figures

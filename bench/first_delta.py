@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -42,7 +43,7 @@ class Architecture:
     name: str
     rounds: int  # a CLI turn starts a CLI of a few hundred MB: fewer rounds
     model: Callable[[Fakes], FakeApi[Any, Any]]  # the fake this architecture's client talks to
-    script: Callable[[Fakes, int], None]  # that fake's answers for that many turns
+    answer: Callable[[Fakes], None]  # that fake answers every turn so (however many a failing round takes)
     # The baseline: the same client straight from the fake; when it saw the first text (time.perf_counter()).
     direct: Callable[[Fakes, Path], Awaitable[float]]
 
@@ -109,22 +110,18 @@ async def direct_gemini(fakes: Fakes, home: Path) -> float:
     )
 
 
-def _text_turns(n: int) -> list[fake_anthropic.Turn]:
-    return [fake_anthropic.Turn.text(ANSWER)] * n
+def _answer_text(fakes: Fakes) -> None:
+    fakes.anthropic.repeat([fake_anthropic.Turn.text(ANSWER)])
 
 
 ARCHITECTURES = {
-    "anthropic": Architecture(
-        "anthropic", 20, lambda f: f.anthropic, lambda f, n: f.anthropic.script(_text_turns(n)), direct_sdk
-    ),
-    "claude_code": Architecture(
-        "claude-agent-sdk", 8, lambda f: f.anthropic, lambda f, n: f.anthropic.script(_text_turns(n)), direct_claude
-    ),
+    "anthropic": Architecture("anthropic", 20, lambda f: f.anthropic, _answer_text, direct_sdk),
+    "claude_code": Architecture("claude-agent-sdk", 8, lambda f: f.anthropic, _answer_text, direct_claude),
     "gemini_cli": Architecture(
         "gemini-cli",
         8,
         lambda f: f.gemini,
-        lambda f, n: f.gemini.script([fake_gemini.Turn([fake_gemini.text(ANSWER, pieces=4)])] * n),
+        lambda f: f.gemini.repeat([fake_gemini.Turn([fake_gemini.text(ANSWER, pieces=4)])]),
         direct_gemini,
     ),
 }
@@ -150,35 +147,63 @@ async def through_runtime(stub: Any, session_id: str, after: int) -> tuple[float
     return seen, cursor
 
 
-async def after_emission(model: FakeApi[Any, Any], run: Callable[[], Awaitable[float]]) -> float:
+class RoundFailed(Exception):
+    """A round that cannot be timed (on a busy machine a CLI may fail one): it is left out, and said."""
+
+
+def latency(model: FakeApi[Any, Any], emitted_before: int, seen: float) -> float:
     """How long after the fake wrote the round's first text the client saw it."""
-    emitted_before = len(model.text_sent_at)
-    seen = await run()
+    if len(model.text_sent_at) <= emitted_before:
+        raise RoundFailed("the fake model sent no text")
+    if not seen:
+        raise RoundFailed("the client saw no text")
     return seen - model.text_sent_at[emitted_before]
+
+
+async def timed_rounds(rounds: int, one: Callable[[], Awaitable[float]], failures: list[str], kind: str) -> list[float]:
+    """The latencies of the rounds that could be timed; why the others could not goes into `failures`."""
+    timed = []
+    for number in range(1, rounds + 1):
+        try:
+            timed.append(await one())
+        except RoundFailed as failure:
+            failures.append(f"{kind} round {number}: {failure}")
+    if not timed:
+        raise RoundFailed(f"no {kind} round could be timed: {'; '.join(failures)}")
+    return timed
 
 
 async def measure_one(stub: Any, fakes: Fakes, architecture: Architecture) -> dict[str, float]:
     model = architecture.model(fakes)
-    architecture.script(fakes, architecture.rounds * 2 + 1)
+    architecture.answer(fakes)
+    failures: list[str] = []
+
+    async def direct_round() -> float:
+        emitted_before = len(model.text_sent_at)
+        return latency(model, emitted_before, await architecture.direct(fakes, Path(home)))
+
     with tempfile.TemporaryDirectory() as home:  # one home for all rounds, as the sandbox keeps its own
-        direct = [
-            await after_emission(model, lambda: architecture.direct(fakes, Path(home)))
-            for _ in range(architecture.rounds)
-        ]
+        direct = await timed_rounds(architecture.rounds, direct_round, failures, "direct")
     created = await stub.CreateSession(
         api.CreateSessionRequest(agent_profile_ref="bench", architecture=architecture.name), metadata=AUTH
     )
     _, cursor = await through_runtime(stub, created.session_id, 0)  # creates the sandbox
-    through: list[float] = []
-    for _ in range(architecture.rounds):
+
+    async def runtime_round() -> float:
+        nonlocal cursor
         emitted_before = len(model.text_sent_at)
         seen, cursor = await through_runtime(stub, created.session_id, cursor)
-        through.append(seen - model.text_sent_at[emitted_before])
+        return latency(model, emitted_before, seen)
+
+    through = await timed_rounds(architecture.rounds, runtime_round, failures, "through the runtime")
+    for failure in failures:
+        print(f"first_text_delta {architecture.name}: {failure}", file=sys.stderr)
     return {
         "direct_p50_ms": statistics.median(direct) * 1000,
         "through_runtime_p50_ms": statistics.median(through) * 1000,
         "through_runtime_p99_ms": percentile(through, 0.99) * 1000,
         "added_p50_ms": (statistics.median(through) - statistics.median(direct)) * 1000,
+        "failed_rounds": len(failures),
     }
 
 

@@ -33,7 +33,6 @@ HOOK_ID = "gate"
 CLIENT_SERVER = CLIENT_TOOLS_SERVER  # the model sees a client tool `lookup` as mcp__caller__lookup
 CLIENT_TOOL_PREFIX = f"mcp__{CLIENT_SERVER}__"
 INITIALIZE_ID = "initialize"
-WAITING_FOR_APPROVAL = blocks_pb2.TOOL_STATUS_WAITING_FOR_APPROVAL
 
 
 def _answers(asked: Mapping[str, Any], resolved: events_pb2.ApprovalResolved) -> dict[str, str]:
@@ -142,7 +141,7 @@ class ClaudeControl:
         name, tool_input = str(request.get("tool_name", "")), request.get("input") or {}
         tool_use_id = str(request.get("tool_use_id", ""))
         block_id = self._stream.tool_block_id(tool_use_id)
-        waiting = lambda: self._stream.show_status(tool_use_id, WAITING_FOR_APPROVAL)  # noqa: E731
+        waiting = lambda: self._stream.show_status(tool_use_id, blocks_pb2.TOOL_STATUS_WAITING_FOR_APPROVAL)  # noqa: E731
         if name.startswith(CLIENT_TOOL_PREFIX):
             return {"behavior": "allow", "updatedInput": tool_input}
         if name == ASK_USER_QUESTION:

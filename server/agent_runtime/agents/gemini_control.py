@@ -32,6 +32,7 @@ CLIENT_TOOL_PREFIX = f"mcp_{CLIENT_SERVER}_"
 # The hook and the MCP server wait as long as the gate does (its --input-timeout): the CLI would run a call
 # whose hook it killed.
 WAIT_MS = 2**31 - 1
+INTERNAL_ERROR = -32603  # JSON-RPC's
 # How long a question may wait for the CLI's own line about the call it is about (they come by two pipes).
 LOCATE_SECONDS = 5.0
 
@@ -95,13 +96,20 @@ class GeminiControl:
 
     async def _answer(self, request_id: Any, kind: Any, payload: dict[str, Any]) -> None:
         answer: dict[str, Any]
-        if kind == "hook":
-            try:
+        try:
+            if kind == "hook":
                 answer = await self._before_tool(payload)
-            except Exception as error:  # never let a call run that was not decided
+            else:
+                answer = await client_tools_mcp.answer(payload, self._gate, CLIENT_SERVER, self._locate_client_call)
+        except Exception as error:  # never a call that was not decided, nor a question left unanswered
+            if kind == "hook":
                 answer = {"decision": "deny", "reason": f"The runtime could not decide on this call: {error}"}
-        else:
-            answer = await client_tools_mcp.answer(payload, self._gate, CLIENT_SERVER, self._locate_client_call)
+            else:
+                answer = {
+                    "jsonrpc": "2.0",
+                    "id": payload.get("id"),
+                    "error": {"code": INTERNAL_ERROR, "message": str(error)},
+                }
         self._channel.send({"id": request_id, "answer": answer})
 
     async def _before_tool(self, called: dict[str, Any]) -> dict[str, Any]:
