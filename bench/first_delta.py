@@ -21,7 +21,7 @@ import anthropic
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import events_pb2
-from agent_runtime.agents import claude_code, gemini_cli
+from agent_runtime.agents import claude_code, gemini_cli, node_stdio
 from agent_runtime.sandboxes.local.bubblewrap import AGENT_CLIS
 from bench.bench_runtime import AUTH, PROFILE, bench_runtime
 from bench.sandbox_latency import percentile
@@ -101,7 +101,10 @@ async def direct_gemini(fakes: Fakes, home: Path) -> float:
         target = home / "gemini" / Path(path).relative_to(gemini_cli.HOME)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
+    preload = home / "blocking-stdio.cjs"  # where the sandbox has it is not on the host
+    preload.write_bytes(node_stdio.PRELOAD)
     environment = {**gemini_cli.CLI_ENVIRONMENT, "GEMINI_CLI_HOME": str(home / "gemini"), "TMPDIR": str(home)}
+    environment["NODE_OPTIONS"] = f"--require={preload}"
     environment |= {"GOOGLE_GEMINI_BASE_URL": fakes.gemini.base_url, "GEMINI_API_KEY": fakes.gemini.api_key}
     argv = [str(AGENT_CLIS / ".bin" / "gemini"), "--model", gemini_cli.DEFAULT_MODEL, "--approval-mode", "yolo",
             "--output-format", "stream-json", "--prompt", "hi"]  # fmt: skip
