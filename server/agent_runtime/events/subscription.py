@@ -47,7 +47,10 @@ class Subscription:
     async def next(self, timeout: float) -> events_pb2.SessionEvent | None:
         """The next event, or CHECK_STORAGE; None when ended, overrun or shutting down; TimeoutError when
         nothing came for `timeout`."""
-        event = await asyncio.wait_for(self._queue.get(), timeout)
+        if self._queue.empty():
+            event = await asyncio.wait_for(self._queue.get(), timeout)
+        else:  # a subscriber that is behind takes what is queued without a timer (wait_for makes a task)
+            event = self._queue.get_nowait()
         if event is CHECK_STORAGE:
             self._check_queued = False
         return event
