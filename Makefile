@@ -13,7 +13,8 @@ GOOGLEAPIS = $(shell $(PY) -c 'import google.api, pathlib; print(pathlib.Path(go
 
 .PHONY: install run test proto proto-check clients go-client lint buf-deps bench clean
 
-install: $(VENV)/.installed $(BUF) $(TS_DEPS) /usr/bin/bwrap $(NATIVE)/exec-guard $(NATIVE)/private-process.so
+install: $(VENV)/.installed $(BUF) $(TS_DEPS) /usr/bin/bwrap $(NATIVE)/exec-guard $(NATIVE)/private-process.so \
+	$(NATIVE)/sandbox-enter
 
 $(VENV)/.installed: pyproject.toml clients/python/pyproject.toml
 	python3 -m venv $(VENV)
@@ -31,7 +32,10 @@ $(VENV)/.installed: pyproject.toml clients/python/pyproject.toml
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq gcc libc6-dev; \
 	else echo "a C compiler is missing: run 'sudo apt-get install gcc'" >&2; exit 1; fi
 
-$(NATIVE)/exec-guard: $(NATIVE_SRC)/exec_guard.c | /usr/bin/cc
+$(NATIVE)/exec-guard: $(NATIVE_SRC)/exec_guard.c $(NATIVE_SRC)/seccomp_filter.h | /usr/bin/cc
+	mkdir -p $(NATIVE) && cc -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(NATIVE)/sandbox-enter: $(NATIVE_SRC)/sandbox_enter.c $(NATIVE_SRC)/seccomp_filter.h | /usr/bin/cc
 	mkdir -p $(NATIVE) && cc -O2 -Wall -Wextra -Werror -o $@ $<
 
 $(NATIVE)/private-process.so: $(NATIVE_SRC)/private_process.c | /usr/bin/cc

@@ -1,9 +1,10 @@
 """The command lines of a bubblewrap sandbox: one long-lived bwrap per sandbox holding its namespaces,
-and each command entered into them with nsenter, as the sandbox's own uid with no capabilities.
+and each command entered into them by sandbox-enter (native/sandbox_enter.c), as the sandbox's own uid
+with no capabilities.
 
-Both are started through JOIN_CGROUPS, a /bin/sh line that moves itself into the sandbox's control
-groups before it becomes bwrap or nsenter, so every process of the sandbox is counted and killable.
-A missing group stops the command (exit 125) rather than running it unlimited.
+Both first move into the sandbox's control groups (bwrap through JOIN_CGROUPS, a /bin/sh line; a command
+through sandbox-enter itself), so every process of the sandbox is counted and killable. A missing group
+stops the command (exit 125) rather than running it unlimited.
 
 Every process of the sandbox, the one holding its namespaces too, runs under exec-guard's seccomp filter
 (native/exec_guard.c); an unfiltered process of the same uid could be made to run code for a filtered one.
@@ -24,7 +25,9 @@ AGENT_CLIS_MOUNT = "/opt/agent-clis"
 # The native helpers `make install` builds, copied into every sandbox at NATIVE_MOUNT.
 NATIVE = Path(__file__).resolve().parents[4] / "build" / "native"
 NATIVE_MOUNT = "/opt/agent-runtime"
-EXEC_GUARD = f"{NATIVE_MOUNT}/exec-guard"
+EXEC_GUARD = f"{NATIVE_MOUNT}/exec-guard"  # sandbox_enter.c names it too
+# Run by the runtime on the host, never seen in a sandbox.
+SANDBOX_ENTER = NATIVE / "sandbox-enter"
 # LD_PRELOAD of a process no other process of its sandbox may reach into (native/private_process.c).
 PRIVATE_PROCESS = f"{NATIVE_MOUNT}/private-process.so"
 NATIVE_HELPERS = ("exec-guard", "private-process.so")
@@ -56,7 +59,7 @@ DataFd = Callable[[bytes], int]  # a readable descriptor holding the bytes, for 
 
 
 def missing_native_helpers() -> list[str]:
-    return [name for name in NATIVE_HELPERS if not (NATIVE / name).is_file()]
+    return [name for name in (*NATIVE_HELPERS, SANDBOX_ENTER.name) if not (NATIVE / name).is_file()]
 
 
 def opt_files(data_fd: DataFd) -> list[str]:
@@ -144,29 +147,16 @@ def exec_argv(
     cpu_seconds: int,
     file_size_bytes: int,
     max_processes: int,
+    procs_files: Sequence[Path],
 ) -> list[str]:
-    """nsenter into the sandbox's namespaces, drop to its uid, apply the per-process limits, and run
-    argv with exactly `env` (nothing of the runtime's environment)."""
+    """Into the sandbox's control groups and namespaces, as its uid with the per-process limits, argv run with
+    exactly `env` (nothing of the runtime's environment)."""
     directory = f"{WORKSPACE}/{cwd}" if cwd else WORKSPACE
+    limits = [str(target_pid), str(uid), str(cpu_seconds), str(file_size_bytes), str(max_processes)]
+    # Per uid, and the uid is the sandbox's own: a process limit even without control groups.
     return [
-        "/usr/bin/nsenter",
-        f"--target={target_pid}",
-        "--mount", "--pid", "--net", "--ipc", "--uts", "--cgroup",
-        "--wd",  # the sandbox's own working directory; --wd=DIR would resolve DIR on the host
-        "--",
-        *drop_to(uid),
-        "/usr/bin/prlimit",
-        f"--cpu={cpu_seconds}",
-        f"--fsize={file_size_bytes}",
-        "--core=0",
-        # Per uid, and the uid is the sandbox's own: a process limit even without control groups.
-        f"--nproc={max_processes}",
-        "--",
-        EXEC_GUARD,
-        "/usr/bin/env",
-        "-i",
-        f"--chdir={directory}",
-        *(f"{key}={value}" for key, value in env.items()),
+        str(SANDBOX_ENTER), *limits, directory, *map(str, procs_files), "--",
+        *(f"{key}={value}" for key, value in env.items()), "--",
         *argv,
     ]  # fmt: skip
 

@@ -66,10 +66,13 @@ class BubblewrapSandbox:
     def workspace(self) -> Path:
         return self._directory / "workspace"
 
+    @property
+    def _procs_files(self) -> list[Path]:
+        return self._cgroup.procs_files if self._cgroup else []
+
     async def _spawn(self, argv: Sequence[str], stdin: int, pass_fds: Sequence[int] = ()) -> asyncio.subprocess.Process:
-        procs = self._cgroup.procs_files if self._cgroup else []
         return await asyncio.create_subprocess_exec(
-            *bubblewrap.joined(procs, argv),
+            *argv,
             stdin=stdin,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -85,7 +88,7 @@ class BubblewrapSandbox:
         try:
             argv = bubblewrap.session_argv(self.workspace, self._uid, info_write, self._spec.limits.disk_bytes, data)
             self._process = await self._spawn(
-                bubblewrap.with_hidden_arguments(argv, data),
+                bubblewrap.joined(self._procs_files, bubblewrap.with_hidden_arguments(argv, data)),
                 stdin=asyncio.subprocess.DEVNULL,
                 pass_fds=(info_write, *data.fds),
             )
@@ -154,6 +157,7 @@ class BubblewrapSandbox:
                 limits.cpu_seconds,
                 limits.file_size_bytes,
                 limits.max_processes,
+                self._procs_files,
             ),
             stdin=asyncio.subprocess.PIPE,
         )
