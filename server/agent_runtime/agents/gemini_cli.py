@@ -25,7 +25,6 @@ from agent_runtime.agents.gemini_control import GeminiControl
 from agent_runtime.agents.gemini_stream import GeminiStream
 from agent_runtime.agents.sandbox_tree import read_tree, remove_matching, write_tree
 from agent_runtime.errors import ApiError
-from agent_runtime.permissions.gate import TurnGate
 from agent_runtime.sandboxes.base import Sandbox
 
 HOME = "/tmp/gemini"
@@ -94,9 +93,9 @@ class GeminiCliAgent:
         self._settings = files[SETTINGS_PATH]
         self._sandbox = sandbox
 
-    async def _settle_settings(self, sandbox: Sandbox, gate: TurnGate) -> None:
+    async def _settle_settings(self, sandbox: Sandbox, added: Mapping[str, Any]) -> None:
         """The settings as the turn needs them: with or without the hook and the client tools' server."""
-        wanted = config_files(self._profile, gemini_control.settings(gate))[SETTINGS_PATH]
+        wanted = config_files(self._profile, added)[SETTINGS_PATH]
         if wanted != self._settings:
             await write_tree(sandbox, {SETTINGS_PATH: wanted})
             self._settings = wanted
@@ -125,8 +124,9 @@ class GeminiCliAgent:
         ]  # fmt: skip
         stream = GeminiStream(turn.emitter, model)
         environment = {**CLI_ENVIRONMENT, **turn.environment()}
-        await self._settle_settings(sandbox, turn.gate)
-        if not gemini_control.settings(turn.gate):
+        added = gemini_control.settings(turn.gate)
+        await self._settle_settings(sandbox, added)
+        if not added:  # nothing to ask the runtime about: the CLI runs as it always did
             ended = await run_cli(sandbox, argv, environment, message.user_message.content.encode(), stream)
         else:
             channel = StdinChannel()
