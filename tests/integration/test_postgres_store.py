@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import asyncpg
 import pytest
@@ -65,15 +66,22 @@ async def test_a_store_stopped_inside_a_write_holds_the_lease_row_only_for_momen
             )
             await paused.change_lease(SESSION, leases.acquiring(SESSION, "r1", "r1:1", ttl))
             db = await paused._pool.acquire()  # type: ignore[union-attr]  # the only way to stop it mid-write
-            await db.execute("BEGIN")
-            await db.execute("SELECT generation FROM leases WHERE session_id = $1 FOR SHARE", SESSION)
-            await asyncio.sleep(0.4)  # the lease expires; the paused write still holds its row
-            taken, _ = await asyncio.wait_for(
-                other.change_lease(SESSION, leases.acquiring(SESSION, "r2", "r2:1", ttl)), 10
-            )
-            assert (taken.replica_id, taken.generation) == ("r2", 2)
-            with pytest.raises((asyncpg.exceptions.PostgresError, asyncpg.exceptions.InterfaceError)):
-                await db.execute("SELECT 1")  # the database ended the paused transaction, and its connection
+            try:
+                await db.execute("BEGIN")
+                await db.execute("SELECT generation FROM leases WHERE session_id = $1 FOR SHARE", SESSION)
+                await asyncio.sleep(0.4)  # the lease expires; the paused write still holds its row
+                taken, _ = await asyncio.wait_for(
+                    other.change_lease(SESSION, leases.acquiring(SESSION, "r2", "r2:1", ttl)), 10
+                )
+                assert (taken.replica_id, taken.generation) == ("r2", 2)
+                with pytest.raises((asyncpg.exceptions.PostgresError, asyncpg.exceptions.InterfaceError)):
+                    await db.execute("SELECT 1")  # the database ended the paused transaction, and its connection
+            finally:
+                # Given back, or the pool's close() waits for it for ever: asyncpg takes back a connection the
+                # database closed only when it notices, which it does not always do.
+                with contextlib.suppress(asyncpg.exceptions.InterfaceError):  # it did: released already
+                    db.terminate()
+                    await paused._pool.release(db)  # type: ignore[union-attr]
         finally:
             await paused.close()
             await other.close()
