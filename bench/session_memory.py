@@ -12,7 +12,7 @@ from typing import Any
 import grpc
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
-from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, events_pb2
 from tests.fakes.anthropic import Turn, running_fake_anthropic
 from tests.support import processes
 
@@ -20,6 +20,8 @@ KEY = "bench-key"
 AUTH = (("authorization", f"Bearer {KEY}"),)
 SESSIONS = 1000
 CALLERS = 16
+# Small workspaces: each sandbox's disk is allocated on the host, and 1,000 of the default 1 GiB do not fit.
+PROFILE = "name: Bench\ntools: [Bash]\nlimits:\n  diskBytes: 16777216\n"
 
 
 def kib(pid: int, file: str, field: str) -> int:
@@ -54,8 +56,8 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-async def load_one(stub: Any) -> None:
-    """A session whose one turn has ended: loaded, with its sandbox, idle."""
+async def load_one(stub: Any) -> bool:
+    """A session whose one turn has ended: loaded, with its sandbox, idle; whether the turn completed."""
     created = await stub.CreateSession(
         api.CreateSessionRequest(agent_profile_ref="default", architecture="anthropic"), metadata=AUTH
     )
@@ -63,10 +65,13 @@ async def load_one(stub: Any) -> None:
     stream = stub.StreamSessionEvents(request, metadata=AUTH)
     await stream.initial_metadata()
     await stub.SendMessage(api.SendMessageRequest(session_id=created.session_id, content="hi"), metadata=AUTH)
+    completed = False
     async for response in stream:
         if response.HasField("event") and response.event.HasField("turn_completed"):
+            completed = response.event.turn_completed.outcome == events_pb2.TURN_OUTCOME_COMPLETED
             break
     stream.cancel()
+    return completed
 
 
 async def measure() -> dict[str, float]:
@@ -74,7 +79,7 @@ async def measure() -> dict[str, float]:
         model.script([Turn.text("Hello.")] * SESSIONS)
         with tempfile.TemporaryDirectory() as root:
             (Path(root) / "profiles").mkdir()
-            (Path(root) / "profiles" / "default.yaml").write_text("name: Bench\ntools: [Bash]\n")
+            (Path(root) / "profiles" / "default.yaml").write_text(PROFILE)
             runtime = processes.start(
                 ["serve", "--grpc-address=127.0.0.1:0", f"--data-dir={root}/data", f"--profiles-dir={root}/profiles",
                  "--storage=memory", "--log-level=warning"],
@@ -85,7 +90,7 @@ async def measure() -> dict[str, float]:
             try:
                 async with grpc.aio.insecure_channel(runtime.address) as channel:
                     stub = agent_runtime_pb2_grpc.AgentRuntimeStub(channel)
-                    await load_one(stub)
+                    completed = [await load_one(stub)]
                     one = rss_kib(pid)
 
                     remaining = list(range(SESSIONS - 1))
@@ -93,11 +98,13 @@ async def measure() -> dict[str, float]:
                     async def caller() -> None:
                         while remaining:
                             remaining.pop()
-                            await load_one(stub)
+                            completed.append(await load_one(stub))
 
                     await asyncio.gather(*(caller() for _ in range(CALLERS)))
                     many = rss_kib(pid)
-                    sandboxes = sum(kib(child, "smaps_rollup", "Pss") for child in descendants(pid))
+                    below = descendants(pid)
+                    sandboxes = sum(kib(child, "smaps_rollup", "Pss") for child in below)
+                    running = len([child for child in below if _is_sandbox(child, pid)])
             finally:
                 runtime.stop()
     return {
@@ -105,5 +112,18 @@ async def measure() -> dict[str, float]:
         "runtime_rss_with_one_mib": one / 1024,
         "runtime_rss_mib": many / 1024,
         "runtime_kib_per_idle_session": (many - one) / (SESSIONS - 1),
-        "sandbox_processes_kib_per_session": sandboxes / SESSIONS,
+        # Each sandbox's processes, divided by the sandboxes still running (a turn that failed may have none).
+        "turns_completed": sum(completed),
+        "sandboxes_running": running,
+        "sandbox_processes_kib_per_sandbox": sandboxes / max(running, 1),
     }
+
+
+def _is_sandbox(pid: int, runtime: int) -> bool:
+    """A sandbox's bwrap started by the runtime itself (its children are the sandbox's other processes)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0]
+    except OSError:
+        return False
+    return int(stat.rsplit(")", 1)[1].split()[1]) == runtime and command == b"/usr/bin/bwrap"
