@@ -18,6 +18,9 @@ StreamBehaviour = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], AsyncItera
 
 
 def _as_async_generator(behaviour: Callable[..., Any]) -> StreamBehaviour:
+    if inspect.isasyncgenfunction(behaviour):  # one generator fewer for each message it sends
+        return behaviour
+
     async def generate(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
         result = behaviour(request, context)
         if inspect.isasyncgen(result):
