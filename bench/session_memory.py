@@ -38,8 +38,9 @@ def rss_kib(pid: int) -> int:
     return kib(pid, "status", "VmRSS")
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid` (the sandboxes' bwrap and their processes)."""
+def _children() -> dict[int, list[int]]:
+    """Each process's children, from /proc (a process's parent is the 4th field of its stat, after the command
+    name in parentheses)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -48,6 +49,12 @@ def descendants(pid: int) -> list[int]:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(parent, []).append(int(entry.name))
+    return children
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (the sandboxes' bwrap and their processes)."""
+    children = _children()
     found, pending = [], [pid]
     while pending:
         below = children.get(pending.pop(), [])
@@ -102,9 +109,8 @@ async def measure() -> dict[str, float]:
 
                     await asyncio.gather(*(caller() for _ in range(CALLERS)))
                     many = rss_kib(pid)
-                    below = descendants(pid)
-                    sandboxes = sum(kib(child, "smaps_rollup", "Pss") for child in below)
-                    running = len([child for child in below if _is_sandbox(child, pid)])
+                    sandboxes = sum(kib(child, "smaps_rollup", "Pss") for child in descendants(pid))
+                    running = len(sandboxes_of(pid))
             finally:
                 runtime.stop()
     return {
@@ -119,11 +125,13 @@ async def measure() -> dict[str, float]:
     }
 
 
-def _is_sandbox(pid: int, runtime: int) -> bool:
-    """A sandbox's bwrap started by the runtime itself (its children are the sandbox's other processes)."""
+def sandboxes_of(runtime: int) -> list[int]:
+    """The bwrap of each sandbox the runtime started (their children are the sandboxes' other processes)."""
+    return [child for child in _children().get(runtime, []) if _command(child) == b"/usr/bin/bwrap"]
+
+
+def _command(pid: int) -> bytes:
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0]
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0]
     except OSError:
-        return False
-    return int(stat.rsplit(")", 1)[1].split()[1]) == runtime and command == b"/usr/bin/bwrap"
+        return b""  # it ended meanwhile

@@ -8,14 +8,12 @@ answers on stdin (`control_response`), as the Claude Agent SDK's `canUseTool` do
   before allow rules, while the policy's first matching rule decides.
 - The permission prompt (`can_use_tool`) is answered by the gate, which refuses the call or asks the caller;
   AskUserQuestion's prompt carries the agent's questions, and the user's answers go back in its input.
-- The caller's tools are an SDK MCP server, CLIENT_SERVER, whose calls (`mcp_message`) the caller answers.
+- The caller's tools are an SDK MCP server, CLIENT_TOOLS_SERVER, whose calls (`mcp_message`) the caller answers.
 The message is sent once `initialize` is answered; if Claude Code refuses it, nothing runs.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,6 +21,7 @@ import grpc
 
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2
 from agent_runtime.agents import client_tools_mcp
+from agent_runtime.agents.answers_in_flight import AnswersInFlight
 from agent_runtime.agents.claude_profile import CLIENT_TOOLS_SERVER
 from agent_runtime.agents.claude_stream import ClaudeStream
 from agent_runtime.agents.cli_process import StdinChannel
@@ -30,8 +29,7 @@ from agent_runtime.errors import ApiError
 from agent_runtime.permissions.gate import ASK_USER_QUESTION, TurnGate, answer_text
 
 HOOK_ID = "gate"
-CLIENT_SERVER = CLIENT_TOOLS_SERVER  # the model sees a client tool `lookup` as mcp__caller__lookup
-CLIENT_TOOL_PREFIX = f"mcp__{CLIENT_SERVER}__"
+CLIENT_TOOL_PREFIX = f"mcp__{CLIENT_TOOLS_SERVER}__"  # the model sees a client tool `lookup` as mcp__caller__lookup
 INITIALIZE_ID = "initialize"
 
 
@@ -54,7 +52,7 @@ class ClaudeControl:
         self._gate = gate
         self._channel = channel
         self._message = message
-        self._answering: dict[str, asyncio.Task[None]] = {}  # by request id
+        self._answering = AnswersInFlight()
         self.refused = ""  # why Claude Code refused the initialize request, if it did
 
     def start(self) -> None:
@@ -63,17 +61,16 @@ class ClaudeControl:
         if not self._gate.allows_everything:
             request["hooks"] = {"PreToolUse": [{"matcher": None, "hookCallbackIds": [HOOK_ID]}]}
         if self._gate.has_client_tools:
-            request["sdkMcpServers"] = [CLIENT_SERVER]
+            request["sdkMcpServers"] = [CLIENT_TOOLS_SERVER]
         self._channel.send({"type": "control_request", "request_id": INITIALIZE_ID, "request": request})
 
     def feed(self, line: dict[str, Any]) -> None:
         kind = line.get("type")
         if kind == "control_request" and isinstance(line.get("request"), dict):
             request_id = str(line.get("request_id", ""))
-            self._answering[request_id] = asyncio.create_task(self._answer(request_id, line["request"]))
+            self._answering.start(request_id, self._answer(request_id, line["request"]))
         elif kind == "control_cancel_request":
-            if (answering := self._answering.pop(str(line.get("request_id", "")), None)) is not None:
-                answering.cancel()
+            self._answering.cancel(str(line.get("request_id", "")))
         elif kind == "control_response" and isinstance(line.get("response"), dict):
             self._initialized(line["response"])
         else:
@@ -82,17 +79,11 @@ class ClaudeControl:
                 self._channel.close()
 
     def stop(self) -> None:
-        for answering in self._answering.values():
-            answering.cancel()
+        self._answering.cancel_all()
         self._stream.stop()
 
     async def close(self) -> None:
-        """Waits for the answers still being made to end (cancelled by stop), so what they close is told first."""
-        answering = list(self._answering.values())
-        for task in answering:
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*answering, return_exceptions=True)
+        await self._answering.close()
 
     def raise_if_refused(self) -> None:
         if self.refused:
@@ -114,8 +105,6 @@ class ClaudeControl:
             answer = {"subtype": "success", "request_id": request_id, "response": await self._respond(request)}
         except Exception as error:  # the CLI treats it as a refusal
             answer = {"subtype": "error", "request_id": request_id, "error": str(error) or type(error).__name__}
-        finally:
-            self._answering.pop(request_id, None)
         self._channel.send({"type": "control_response", "response": answer})
 
     async def _respond(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -124,9 +113,11 @@ class ClaudeControl:
             return self._pre_tool_use(request.get("input") or {})
         if subtype == "can_use_tool":
             return await self._can_use_tool(request)
-        if subtype == "mcp_message" and request.get("server_name") == CLIENT_SERVER:
+        if subtype == "mcp_message" and request.get("server_name") == CLIENT_TOOLS_SERVER:
             message = request.get("message") or {}
-            return {"mcp_response": await client_tools_mcp.answer(message, self._gate, CLIENT_SERVER, self._locate)}
+            return {
+                "mcp_response": await client_tools_mcp.answer(message, self._gate, CLIENT_TOOLS_SERVER, self._locate)
+            }
         raise ValueError(f"the runtime does not answer {subtype!r} requests")
 
     def _pre_tool_use(self, called: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ a unix socket in the sandbox (never the network):
   mode); any other is refused, with the message the agent reads, or waits for the caller's approval, whose
   updated input replaces the call's. The CLI's own policy engine is not given the rules: in `-p` mode it
   refuses what it would ask about, and drops the reason of a refusal under ACP.
-- the MCP server of the caller's client tools (CLIENT_SERVER), whose calls the caller answers.
+- the MCP server of the caller's client tools (CLIENT_TOOLS_SERVER), whose calls the caller answers.
 The answers go back on the bridge's stdin, after the message itself. The CLI has no question tool, so there
 is nothing like AskUserQuestion to answer.
 """
@@ -21,14 +21,15 @@ from typing import Any
 
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2
 from agent_runtime.agents import client_tools_mcp
+from agent_runtime.agents.answers_in_flight import AnswersInFlight
+from agent_runtime.agents.claude_profile import CLIENT_TOOLS_SERVER
 from agent_runtime.agents.cli_process import StdinChannel
 from agent_runtime.agents.gemini_stream import GeminiStream
 from agent_runtime.permissions.gate import TurnGate
 
 BRIDGE_PATH = "/tmp/agent-runtime/gemini-bridge.mjs"
 SOCKET_PATH = "/tmp/agent-runtime/gemini-bridge.sock"
-CLIENT_SERVER = "caller"  # the model sees a client tool `lookup` as mcp_caller_lookup
-CLIENT_TOOL_PREFIX = f"mcp_{CLIENT_SERVER}_"
+CLIENT_TOOL_PREFIX = f"mcp_{CLIENT_TOOLS_SERVER}_"  # the model sees a client tool `lookup` as mcp_caller_lookup
 # The hook and the MCP server wait as long as the gate does (its --input-timeout): the CLI would run a call
 # whose hook it killed.
 WAIT_MS = 2**31 - 1
@@ -50,7 +51,7 @@ def settings(gate: TurnGate) -> dict[str, Any]:
         added["hooks"] = {"BeforeTool": [{"matcher": ".*", "hooks": [{**hook, "timeout": WAIT_MS}]}]}
     if gate.has_client_tools:
         server = {"command": "node", "args": [BRIDGE_PATH, "mcp", SOCKET_PATH], "timeout": WAIT_MS, "trust": True}
-        added["mcpServers"] = {CLIENT_SERVER: server}
+        added["mcpServers"] = {CLIENT_TOOLS_SERVER: server}
     return added
 
 
@@ -62,7 +63,7 @@ class GeminiControl:
         self._gate = gate
         self._channel = channel
         self._prompt = prompt
-        self._answering: set[asyncio.Task[None]] = set()
+        self._answering = AnswersInFlight()
         self._call_seen = asyncio.Event()  # set at each call the CLI announces
 
     def start(self) -> None:
@@ -71,9 +72,10 @@ class GeminiControl:
     def feed(self, line: dict[str, Any]) -> None:
         kind = line.get("type")
         if kind == "agent_runtime_request":
-            answering = asyncio.create_task(self._answer(line.get("id"), line.get("kind"), line.get("payload") or {}))
-            self._answering.add(answering)
-            answering.add_done_callback(self._answering.discard)
+            question_id = line.get("id")
+            self._answering.start(
+                str(question_id), self._answer(question_id, line.get("kind"), line.get("payload") or {})
+            )
             return
         self._stream.feed(line)
         if kind == "tool_use":
@@ -82,17 +84,11 @@ class GeminiControl:
             self._channel.close()
 
     def stop(self) -> None:
-        for answering in self._answering:
-            answering.cancel()
+        self._answering.cancel_all()
         self._stream.stop()
 
     async def close(self) -> None:
-        """Waits for the answers still being made to end (cancelled by stop), so what they close is told first."""
-        answering = list(self._answering)
-        for task in answering:
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*answering, return_exceptions=True)
+        await self._answering.close()
 
     async def _answer(self, request_id: Any, kind: Any, payload: dict[str, Any]) -> None:
         answer: dict[str, Any]
@@ -100,7 +96,9 @@ class GeminiControl:
             if kind == "hook":
                 answer = await self._before_tool(payload)
             else:
-                answer = await client_tools_mcp.answer(payload, self._gate, CLIENT_SERVER, self._locate_client_call)
+                answer = await client_tools_mcp.answer(
+                    payload, self._gate, CLIENT_TOOLS_SERVER, self._locate_client_call
+                )
         except Exception as error:  # never a call that was not decided, nor a question left unanswered
             if kind == "hook":
                 answer = {"decision": "deny", "reason": f"The runtime could not decide on this call: {error}"}

@@ -71,6 +71,16 @@ async def fake_gemini() -> AsyncIterator[FakeGemini]:
         yield fake
 
 
+def model_environment(fake_model: FakeAnthropic, fake_gemini: FakeGemini) -> dict[str, str]:
+    """The variables that point a runtime's architectures at the fake model APIs."""
+    return {
+        "ANTHROPIC_API_KEY": fake_model.api_key,
+        "ANTHROPIC_BASE_URL": fake_model.base_url,
+        "GEMINI_API_KEY": fake_gemini.api_key,
+        "GOOGLE_GEMINI_BASE_URL": fake_gemini.base_url,
+    }
+
+
 @pytest.fixture(scope="module")
 def runtime(
     tmp_path_factory: pytest.TempPathFactory, fake_model: FakeAnthropic, fake_gemini: FakeGemini
@@ -81,12 +91,7 @@ def runtime(
     (profiles / "remembering.yaml").write_text(REMEMBERING_PROFILE)
     (profiles / "small-workspace.yaml").write_text(SMALL_WORKSPACE_PROFILE)
     (profiles / "asking.yaml").write_text(ASKING_PROFILE)
-    env = {
-        "ANTHROPIC_API_KEY": fake_model.api_key,
-        "ANTHROPIC_BASE_URL": fake_model.base_url,
-        "GEMINI_API_KEY": fake_gemini.api_key,
-        "GOOGLE_GEMINI_BASE_URL": fake_gemini.base_url,
-    }
+    env = model_environment(fake_model, fake_gemini)
     server = Runtime(root / "data", profiles, launch(root / "data", profiles, ARGS, env), ARGS, env)
     yield server
     server.process.stop()

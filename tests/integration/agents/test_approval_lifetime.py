@@ -26,7 +26,7 @@ from tests.integration.agents.asking import (
     stored,
     until_asked,
 )
-from tests.integration.agents.conftest import Conversation
+from tests.integration.agents.conftest import Conversation, model_environment
 from tests.integration.agents.test_approvals import last_tool_result
 from tests.integration.conftest import API_KEY, Runtime, launch, make_profiles, rpc_error
 from tests.support import processes
@@ -44,12 +44,7 @@ def runtime(
 ) -> Iterator[Runtime]:
     root = tmp_path_factory.mktemp("approvals")
     profiles = make_profiles(root / "profiles")
-    env = {
-        "ANTHROPIC_API_KEY": fake_model.api_key,
-        "ANTHROPIC_BASE_URL": fake_model.base_url,
-        "GEMINI_API_KEY": fake_gemini.api_key,
-        "GOOGLE_GEMINI_BASE_URL": fake_gemini.base_url,
-    }
+    env = model_environment(fake_model, fake_gemini)
     server = Runtime(root / "data", profiles, launch(root / "data", profiles, ARGS, env), ARGS, env)
     yield server
     server.process.stop()
