@@ -41,6 +41,7 @@ from agent_runtime.sessions.watch_hub import SessionWatchHub
 from agent_runtime.storage.client import StorageClient
 from agent_runtime.storage.retrying import until_stored
 from agent_runtime.storage.server import IN_MEMORY, start_storage_server
+from agent_runtime.storage.storage_process import StorageProcess
 from agent_runtime.storage_health import follow_storage_health
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ SERVICE_NAME = SERVICE.full_name
 
 @contextlib.asynccontextmanager
 async def storage_address(settings: Settings) -> AsyncIterator[str]:
-    """The address of the storage to use: an embedded server started here, or the configured one."""
+    """The address of the storage to use: an embedded server started here (a database's in a child process
+    of its own), or the configured one."""
     if not settings.embedded_storage:
         yield settings.storage
         return
@@ -63,11 +65,19 @@ async def storage_address(settings: Settings) -> AsyncIterator[str]:
     if len(str(socket_path).encode()) > MAX_UNIX_SOCKET_PATH:
         raise OSError(f"the data directory's path is too long for a unix socket ({socket_path}); use a shorter one")
     socket = f"unix:{socket_path}"
-    embedded = await start_storage_server(database, settings.profiles_dir, socket)
+    if database == IN_MEMORY:  # in this process: a child's death would lose it all
+        in_process = await start_storage_server(database, settings.profiles_dir, socket)
+        try:
+            yield in_process.address
+        finally:
+            await in_process.stop(grace=1.0)
+        return
+    child = StorageProcess(database, settings.profiles_dir, socket)
+    await child.start()
     try:
-        yield embedded.address
+        yield child.address
     finally:
-        await embedded.stop(grace=1.0)
+        await child.stop()
 
 
 def _stop_requested() -> asyncio.Event:

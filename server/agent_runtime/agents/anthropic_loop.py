@@ -18,7 +18,7 @@ from google.protobuf import duration_pb2, struct_pb2
 
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2
 from agent_runtime.agents import anthropic_transcript as transcript
-from agent_runtime.agents.emitter import BlockEmitter, now
+from agent_runtime.agents.emitter import BlockEmitter
 from agent_runtime.agents.streamed_block import StreamedBlock, usage_event
 from agent_runtime.agents.tools import ToolBox, ToolOutcome
 from agent_runtime.permissions.gate import (
@@ -28,6 +28,7 @@ from agent_runtime.permissions.gate import (
     answer_text,
     output_text,
 )
+from agent_runtime.timestamps import now
 
 DEFAULT_MODEL = "claude-sonnet-5-5"  # the newest Sonnet the pinned SDK names; 4-5 reached its end of life
 DEFAULT_MAX_TOKENS = 8192

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from google.protobuf import timestamp_pb2
-
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2
 from agent_runtime.events.log import EventLog
+from agent_runtime.timestamps import now
 
 MAIN = "main"
-
-
-def now() -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.GetCurrentTime()
-    return stamp
 
 
 class BlockEmitter:

@@ -12,6 +12,7 @@ from agent_runtime._gen.agentruntime.v1 import (
     session_pb2,
     workspace_pb2,
 )
+from agent_runtime.api.encoded_events import EncodedEvents
 from agent_runtime.events.stream import EventStreams
 from agent_runtime.fleet.routing import SessionRouter
 from agent_runtime.sessions.manager import SessionManager
@@ -29,6 +30,7 @@ class AgentRuntimeServicer(agent_runtime_pb2_grpc.AgentRuntimeServicer):
         self._streams = streams
         self._watchers = watchers
         self._router = router
+        self._encoded = EncodedEvents()
 
     async def CreateSession(
         self, request: agent_runtime_pb2.CreateSessionRequest, context: Context
@@ -115,11 +117,12 @@ class AgentRuntimeServicer(agent_runtime_pb2_grpc.AgentRuntimeServicer):
             "SyncSession", request.session_id, request, context, lambda: self._sessions.sync(request.session_id)
         )
 
-    async def StreamSessionEvents(
+    async def StreamSessionEvents(  # type: ignore[override]  # it yields the responses' bytes
         self, request: agent_runtime_pb2.StreamSessionEventsRequest, context: Context
-    ) -> AsyncIterator[agent_runtime_pb2.StreamSessionEventsResponse]:
-        async for response in self._streams.stream(request, lambda: context.send_initial_metadata(())):
-            yield response
+    ) -> AsyncIterator[bytes]:
+        """Each response already encoded (see rpc.handlers: a stream may yield bytes)."""
+        async for item in self._streams.stream(request, lambda: context.send_initial_metadata(())):
+            yield self._encoded.response(request.session_id, item)
 
     async def WatchSessions(
         self, request: agent_runtime_pb2.WatchSessionsRequest, context: Context

@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import grpc
-from google.protobuf import timestamp_pb2
 
 from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2
 from agent_runtime.bus.base import Bus
@@ -40,6 +39,7 @@ from agent_runtime.storage import leases
 from agent_runtime.storage.client import StorageClient
 from agent_runtime.storage.leases import LEASE_LOST
 from agent_runtime.storage.retrying import until_stored
+from agent_runtime.timestamps import now
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ class EventLog:
         """Queues the event (its session_id set); its time is now, its sequence is given when stored."""
         session = self._log(event.session_id)
         if not event.HasField("time"):
-            event.time.CopyFrom(_now())
+            event.time.CopyFrom(now())
         session.pending.append(event)
         if session.runs and session.runs[-1][0] == session.generation:
             session.runs[-1][1] += 1
@@ -392,9 +392,3 @@ def _copy(event: events_pb2.SessionEvent) -> events_pb2.SessionEvent:
     copy = events_pb2.SessionEvent()
     copy.CopyFrom(event)
     return copy
-
-
-def _now() -> timestamp_pb2.Timestamp:
-    now = timestamp_pb2.Timestamp()
-    now.GetCurrentTime()
-    return now

@@ -5,6 +5,9 @@ The live subscription is opened before the replay starts, so nothing falls betwe
 that arrives out of step with the cursor (after a reconnect, or an overrun) sends the stream back to
 storage for what lies between.
 
+A stream yields the events themselves and heartbeats; each surface encodes them its own way (the gRPC
+API once per event for all its subscribers).
+
 In a fleet, another replica may store the session's events, and the bus that brings them may drop one:
 a stream also looks in storage whenever it has been quiet for a heartbeat, and every half second while
 the bus is down, so it ends up with every event, in order, whatever the bus did.
@@ -16,7 +19,6 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
-from google.protobuf import timestamp_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, events_pb2
 from agent_runtime.bus.base import Bus
@@ -25,19 +27,18 @@ from agent_runtime.errors import ApiError, FieldViolation, bad_request, shutting
 from agent_runtime.events.log import EventLog
 from agent_runtime.events.subscription import CHECK_STORAGE
 from agent_runtime.sessions.validation import check_session_id
+from agent_runtime.timestamps import now
 
 REPLAY_PAGE = 256
 # How often a stream of a fleet looks in storage while the bus is down.
 STORAGE_POLL_SECONDS = 0.5
-Response = agent_runtime_pb2.StreamSessionEventsResponse
+StreamItem = events_pb2.SessionEvent | agent_runtime_pb2.Heartbeat
 # What the stream's wait gives when nothing came.
 QUIET = events_pb2.SessionEvent()
 
 
-def _heartbeat(head: int) -> Response:
-    now = timestamp_pb2.Timestamp()
-    now.GetCurrentTime()
-    return Response(heartbeat=agent_runtime_pb2.Heartbeat(head_sequence=head, time=now))
+def _heartbeat(head: int) -> agent_runtime_pb2.Heartbeat:
+    return agent_runtime_pb2.Heartbeat(head_sequence=head, time=now())
 
 
 class EventStreams:
@@ -74,7 +75,7 @@ class EventStreams:
 
     async def stream(
         self, request: agent_runtime_pb2.StreamSessionEventsRequest, subscribed: Callable[[], Awaitable[None]]
-    ) -> AsyncIterator[Response]:
+    ) -> AsyncIterator[StreamItem]:
         """`subscribed` is called once the stream is checked and live events are being kept for it (the
         servicer sends the response headers then, so a caller knows nothing from now on is missed)."""
         check_session_id(request.session_id)
@@ -96,7 +97,7 @@ class EventStreams:
             await subscribed()
             cursor = request.after_sequence
             async for event in self._replay(session_id, cursor, None):
-                yield Response(event=event)
+                yield event
                 cursor = event.sequence
             if not request.follow:
                 return
@@ -123,7 +124,7 @@ class EventStreams:
                 if live is QUIET or live is CHECK_STORAGE:
                     if self._bus.shared:  # what another replica stored may not have come this way
                         async for missed in self._replay(session_id, cursor, None):
-                            yield Response(event=missed)
+                            yield missed
                             cursor, last_sent = missed.sequence, loop.time()
                     if live is QUIET and loop.time() - last_sent >= self._heartbeat_seconds:
                         yield _heartbeat(cursor if self._bus.shared else max(cursor, await self._log.head(session_id)))
@@ -133,8 +134,8 @@ class EventStreams:
                     continue
                 if live.sequence > cursor + 1:  # a gap: what this way did not bring, from storage
                     async for missed in self._replay(session_id, cursor, live.sequence - 1):
-                        yield Response(event=missed)
-                yield Response(event=live)
+                        yield missed
+                yield live
                 cursor, last_sent = live.sequence, loop.time()
         finally:
             self._log.unsubscribe(session_id, subscription)

@@ -16,8 +16,9 @@ import grpc
 from google.protobuf import struct_pb2, timestamp_pb2
 
 from agent_runtime._gen.agentruntime.v1 import events_pb2
-from agent_runtime.agents.emitter import BlockEmitter, now
+from agent_runtime.agents.emitter import BlockEmitter
 from agent_runtime.errors import ApiError
+from agent_runtime.timestamps import now
 
 Answer = TypeVar("Answer", events_pb2.ApprovalResolved, events_pb2.ClientToolResult)
 DENY = events_pb2.APPROVAL_DECISION_DENY

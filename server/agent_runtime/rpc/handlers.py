@@ -2,7 +2,8 @@
 
 Behaviours that answer once (unary and client-streaming) go through `once`; behaviours that answer
 with a stream (server- and bidi-streaming) go through `stream` as async generators, including those
-written with context.write() instead of yield (grpc's own health Watch).
+written with context.write() instead of yield (grpc's own health Watch). A server-streaming behaviour
+may yield responses it encoded itself, as bytes (an event encoded once for all its subscribers).
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ def _as_async_generator(behaviour: Callable[..., Any]) -> StreamBehaviour:
     return generate
 
 
+def _passing_bytes(serializer: Callable[[Any], bytes] | None) -> Callable[[Any], bytes] | None:
+    """`serializer`, except that a response already encoded (bytes) is sent as it is."""
+    if serializer is None:
+        return None
+    encode = serializer
+    return lambda response: response if type(response) is bytes else encode(response)
+
+
 def rewrap(
     handler: grpc.RpcMethodHandler[Any, Any],
     once: Callable[[OnceBehaviour], OnceBehaviour],
@@ -47,6 +56,7 @@ def rewrap(
     if handler.stream_unary is not None:
         return grpc.stream_unary_rpc_method_handler(once(handler.stream_unary), **serializers)  # type: ignore[arg-type]
     if handler.unary_stream is not None:
+        serializers["response_serializer"] = _passing_bytes(handler.response_serializer)
         return grpc.unary_stream_rpc_method_handler(stream(_as_async_generator(handler.unary_stream)), **serializers)
     assert handler.stream_stream is not None
     return grpc.stream_stream_rpc_method_handler(stream(_as_async_generator(handler.stream_stream)), **serializers)

@@ -36,7 +36,7 @@ from agent_runtime._gen.agentruntime.v1 import (
 )
 from agent_runtime.agents.architectures import agent_for
 from agent_runtime.agents.base import Transcripts, TurnContext
-from agent_runtime.agents.emitter import BlockEmitter, now
+from agent_runtime.agents.emitter import BlockEmitter
 from agent_runtime.errors import ApiError
 from agent_runtime.events.log import EventLog, EventWithdrawn
 from agent_runtime.modelproxy.proxy import ModelProxy
@@ -55,6 +55,7 @@ from agent_runtime.sessions.validation import NATIVE_TOOLS
 from agent_runtime.sessions.workspace_sync import DEFAULT_WORKSPACE_QUOTA_BYTES, WorkspaceSync
 from agent_runtime.storage.client import StorageClient
 from agent_runtime.storage.retrying import until_stored
+from agent_runtime.timestamps import now
 
 log = logging.getLogger(__name__)
 

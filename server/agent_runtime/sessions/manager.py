@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable
 
 import grpc
-from google.protobuf import field_mask_pb2, timestamp_pb2
+from google.protobuf import field_mask_pb2
 
 from agent_runtime._gen.agentruntime.v1 import (
     agent_runtime_pb2,
@@ -26,7 +26,6 @@ from agent_runtime._gen.agentruntime.v1 import (
     workspace_pb2,
 )
 from agent_runtime.agents import architectures
-from agent_runtime.agents.emitter import now
 from agent_runtime.bus.base import Bus
 from agent_runtime.bus.local import LocalBus
 from agent_runtime.errors import ApiError, FieldViolation, bad_request
@@ -41,6 +40,7 @@ from agent_runtime.sessions.recovery import close_interrupted_turn, stored_sessi
 from agent_runtime.sessions.stored_workspace import stored_file, stored_file_list
 from agent_runtime.sessions.watch_hub import SessionWatchHub
 from agent_runtime.storage.leases import LEASE_HELD
+from agent_runtime.timestamps import now
 from agent_runtime.workspace_paths import workspace_path_problem
 
 log = logging.getLogger(__name__)
@@ -388,16 +388,15 @@ class SessionManager:
         session_id = str(
             uuid.uuid5(REQUEST_ID_NAMESPACE, request.request_id.lower()) if request.request_id else uuid.uuid4()
         )
-        now = timestamp_pb2.Timestamp()
-        now.GetCurrentTime()
+        created_at = now()
         record = persistence_pb2.SessionRecord(
             session_id=session_id,
             architecture=request.architecture,
             agent_profile_ref=request.agent_profile_ref,
             name=request.name,
             session_options=request.session_options,
-            created_at=now,
-            last_activity=now,
+            created_at=created_at,
+            last_activity=created_at,
             metadata=request.metadata,
         )
         files = merged_files(profile.default_workspace_files, request.default_workspace_files)

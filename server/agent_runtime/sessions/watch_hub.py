@@ -11,12 +11,12 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
-from google.protobuf import timestamp_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, session_pb2
 from agent_runtime.bus.base import Bus
 from agent_runtime.bus.local import LocalBus
 from agent_runtime.errors import ApiError, shutting_down
+from agent_runtime.timestamps import now
 
 MAX_QUEUED_CHANGES = 10_000
 Response = agent_runtime_pb2.WatchSessionsResponse
@@ -82,9 +82,7 @@ class SessionWatchHub:
                 try:
                     change = await asyncio.wait_for(queue.get(), self._heartbeat_seconds)
                 except TimeoutError:
-                    now = timestamp_pb2.Timestamp()
-                    now.GetCurrentTime()
-                    yield Response(heartbeat=agent_runtime_pb2.Heartbeat(time=now))
+                    yield Response(heartbeat=agent_runtime_pb2.Heartbeat(time=now()))
                     continue
                 if change is None and self._shutting_down:
                     raise shutting_down("list the sessions again and watch anew")

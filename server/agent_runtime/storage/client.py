@@ -25,6 +25,7 @@ Response = TypeVar("Response")
 
 CALL_TIMEOUT_SECONDS = 10.0
 HEALTH_TIMEOUT_SECONDS = 2.0
+RECONNECT_BACKOFF_MAX_MS = 1000
 PASSED_THROUGH = {
     grpc.StatusCode.NOT_FOUND,
     grpc.StatusCode.ALREADY_EXISTS,
@@ -90,6 +91,10 @@ class StorageClient:
                 ("grpc.enable_retries", 1),
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                # A storage server that comes back (the embedded one is restarted within a second or two) is
+                # found at once, not after gRPC's default backoff of up to two minutes.
+                ("grpc.initial_reconnect_backoff_ms", 100),
+                ("grpc.max_reconnect_backoff_ms", RECONNECT_BACKOFF_MAX_MS),
             ],
         )
         self.stub = persistence_pb2_grpc.PersistenceAdapterStub(self._channel)
