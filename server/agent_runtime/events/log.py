@@ -2,8 +2,9 @@
 
 A session's writer stores at once what is pending whenever it is free (group commit): events that come
 while a write is in flight go into the next one, so batches grow by themselves under load, and an event of
-an idle session waits one storage round trip. A session's writes start at least MIN_WRITE_INTERVAL apart,
-so a model streaming a thousand tokens a second costs at most 250 storage calls a second. A sequence
+an idle session waits one storage round trip. A session's writes are held to one per MIN_WRITE_INTERVAL
+after a burst of WRITE_BURST (write_budget.py), so a model streaming a thousand tokens a second costs at
+most 250 storage calls a second, and its first token is not held back by the turn's opening events. A sequence
 number is given at write time, and subscribers see an event only once it is stored: whatever a caller
 has seen survives a crash, and a storage outage only delays events (the batch is retried until
 storage answers), it never loses or reorders them.
@@ -35,6 +36,7 @@ from agent_runtime.bus.base import Bus
 from agent_runtime.bus.local import LocalBus
 from agent_runtime.errors import ApiError
 from agent_runtime.events.subscription import MAX_QUEUED_EVENTS, Subscription
+from agent_runtime.events.write_budget import WriteBudget
 from agent_runtime.storage import leases
 from agent_runtime.storage.client import StorageClient
 from agent_runtime.storage.leases import LEASE_LOST
@@ -44,6 +46,7 @@ from agent_runtime.timestamps import now
 log = logging.getLogger(__name__)
 
 MIN_WRITE_INTERVAL_SECONDS = 0.004
+WRITE_BURST = 4
 MAX_BATCH = 256
 # Ranges of events dropped unstored that a flush() still asks about are kept this many at most.
 KEPT_REFUSALS = 16
@@ -64,7 +67,7 @@ class _SessionLog:
     subscribers: set[Subscription] = field(default_factory=set)
     # Set by flush(): someone waits, so the batch is written without waiting out the interval.
     hurry: asyncio.Event = field(default_factory=asyncio.Event)
-    last_write: float = float("-inf")  # when the last write started (the event loop's clock)
+    budget: WriteBudget = field(default_factory=lambda: WriteBudget(MIN_WRITE_INTERVAL_SECONDS, WRITE_BURST))
     # Events their callers gave up on, each with the future told whether storage took it all the same.
     withdrawn: list[tuple[events_pb2.SessionEvent, asyncio.Future[bool]]] = field(default_factory=list)
     generation: int = 0  # the lease generation events appended from now on are written with
@@ -253,12 +256,12 @@ class EventLog:
     async def _write(self, session_id: str, session: _SessionLog) -> None:
         loop = asyncio.get_running_loop()
         while session.pending:
-            too_soon = session.last_write + MIN_WRITE_INTERVAL_SECONDS - loop.time()
+            too_soon = session.budget.wait_seconds(loop.time())
             if too_soon > 0 and len(session.pending) < MAX_BATCH:  # unless someone waits for it
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(session.hurry.wait(), too_soon)
             session.hurry.clear()
-            session.last_write = loop.time()
+            session.budget.spend(loop.time())
             run = session.runs[0]
             generation = run[0]
             taken = session.pending[: min(MAX_BATCH, run[1])]
