@@ -27,6 +27,7 @@ from agent_runtime.fleet.listener import ReplicaListener
 from agent_runtime.fleet.routing import SessionRouter
 from agent_runtime.fleet.takeover import take_over_lapsed
 from agent_runtime.http_serving import listening, serve_app, shown
+from agent_runtime.managed_agents.api import PREFIX, ManagedAgentsApi
 from agent_runtime.modelproxy.proxy import ModelProxy
 from agent_runtime.rest.gateway import RestGateway
 from agent_runtime.rpc.auth_interceptor import ApiKeyInterceptor
@@ -99,15 +100,17 @@ async def _serve_shared_proxy(proxy: ModelProxy | None, address: str) -> web.App
 
 
 async def _serve_rest(
-    address: str, grpc_address: str, api_key: str, limits: ConnectionLimits, bus: Bus
+    address: str, grpc_address: str, api_key: str, limits: ConnectionLimits, bus: Bus, sandbox: str
 ) -> web.AppRunner | None:
-    """The REST shim on `address`, calling this runtime's gRPC API at `grpc_address`; none if no address."""
+    """The REST shim and the Managed Agents API (under /v1) on `address`, calling this runtime's gRPC API at
+    `grpc_address`; none if no address."""
     if not address:
         return None
     listener = listening(address)
-    loopback = grpc_address.replace("0.0.0.0:", "127.0.0.1:")
-    gateway = RestGateway(grpc.aio.insecure_channel(loopback), SERVICE, api_key, bus if bus.shared else None)
-    runner = await serve_app(gateway.app(), listener, limits)
+    loopback = grpc.aio.insecure_channel(grpc_address.replace("0.0.0.0:", "127.0.0.1:"))
+    gateway = RestGateway(loopback, SERVICE, api_key, bus if bus.shared else None)
+    managed_agents = ManagedAgentsApi(loopback, api_key, sandbox)
+    runner = await serve_app(gateway.app({PREFIX: managed_agents.app()}), listener, limits)
     print(f"agent-runtime REST listening on {shown(listener)}", flush=True)
     return runner
 
@@ -166,7 +169,7 @@ async def serve(settings: Settings) -> None:
             renewal = asyncio.create_task(leases.keep())
             takeover = asyncio.create_task(take_over_lapsed(storage, sessions, settings.lease_ttl / 4))
         await server.start()
-        rest = await _serve_rest(settings.http_address, bound, api_key, settings.http_limits, bus)
+        rest = await _serve_rest(settings.http_address, bound, api_key, settings.http_limits, bus, settings.sandbox)
         health_task = asyncio.create_task(follow_storage_health(storage, health, [SERVICE_NAME]))
         recovery = asyncio.create_task(until_stored("the sessions left with work", sessions.resume_all))
         if key_file is not None:

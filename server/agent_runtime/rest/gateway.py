@@ -8,6 +8,7 @@ status. Server streams are server-sent events (event_stream.py), or NDJSON when 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import grpc
@@ -106,11 +107,14 @@ class RestGateway:
         self._routes = routes(service)
         self._parser = BodyParser()
 
-    def app(self) -> web.Application:
+    def app(self, mounted: Mapping[str, web.Application] | None = None) -> web.Application:
+        """`mounted`: other surfaces' apps, each served under its prefix (and not by the catch-all)."""
         app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[status_errors])
         app.on_cleanup.append(self._close_parser)
         app.router.add_get(HEALTH_PATH, self._health)
         app.router.add_get(OPENAPI_PATH, self._openapi)
+        for prefix, surface in (mounted or {}).items():
+            app.add_subapp(prefix, surface)
         app.router.add_route("*", r"/{path:[\s\S]*}", self._handle)  # any path, even one with a newline
         return app
 

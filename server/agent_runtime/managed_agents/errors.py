@@ -1,0 +1,73 @@
+"""Errors as the Anthropic SDKs read them: {"type": "error", "error": {"type", "message", "details":
+{"error_code"}}} with the HTTP status that picks the SDK's exception class (404 NotFoundError, 401
+AuthenticationError, 400 BadRequestError...). The error_code is the runtime's own reason in lower case
+(session_not_found), which is also how the SDK picks its finer classes (environment_not_found)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+import grpc
+from aiohttp import web
+
+from agent_runtime.errors import ApiError
+from agent_runtime.rest.errors import HTTP_STATUS
+
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    409: "conflict_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+}
+
+
+class ManagedAgentsError(Exception):
+    """A request this surface refuses before (or instead of) calling the runtime."""
+
+    def __init__(self, http_status: int, error_code: str, message: str) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+        self.error_code = error_code
+
+    def response(self) -> web.Response:
+        return error_response(self.http_status, self.error_code, str(self))
+
+
+def invalid(error_code: str, message: str) -> ManagedAgentsError:
+    return ManagedAgentsError(400, error_code, message)
+
+
+def not_served(what: str) -> ManagedAgentsError:
+    return ManagedAgentsError(404, "not_served", f"agent-runtime does not serve {what}")
+
+
+def error_response(http_status: int, error_code: str, message: str) -> web.Response:
+    body = {
+        "type": "error",
+        "error": {
+            "type": ERROR_TYPES.get(http_status, "api_error"),
+            "message": message,
+            "details": {"error_code": error_code},
+        },
+    }
+    # The SDKs retry a 409 unless told not to; a conflict here does not go away by itself.
+    headers = {"x-should-retry": "false"} if http_status == 409 else None
+    return web.json_response(body, status=http_status, headers=headers)
+
+
+def api_error_response(error: ApiError) -> web.Response:
+    return error_response(HTTP_STATUS.get(error.code, 500), error.reason.lower(), error.message)
+
+
+def api_error(error: grpc.aio.AioRpcError) -> ApiError:
+    """The runtime's error for a call, with its reason and metadata."""
+    trailers = cast(Sequence[tuple[str, Any]], tuple(error.trailing_metadata() or ()))
+    return ApiError.from_trailers(error.code(), error.details() or "", trailers)
+
+
+def rpc_error_response(error: grpc.aio.AioRpcError) -> web.Response:
+    return api_error_response(api_error(error))

@@ -1,0 +1,144 @@
+"""/v1/sessions/{id}/events: send (user.message, user.interrupt), list (pages in order, a `types` filter)
+and stream (server-sent events from now on, as the SDKs read them: `event: <type>` then `data: <json>`,
+`event: ping` while quiet). The SDKs do not resume a stream; they list what they missed, by id."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from aiohttp import web
+
+from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
+from agent_runtime.managed_agents.errors import api_error, invalid, rpc_error_response
+from agent_runtime.managed_agents.event_mapping import Event, managed_events, user_message_id
+from agent_runtime.managed_agents.requests import caller_metadata, json_body, limit, listed
+
+if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
+    from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub
+
+# A cursor past any session's last event: the runtime's refusal of it says where the head is.
+BEYOND_ANY_HEAD = 2**62
+SENDABLE = ("user.message", "user.interrupt")
+
+
+class EventRoutes:
+    def __init__(self, stub: AgentRuntimeAsyncStub) -> None:
+        self._stub = stub
+
+    def add_to(self, router: web.UrlDispatcher) -> None:
+        router.add_post("/sessions/{session_id}/events", self.send)
+        router.add_get("/sessions/{session_id}/events", self.list)
+        router.add_get("/sessions/{session_id}/events/stream", self.stream)
+
+    async def send(self, request: web.Request) -> web.Response:
+        session_id = request.match_info["session_id"]
+        events = (await json_body(request)).get("events")
+        if not isinstance(events, list) or not events:
+            raise invalid("invalid_events", "events must be a non-empty list")
+        texts = [_checked(event) for event in events]  # all are checked before any is sent
+        metadata = caller_metadata(request)
+        sent = []
+        for event, text in zip(events, texts, strict=True):
+            if event["type"] == "user.message":
+                answer = await self._stub.SendMessage(
+                    api.SendMessageRequest(session_id=session_id, content=text), metadata=metadata
+                )
+                sent.append({**event, "id": user_message_id(answer.turn_id), "processed_at": None})
+            else:
+                interrupted = await self._stub.InterruptSession(
+                    api.InterruptSessionRequest(session_id=session_id), metadata=metadata
+                )
+                sent.append({**event, "id": f"sevt_interrupt_{interrupted.turn_id}", "processed_at": None})
+        return web.json_response({"data": sent})
+
+    async def list(self, request: web.Request) -> web.Response:
+        if request.query.get("order", "asc") != "asc":
+            raise invalid("invalid_order", "events are listed oldest first (order=asc) only")
+        page, wanted = limit(request), set(listed(request, "types"))
+        after = _cursor(request.query.get("page", "0"))
+        found: list[Event] = []
+        async with contextlib.aclosing(_stored(self._stub, request, after, follow=False)) as stored:
+            async for sequence, events in stored:
+                found.extend(e for e in events if not wanted or e["type"] in wanted)
+                if len(found) >= page:
+                    return web.json_response({"data": found, "next_page": str(sequence)})
+        return web.json_response({"data": found, "next_page": None})
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        head = await _head(self._stub, request)  # an unknown session is refused here, before the answer
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        try:
+            async with contextlib.aclosing(_stored(self._stub, request, head, follow=True)) as live:
+                async for _, events in live:
+                    for event in events:
+                        await response.write(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode())
+                    if not events:  # a heartbeat
+                        await response.write(b"event: ping\ndata: {}\n\n")
+        except grpc.aio.AioRpcError as error:  # the session was deleted, or the runtime is stopping
+            refused = json.loads(rpc_error_response(error).text or "{}")
+            await response.write(f"event: error\ndata: {json.dumps(refused)}\n\n".encode())
+        return response
+
+
+def _checked(event: Any) -> str:
+    """A sendable event's text (empty for an interrupt); refuses anything else."""
+    kind = event.get("type") if isinstance(event, dict) else None
+    if kind not in SENDABLE:
+        raise invalid("unsupported_event", f"agent-runtime accepts {', '.join(SENDABLE)} here, not {kind!r}")
+    if kind == "user.interrupt":
+        return ""
+    content = event.get("content")
+    if not isinstance(content, list) or not content:
+        raise invalid("invalid_content", "a user.message needs content: a list of text blocks")
+    texts = []
+    for block in content:
+        if not isinstance(block, dict) or block.get("type") != "text" or not isinstance(block.get("text"), str):
+            raise invalid("unsupported_content", 'agent-runtime takes text blocks ({"type": "text", "text": ...})')
+        texts.append(block["text"])
+    return "\n\n".join(texts)
+
+
+def _cursor(text: str) -> int:
+    if not text.isascii() or not text.isdigit():
+        raise invalid("invalid_page", f"page must be a cursor from next_page, not {text!r}")
+    return int(text)
+
+
+async def _head(stub: AgentRuntimeAsyncStub, request: web.Request) -> int:
+    """The session's last sequence: the runtime's refusal of a cursor beyond it says what it is."""
+    beyond = api.StreamSessionEventsRequest(session_id=request.match_info["session_id"], after_sequence=BEYOND_ANY_HEAD)
+    try:
+        async for _ in stub.StreamSessionEvents(beyond, metadata=caller_metadata(request)):
+            break
+    except grpc.aio.AioRpcError as error:
+        refusal = api_error(error)
+        if refusal.reason != "CURSOR_BEYOND_HEAD":
+            raise
+        return int(refusal.metadata["head_sequence"])
+    raise AssertionError("the runtime took a cursor beyond any head")
+
+
+async def _stored(
+    stub: AgentRuntimeAsyncStub, request: web.Request, after: int, follow: bool
+) -> AsyncGenerator[tuple[int, list[Event]], None]:
+    """(sequence, its Managed Agents events) for each of the session's events after `after`; with
+    `follow`, (cursor, []) for each heartbeat as well."""
+    call = stub.StreamSessionEvents(
+        api.StreamSessionEventsRequest(
+            session_id=request.match_info["session_id"], after_sequence=after, follow=follow
+        ),
+        metadata=caller_metadata(request),
+    )
+    try:
+        async for response in call:
+            if response.HasField("event"):
+                yield response.event.sequence, managed_events(response.event)
+            else:
+                yield response.heartbeat.head_sequence, []
+    finally:
+        call.cancel()

@@ -1,0 +1,40 @@
+"""The Managed Agents API of a runtime whose model is the fake Anthropic API, called by the real `anthropic`
+SDK, unmodified, with its base URL pointed at the runtime's HTTP address."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import anthropic
+import pytest
+
+from tests.fakes.anthropic import FakeAnthropic, running_fake_anthropic
+from tests.integration.conftest import API_KEY, Runtime, launch, make_profiles
+
+ARGS = ("--heartbeat-interval=0.5s",)
+
+
+@pytest.fixture(scope="module")
+async def fake_model() -> AsyncIterator[FakeAnthropic]:
+    async with running_fake_anthropic([]) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeAnthropic) -> Iterator[Runtime]:
+    root = tmp_path_factory.mktemp("managed-agents")
+    profiles = make_profiles(root / "profiles")
+    env = {"ANTHROPIC_API_KEY": fake_model.api_key, "ANTHROPIC_BASE_URL": fake_model.base_url}
+    server = Runtime(root / "data", profiles, launch(root / "data", profiles, ARGS, env), ARGS, env)
+    yield server
+    server.process.stop()
+
+
+def sdk_client(runtime: Runtime, api_key: str = API_KEY) -> anthropic.AsyncAnthropic:
+    return anthropic.AsyncAnthropic(base_url=f"http://{runtime.process.rest_address}", api_key=api_key, max_retries=0)
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[anthropic.AsyncAnthropic]:
+    async with sdk_client(runtime) as opened:
+        yield opened
