@@ -24,6 +24,7 @@ from agent_runtime.agents.tools import ToolBox, ToolOutcome
 from agent_runtime.permissions.gate import (
     ASK_USER_QUESTION,
     ASK_USER_QUESTION_TOOL,
+    CallIds,
     TurnGate,
     answer_text,
     output_text,
@@ -178,19 +179,19 @@ class AnthropicAgent:
     ) -> tuple[struct_pb2.Value, bool]:
         """The call's output and whether it is an error: a client tool's from the caller, a question's from the
         user, one of the agent's own tools' once the gate lets it run."""
-        name, tool_input = tool_use.name, tool_use.input
+        name, tool_input, call = tool_use.name, tool_use.input, CallIds(block_id, tool_use.id)
         if self._gate.is_client_tool(name):
             return await self._gate.call_client_tool(
-                block_id, name, tool_input, lambda: show(blocks_pb2.TOOL_STATUS_WAITING_FOR_RESULT)
+                call, name, tool_input, lambda: show(blocks_pb2.TOOL_STATUS_WAITING_FOR_RESULT)
             )
         if name == ASK_USER_QUESTION and self._settings.asks_user:
             resolved = await self._gate.ask_user(
-                block_id, tool_input, lambda: show(blocks_pb2.TOOL_STATUS_WAITING_FOR_APPROVAL)
+                call, tool_input, lambda: show(blocks_pb2.TOOL_STATUS_WAITING_FOR_APPROVAL)
             )
             answer, unanswered = answer_text(resolved)
             return struct_pb2.Value(string_value=answer), unanswered
         ruling = await self._gate.rule(
-            block_id, name, tool_input, lambda: show(blocks_pb2.TOOL_STATUS_WAITING_FOR_APPROVAL)
+            call, name, tool_input, lambda: show(blocks_pb2.TOOL_STATUS_WAITING_FOR_APPROVAL)
         )
         if not ruling.runs:
             outcome = ToolOutcome(ruling.message, is_error=True)

@@ -26,7 +26,7 @@ from agent_runtime.agents.claude_profile import CLIENT_TOOLS_SERVER
 from agent_runtime.agents.claude_stream import ClaudeStream
 from agent_runtime.agents.cli_process import StdinChannel
 from agent_runtime.errors import ApiError
-from agent_runtime.permissions.gate import ASK_USER_QUESTION, TurnGate, answer_text
+from agent_runtime.permissions.gate import ASK_USER_QUESTION, CallIds, TurnGate, answer_text
 
 HOOK_ID = "gate"
 CLIENT_TOOL_PREFIX = f"mcp__{CLIENT_TOOLS_SERVER}__"  # the model sees a client tool `lookup` as mcp__caller__lookup
@@ -131,25 +131,25 @@ class ClaudeControl:
     async def _can_use_tool(self, request: dict[str, Any]) -> dict[str, Any]:
         name, tool_input = str(request.get("tool_name", "")), request.get("input") or {}
         tool_use_id = str(request.get("tool_use_id", ""))
-        block_id = self._stream.tool_block_id(tool_use_id)
+        call = CallIds(self._stream.tool_block_id(tool_use_id), tool_use_id)
         waiting = lambda: self._stream.show_status(tool_use_id, blocks_pb2.TOOL_STATUS_WAITING_FOR_APPROVAL)  # noqa: E731
         if name.startswith(CLIENT_TOOL_PREFIX):
             return {"behavior": "allow", "updatedInput": tool_input}
         if name == ASK_USER_QUESTION:
-            resolved = await self._gate.ask_user(block_id, tool_input, waiting)
+            resolved = await self._gate.ask_user(call, tool_input, waiting)
             said, unanswered = answer_text(resolved)
             if unanswered:
                 return {"behavior": "deny", "message": said}
             self._stream.show_status(tool_use_id, blocks_pb2.TOOL_STATUS_RUNNING)
             return {"behavior": "allow", "updatedInput": {**tool_input, "answers": _answers(tool_input, resolved)}}
-        ruling = await self._gate.rule(block_id, name, tool_input, waiting)
+        ruling = await self._gate.rule(call, name, tool_input, waiting)
         if not ruling.runs:
             return {"behavior": "deny", "message": ruling.message}
         self._stream.show_status(tool_use_id, blocks_pb2.TOOL_STATUS_RUNNING)
         return {"behavior": "allow", "updatedInput": dict(ruling.tool_input)}
 
-    async def _locate(self, params: Mapping[str, Any]) -> tuple[str, Callable[[], None]]:
+    async def _locate(self, params: Mapping[str, Any]) -> tuple[CallIds, Callable[[], None]]:
         """A client tool's call, by the tool_use id Claude Code sends along."""
         tool_use_id = str((params.get("_meta") or {}).get("claudecode/toolUseId", ""))
         waiting = lambda: self._stream.show_status(tool_use_id, blocks_pb2.TOOL_STATUS_WAITING_FOR_RESULT)  # noqa: E731
-        return self._stream.tool_block_id(tool_use_id), waiting
+        return CallIds(self._stream.tool_block_id(tool_use_id), tool_use_id), waiting

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from agent_runtime.permissions.gate import TurnGate, output_text
+from agent_runtime.permissions.gate import CallIds, TurnGate, output_text
 
 METHOD_NOT_FOUND = -32601
 # Where a call shows: its tool_use block's id, and a way to show the block waiting for the caller's result.
-Locate = Callable[[Mapping[str, Any]], Awaitable[tuple[str, Callable[[], None]]]]
+Locate = Callable[[Mapping[str, Any]], Awaitable[tuple[CallIds, Callable[[], None]]]]
 
 
 async def answer(message: Mapping[str, Any], gate: TurnGate, server_name: str, locate: Locate) -> dict[str, Any]:
@@ -43,6 +43,6 @@ async def _call(params: Mapping[str, Any], gate: TurnGate, locate: Locate) -> di
     name, arguments = str(params.get("name", "")), params.get("arguments") or {}
     if not gate.is_client_tool(name):
         return {"content": [{"type": "text", "text": f"No tool {name!r}."}], "isError": True}
-    block_id, waiting = await locate(params)
-    output, is_error = await gate.call_client_tool(block_id, name, arguments, waiting)
+    call, waiting = await locate(params)
+    output, is_error = await gate.call_client_tool(call, name, arguments, waiting)
     return {"content": [{"type": "text", "text": output_text(output)}], "isError": is_error}

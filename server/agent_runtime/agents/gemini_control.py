@@ -25,7 +25,7 @@ from agent_runtime.agents.answers_in_flight import AnswersInFlight
 from agent_runtime.agents.claude_profile import CLIENT_TOOLS_SERVER
 from agent_runtime.agents.cli_process import StdinChannel
 from agent_runtime.agents.gemini_stream import GeminiStream
-from agent_runtime.permissions.gate import TurnGate
+from agent_runtime.permissions.gate import CallIds, TurnGate
 
 BRIDGE_PATH = "/tmp/agent-runtime/gemini-bridge.mjs"
 SOCKET_PATH = "/tmp/agent-runtime/gemini-bridge.sock"
@@ -115,9 +115,9 @@ class GeminiControl:
         if name.startswith(CLIENT_TOOL_PREFIX) or self._gate.allows(name, tool_input):
             return {}
         call_id = await self._locate({name}, tool_input)
-        block_id = self._stream.tool_block_id(call_id)
+        call = CallIds(self._stream.tool_block_id(call_id), call_id)
         waiting = lambda: self._stream.show_status(call_id, blocks_pb2.TOOL_STATUS_WAITING_FOR_APPROVAL)  # noqa: E731
-        ruling = await self._gate.rule(block_id, name, tool_input, waiting)
+        ruling = await self._gate.rule(call, name, tool_input, waiting)
         if not ruling.runs:
             return {"decision": "deny", "reason": ruling.message}
         self._stream.show_status(call_id, blocks_pb2.TOOL_STATUS_RUNNING)
@@ -125,11 +125,11 @@ class GeminiControl:
             return {}
         return {"hookSpecificOutput": {"hookEventName": "BeforeTool", "tool_input": dict(ruling.tool_input)}}
 
-    async def _locate_client_call(self, params: Mapping[str, Any]) -> tuple[str, Callable[[], None]]:
+    async def _locate_client_call(self, params: Mapping[str, Any]) -> tuple[CallIds, Callable[[], None]]:
         name, arguments = str(params.get("name", "")), params.get("arguments") or {}
         call_id = await self._locate({CLIENT_TOOL_PREFIX + name, name}, arguments)
         waiting = lambda: self._stream.show_status(call_id, blocks_pb2.TOOL_STATUS_WAITING_FOR_RESULT)  # noqa: E731
-        return self._stream.tool_block_id(call_id), waiting
+        return CallIds(self._stream.tool_block_id(call_id), call_id), waiting
 
     async def _locate(self, tool_names: set[str], tool_input: Mapping[str, Any]) -> str:
         """The call a question is about, once the CLI's own line about it has come (empty if it does not)."""

@@ -1,4 +1,5 @@
-"""/v1/sessions/{id}/events: send (user.message, user.interrupt), list (pages in order, a `types` filter)
+"""/v1/sessions/{id}/events: send (user.message, user.interrupt, user.tool_confirmation,
+user.custom_tool_result), list (pages in order, a `types` filter)
 and stream (server-sent events from now on, as the SDKs read them: `event: <type>` then `data: <json>`,
 `event: ping` while quiet). The SDKs do not resume a stream; they list what they missed, by id."""
 
@@ -11,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 from aiohttp import web
+from google.protobuf import struct_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
+from agent_runtime._gen.agentruntime.v1 import events_pb2, session_pb2
 from agent_runtime.managed_agents.errors import api_error, invalid, rpc_error_response
-from agent_runtime.managed_agents.event_mapping import Event, managed_events, user_message_id
+from agent_runtime.managed_agents.event_mapping import Event, EventMapper, user_message_id
 from agent_runtime.managed_agents.requests import caller_metadata, json_body, limit, listed
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
@@ -22,7 +25,8 @@ if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
 
 # A cursor past any session's last event: the runtime's refusal of it says where the head is.
 BEYOND_ANY_HEAD = 2**62
-SENDABLE = ("user.message", "user.interrupt")
+SENDABLE = ("user.message", "user.interrupt", "user.tool_confirmation", "user.custom_tool_result")
+DECISIONS = {"allow": events_pb2.APPROVAL_DECISION_ALLOW, "deny": events_pb2.APPROVAL_DECISION_DENY}
 
 
 class EventRoutes:
@@ -35,25 +39,59 @@ class EventRoutes:
         router.add_get("/sessions/{session_id}/events/stream", self.stream)
 
     async def send(self, request: web.Request) -> web.Response:
-        session_id = request.match_info["session_id"]
         events = (await json_body(request)).get("events")
         if not isinstance(events, list) or not events:
             raise invalid("invalid_events", "events must be a non-empty list")
-        texts = [_checked(event) for event in events]  # all are checked before any is sent
+        checked = [_checked(event) for event in events]  # all are checked before any is sent
+        return web.json_response({"data": [await self._send(request, event) for event in checked]})
+
+    async def _send(self, request: web.Request, event: dict[str, Any]) -> Event:
+        session_id, metadata, kind = request.match_info["session_id"], caller_metadata(request), event["type"]
+        if kind == "user.message":
+            sent = await self._stub.SendMessage(
+                api.SendMessageRequest(session_id=session_id, content=_message_text(event)), metadata=metadata
+            )
+            return {**event, "id": user_message_id(sent.turn_id), "processed_at": None}
+        if kind == "user.interrupt":
+            interrupted = await self._stub.InterruptSession(
+                api.InterruptSessionRequest(session_id=session_id), metadata=metadata
+            )
+            return {**event, "id": f"sevt_interrupt_{interrupted.turn_id}", "processed_at": None}
+        if kind == "user.tool_confirmation":
+            answered = await self._stub.RespondToApproval(
+                api.RespondToApprovalRequest(
+                    session_id=session_id,
+                    tool_use_id=event["tool_use_id"],
+                    decision=DECISIONS[event["result"]],
+                    message=event.get("deny_message") or "",
+                ),
+                metadata=metadata,
+            )
+            return {**event, "id": f"sevt_{answered.resolution.approval_id}", "processed_at": None}
+        output = struct_pb2.Value(string_value=_blocks_text(event.get("content") or [], "content"))
+        submitted = await self._stub.SubmitToolResult(
+            api.SubmitToolResultRequest(
+                session_id=session_id,
+                tool_use_id=event["custom_tool_use_id"],
+                output=output,
+                is_error=bool(event.get("is_error")),
+            ),
+            metadata=metadata,
+        )
+        return {**event, "id": f"sevt_{submitted.result.call_id}", "processed_at": None}
+
+    async def _mapper(self, request: web.Request) -> EventMapper:
+        """The session's mapper: it knows the session's client tools (the profile's and its own)."""
         metadata = caller_metadata(request)
-        sent = []
-        for event, text in zip(events, texts, strict=True):
-            if event["type"] == "user.message":
-                answer = await self._stub.SendMessage(
-                    api.SendMessageRequest(session_id=session_id, content=text), metadata=metadata
-                )
-                sent.append({**event, "id": user_message_id(answer.turn_id), "processed_at": None})
-            else:
-                interrupted = await self._stub.InterruptSession(
-                    api.InterruptSessionRequest(session_id=session_id), metadata=metadata
-                )
-                sent.append({**event, "id": f"sevt_interrupt_{interrupted.turn_id}", "processed_at": None})
-        return web.json_response({"data": sent})
+        session = await self._stub.GetSession(
+            api.GetSessionRequest(session_id=request.match_info["session_id"], view=session_pb2.SESSION_VIEW_BASIC),
+            metadata=metadata,
+        )
+        profile = await self._stub.GetAgentProfile(
+            api.GetAgentProfileRequest(agent_profile_id=session.agent_profile_ref), metadata=metadata
+        )
+        tools = [*profile.client_tools, *session.session_options.client_tools]
+        return EventMapper(tool.name for tool in tools)
 
     async def list(self, request: web.Request) -> web.Response:
         if request.query.get("order", "asc") != "asc":
@@ -61,7 +99,8 @@ class EventRoutes:
         page, wanted = limit(request), set(listed(request, "types"))
         after = _cursor(request.query.get("page", "0"))
         found: list[Event] = []
-        async with contextlib.aclosing(_stored(self._stub, request, after, follow=False)) as stored:
+        mapper = await self._mapper(request)
+        async with contextlib.aclosing(_stored(self._stub, request, mapper, after, follow=False)) as stored:
             async for sequence, events in stored:
                 found.extend(e for e in events if not wanted or e["type"] in wanted)
                 if len(found) >= page:
@@ -70,10 +109,11 @@ class EventRoutes:
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         head = await _head(self._stub, request)  # an unknown session is refused here, before the answer
+        mapper = await self._mapper(request)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
         await response.prepare(request)
         try:
-            async with contextlib.aclosing(_stored(self._stub, request, head, follow=True)) as live:
+            async with contextlib.aclosing(_stored(self._stub, request, mapper, head, follow=True)) as live:
                 async for _, events in live:
                     for event in events:
                         await response.write(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode())
@@ -85,16 +125,42 @@ class EventRoutes:
         return response
 
 
-def _checked(event: Any) -> str:
-    """A sendable event's text (empty for an interrupt); refuses anything else."""
+def _checked(event: Any) -> dict[str, Any]:
+    """A sendable event, its fields checked; anything else is refused."""
     kind = event.get("type") if isinstance(event, dict) else None
     if kind not in SENDABLE:
         raise invalid("unsupported_event", f"agent-runtime accepts {', '.join(SENDABLE)} here, not {kind!r}")
-    if kind == "user.interrupt":
-        return ""
+    assert isinstance(event, dict)
+    if kind == "user.message":
+        _message_text(event)
+    elif kind == "user.tool_confirmation":
+        _required_text(event, "tool_use_id")
+        if event.get("result") not in DECISIONS:
+            raise invalid("invalid_result", 'a user.tool_confirmation\'s result is "allow" or "deny"')
+    elif kind == "user.custom_tool_result":
+        _required_text(event, "custom_tool_use_id")
+        _blocks_text(event.get("content") or [], "content")
+    return event
+
+
+def _required_text(event: dict[str, Any], name: str) -> str:
+    value = event.get(name)
+    if not isinstance(value, str) or not value:
+        raise invalid("invalid_field", f"a {event['type']} needs {name}")
+    return value
+
+
+def _message_text(event: dict[str, Any]) -> str:
     content = event.get("content")
     if not isinstance(content, list) or not content:
         raise invalid("invalid_content", "a user.message needs content: a list of text blocks")
+    return _blocks_text(content, "content")
+
+
+def _blocks_text(content: Any, name: str) -> str:
+    """Text blocks' text, joined by blank lines; other blocks are refused."""
+    if not isinstance(content, list):
+        raise invalid("invalid_content", f"{name} must be a list of text blocks")
     texts = []
     for block in content:
         if not isinstance(block, dict) or block.get("type") != "text" or not isinstance(block.get("text"), str):
@@ -124,7 +190,7 @@ async def _head(stub: AgentRuntimeAsyncStub, request: web.Request) -> int:
 
 
 async def _stored(
-    stub: AgentRuntimeAsyncStub, request: web.Request, after: int, follow: bool
+    stub: AgentRuntimeAsyncStub, request: web.Request, mapper: EventMapper, after: int, follow: bool
 ) -> AsyncGenerator[tuple[int, list[Event]], None]:
     """(sequence, its Managed Agents events) for each of the session's events after `after`; with
     `follow`, (cursor, []) for each heartbeat as well."""
@@ -137,7 +203,7 @@ async def _stored(
     try:
         async for response in call:
             if response.HasField("event"):
-                yield response.event.sequence, managed_events(response.event)
+                yield response.event.sequence, mapper.events(response.event)
             else:
                 yield response.heartbeat.head_sequence, []
     finally:

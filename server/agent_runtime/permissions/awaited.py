@@ -73,6 +73,12 @@ class AwaitedInput:
         self._on_change = on_change
         self._approvals: _Kind[events_pb2.ApprovalResolved] = _Kind("approval", "APPROVAL", _denied)
         self._calls: _Kind[events_pb2.ClientToolResult] = _Kind("tool call", "TOOL_CALL", _failed)
+        # The requests made here, by their call's tool_use_id, for answers that name the call instead.
+        self._by_tool_use: dict[str, str] = {}
+
+    def request_for(self, tool_use_id: str) -> str:
+        """The approval or client tool call made here for the call with this tool_use_id; empty if none."""
+        return self._by_tool_use.get(tool_use_id, "") if tool_use_id else ""
 
     def knows(self, request_id: str) -> bool:
         """Whether the request was made while this session was loaded here (waiting or ended)."""
@@ -96,6 +102,7 @@ class AwaitedInput:
     async def approval(self, request: events_pb2.ApprovalRequested) -> events_pb2.ApprovalResolved:
         """Asks for an approval (its id and expiry are set here) and returns how it was resolved."""
         request.approval_id = f"approval-{uuid.uuid4()}"
+        self._by_tool_use[request.tool_use_id] = request.approval_id
         if (expires := self._expiry()) is not None:
             request.expires_at.CopyFrom(expires)
         return await self._wait(
@@ -105,6 +112,7 @@ class AwaitedInput:
     async def tool_call(self, request: events_pb2.ClientToolCall) -> events_pb2.ClientToolResult:
         """Asks the caller to run a tool (its id and expiry are set here) and returns the result."""
         request.call_id = f"call-{uuid.uuid4()}"
+        self._by_tool_use[request.tool_use_id] = request.call_id
         if (expires := self._expiry()) is not None:
             request.expires_at.CopyFrom(expires)
         asked = events_pb2.SessionEvent(client_tool_call=request)

@@ -52,6 +52,14 @@ ALLOWED = events_pb2.APPROVAL_DECISION_ALLOW
 
 
 @dataclass(frozen=True)
+class CallIds:
+    """A tool call's ids: its tool_use block's, and the model's own (tool_use_id)."""
+
+    block_id: str
+    tool_use_id: str
+
+
+@dataclass(frozen=True)
 class Ruling:
     """What becomes of a call: it runs, with this input, or it is refused, and the agent is told `message`."""
 
@@ -129,7 +137,7 @@ class TurnGate:
         return verdict.action == rules.ALLOW or _same_call(tool_name, tool_input) in self._remembered
 
     async def rule(
-        self, block_id: str, tool_name: str, tool_input: Mapping[str, Any], waiting: Callable[[], None]
+        self, call: CallIds, tool_name: str, tool_input: Mapping[str, Any], waiting: Callable[[], None]
     ) -> Ruling:
         """Whether the call runs, and with what input: by the first rule that matches it, asking the caller
         where that rule says to (`waiting` is called then, before the turn waits)."""
@@ -143,7 +151,8 @@ class TurnGate:
         resolved = await self._awaited.approval(
             events_pb2.ApprovalRequested(
                 turn_id=self._turn_id,
-                tool_use_block_id=block_id,
+                tool_use_block_id=call.block_id,
+                tool_use_id=call.tool_use_id,
                 tool_name=tool_name,
                 input=_struct(tool_input),
                 rule=verdict.rule,
@@ -158,7 +167,7 @@ class TurnGate:
         return Ruling(True, updated or tool_input, resolved.message)
 
     async def ask_user(
-        self, block_id: str, tool_input: Mapping[str, Any], waiting: Callable[[], None]
+        self, call: CallIds, tool_input: Mapping[str, Any], waiting: Callable[[], None]
     ) -> events_pb2.ApprovalResolved:
         """The user's answers to the agent's questions (AskUserQuestion's input), or a refusal to answer."""
         questions = [_question(asked) for asked in tool_input.get("questions", []) if isinstance(asked, Mapping)]
@@ -166,7 +175,8 @@ class TurnGate:
         return await self._awaited.approval(
             events_pb2.ApprovalRequested(
                 turn_id=self._turn_id,
-                tool_use_block_id=block_id,
+                tool_use_block_id=call.block_id,
+                tool_use_id=call.tool_use_id,
                 tool_name=ASK_USER_QUESTION,
                 input=_struct(tool_input),
                 questions=questions,
@@ -174,13 +184,17 @@ class TurnGate:
         )
 
     async def call_client_tool(
-        self, block_id: str, tool_name: str, tool_input: Mapping[str, Any], waiting: Callable[[], None]
+        self, call: CallIds, tool_name: str, tool_input: Mapping[str, Any], waiting: Callable[[], None]
     ) -> tuple[struct_pb2.Value, bool]:
         """What the caller's tool returned, and whether it is an error."""
         waiting()
         result = await self._awaited.tool_call(
             events_pb2.ClientToolCall(
-                turn_id=self._turn_id, tool_use_block_id=block_id, tool_name=tool_name, input=_struct(tool_input)
+                turn_id=self._turn_id,
+                tool_use_block_id=call.block_id,
+                tool_use_id=call.tool_use_id,
+                tool_name=tool_name,
+                input=_struct(tool_input),
             )
         )
         return result.output, result.is_error

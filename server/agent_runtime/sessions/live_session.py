@@ -246,6 +246,10 @@ class LiveSession:
         """Whether the running turn waits for this approval or client tool call, or did since the load."""
         return self._awaited.knows(request_id)
 
+    def request_for(self, tool_use_id: str) -> str:
+        """The approval or client tool call made for the call with this tool_use_id since the load; empty if none."""
+        return self._awaited.request_for(tool_use_id)
+
     async def respond(self, answer: events_pb2.ApprovalResolved) -> events_pb2.ApprovalResolved:
         """A caller's answer to an approval the running turn waits for."""
         return await self._awaited.respond(answer)

@@ -299,8 +299,10 @@ class SessionManager:
         self, request: agent_runtime_pb2.RespondToApprovalRequest
     ) -> agent_runtime_pb2.RespondToApprovalResponse:
         validation.raise_if_any(validation.check_approval_answer(request))
+        live = self._live.get(request.session_id)
+        approval_id = request.approval_id or (live.request_for(request.tool_use_id) if live else "")
         answer = events_pb2.ApprovalResolved(
-            approval_id=request.approval_id,
+            approval_id=approval_id,
             decision=request.decision,
             message=request.message,
             answered_by=request.responder or CALLER,
@@ -309,24 +311,27 @@ class SessionManager:
         )
         if request.HasField("updated_input"):
             answer.updated_input.CopyFrom(request.updated_input)
-        live = self._live.get(request.session_id)
-        if live is None or not live.awaits(request.approval_id):
-            raise await self._not_awaited(request.session_id, request.approval_id, "approval", "APPROVAL")
+        if live is None or not live.awaits(approval_id):
+            named = request.approval_id or request.tool_use_id
+            raise await self._not_awaited(request.session_id, named, "approval", "APPROVAL")
         return agent_runtime_pb2.RespondToApprovalResponse(resolution=await live.respond(answer))
 
     async def submit_tool_result(
         self, request: agent_runtime_pb2.SubmitToolResultRequest
     ) -> agent_runtime_pb2.SubmitToolResultResponse:
         validation.raise_if_any(validation.check_tool_result(request))
+        live = self._live.get(request.session_id)
+        call_id = request.call_id or (live.request_for(request.tool_use_id) if live else "")
         result = events_pb2.ClientToolResult(
-            call_id=request.call_id,
+            call_id=call_id,
             output=request.output,
             is_error=request.is_error,
             answered_by=request.responder or CALLER,
         )
-        live = self._live.get(request.session_id)
-        if live is None or not live.awaits(request.call_id):
-            raise await self._not_awaited(request.session_id, request.call_id, "tool call", "TOOL_CALL")
+        if live is None or not live.awaits(call_id):
+            raise await self._not_awaited(
+                request.session_id, request.call_id or request.tool_use_id, "tool call", "TOOL_CALL"
+            )
         return agent_runtime_pb2.SubmitToolResultResponse(result=await live.submit(result))
 
     async def _not_awaited(self, session_id: str, request_id: str, noun: str, reason: str) -> ApiError:

@@ -112,7 +112,7 @@ def check_session_options(field: str, options: session_pb2.SessionOptions, archi
 def check_approval_answer(request: agent_runtime_pb2.RespondToApprovalRequest) -> list[FieldViolation]:
     found = [
         *check_uuid("session_id", request.session_id, "INVALID_SESSION_ID"),
-        *_check_id("approval_id", request.approval_id),
+        *_check_one_id(("approval_id", request.approval_id), ("tool_use_id", request.tool_use_id)),
         *_check_responder(request.responder),
     ]
     if request.decision not in (events_pb2.APPROVAL_DECISION_ALLOW, events_pb2.APPROVAL_DECISION_DENY):
@@ -135,7 +135,7 @@ def check_approval_answer(request: agent_runtime_pb2.RespondToApprovalRequest) -
 def check_tool_result(request: agent_runtime_pb2.SubmitToolResultRequest) -> list[FieldViolation]:
     found = [
         *check_uuid("session_id", request.session_id, "INVALID_SESSION_ID"),
-        *_check_id("call_id", request.call_id),
+        *_check_one_id(("call_id", request.call_id), ("tool_use_id", request.tool_use_id)),
         *_check_responder(request.responder),
     ]
     if not request.HasField("output"):
@@ -151,6 +151,16 @@ def _check_id(field: str, value: str) -> list[FieldViolation]:
     if len(value) > MAX_ID_CHARS:
         return [FieldViolation(field, f"is longer than {MAX_ID_CHARS} characters", "FIELD_TOO_LONG")]
     return []
+
+
+def _check_one_id(own: tuple[str, str], by_call: tuple[str, str]) -> list[FieldViolation]:
+    """A request is named by its own id or by its call's tool_use_id: one of the two."""
+    (own_field, own_id), (call_field, call_id) = own, by_call
+    if own_id and call_id:
+        return [FieldViolation(call_field, f"give {own_field} or {call_field}, not both", "ONE_ID_ONLY")]
+    if not own_id and not call_id:
+        return [FieldViolation(own_field, f"is required (or give {call_field})", "REQUIRED_FIELD")]
+    return _check_id(own_field, own_id) if own_id else _check_id(call_field, call_id)
 
 
 def _check_responder(responder: str) -> list[FieldViolation]:

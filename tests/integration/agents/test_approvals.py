@@ -56,8 +56,8 @@ async def test_a_call_a_rule_asks_about_waits_and_a_denial_reaches_the_model(stu
     assert (asked.tool_name, asked.rule, asked.turn_id) == (agent.tool("Write"), "Write", sent.turn_id)
     assert dict(asked.input) == write
     waiting = [e.block_update.block for e in seen if e.HasField("block_update")]
-    assert waiting[-1].id == asked.tool_use_block_id
-    assert waiting[-1].tool_use.status == blocks_pb2.TOOL_STATUS_WAITING_FOR_APPROVAL
+    assert (waiting[-1].id, waiting[-1].tool_use.tool_use_id) == (asked.tool_use_block_id, asked.tool_use_id)
+    assert asked.tool_use_id and waiting[-1].tool_use.status == blocks_pb2.TOOL_STATUS_WAITING_FOR_APPROVAL
     session = await stub.GetSession(api.GetSessionRequest(session_id=talk.session_id), metadata=AUTH)
     assert list(session.runtime.awaiting_approvals) == [asked.approval_id] and session.runtime.turn_running
 
@@ -148,13 +148,13 @@ async def test_a_client_tool_is_run_by_the_caller(stub: Stub, agent: Agent) -> N
         call.tool_use_block_id,
         blocks_pb2.TOOL_STATUS_WAITING_FOR_RESULT,
     )
+    assert call.tool_use_id and waiting[-1].tool_use.tool_use_id == call.tool_use_id
     offered = agent.offered()[agent.client_tool("lookup_order")]
     assert offered["properties"]["order"] == {"type": "string"}
     shipped = struct_pb2.Value(struct_value=struct({"status": "shipped"}))
-    result = await stub.SubmitToolResult(
-        api.SubmitToolResultRequest(session_id=talk.session_id, call_id=call.call_id, output=shipped), metadata=AUTH
-    )
-    assert result.result.answered_by == "caller"
+    by_call = api.SubmitToolResultRequest(session_id=talk.session_id, tool_use_id=call.tool_use_id, output=shipped)
+    result = await stub.SubmitToolResult(by_call, metadata=AUTH)  # named by the model's id of the call
+    assert (result.result.call_id, result.result.answered_by) == (call.call_id, "caller")
     await talk.until_turn_completed()
     output, is_error = agent.last_result()
     assert not is_error and '"shipped"' in output
@@ -174,6 +174,28 @@ async def test_an_interrupt_while_waiting_ends_the_turn_and_closes_what_waits(st
     late = await rpc_error(respond(talk, asked.approval_id))
     assert_error(late, grpc.StatusCode.FAILED_PRECONDITION, "APPROVAL_CLOSED")
     assert await stored(talk, "c.txt") is None
+
+
+async def test_an_approval_may_be_named_by_its_calls_tool_use_id(stub: Stub, fake_model: FakeAnthropic) -> None:
+    talk = await conversation(stub, ("Write", ASK))
+    fake_model.script([Turn.tool_use("Write", {"file_path": "d.txt", "content": "d"}), Turn.text("Done.")])
+    await talk.send("Write d.txt.")
+    asked = (await until_asked(talk)).approval_requested
+    assert asked.tool_use_id.startswith("toolu_"), "the model's own id of the call"
+
+    both = await rpc_error(respond(talk, asked.approval_id, tool_use_id=asked.tool_use_id))
+    assert field_violations(both) == {"tool_use_id": "ONE_ID_ONLY"}
+    neither = await rpc_error(respond(talk, ""))
+    assert field_violations(neither) == {"approval_id": "REQUIRED_FIELD"}
+    unknown = await rpc_error(respond(talk, "", tool_use_id="toolu_nobody"))
+    assert_error(unknown, grpc.StatusCode.NOT_FOUND, "APPROVAL_NOT_FOUND")
+
+    answered = await respond(talk, "", tool_use_id=asked.tool_use_id)
+    assert answered.resolution.approval_id == asked.approval_id
+    await talk.until_turn_completed()
+    assert await stored(talk, "d.txt") == b"d"
+    late = await rpc_error(respond(talk, "", tool_use_id=asked.tool_use_id))
+    assert_error(late, grpc.StatusCode.FAILED_PRECONDITION, "APPROVAL_CLOSED")
 
 
 async def test_an_answer_is_taken_once_and_a_wrong_one_changes_nothing(stub: Stub, fake_model: FakeAnthropic) -> None:

@@ -12,6 +12,23 @@ from tests.fakes.anthropic import FakeAnthropic, running_fake_anthropic
 from tests.integration.conftest import API_KEY, Runtime, launch, make_profiles
 
 ARGS = ("--heartbeat-interval=0.5s",)
+# An agent that asks before it writes a file, and one with a tool its caller runs.
+ASKING_PROFILE = """\
+name: Asking
+tools: [Write, Bash]
+permissions:
+  rules:
+    - rule: Write
+      action: PERMISSION_ACTION_ASK
+"""
+WEATHER_PROFILE = """\
+name: Weather
+tools: [Bash]
+clientTools:
+  - name: get_weather
+    description: The weather in a city, now.
+    inputSchema: {type: object, properties: {city: {type: string}}, required: [city]}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +41,8 @@ async def fake_model() -> AsyncIterator[FakeAnthropic]:
 def runtime(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeAnthropic) -> Iterator[Runtime]:
     root = tmp_path_factory.mktemp("managed-agents")
     profiles = make_profiles(root / "profiles")
+    (profiles / "asking.yaml").write_text(ASKING_PROFILE)
+    (profiles / "weather.yaml").write_text(WEATHER_PROFILE)
     env = {"ANTHROPIC_API_KEY": fake_model.api_key, "ANTHROPIC_BASE_URL": fake_model.base_url}
     server = Runtime(root / "data", profiles, launch(root / "data", profiles, ARGS, env), ARGS, env)
     yield server

@@ -421,8 +421,10 @@ class RespondToApprovalRequest(_message.Message):
     REMEMBER_FIELD_NUMBER: _builtins.int
     ANSWERS_FIELD_NUMBER: _builtins.int
     RESPONDER_FIELD_NUMBER: _builtins.int
+    TOOL_USE_ID_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     approval_id: _builtins.str
+    """The approval_requested's approval_id; or leave it empty and give its tool_use_id."""
     decision: _events_pb2.ApprovalDecision.ValueType
     """ALLOW or DENY: required."""
     message: _builtins.str
@@ -433,6 +435,8 @@ class RespondToApprovalRequest(_message.Message):
     """Who answers, as the caller names them (a user id, say), shown in approval_resolved; empty: "caller".
     At most 128 characters.
     """
+    tool_use_id: _builtins.str
+    """In place of approval_id: the asked call's tool_use_id (as the Managed Agents API names a call)."""
     @_builtins.property
     def updated_input(self) -> _struct_pb2.Struct:
         """With ALLOW: the input the call runs with instead of the agent's (a file's content edited, say)."""
@@ -452,10 +456,11 @@ class RespondToApprovalRequest(_message.Message):
         remember: _builtins.bool = ...,
         answers: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         responder: _builtins.str = ...,
+        tool_use_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["updated_input", b"updated_input"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["answers", b"answers", "approval_id", b"approval_id", "decision", b"decision", "message", b"message", "remember", b"remember", "responder", b"responder", "session_id", b"session_id", "updated_input", b"updated_input"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answers", b"answers", "approval_id", b"approval_id", "decision", b"decision", "message", b"message", "remember", b"remember", "responder", b"responder", "session_id", b"session_id", "tool_use_id", b"tool_use_id", "updated_input", b"updated_input"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -490,11 +495,15 @@ class SubmitToolResultRequest(_message.Message):
     OUTPUT_FIELD_NUMBER: _builtins.int
     IS_ERROR_FIELD_NUMBER: _builtins.int
     RESPONDER_FIELD_NUMBER: _builtins.int
+    TOOL_USE_ID_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     call_id: _builtins.str
+    """The client_tool_call's call_id; or leave it empty and give its tool_use_id."""
     is_error: _builtins.bool
     responder: _builtins.str
     """As in RespondToApprovalRequest."""
+    tool_use_id: _builtins.str
+    """In place of call_id: the call's tool_use_id."""
     @_builtins.property
     def output(self) -> _struct_pb2.Value:
         """What the tool returned: a string, or structured output. At most 10 MiB serialized."""
@@ -507,10 +516,11 @@ class SubmitToolResultRequest(_message.Message):
         output: _struct_pb2.Value | None = ...,
         is_error: _builtins.bool = ...,
         responder: _builtins.str = ...,
+        tool_use_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["output", b"output"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["call_id", b"call_id", "is_error", b"is_error", "output", b"output", "responder", b"responder", "session_id", b"session_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["call_id", b"call_id", "is_error", b"is_error", "output", b"output", "responder", b"responder", "session_id", b"session_id", "tool_use_id", b"tool_use_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

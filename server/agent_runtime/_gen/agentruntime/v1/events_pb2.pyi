@@ -631,6 +631,7 @@ class ApprovalRequested(_message.Message):
     RULE_FIELD_NUMBER: _builtins.int
     QUESTIONS_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    TOOL_USE_ID_FIELD_NUMBER: _builtins.int
     approval_id: _builtins.str
     turn_id: _builtins.str
     tool_use_block_id: _builtins.str
@@ -638,6 +639,10 @@ class ApprovalRequested(_message.Message):
     tool_name: _builtins.str
     rule: _builtins.str
     """The rule that said to ask, as written; empty when the policy's default_action did, or for a question."""
+    tool_use_id: _builtins.str
+    """The call's id as the model gave it (its tool_use block's tool_use_id); RespondToApproval takes it in
+    place of approval_id.
+    """
     @_builtins.property
     def input(self) -> _struct_pb2.Struct: ...
     @_builtins.property
@@ -659,10 +664,11 @@ class ApprovalRequested(_message.Message):
         rule: _builtins.str = ...,
         questions: _abc.Iterable[_permissions_pb2.Question] | None = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
+        tool_use_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "input", b"input"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_id", b"approval_id", "expires_at", b"expires_at", "input", b"input", "questions", b"questions", "rule", b"rule", "tool_name", b"tool_name", "tool_use_block_id", b"tool_use_block_id", "turn_id", b"turn_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_id", b"approval_id", "expires_at", b"expires_at", "input", b"input", "questions", b"questions", "rule", b"rule", "tool_name", b"tool_name", "tool_use_block_id", b"tool_use_block_id", "tool_use_id", b"tool_use_id", "turn_id", b"turn_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -748,11 +754,14 @@ class ClientToolCall(_message.Message):
     TOOL_NAME_FIELD_NUMBER: _builtins.int
     INPUT_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    TOOL_USE_ID_FIELD_NUMBER: _builtins.int
     call_id: _builtins.str
     turn_id: _builtins.str
     tool_use_block_id: _builtins.str
     """The call's tool_use block, whose status is WAITING_FOR_RESULT meanwhile."""
     tool_name: _builtins.str
+    tool_use_id: _builtins.str
+    """The call's id as the model gave it; SubmitToolResult takes it in place of call_id."""
     @_builtins.property
     def input(self) -> _struct_pb2.Struct: ...
     @_builtins.property
@@ -768,10 +777,11 @@ class ClientToolCall(_message.Message):
         tool_name: _builtins.str = ...,
         input: _struct_pb2.Struct | None = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
+        tool_use_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "input", b"input"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["call_id", b"call_id", "expires_at", b"expires_at", "input", b"input", "tool_name", b"tool_name", "tool_use_block_id", b"tool_use_block_id", "turn_id", b"turn_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["call_id", b"call_id", "expires_at", b"expires_at", "input", b"input", "tool_name", b"tool_name", "tool_use_block_id", b"tool_use_block_id", "tool_use_id", b"tool_use_id", "turn_id", b"turn_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -724,6 +724,12 @@ class ApprovalRequested(betterproto2.Message):
     When it is denied unanswered; absent: it waits as long as the turn does.
     """
 
+    tool_use_id: "str" = betterproto2.field(9, betterproto2.TYPE_STRING)
+    """
+    The call's id as the model gave it (its tool_use block's tool_use_id); RespondToApproval takes it in
+    place of approval_id.
+    """
+
 
 default_message_pool.register_message("agentruntime.v1", "ApprovalRequested", ApprovalRequested)
 
@@ -973,6 +979,11 @@ class ClientToolCall(betterproto2.Message):
     )
     """
     When it fails unanswered; absent: it waits as long as the turn does.
+    """
+
+    tool_use_id: "str" = betterproto2.field(7, betterproto2.TYPE_STRING)
+    """
+    The call's id as the model gave it; SubmitToolResult takes it in place of call_id.
     """
 
 
@@ -1841,6 +1852,9 @@ class RespondToApprovalRequest(betterproto2.Message):
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     approval_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    The approval_requested's approval_id; or leave it empty and give its tool_use_id.
+    """
 
     decision: "ApprovalDecision" = betterproto2.field(
         3, betterproto2.TYPE_ENUM, default_factory=lambda: ApprovalDecision(0)
@@ -1877,6 +1891,11 @@ class RespondToApprovalRequest(betterproto2.Message):
     """
     Who answers, as the caller names them (a user id, say), shown in approval_resolved; empty: "caller".
     At most 128 characters.
+    """
+
+    tool_use_id: "str" = betterproto2.field(9, betterproto2.TYPE_STRING)
+    """
+    In place of approval_id: the asked call's tool_use_id (as the Managed Agents API names a call).
     """
 
 
@@ -2590,6 +2609,9 @@ class SubmitToolResultRequest(betterproto2.Message):
     session_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     call_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    The client_tool_call's call_id; or leave it empty and give its tool_use_id.
+    """
 
     output: "__google__protobuf__.Value | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
     """
@@ -2601,6 +2623,11 @@ class SubmitToolResultRequest(betterproto2.Message):
     responder: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
     """
     As in RespondToApprovalRequest.
+    """
+
+    tool_use_id: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
+    """
+    In place of call_id: the call's tool_use_id.
     """
 
 
