@@ -3,8 +3,9 @@ what has no counterpart (deltas, files, sandbox states...) is left out, never in
 
 Ids are stable, so a list and a stream agree: `sevt_<sequence>` of the event it comes from (and
 `sevt_<sequence>_2` for its second), except that a tool call's event carries the model's own tool_use id,
-which its result names, and a user message's is its turn's (`sevt_turn_<turn_id>`), which sending it
-answers with.
+which its result names, a user message's is its turn's (`sevt_turn_<turn_id>`), which sending it answers
+with, and an agent message's is its block's (`sevt_block_<block_id>`), which its deltas name before it is
+complete. Deltas (event_start, event_delta) are sent only on a stream that asks for them.
 
 | ours | theirs |
 |---|---|
@@ -16,6 +17,7 @@ answers with.
 | client_tool_call | agent.custom_tool_use, then session.status_idle (requires_action) |
 | approval_resolved, client_tool_result | session.status_running |
 | turn_completed | session.status_idle (end_turn); a failed turn: session.error first |
+| block_start / block_delta of assistant_text, on a stream asking for them | event_start / event_delta |
 | error | session.error |
 
 A client tool's tool_use block gives no agent.tool_use: its agent.custom_tool_use stands for it.
@@ -37,8 +39,15 @@ MAIN = "main"
 Event = dict[str, Any]
 
 
+STREAM_ONLY = ("event_start", "event_delta")
+
+
 def user_message_id(turn_id: str) -> str:
     return f"sevt_turn_{turn_id}"
+
+
+def agent_message_id(block_id: str) -> str:
+    return f"sevt_block_{block_id}"
 
 
 def _text(text: str) -> list[dict[str, str]]:
@@ -63,7 +72,8 @@ def _turn_completed(done: events_pb2.TurnCompleted) -> list[Event]:
 class EventMapper:
     """One session's events as Managed Agents events; `client_tools`: the session's client tools' names."""
 
-    def __init__(self, client_tools: Iterable[str]) -> None:
+    def __init__(self, client_tools: Iterable[str], text_deltas: bool = False) -> None:
+        """`text_deltas`: an agent message is also sent as it streams (event_start, event_delta)."""
         # As each architecture's model sees them: by name, or through the runtime's MCP server.
         prefixes = ("", claude_control.CLIENT_TOOL_PREFIX, gemini_control.CLIENT_TOOL_PREFIX)
         self._client_tools = {prefix + name for name in client_tools for prefix in prefixes}
@@ -76,6 +86,8 @@ class EventMapper:
                 }
             ],
             "turn_started": lambda e: [{"type": "session.status_running"}],
+            "block_start": lambda e: self._started(e.block_start.block) if text_deltas else [],
+            "block_delta": lambda e: self._delta(e.block_delta) if text_deltas else [],
             "block_complete": lambda e: self._from_block(e.block_complete.block),
             "approval_requested": lambda e: [_requires_action(e.approval_requested.tool_use_id)],
             "client_tool_call": lambda e: [
@@ -102,14 +114,39 @@ class EventMapper:
         processed_at = rfc3339(event.time)
         mapped = mapper(event)
         for number, found in enumerate(mapped, start=1):
-            found.setdefault("id", f"sevt_{event.sequence}" + (f"_{number}" if number > 1 else ""))
-            found["processed_at"] = processed_at
+            if found["type"] not in STREAM_ONLY:
+                found.setdefault("id", f"sevt_{event.sequence}" + (f"_{number}" if number > 1 else ""))
+                found["processed_at"] = processed_at
         return mapped
+
+    @staticmethod
+    def _started(block: blocks_pb2.ConversationBlock) -> list[Event]:
+        if not block.HasField("assistant_text"):
+            return []
+        return [{"type": "event_start", "event": {"id": agent_message_id(block.id), "type": "agent.message"}}]
+
+    @staticmethod
+    def _delta(delta: events_pb2.BlockDelta) -> list[Event]:
+        if delta.kind != events_pb2.DELTA_KIND_TEXT:
+            return []
+        return [
+            {
+                "type": "event_delta",
+                "event_id": agent_message_id(delta.block_id),
+                "delta": {"type": "content_delta", "content": {"type": "text", "text": delta.delta}, "index": 0},
+            }
+        ]
 
     def _from_block(self, block: blocks_pb2.ConversationBlock) -> list[Event]:
         kind = block.WhichOneof("kind")
         if kind == "assistant_text":
-            return [{"type": "agent.message", "content": _text(block.assistant_text.content)}]
+            return [
+                {
+                    "id": agent_message_id(block.id),
+                    "type": "agent.message",
+                    "content": _text(block.assistant_text.content),
+                }
+            ]
         if kind == "thinking":
             return [{"type": "agent.thinking"}]
         if kind == "tool_use" and block.tool_use.tool_name not in self._client_tools:

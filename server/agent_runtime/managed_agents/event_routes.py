@@ -80,7 +80,7 @@ class EventRoutes:
         )
         return {**event, "id": f"sevt_{submitted.result.call_id}", "processed_at": None}
 
-    async def _mapper(self, request: web.Request) -> EventMapper:
+    async def _mapper(self, request: web.Request, text_deltas: bool = False) -> EventMapper:
         """The session's mapper: it knows the session's client tools (the profile's and its own)."""
         metadata = caller_metadata(request)
         session = await self._stub.GetSession(
@@ -91,7 +91,7 @@ class EventRoutes:
             api.GetAgentProfileRequest(agent_profile_id=session.agent_profile_ref), metadata=metadata
         )
         tools = [*profile.client_tools, *session.session_options.client_tools]
-        return EventMapper(tool.name for tool in tools)
+        return EventMapper((tool.name for tool in tools), text_deltas)
 
     async def list(self, request: web.Request) -> web.Response:
         if request.query.get("order", "asc") != "asc":
@@ -109,7 +109,10 @@ class EventRoutes:
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         head = await _head(self._stub, request)  # an unknown session is refused here, before the answer
-        mapper = await self._mapper(request)
+        deltas = set(listed(request, "event_deltas"))
+        if deltas - {"agent.message", "agent.thinking"}:
+            raise invalid("invalid_event_deltas", "event_deltas may name agent.message and agent.thinking")
+        mapper = await self._mapper(request, text_deltas="agent.message" in deltas)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
         await response.prepare(request)
         try:

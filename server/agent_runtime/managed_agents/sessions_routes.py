@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from google.protobuf import struct_pb2
+from google.protobuf import field_mask_pb2, json_format, struct_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import profile_pb2, session_pb2
@@ -30,6 +30,7 @@ class SessionRoutes:
         router.add_post("/sessions", self.create_session)
         router.add_get("/sessions", self.list_sessions)
         router.add_get("/sessions/{session_id}", self.get_session)
+        router.add_post("/sessions/{session_id}", self.update_session)
         router.add_delete("/sessions/{session_id}", self.delete_session)
 
     async def _profile(self, request: web.Request, profile_id: str) -> profile_pb2.AgentProfile:
@@ -104,6 +105,40 @@ class SessionRoutes:
             metadata=caller_metadata(request),
         )
         return web.json_response(await self._session_json(request, session))
+
+    async def update_session(self, request: web.Request) -> web.Response:
+        """A new title, and metadata patched (a key given null is removed); nothing else is served."""
+        body = await json_body(request)
+        unserved = sorted(set(body) - {"title", "metadata"})
+        if unserved:
+            raise invalid("not_served", f"agent-runtime does not update a session's {', '.join(unserved)}")
+        session_id, paths = request.match_info["session_id"], []
+        changed = session_pb2.Session()
+        if "title" in body:
+            changed.name = text_field(body, "title") or ""
+            paths.append("name")
+        if "metadata" in body:
+            patch = body["metadata"] or {}
+            if not isinstance(patch, dict) or not all(v is None or isinstance(v, str) for v in patch.values()):
+                raise invalid("invalid_metadata", "metadata must be an object of strings (null removes a key)")
+            if resources.ARCHITECTURE_KEY in patch:
+                raise invalid("invalid_metadata", "what runs a session is chosen when it is created")
+            current = await self._stub.GetSession(
+                api.GetSessionRequest(session_id=session_id, view=session_pb2.SESSION_VIEW_BASIC),
+                metadata=caller_metadata(request),
+            )
+            merged = {**json_format.MessageToDict(current.metadata), **patch}
+            changed.metadata.update({key: value for key, value in merged.items() if value is not None})
+            paths.append("metadata")
+        if not paths:  # nothing to change: the session as it is
+            return await self.get_session(request)
+        updated = await self._stub.UpdateSession(
+            api.UpdateSessionRequest(
+                session_id=session_id, session=changed, update_mask=field_mask_pb2.FieldMask(paths=paths)
+            ),
+            metadata=caller_metadata(request),
+        )
+        return web.json_response(await self._session_json(request, updated))
 
     async def delete_session(self, request: web.Request) -> web.Response:
         session_id = request.match_info["session_id"]

@@ -83,6 +83,30 @@ async def test_the_events_listed_page_by_page_are_the_streamed_ones(
     assert [m.content[0].text for m in messages] == ["One.", "Two."]
 
 
+async def test_a_stream_that_asks_for_deltas_gets_the_message_as_it_is_written(
+    client: anthropic.AsyncAnthropic, fake_model: FakeAnthropic
+) -> None:
+    fake_model.script([Turn.text("Streamed in pieces.")])
+    session = await new_session(client)
+    stream = await client.beta.sessions.events.stream(session.id, event_deltas=["agent.message"])
+    await client.beta.sessions.events.send(
+        session.id, events=[{"type": "user.message", "content": [{"type": "text", "text": "go"}]}]
+    )
+    seen: list[Any] = []
+    async for event in stream:
+        seen.append(event)
+        if event.type == "session.status_idle":
+            break
+    await stream.close()
+    started = next(e for e in seen if e.type == "event_start")
+    pieces = [e.delta.content.text for e in seen if e.type == "event_delta"]
+    said = next(e for e in seen if e.type == "agent.message")
+    assert len(pieces) > 1 and "".join(pieces) == said.content[0].text == "Streamed in pieces."
+    assert started.event.id == said.id and all(e.event_id == said.id for e in seen if e.type == "event_delta")
+    listed = [event.type async for event in client.beta.sessions.events.list(session.id)]
+    assert "event_delta" not in listed and "agent.message" in listed
+
+
 async def test_the_grpc_api_and_the_managed_agents_api_show_the_same_conversation(
     client: anthropic.AsyncAnthropic, runtime: Runtime, fake_model: FakeAnthropic
 ) -> None:
@@ -108,6 +132,11 @@ async def test_sessions_are_retrieved_listed_and_deleted(client: anthropic.Async
     assert got.metadata == {"team": "qa", "architecture": "anthropic"}
     listed = [s.id async for s in client.beta.sessions.list(limit=2)]
     assert session.id in listed
+    renamed = await client.beta.sessions.update(session.id, title="renamed", metadata={"team": None, "shift": "night"})
+    assert (renamed.title, renamed.metadata) == ("renamed", {"shift": "night", "architecture": "anthropic"})
+    assert (await client.beta.sessions.retrieve(session.id)).title == "renamed"
+    with pytest.raises(anthropic.BadRequestError):
+        await client.beta.sessions.update(session.id, vault_ids=["vlt_1"])
 
     deleted = await client.beta.sessions.delete(session.id)
     assert (deleted.id, deleted.type) == (session.id, "session_deleted")
