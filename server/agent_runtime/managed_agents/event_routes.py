@@ -140,9 +140,13 @@ def _checked(event: Any) -> dict[str, Any]:
         _required_text(event, "tool_use_id")
         if event.get("result") not in DECISIONS:
             raise invalid("invalid_result", 'a user.tool_confirmation\'s result is "allow" or "deny"')
+        if not isinstance(event.get("deny_message") or "", str):
+            raise invalid("invalid_field", "deny_message must be a string")
     elif kind == "user.custom_tool_result":
         _required_text(event, "custom_tool_use_id")
         _blocks_text(event.get("content") or [], "content")
+        if not isinstance(event.get("is_error", False), bool):
+            raise invalid("invalid_field", "is_error must be true or false")
     return event
 
 
