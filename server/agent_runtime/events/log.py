@@ -4,10 +4,10 @@ A session's writer stores at once what is pending whenever it is free (group com
 while a write is in flight go into the next one, so batches grow by themselves under load, and an event of
 an idle session waits one storage round trip. A session's writes are held to one per MIN_WRITE_INTERVAL
 after a burst of WRITE_BURST (write_budget.py), so a model streaming a thousand tokens a second costs at
-most 250 storage calls a second, and its first token is not held back by the turn's opening events. A sequence
-number is given at write time, and subscribers see an event only once it is stored: whatever a caller
-has seen survives a crash, and a storage outage only delays events (the batch is retried until
-storage answers), it never loses or reorders them.
+most 200 storage calls a second past the burst, and its first token is not held back by the turn's
+opening events. A sequence number is given at write time, and subscribers see an event only once it is
+stored: whatever a caller has seen survives a crash, and a storage outage only delays events (the batch
+is retried until storage answers), it never loses or reorders them.
 
 An event whose caller cannot wait out an outage (an accepted message) can be withdrawn: it is then
 left out of the next attempt. A write whose answer was lost may have been stored all the same; a
@@ -45,7 +45,7 @@ from agent_runtime.timestamps import now
 
 log = logging.getLogger(__name__)
 
-MIN_WRITE_INTERVAL_SECONDS = 0.004
+MIN_WRITE_INTERVAL_SECONDS = 0.005
 WRITE_BURST = 4
 MAX_BATCH = 256
 # Ranges of events dropped unstored that a flush() still asks about are kept this many at most.
