@@ -1,5 +1,5 @@
 """/v1/sessions/{id}/events: send (user.message, user.interrupt, user.tool_confirmation,
-user.custom_tool_result), list (pages in order, a `types` filter)
+user.custom_tool_result), list (pages oldest or newest first, a `types` filter)
 and stream (server-sent events from now on, as the SDKs read them: `event: <type>` then `data: <json>`,
 `event: ping` while quiet). The SDKs do not resume a stream; they list what they missed, by id."""
 
@@ -94,18 +94,42 @@ class EventRoutes:
         return EventMapper((tool.name for tool in tools), text_deltas)
 
     async def list(self, request: web.Request) -> web.Response:
-        if request.query.get("order", "asc") != "asc":
-            raise invalid("invalid_order", "events are listed oldest first (order=asc) only")
+        order = request.query.get("order", "asc")
+        if order not in ("asc", "desc"):
+            raise invalid("invalid_order", 'order is "asc" (oldest first, the default) or "desc"')
         page, wanted = limit(request), set(listed(request, "types"))
-        after = _cursor(request.query.get("page", "0"))
-        found: list[Event] = []
+        cursor = request.query.get("page")
         mapper = await self._mapper(request)
+        if order == "desc":
+            return await self._newest_first(request, mapper, page, wanted, None if cursor is None else _cursor(cursor))
+        found: list[Event] = []
+        after = _cursor(cursor or "0")
         async with contextlib.aclosing(_stored(self._stub, request, mapper, after, follow=False)) as stored:
             async for sequence, events in stored:
                 found.extend(e for e in events if not wanted or e["type"] in wanted)
                 if len(found) >= page:
                     return web.json_response({"data": found, "next_page": str(sequence)})
         return web.json_response({"data": found, "next_page": None})
+
+    async def _newest_first(
+        self, request: web.Request, mapper: EventMapper, page: int, wanted: set[str], before: int | None
+    ) -> web.Response:
+        """A page of the events before the cursor, newest first. The log is read forward from its start (it
+        has no other way), so a page costs the session's length: listing newest first is rare."""
+        groups: list[tuple[int, list[Event]]] = []  # each of our events with its events, oldest first
+        async with contextlib.aclosing(_stored(self._stub, request, mapper, 0, follow=False)) as stored:
+            async for sequence, events in stored:
+                if before is not None and sequence >= before:
+                    break
+                kept = [e for e in events if not wanted or e["type"] in wanted]
+                if kept:
+                    groups.append((sequence, kept))
+        found: list[Event] = []
+        oldest = 0  # the sequence of the oldest event on the page: the next page is what comes before it
+        while groups and len(found) < page:
+            oldest, events = groups.pop()
+            found.extend(reversed(events))
+        return web.json_response({"data": found, "next_page": str(oldest) if groups else None})
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         head = await _head(self._stub, request)  # an unknown session is refused here, before the answer

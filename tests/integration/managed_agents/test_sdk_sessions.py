@@ -79,6 +79,8 @@ async def test_the_events_listed_page_by_page_are_the_streamed_ones(
 
     listed = [event async for event in client.beta.sessions.events.list(session.id, limit=2)]
     assert [(e.id, e.type) for e in listed] == [(e.id, e.type) for e in streamed]
+    newest_first = [event.id async for event in client.beta.sessions.events.list(session.id, limit=3, order="desc")]
+    assert newest_first == [e.id for e in reversed(streamed)]
     messages: list[Any] = [e async for e in client.beta.sessions.events.list(session.id, types=["agent.message"])]
     assert [m.content[0].text for m in messages] == ["One.", "Two."]
 
