@@ -106,7 +106,7 @@ class EventRoutes:
         after = _cursor(cursor or "0")
         async with contextlib.aclosing(_stored(self._stub, request, mapper, after, follow=False)) as stored:
             async for sequence, events in stored:
-                found.extend(e for e in events if not wanted or e["type"] in wanted)
+                found.extend(e for e in events or () if not wanted or e["type"] in wanted)
                 if len(found) >= page:
                     return web.json_response({"data": found, "next_page": str(sequence)})
         return web.json_response({"data": found, "next_page": None})
@@ -121,7 +121,7 @@ class EventRoutes:
             async for sequence, events in stored:
                 if before is not None and sequence >= before:
                     break
-                kept = [e for e in events if not wanted or e["type"] in wanted]
+                kept = [e for e in events or () if not wanted or e["type"] in wanted]
                 if kept:
                     groups.append((sequence, kept))
         found: list[Event] = []
@@ -132,7 +132,10 @@ class EventRoutes:
         return web.json_response({"data": found, "next_page": str(oldest) if groups else None})
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
+        """From the head, or after the Last-Event-ID a reconnecting client sends: each of our events' last
+        message carries its sequence as the SSE `id:`, so a resumed stream misses and repeats nothing."""
         head = await _head(self._stub, request)  # an unknown session is refused here, before the answer
+        after = _resumed_after(request, head)
         deltas = set(listed(request, "event_deltas"))
         if deltas - {"agent.message", "agent.thinking"}:
             raise invalid("invalid_event_deltas", "event_deltas may name agent.message and agent.thinking")
@@ -140,12 +143,14 @@ class EventRoutes:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
         await response.prepare(request)
         try:
-            async with contextlib.aclosing(_stored(self._stub, request, mapper, head, follow=True)) as live:
-                async for _, events in live:
-                    for event in events:
-                        await response.write(f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode())
-                    if not events:  # a heartbeat
+            async with contextlib.aclosing(_stored(self._stub, request, mapper, after, follow=True)) as live:
+                async for sequence, events in live:
+                    if events is None:  # a heartbeat: no id, its head may be ahead of what this stream sent
                         await response.write(b"event: ping\ndata: {}\n\n")
+                        continue
+                    for number, event in enumerate(events, start=1):
+                        resume = f"id: {sequence}\n" if number == len(events) else ""
+                        await response.write(f"{resume}event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode())
         except grpc.aio.AioRpcError as error:  # the session was deleted, or the runtime is stopping
             refused = json.loads(rpc_error_response(error).text or "{}")
             await response.write(f"event: error\ndata: {json.dumps(refused)}\n\n".encode())
@@ -200,6 +205,16 @@ def _blocks_text(content: Any, name: str) -> str:
     return "\n\n".join(texts)
 
 
+def _resumed_after(request: web.Request, head: int) -> int:
+    """Where a stream starts: after the Last-Event-ID (a sequence this stream sent), else at the head."""
+    last = request.headers.get("Last-Event-ID")
+    if last is None:
+        return head
+    if not last.isascii() or not last.isdigit() or int(last) > head:
+        raise invalid("invalid_last_event_id", f"Last-Event-ID must be a sequence this stream sent, not {last!r}")
+    return int(last)
+
+
 def _cursor(text: str) -> int:
     if not text.isascii() or not text.isdigit():
         raise invalid("invalid_page", f"page must be a cursor from next_page, not {text!r}")
@@ -222,9 +237,9 @@ async def _head(stub: AgentRuntimeAsyncStub, request: web.Request) -> int:
 
 async def _stored(
     stub: AgentRuntimeAsyncStub, request: web.Request, mapper: EventMapper, after: int, follow: bool
-) -> AsyncGenerator[tuple[int, list[Event]], None]:
+) -> AsyncGenerator[tuple[int, list[Event] | None], None]:
     """(sequence, its Managed Agents events) for each of the session's events after `after`; with
-    `follow`, (cursor, []) for each heartbeat as well."""
+    `follow`, (its head, None) for each heartbeat as well."""
     call = stub.StreamSessionEvents(
         api.StreamSessionEventsRequest(
             session_id=request.match_info["session_id"], after_sequence=after, follow=follow
@@ -236,6 +251,6 @@ async def _stored(
             if response.HasField("event"):
                 yield response.event.sequence, mapper.events(response.event)
             else:
-                yield response.heartbeat.head_sequence, []
+                yield response.heartbeat.head_sequence, None
     finally:
         call.cancel()
