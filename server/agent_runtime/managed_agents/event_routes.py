@@ -51,12 +51,12 @@ class EventRoutes:
             sent = await self._stub.SendMessage(
                 api.SendMessageRequest(session_id=session_id, content=_message_text(event)), metadata=metadata
             )
-            return {**event, "id": user_message_id(sent.turn_id), "processed_at": None}
+            return _echoed(event, user_message_id(sent.turn_id))
         if kind == "user.interrupt":
             interrupted = await self._stub.InterruptSession(
                 api.InterruptSessionRequest(session_id=session_id), metadata=metadata
             )
-            return {**event, "id": f"sevt_interrupt_{interrupted.turn_id}", "processed_at": None}
+            return _echoed(event, f"sevt_interrupt_{interrupted.turn_id}")
         if kind == "user.tool_confirmation":
             answered = await self._stub.RespondToApproval(
                 api.RespondToApprovalRequest(
@@ -67,7 +67,7 @@ class EventRoutes:
                 ),
                 metadata=metadata,
             )
-            return {**event, "id": f"sevt_{answered.resolution.approval_id}", "processed_at": None}
+            return _echoed(event, f"sevt_{answered.resolution.approval_id}")
         output = struct_pb2.Value(string_value=_blocks_text(event.get("content") or [], "content"))
         submitted = await self._stub.SubmitToolResult(
             api.SubmitToolResultRequest(
@@ -78,7 +78,7 @@ class EventRoutes:
             ),
             metadata=metadata,
         )
-        return {**event, "id": f"sevt_{submitted.result.call_id}", "processed_at": None}
+        return _echoed(event, f"sevt_{submitted.result.call_id}")
 
     async def _mapper(self, request: web.Request, text_deltas: bool = False) -> EventMapper:
         """The session's mapper: it knows the session's client tools (the profile's and its own)."""
@@ -106,7 +106,7 @@ class EventRoutes:
         after = _cursor(cursor or "0")
         async with contextlib.aclosing(_stored(self._stub, request, mapper, after, follow=False)) as stored:
             async for sequence, events in stored:
-                found.extend(e for e in events or () if not wanted or e["type"] in wanted)
+                found.extend(_of_types(events, wanted))
                 if len(found) >= page:
                     return web.json_response({"data": found, "next_page": str(sequence)})
         return web.json_response({"data": found, "next_page": None})
@@ -121,7 +121,7 @@ class EventRoutes:
             async for sequence, events in stored:
                 if before is not None and sequence >= before:
                     break
-                kept = [e for e in events or () if not wanted or e["type"] in wanted]
+                kept = _of_types(events, wanted)
                 if kept:
                     groups.append((sequence, kept))
         found: list[Event] = []
@@ -155,6 +155,16 @@ class EventRoutes:
             refused = json.loads(rpc_error_response(error).text or "{}")
             await response.write(f"event: error\ndata: {json.dumps(refused)}\n\n".encode())
         return response
+
+
+def _echoed(sent: dict[str, Any], event_id: str) -> Event:
+    """A sent event as the answer to sending it: with its id, not yet processed."""
+    return {**sent, "id": event_id, "processed_at": None}
+
+
+def _of_types(events: list[Event] | None, wanted: set[str]) -> list[Event]:
+    """The events of the wanted types (all of them when none is named)."""
+    return [event for event in events or () if not wanted or event["type"] in wanted]
 
 
 def _checked(event: Any) -> dict[str, Any]:

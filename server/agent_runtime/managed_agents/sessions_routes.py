@@ -96,7 +96,11 @@ class SessionRoutes:
             api.ListSessionsRequest(page_size=limit(request), page_token=request.query.get("page", "")),
             metadata=caller_metadata(request),
         )
-        data = [await self._session_json(request, session) for session in page.sessions]
+        profiles = {  # each agent once, however many of the page's sessions run it
+            profile_id: await self._profile(request, profile_id)
+            for profile_id in {session.agent_profile_ref for session in page.sessions}
+        }
+        data = [resources.session_json(session, profiles[session.agent_profile_ref]) for session in page.sessions]
         return web.json_response({"data": data, "next_page": page.next_page_token or None, "prev_page": None})
 
     async def get_session(self, request: web.Request) -> web.Response:

@@ -78,7 +78,11 @@ class AwaitedInput:
 
     def request_for(self, tool_use_id: str) -> str:
         """The approval or client tool call made here for the call with this tool_use_id; empty if none."""
-        return self._by_tool_use.get(tool_use_id, "") if tool_use_id else ""
+        return self._by_tool_use.get(tool_use_id, "")
+
+    def _remember_call(self, tool_use_id: str, request_id: str) -> None:
+        if tool_use_id:  # a request without one is answered by its own id only
+            self._by_tool_use[tool_use_id] = request_id
 
     def knows(self, request_id: str) -> bool:
         """Whether the request was made while this session was loaded here (waiting or ended)."""
@@ -102,7 +106,7 @@ class AwaitedInput:
     async def approval(self, request: events_pb2.ApprovalRequested) -> events_pb2.ApprovalResolved:
         """Asks for an approval (its id and expiry are set here) and returns how it was resolved."""
         request.approval_id = f"approval-{uuid.uuid4()}"
-        self._by_tool_use[request.tool_use_id] = request.approval_id
+        self._remember_call(request.tool_use_id, request.approval_id)
         if (expires := self._expiry()) is not None:
             request.expires_at.CopyFrom(expires)
         return await self._wait(
@@ -112,7 +116,7 @@ class AwaitedInput:
     async def tool_call(self, request: events_pb2.ClientToolCall) -> events_pb2.ClientToolResult:
         """Asks the caller to run a tool (its id and expiry are set here) and returns the result."""
         request.call_id = f"call-{uuid.uuid4()}"
-        self._by_tool_use[request.tool_use_id] = request.call_id
+        self._remember_call(request.tool_use_id, request.call_id)
         if (expires := self._expiry()) is not None:
             request.expires_at.CopyFrom(expires)
         asked = events_pb2.SessionEvent(client_tool_call=request)

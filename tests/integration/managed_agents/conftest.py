@@ -4,6 +4,7 @@ SDK, unmodified, with its base URL pointed at the runtime's HTTP address."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import anthropic
 import pytest
@@ -57,3 +58,20 @@ def sdk_client(runtime: Runtime, api_key: str = API_KEY) -> anthropic.AsyncAnthr
 async def client(runtime: Runtime) -> AsyncIterator[anthropic.AsyncAnthropic]:
     async with sdk_client(runtime) as opened:
         yield opened
+
+
+async def say(client: anthropic.AsyncAnthropic, session_id: str, text: str) -> None:
+    """Sends a user.message of one text block."""
+    await client.beta.sessions.events.send(
+        session_id, events=[{"type": "user.message", "content": [{"type": "text", "text": text}]}]
+    )
+
+
+async def until_idle(stream: Any) -> list[Any]:
+    """The stream's events up to and with the next session.status_idle."""
+    seen = []
+    async for event in stream:
+        seen.append(event)
+        if event.type == "session.status_idle":
+            return seen
+    raise AssertionError(f"the stream ended before the session was idle: {[e.type for e in seen]}")

@@ -16,18 +16,10 @@ from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc
 from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.integration.conftest import AUTH, Runtime
+from tests.integration.managed_agents.conftest import say, until_idle
 from tests.support.rpc import channel
 
 NOTE = {"file_path": "asked.txt", "content": "allowed\n"}
-
-
-async def until_idle(stream: Any) -> list[Any]:
-    seen = []
-    async for event in stream:
-        seen.append(event)
-        if event.type == "session.status_idle":
-            return seen
-    raise AssertionError(f"the stream ended before the session was idle: {[e.type for e in seen]}")
 
 
 async def asked_turn(client: anthropic.AsyncAnthropic, agent: str, text: str) -> tuple[str, Any, list[Any]]:
@@ -36,9 +28,7 @@ async def asked_turn(client: anthropic.AsyncAnthropic, agent: str, text: str) ->
         agent=agent, environment_id="default", metadata={"architecture": "anthropic"}
     )
     stream = await client.beta.sessions.events.stream(session.id)
-    await client.beta.sessions.events.send(
-        session.id, events=[{"type": "user.message", "content": [{"type": "text", "text": text}]}]
-    )
+    await say(client, session.id, text)
     return session.id, stream, await until_idle(stream)
 
 

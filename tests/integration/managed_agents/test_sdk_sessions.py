@@ -12,7 +12,7 @@ from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc, session_pb2
 from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.integration.conftest import AUTH, Runtime
-from tests.integration.managed_agents.conftest import sdk_client
+from tests.integration.managed_agents.conftest import say, sdk_client, until_idle
 from tests.support.rpc import channel
 
 NOTE = {"file_path": "notes/hello.txt", "content": "hi there\n"}
@@ -27,14 +27,8 @@ async def new_session(client: anthropic.AsyncAnthropic, title: str = "a test") -
 async def turn(client: anthropic.AsyncAnthropic, session_id: str, text: str) -> list[Any]:
     """Sends a message and reads the session's stream until it is idle again."""
     stream = await client.beta.sessions.events.stream(session_id)
-    await client.beta.sessions.events.send(
-        session_id, events=[{"type": "user.message", "content": [{"type": "text", "text": text}]}]
-    )
-    seen = []
-    async for event in stream:
-        seen.append(event)
-        if event.type == "session.status_idle":
-            break
+    await say(client, session_id, text)
+    seen = await until_idle(stream)
     await stream.close()
     return seen
 
@@ -91,14 +85,8 @@ async def test_a_stream_that_asks_for_deltas_gets_the_message_as_it_is_written(
     fake_model.script([Turn.text("Streamed in pieces.")])
     session = await new_session(client)
     stream = await client.beta.sessions.events.stream(session.id, event_deltas=["agent.message"])
-    await client.beta.sessions.events.send(
-        session.id, events=[{"type": "user.message", "content": [{"type": "text", "text": "go"}]}]
-    )
-    seen: list[Any] = []
-    async for event in stream:
-        seen.append(event)
-        if event.type == "session.status_idle":
-            break
+    await say(client, session.id, "go")
+    seen = await until_idle(stream)
     await stream.close()
     started = next(e for e in seen if e.type == "event_start")
     pieces = [e.delta.content.text for e in seen if e.type == "event_delta"]
@@ -162,9 +150,7 @@ async def test_an_interrupt_ends_the_running_turn(client: anthropic.AsyncAnthrop
     fake_model.script([Turn.tool_use("Bash", {"command": "sleep 3141"})])
     session = await new_session(client)
     stream = await client.beta.sessions.events.stream(session.id)
-    await client.beta.sessions.events.send(
-        session.id, events=[{"type": "user.message", "content": [{"type": "text", "text": "wait"}]}]
-    )
+    await say(client, session.id, "wait")
     seen = []
     async for event in stream:
         seen.append(event.type)

@@ -12,6 +12,7 @@ import anthropic
 
 from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.integration.conftest import API_KEY, Runtime
+from tests.integration.managed_agents.conftest import say
 
 HEADERS = {"x-api-key": API_KEY}
 
@@ -33,12 +34,6 @@ async def read_until_idle(stream: aiohttp.ClientResponse) -> tuple[list[tuple[st
     raise AssertionError(f"the stream ended first: {seen}")
 
 
-async def send(client: anthropic.AsyncAnthropic, session_id: str, text: str) -> None:
-    await client.beta.sessions.events.send(
-        session_id, events=[{"type": "user.message", "content": [{"type": "text", "text": text}]}]
-    )
-
-
 async def idles(client: anthropic.AsyncAnthropic, session_id: str) -> int:
     return len([e async for e in client.beta.sessions.events.list(session_id, types=["session.status_idle"])])
 
@@ -53,11 +48,11 @@ async def test_a_stream_resumed_with_last_event_id_misses_and_repeats_nothing(
     url = f"http://{runtime.process.rest_address}/v1/sessions/{session.id}/events/stream"
     async with aiohttp.ClientSession(headers=HEADERS) as http:
         async with http.get(url) as stream:
-            await send(client, session.id, "first")
+            await say(client, session.id, "first")
             first, last_id = await read_until_idle(stream)
         assert last_id.isdigit() and [d["content"][0]["text"] for k, d in first if k == "agent.message"] == ["One."]
 
-        await send(client, session.id, "second")  # while nobody streams
+        await say(client, session.id, "second")  # while nobody streams
         for _ in range(300):
             if await idles(client, session.id) == 2:
                 break
