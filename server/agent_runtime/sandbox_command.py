@@ -13,6 +13,7 @@ from pathlib import Path
 
 from agent_runtime.sandboxes.providers import opened_provider
 from agent_runtime.sandboxes.specs import spec_for
+from agent_runtime.storage.catalog import profile_not_found
 from agent_runtime.storage.profiles import ProfileDirectory
 
 TIMED_OUT_EXIT_CODE = 124
@@ -22,6 +23,8 @@ async def sandbox_exec(
     provider_name: str, profile_id: str, profiles_dir: Path, data_dir: Path, argv: Sequence[str]
 ) -> int:
     profile = await ProfileDirectory(profiles_dir).load(profile_id)
+    if profile is None:
+        raise profile_not_found(profile_id)
     async with opened_provider(provider_name, data_dir) as provider:
         sandbox = await provider.create(spec_for(profile, f"sandbox-exec-{uuid.uuid4()}"))
         try:

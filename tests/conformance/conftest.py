@@ -65,6 +65,8 @@ HELPER_JSON = {
 EXPECTED_PROFILES = {
     "reviewer": profile_pb2.AgentProfile(
         id="reviewer",  # from the file name
+        version=1,
+        built_in=True,
         name="Code reviewer",
         description="Reads diffs and comments on them.",
         system_prompt="Be specific; quote the line you mean.",
@@ -78,6 +80,8 @@ EXPECTED_PROFILES = {
     ),
     "json-helper": profile_pb2.AgentProfile(
         id="json-helper",
+        version=1,
+        built_in=True,
         name="JSON helper",
         description="Defined in JSON, with an id of its own.",
         system_prompt="Answer briefly.",

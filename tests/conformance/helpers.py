@@ -77,6 +77,10 @@ def full_record(session_id: str | None = None) -> persistence_pb2.SessionRecord:
                 "ticket": {"system": "jira", "id": "PAY-1234", "links": []},
             }
         ),
+        agent_profile_version=3,
+        environment_id="env_conformance",
+        archived_at=timestamp(EPOCH_2026 + 7200, 5),
+        usage=blocks_pb2.Usage(input_tokens=1200, output_tokens=345, cache_read_tokens=6, cache_write_tokens=7),
     )
 
 
@@ -151,7 +155,7 @@ def rich_events(session_id: str, first: int) -> list[events_pb2.SessionEvent]:
         (
             "metadata_update",
             events_pb2.MetadataUpdate(
-                usage=events_pb2.Usage(input_tokens=1200, output_tokens=34, total_tokens=1234),
+                usage=blocks_pb2.Usage(input_tokens=1200, output_tokens=34, total_tokens=1234),
                 cost_usd=0.0123,
                 model="claude-sonnet-4-5",
             ),

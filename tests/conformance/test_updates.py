@@ -9,7 +9,7 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from agent_runtime._gen.agentruntime.v1 import persistence_pb2 as pb
-from agent_runtime._gen.agentruntime.v1 import session_pb2, workspace_pb2
+from agent_runtime._gen.agentruntime.v1 import blocks_pb2, session_pb2, workspace_pb2
 from tests.conformance.helpers import EPOCH_2026, create_session, expect_error, stored_files, struct, timestamp
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
@@ -29,6 +29,10 @@ def changes(session_id: str = "another-id") -> pb.SessionRecord:
         created_at=timestamp(EPOCH_2026 + 86400),
         last_activity=timestamp(EPOCH_2026 + 7200, 42),
         metadata=struct({"replaced": True}),
+        agent_profile_version=9,
+        environment_id="env_other",
+        archived_at=timestamp(EPOCH_2026 + 9000, 7),
+        usage=blocks_pb2.Usage(input_tokens=900, output_tokens=90),
     )
 
 
@@ -90,12 +94,22 @@ async def test_a_star_replaces_every_updatable_field_and_no_other(storage: Stora
         new.last_activity,
         new.metadata,
     )
-    assert (stored.session_id, stored.architecture, stored.agent_profile_ref, stored.created_at) == (
+    assert (stored.archived_at, stored.usage) == (new.archived_at, new.usage)
+    assert (
+        stored.session_id,
+        stored.architecture,
+        stored.agent_profile_ref,
+        stored.created_at,
+        stored.agent_profile_version,
+        stored.environment_id,
+    ) == (
         original.session_id,
         original.architecture,
         original.agent_profile_ref,
         original.created_at,
-    ), "session_id, architecture, agent_profile_ref and created_at are not updatable"
+        original.agent_profile_version,
+        original.environment_id,
+    ), "session_id, architecture, the profile, its version, the environment and created_at are not updatable"
 
 
 async def test_an_empty_mask_changes_the_fields_that_are_set(storage: Storage) -> None:

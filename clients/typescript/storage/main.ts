@@ -1,5 +1,6 @@
 // agent-runtime's storage as a TypeScript program: the PersistenceAdapter gRPC service (Connect-ES, over
-// HTTP/2 without TLS) on a JSON-lines journal, with agent profiles from a directory.
+// HTTP/2 without TLS) on a JSON-lines journal of sessions, stored agent profiles and environments, with
+// built-in agent profiles from a directory.
 //   node --import tsx storage/main.ts --file PATH --address HOST:PORT --profiles-dir DIR
 import { createServer } from "node:http2";
 import { unlinkSync } from "node:fs";
@@ -8,11 +9,15 @@ import { parseArgs } from "node:util";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { PersistenceAdapter } from "../src/_gen/agentruntime/v1/persistence_pb.js";
+import { AgentProfiles } from "./agent_profiles.js";
+import { decode } from "./changes.js";
+import { Environments } from "./environments.js";
 import { addHealth } from "./health.js";
 import { Journal, readLines } from "./journal.js";
 import { ProfileDirectory } from "./profiles.js";
 import { persistenceAdapter } from "./service.js";
 import { Sessions } from "./sessions.js";
+import { StoredProfiles } from "./stored_profiles.js";
 
 const { values: options } = parseArgs({
   options: {
@@ -26,13 +31,17 @@ if (!options.file) {
   process.exit(2);
 }
 
-const replayed = readLines(options.file);
+const replayed = readLines(options.file).map(decode);
 const journal = await Journal.open(options.file);
-const sessions = new Sessions(journal, replayed);
-const profiles = new ProfileDirectory(options["profiles-dir"]);
+const stores = {
+  journal,
+  sessions: new Sessions(journal, replayed),
+  profiles: new AgentProfiles(new ProfileDirectory(options["profiles-dir"]), new StoredProfiles(journal, replayed)),
+  environments: new Environments(journal, replayed),
+};
 
 const routes = (router: ConnectRouter) => {
-  router.service(PersistenceAdapter, persistenceAdapter(sessions, profiles));
+  router.service(PersistenceAdapter, persistenceAdapter(stores));
   addHealth(router, [PersistenceAdapter.typeName]);
 };
 const server = createServer(connectNodeAdapter({ routes }));

@@ -1,6 +1,8 @@
 // The listings' orders and page tokens. Sessions are newest first, ties broken by id; files are in the
-// order of their paths' UTF-8 bytes, and lapsed leases in that of their session ids'. A token is the last
-// listed position, so entries added during a walk never shift the pages that follow.
+// order of their paths' UTF-8 bytes, and lapsed leases in that of their session ids'; a profile's versions
+// are newest first. A token is the last listed position, so entries added during a walk never shift the
+// pages that follow.
+import type { AgentProfile } from "../src/_gen/agentruntime/v1/profile_pb.js";
 import type { WorkspaceFile } from "../src/_gen/agentruntime/v1/workspace_pb.js";
 import { badRequest } from "./errors.js";
 import type { Session } from "./sessions.js";
@@ -17,15 +19,22 @@ export interface Page<T> {
 
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
-// Sets the tokens of each listing in key order apart from the others'; never a session token's first
-// element, which is a time in digits.
-type KeyTag = "file" | "lease";
+const DEFAULT_VERSION_PAGE_SIZE = 20;
+const MAX_VERSION_PAGE_SIZE = 100;
+// Sets the tokens of each listing apart from the others'; never a session token's first element, which is
+// a time in digits.
+type KeyTag = "file" | "lease" | "version";
 
-export function pageSize(requested: number): number {
+export function pageSize(requested: number, byDefault = DEFAULT_PAGE_SIZE, most = MAX_PAGE_SIZE): number {
   if (requested < 0) {
     throw badRequest([{ field: "page_size", description: "must not be negative", reason: "INVALID_PAGE_SIZE" }]);
   }
-  return Math.min(requested || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+  return Math.min(requested || byDefault, most);
+}
+
+/** ListAgentProfileVersions' page size: smaller pages, a profile being larger than a session record. */
+export function versionPageSize(requested: number): number {
+  return pageSize(requested, DEFAULT_VERSION_PAGE_SIZE, MAX_VERSION_PAGE_SIZE);
 }
 
 /** Negative when `a` is listed before `b`. */
@@ -52,6 +61,14 @@ export function filePage(files: Iterable<WorkspaceFile>, size: number, pageToken
 /** The lapsed leases' listing: their sessions, in id order. */
 export function leasePage(sessions: Iterable<Session>, size: number, pageToken: string): Page<Session> {
   return keyPage(sessions, size, pageToken, "lease", (session) => session.sessionId);
+}
+
+/** A page of a profile's versions, newest first; its token is the last version listed. */
+export function versionPage(versions: AgentProfile[], size: number, pageToken: string): Page<AgentProfile> {
+  const after = decodeVersionToken(pageToken);
+  const listed = [...versions].sort((a, b) => b.version - a.version);
+  const follows = (version: AgentProfile) => after === undefined || version.version < after;
+  return cut(listed, size, follows, (last) => encodeToken(["version", String(last.version)]));
 }
 
 /** A page of `items` in the byte order of their keys; its token is the last key listed. */
@@ -94,6 +111,13 @@ function decodeKeyToken(tag: KeyTag, token: string): string | undefined {
   if (Array.isArray(cursor) && cursor.length === 2 && cursor[0] === tag && typeof cursor[1] === "string") {
     return cursor[1];
   }
+  throw invalidToken();
+}
+
+function decodeVersionToken(token: string): number | undefined {
+  const last = decodeKeyToken("version", token);
+  if (last === undefined) return undefined;
+  if (/^[1-9]\d{0,9}$/.test(last) && Number(last) < 2 ** 31) return Number(last);
   throw invalidToken();
 }
 

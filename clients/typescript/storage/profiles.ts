@@ -1,12 +1,12 @@
 // Agent profiles from a directory, one YAML or JSON file a profile, as the built-in Python servers read them:
 // field names as in the proto or in its JSON (agentMDFile, bundledMCPs, externalMCPs...), the id from the
 // file's `id` or else its name, and a default workspace file's `content` as text or `contentBase64` as bytes.
+// These are the built-in profiles: read-only, each at version 1.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import { fromJson, type JsonObject } from "@bufbuild/protobuf";
 import { parse as parseYaml } from "yaml";
 import { AgentProfileSchema, type AgentProfile } from "../src/_gen/agentruntime/v1/profile_pb.js";
-import { profileNotFound } from "./errors.js";
 
 const SUFFIXES = [".yaml", ".yml", ".json"];
 
@@ -47,10 +47,9 @@ export class ProfileDirectory {
     return this.read.profiles;
   }
 
-  load(profileId: string): AgentProfile {
-    const profile = this.all().get(profileId);
-    if (!profile) throw profileNotFound(profileId);
-    return profile;
+  /** The built-in profile of that id, if there is one. */
+  get(profileId: string): AgentProfile | undefined {
+    return this.all().get(profileId);
   }
 
   private files(): string[] {
@@ -69,7 +68,7 @@ export class ProfileDirectory {
       try {
         const profile = parseProfile(name, readFileSync(join(this.directory, name), "utf8"));
         if (profiles.has(profile.id)) throw new Error(`id '${profile.id}' is taken by another file`);
-        profiles.set(profile.id, profile);
+        profiles.set(profile.id, { ...profile, version: 1, builtIn: true });
       } catch (error) {
         console.error(`agent-runtime storage: skipping agent profile ${name}: ${(error as Error).message}`);
       }

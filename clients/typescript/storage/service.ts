@@ -1,7 +1,9 @@
-// The PersistenceAdapter service: checks each request, then reads or changes the sessions. Every handler
-// answers only after durable(), so nothing is acknowledged, or shown, before it is on disk.
+// The PersistenceAdapter service: checks each request, then reads or changes the sessions, the agent
+// profiles or the environments. Every handler answers only after durable(), so nothing is acknowledged, or
+// shown, before it is on disk.
 import { create, toBinary } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
+import { EnvironmentSchema } from "../src/_gen/agentruntime/v1/environment_pb.js";
 import { SessionEventSchema, type SessionEvent } from "../src/_gen/agentruntime/v1/events_pb.js";
 import {
   PersistenceAdapter,
@@ -9,11 +11,14 @@ import {
   type SessionRecord,
   type UpdateSessionRecordRequest,
 } from "../src/_gen/agentruntime/v1/persistence_pb.js";
+import { AgentProfileSchema } from "../src/_gen/agentruntime/v1/profile_pb.js";
 import { WorkspaceFileSchema, type WorkspaceFile } from "../src/_gen/agentruntime/v1/workspace_pb.js";
+import type { AgentProfiles } from "./agent_profiles.js";
+import type { Environments } from "./environments.js";
 import { badRequest, requireFields, type Violation } from "./errors.js";
+import type { Journal } from "./journal.js";
 import { acquiring, held, releasing, renewing, type Lease } from "./leases.js";
-import { filePage, leasePage, pageSize, sessionPage } from "./paging.js";
-import type { ProfileDirectory } from "./profiles.js";
+import { filePage, leasePage, pageSize, sessionPage, versionPageSize } from "./paging.js";
 import type { Session, Sessions } from "./sessions.js";
 
 const DEFAULT_EVENT_LIMIT = 256;
@@ -25,6 +30,8 @@ const UPDATABLE = {
   session_options: "sessionOptions",
   last_activity: "lastActivity",
   metadata: "metadata",
+  archived_at: "archivedAt",
+  usage: "usage",
 } as const;
 type Updatable = keyof typeof UPDATABLE;
 
@@ -91,13 +98,23 @@ function withinPageBytes(events: SessionEvent[]): SessionEvent[] {
   return events.slice(0, count);
 }
 
-export function persistenceAdapter(
-  sessions: Sessions,
-  profiles: ProfileDirectory,
-): ServiceImpl<typeof PersistenceAdapter> {
+/** What the service reads and changes; all of it is kept in the one journal. */
+export interface Stores {
+  journal: Journal;
+  sessions: Sessions;
+  profiles: AgentProfiles;
+  environments: Environments;
+}
+
+export function persistenceAdapter({
+  journal,
+  sessions,
+  profiles,
+  environments,
+}: Stores): ServiceImpl<typeof PersistenceAdapter> {
   // Resolves to `value` once everything done so far is on disk.
   const durable = async <T>(value: T): Promise<T> => {
-    await sessions.durable();
+    await journal.durable();
     return value;
   };
 
@@ -175,14 +192,55 @@ export function persistenceAdapter(
       return durable({ saved: sessions.changeFiles(sessionId, saved, deleted).map(described) });
     },
 
-    listAgentProfiles() {
-      const listed = [...profiles.all().values()];
-      return { profiles: listed.map(({ id, name, description }) => ({ id, name, description })) };
+    listAgentProfiles({ includeArchived }) {
+      return durable({ profiles: profiles.summaries(includeArchived) });
     },
 
-    loadAgentProfile({ agentProfileId }) {
+    loadAgentProfile({ agentProfileId, version }) {
       requireFields({ agent_profile_id: agentProfileId });
-      return profiles.load(agentProfileId);
+      return durable(profiles.load(agentProfileId, version));
+    },
+
+    saveAgentProfile({ profile = create(AgentProfileSchema) }) {
+      requireFields({ "profile.id": profile.id });
+      return durable(profiles.save(profile));
+    },
+
+    markAgentProfileArchived({ agentProfileId, archivedAt }) {
+      requireFields({ agent_profile_id: agentProfileId, archived_at: archivedAt });
+      return durable(profiles.archive(agentProfileId, archivedAt!));
+    },
+
+    listAgentProfileVersions({ agentProfileId, pageSize: requested, pageToken }) {
+      requireFields({ agent_profile_id: agentProfileId });
+      const { items, nextPageToken } = profiles.versions(agentProfileId, versionPageSize(requested), pageToken);
+      return durable({ versions: items, nextPageToken });
+    },
+
+    createEnvironmentRecord({ environment = create(EnvironmentSchema) }) {
+      requireFields({ "environment.environment_id": environment.environmentId });
+      environments.create(environment);
+      return durable(environment);
+    },
+
+    getEnvironmentRecord({ environmentId }) {
+      requireFields({ environment_id: environmentId });
+      return durable(environments.get(environmentId));
+    },
+
+    updateEnvironmentRecord({ environment = create(EnvironmentSchema) }) {
+      requireFields({ "environment.environment_id": environment.environmentId });
+      environments.update(environment);
+      return durable(environment);
+    },
+
+    listEnvironmentRecords() {
+      return durable({ environments: environments.all() });
+    },
+
+    deleteEnvironmentRecord({ environmentId }) {
+      requireFields({ environment_id: environmentId });
+      return durable({ deleted: environments.delete(environmentId) });
     },
 
     appendEvents({ sessionId, expectedLastSequence, events, leaseGeneration }) {

@@ -1,12 +1,12 @@
-// The sessions in memory, changed only through apply(): the same code replays the journal at start and
-// applies each new change before its line is written.
+// The sessions in memory, changed only through apply(): the same code replays the journal's session changes
+// at start and applies each new change before its line is written.
 import { createHash } from "node:crypto";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { SessionEvent } from "../src/_gen/agentruntime/v1/events_pb.js";
 import type { SessionRecord } from "../src/_gen/agentruntime/v1/persistence_pb.js";
 import type { WorkspaceFile } from "../src/_gen/agentruntime/v1/workspace_pb.js";
-import { decode, encode, type Change } from "./changes.js";
+import { encode, isSessionChange, type Change, type SessionChange } from "./changes.js";
 import { fileNotFound, sequenceMismatch, sessionExists, sessionNotFound } from "./errors.js";
 import type { Journal } from "./journal.js";
 import { checkFence, lapsed, NEVER_LEASED, type Lease, type LeaseChange } from "./leases.js";
@@ -24,26 +24,23 @@ export interface Session {
 /** This server's clock, the one its leases go by. */
 const nowUs = (): bigint => BigInt(Date.now()) * 1000n;
 
-function micros(time: Timestamp | undefined): bigint {
+export function micros(time: Timestamp | undefined): bigint {
   return time ? time.seconds * 1_000_000n + BigInt(Math.floor(time.nanos / 1000)) : 0n;
 }
 
 /** Each operation checks and applies its change at once (operations never interleave: they do not await)
- * and queues its line in the journal; callers answer once durable() resolves. Records, files and
- * transcripts are replaced, never changed in place, so an answer waiting for the disk stays as it was. */
+ * and queues its line in the journal; callers answer once the journal's durable() resolves. Records,
+ * files and transcripts are replaced, never changed in place, so an answer waiting for the disk stays as
+ * it was. */
 export class Sessions {
   private readonly sessions = new Map<string, Session>();
 
-  constructor(private readonly journal: Journal, replayed: string[]) {
-    for (const line of replayed) this.apply(decode(line));
+  constructor(private readonly journal: Journal, replayed: Change[]) {
+    for (const change of replayed) if (isSessionChange(change)) this.apply(change);
   }
 
   all(): Iterable<Session> {
     return this.sessions.values();
-  }
-
-  durable(): Promise<void> {
-    return this.journal.durable();
   }
 
   get(sessionId: string): Session {
@@ -136,12 +133,12 @@ export class Sessions {
     this.commit({ op: "delete", sessionId });
   }
 
-  private commit(change: Change): void {
+  private commit(change: SessionChange): void {
     this.apply(change);
     this.journal.add(encode(change));
   }
 
-  private apply(change: Change): void {
+  private apply(change: SessionChange): void {
     switch (change.op) {
       case "create":
         this.sessions.set(change.record.sessionId, {

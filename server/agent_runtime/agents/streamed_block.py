@@ -38,7 +38,7 @@ class StreamedBlock:
 def usage_event(
     model: str, input_tokens: int, output_tokens: int, cache_read: int = 0, cache_write: int = 0, cost_usd: float = 0.0
 ) -> events_pb2.SessionEvent:
-    counts = events_pb2.Usage(
+    counts = blocks_pb2.Usage(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         cache_read_tokens=cache_read,

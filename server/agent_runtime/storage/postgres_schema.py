@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from agent_runtime.storage.postgres_catalog import CATALOG_TABLES
+
 # Append only: a migration that has shipped is never edited, a change is a new one.
 MIGRATIONS = (
     """
@@ -58,6 +60,8 @@ MIGRATIONS = (
     ALTER TABLE leases ADD COLUMN released BOOLEAN NOT NULL DEFAULT false;
     CREATE INDEX leases_unreleased ON leases (expires_us) WHERE NOT released;
     """,
+    # Stored agent profiles, every version, and environments.
+    CATALOG_TABLES,
 )
 MIGRATION_LOCK = 0x61676E74  # "agnt": the advisory lock the migrating server holds
 

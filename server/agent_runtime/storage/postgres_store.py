@@ -20,6 +20,7 @@ import asyncpg
 
 from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2, workspace_pb2
 from agent_runtime.storage.leases import Lease, LeaseChange, check_fence
+from agent_runtime.storage.postgres_catalog import PostgresCatalog
 from agent_runtime.storage.postgres_schema import migrate
 from agent_runtime.storage.store import (
     SessionCursor,
@@ -76,6 +77,7 @@ class PostgresStore:
     def __init__(self, dsn: str) -> None:
         self._dsn = dsn
         self._pool: asyncpg.Pool[asyncpg.Record] | None = None
+        self.catalog = PostgresCatalog(self)
 
     async def open(self) -> None:
         self._pool = await asyncpg.create_pool(
@@ -89,7 +91,7 @@ class PostgresStore:
             await self._pool.close()
             self._pool = None
 
-    async def _transaction(self, operation: Callable[[Connection], Awaitable[T]]) -> T:
+    async def transaction(self, operation: Callable[[Connection], Awaitable[T]]) -> T:
         assert self._pool is not None, "store is not open"
         for attempt, pause in enumerate((*RETRY_PAUSES, None)):
             try:
@@ -145,7 +147,7 @@ class PostgresStore:
                 )
             return changed, now_us
 
-        return await self._transaction(run)
+        return await self.transaction(run)
 
     async def lapsed_leases(self, limit: int, after_session_id: str) -> tuple[list[tuple[str, Lease]], int]:
         async def query(db: Connection) -> tuple[list[tuple[str, Lease]], int]:
@@ -160,7 +162,7 @@ class PostgresStore:
             )
             return [(row["session_id"], _lease_of(row)) for row in rows], now_us
 
-        return await self._transaction(query)
+        return await self.transaction(query)
 
     async def get_lease(self, session_id: str) -> tuple[Lease, int]:
         async def read(db: Connection) -> tuple[Lease, int]:
@@ -168,7 +170,7 @@ class PostgresStore:
             row = await db.fetchrow(f"SELECT {LEASE_COLUMNS} FROM leases WHERE session_id = $1", session_id)
             return (_lease_of(row) if row else Lease()), await _now_us(db)
 
-        return await self._transaction(read)
+        return await self.transaction(read)
 
     async def list_sessions(self, limit: int, after: SessionCursor | None) -> list[persistence_pb2.SessionRecord]:
         async def query(db: Connection) -> list[persistence_pb2.SessionRecord]:
@@ -186,10 +188,10 @@ class PostgresStore:
                 )
             return [persistence_pb2.SessionRecord.FromString(row["record"]) for row in rows]
 
-        return await self._transaction(query)
+        return await self.transaction(query)
 
     async def get_session(self, session_id: str) -> persistence_pb2.SessionRecord:
-        return await self._transaction(lambda db: self._record(db, session_id))
+        return await self.transaction(lambda db: self._record(db, session_id))
 
     async def load_session(self, session_id: str) -> persistence_pb2.LoadSessionResponse:
         async def load(db: Connection) -> persistence_pb2.LoadSessionResponse:
@@ -203,7 +205,7 @@ class PostgresStore:
                     loaded.raw_transcript = row["content"]
             return loaded
 
-        return await self._transaction(load)
+        return await self.transaction(load)
 
     async def list_files(
         self, session_id: str, limit: int, after_path: str | None
@@ -219,7 +221,7 @@ class PostgresStore:
             )
             return [stored_file(row["path"], None, row["size"], row["modified_us"], row["sha256"]) for row in rows]
 
-        return await self._transaction(query)
+        return await self.transaction(query)
 
     async def get_file(self, session_id: str, path: str) -> workspace_pb2.WorkspaceFile:
         async def query(db: Connection) -> workspace_pb2.WorkspaceFile:
@@ -233,7 +235,7 @@ class PostgresStore:
                 raise stored_file_not_found(session_id, path)
             return stored_file(path, row["content"], row["size"], row["modified_us"], row["sha256"])
 
-        return await self._transaction(query)
+        return await self.transaction(query)
 
     async def create_session(
         self, record: persistence_pb2.SessionRecord, files: Sequence[workspace_pb2.WorkspaceFile]
@@ -251,7 +253,7 @@ class PostgresStore:
             for file in files:
                 await self._upsert_file(db, record.session_id, file)
 
-        await self._transaction(create)
+        await self.transaction(create)
 
     async def update_session(
         self, session_id: str, change: Callable[[persistence_pb2.SessionRecord], None], fence: int
@@ -264,7 +266,7 @@ class PostgresStore:
             )
             return record
 
-        return await self._transaction(update)
+        return await self.transaction(update)
 
     async def save_transcript(self, session_id: str, subagent_id: str, raw_transcript: str, fence: int) -> None:
         async def save(db: Connection) -> None:
@@ -277,7 +279,7 @@ class PostgresStore:
                 raw_transcript,
             )
 
-        await self._transaction(save)
+        await self.transaction(save)
 
     @staticmethod
     async def _upsert_file(
@@ -305,7 +307,7 @@ class PostgresStore:
             await self._writable(db, session_id, fence)
             return await self._upsert_file(db, session_id, file)
 
-        return await self._transaction(save)
+        return await self.transaction(save)
 
     async def delete_file(self, session_id: str, path: str, fence: int) -> bool:
         async def delete(db: Connection) -> bool:
@@ -313,7 +315,7 @@ class PostgresStore:
             deleted = await db.execute("DELETE FROM files WHERE session_id = $1 AND path = $2", session_id, path)
             return bool(deleted != "DELETE 0")
 
-        return await self._transaction(delete)
+        return await self.transaction(delete)
 
     async def change_files(
         self, session_id: str, saved: Sequence[workspace_pb2.WorkspaceFile], deleted: Sequence[str], fence: int
@@ -324,7 +326,7 @@ class PostgresStore:
             await db.execute("DELETE FROM files WHERE session_id = $1 AND path = ANY($2::text[])", session_id, deleted)
             return stored
 
-        return await self._transaction(change)
+        return await self.transaction(change)
 
     @staticmethod
     async def _last_sequence(db: Connection, session_id: str) -> int:
@@ -347,7 +349,7 @@ class PostgresStore:
             )
             return last + len(events)
 
-        return await self._transaction(append)
+        return await self.transaction(append)
 
     @staticmethod
     async def _already_appended(
@@ -386,11 +388,11 @@ class PostgresStore:
                 db, session_id
             )
 
-        return await self._transaction(read)
+        return await self.transaction(read)
 
     async def delete_session(self, session_id: str) -> None:
         async def delete(db: Connection) -> None:
             if await db.execute("DELETE FROM sessions WHERE session_id = $1", session_id) == "DELETE 0":
                 raise session_not_found(session_id)
 
-        await self._transaction(delete)
+        await self.transaction(delete)

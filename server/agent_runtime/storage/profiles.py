@@ -19,7 +19,6 @@ from google.protobuf import json_format
 
 from agent_runtime._gen.agentruntime.v1 import profile_pb2
 from agent_runtime.agents import claude_profile
-from agent_runtime.errors import not_found
 
 log = logging.getLogger(__name__)
 
@@ -96,20 +95,17 @@ class ProfileDirectory:
             profiles[profile.id] = profile
         return profiles
 
-    async def list(self) -> list[profile_pb2.AgentProfileSummary]:
-        profiles = await asyncio.to_thread(self._read_all)
-        return [
-            profile_pb2.AgentProfileSummary(id=p.id, name=p.name, description=p.description) for p in profiles.values()
-        ]
+    async def read(self) -> dict[str, profile_pb2.AgentProfile]:
+        """Every built-in profile by id, as read (not to be changed)."""
+        return await asyncio.to_thread(self._read_all)
 
-    async def load(self, agent_profile_id: str) -> profile_pb2.AgentProfile:
-        profiles = await asyncio.to_thread(self._read_all)
-        if agent_profile_id not in profiles:
-            raise not_found(
-                "PROFILE_NOT_FOUND",
-                f"agent profile {agent_profile_id!r} does not exist",
-                agent_profile_id=agent_profile_id,
-            )
+    async def load(self, agent_profile_id: str) -> profile_pb2.AgentProfile | None:
+        """A copy of the built-in profile, marked so; None if there is none of that id."""
+        read = (await self.read()).get(agent_profile_id)
+        if read is None:
+            return None
         copied = profile_pb2.AgentProfile()
-        copied.CopyFrom(profiles[agent_profile_id])  # what was read stays as it was read
+        copied.CopyFrom(read)  # what was read stays as it was read
+        copied.version = 1
+        copied.built_in = True
         return copied

@@ -6,7 +6,13 @@ from typing import Any
 
 from google.protobuf import field_mask_pb2
 
-from agent_runtime._gen.agentruntime.v1 import persistence_pb2, persistence_pb2_grpc, profile_pb2, workspace_pb2
+from agent_runtime._gen.agentruntime.v1 import (
+    environment_pb2,
+    persistence_pb2,
+    persistence_pb2_grpc,
+    profile_pb2,
+    workspace_pb2,
+)
 from agent_runtime.errors import FieldViolation, bad_request
 from agent_runtime.storage import leases
 from agent_runtime.storage.paging import (
@@ -18,11 +24,11 @@ from agent_runtime.storage.paging import (
     encode_token,
     page_size,
 )
-from agent_runtime.storage.profiles import ProfileDirectory
+from agent_runtime.storage.profile_catalog import ProfileCatalog
 from agent_runtime.storage.store import SessionCursor, SessionStore
 
 Context = Any  # grpc.aio.ServicerContext; unused by these handlers
-UPDATABLE_PATHS = ("name", "session_options", "last_activity", "metadata")
+UPDATABLE_PATHS = ("name", "session_options", "last_activity", "metadata", "archived_at", "usage")
 DEFAULT_EVENT_LIMIT = 256
 MAX_EVENT_LIMIT = 1000
 
@@ -44,6 +50,8 @@ def _effective_mask(request: persistence_pb2.UpdateSessionRecordRequest) -> fiel
             "session_options": given.HasField("session_options"),
             "last_activity": given.HasField("last_activity"),
             "metadata": given.HasField("metadata"),
+            "archived_at": given.HasField("archived_at"),
+            "usage": given.HasField("usage"),
         }
         paths = [p for p in UPDATABLE_PATHS if is_set[p]]
     unknown = [p for p in paths if p not in UPDATABLE_PATHS]
@@ -60,7 +68,7 @@ def _effective_mask(request: persistence_pb2.UpdateSessionRecordRequest) -> fiel
 
 
 class PersistenceAdapterServicer(persistence_pb2_grpc.PersistenceAdapterServicer):
-    def __init__(self, store: SessionStore, profiles: ProfileDirectory) -> None:
+    def __init__(self, store: SessionStore, profiles: ProfileCatalog) -> None:
         self._store = store
         self._profiles = profiles
 
@@ -162,13 +170,66 @@ class PersistenceAdapterServicer(persistence_pb2_grpc.PersistenceAdapterServicer
     async def ListAgentProfiles(
         self, request: profile_pb2.ListAgentProfilesRequest, context: Context
     ) -> profile_pb2.ListAgentProfilesResponse:
-        return profile_pb2.ListAgentProfilesResponse(profiles=await self._profiles.list())
+        return profile_pb2.ListAgentProfilesResponse(profiles=await self._profiles.list(request.include_archived))
 
     async def LoadAgentProfile(
         self, request: persistence_pb2.LoadAgentProfileRequest, context: Context
     ) -> profile_pb2.AgentProfile:
         _require(agent_profile_id=request.agent_profile_id)
-        return await self._profiles.load(request.agent_profile_id)
+        return await self._profiles.load(request.agent_profile_id, request.version)
+
+    async def SaveAgentProfile(
+        self, request: persistence_pb2.SaveAgentProfileRequest, context: Context
+    ) -> profile_pb2.AgentProfile:
+        _require(**{"profile.id": request.profile.id})
+        return await self._profiles.save(request.profile)
+
+    async def MarkAgentProfileArchived(
+        self, request: persistence_pb2.MarkAgentProfileArchivedRequest, context: Context
+    ) -> profile_pb2.AgentProfile:
+        _require(
+            agent_profile_id=request.agent_profile_id,
+            archived_at="set" if request.HasField("archived_at") else "",
+        )
+        return await self._profiles.archive(request.agent_profile_id, request.archived_at)
+
+    async def ListAgentProfileVersions(
+        self, request: profile_pb2.ListAgentProfileVersionsRequest, context: Context
+    ) -> profile_pb2.ListAgentProfileVersionsResponse:
+        _require(agent_profile_id=request.agent_profile_id)
+        return await self._profiles.versions(request.agent_profile_id, request.page_size, request.page_token)
+
+    async def CreateEnvironmentRecord(
+        self, request: persistence_pb2.CreateEnvironmentRecordRequest, context: Context
+    ) -> environment_pb2.Environment:
+        _require(**{"environment.environment_id": request.environment.environment_id})
+        await self._store.catalog.create_environment(request.environment)
+        return request.environment
+
+    async def GetEnvironmentRecord(
+        self, request: persistence_pb2.GetEnvironmentRecordRequest, context: Context
+    ) -> environment_pb2.Environment:
+        _require(environment_id=request.environment_id)
+        return await self._store.catalog.get_environment(request.environment_id)
+
+    async def UpdateEnvironmentRecord(
+        self, request: persistence_pb2.UpdateEnvironmentRecordRequest, context: Context
+    ) -> environment_pb2.Environment:
+        _require(**{"environment.environment_id": request.environment.environment_id})
+        await self._store.catalog.replace_environment(request.environment)
+        return request.environment
+
+    async def ListEnvironmentRecords(
+        self, request: persistence_pb2.ListEnvironmentRecordsRequest, context: Context
+    ) -> persistence_pb2.ListEnvironmentRecordsResponse:
+        return persistence_pb2.ListEnvironmentRecordsResponse(environments=await self._store.catalog.list_environments())
+
+    async def DeleteEnvironmentRecord(
+        self, request: persistence_pb2.DeleteEnvironmentRecordRequest, context: Context
+    ) -> persistence_pb2.DeleteEnvironmentRecordResponse:
+        _require(environment_id=request.environment_id)
+        deleted = await self._store.catalog.delete_environment(request.environment_id)
+        return persistence_pb2.DeleteEnvironmentRecordResponse(deleted=deleted)
 
     async def AppendEvents(
         self, request: persistence_pb2.AppendEventsRequest, context: Context

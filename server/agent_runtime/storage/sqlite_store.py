@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2, workspace_pb2
 from agent_runtime.storage.leases import Lease, LeaseChange, check_fence
+from agent_runtime.storage.sqlite_catalog import CATALOG_TABLES, SqliteCatalog
 from agent_runtime.storage.store import (
     SessionCursor,
     check_event_sequences,
@@ -82,6 +83,8 @@ MIGRATIONS = (
     ALTER TABLE leases ADD COLUMN released INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX leases_unreleased ON leases (expires_us) WHERE released = 0;
     """,
+    # Stored agent profiles, every version, and environments.
+    CATALOG_TABLES,
 )
 
 
@@ -96,6 +99,7 @@ class SqliteStore:
         self._path = path
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
         self._db: sqlite3.Connection | None = None
+        self.catalog = SqliteCatalog(self)
 
     async def open(self) -> None:
         await self._run(self._open)
@@ -123,7 +127,7 @@ class SqliteStore:
     async def _run(self, operation: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._worker, operation)
 
-    async def _transaction(self, operation: Callable[[sqlite3.Connection], T]) -> T:
+    async def transaction(self, operation: Callable[[sqlite3.Connection], T]) -> T:
         def run() -> T:
             assert self._db is not None, "store is not open"
             self._db.execute("BEGIN IMMEDIATE")
@@ -164,7 +168,7 @@ class SqliteStore:
             self._record(db, session_id)
             return self._lease(db, session_id), time.time_ns() // 1000
 
-        return await self._transaction(read)
+        return await self.transaction(read)
 
     async def change_lease(self, session_id: str, change: LeaseChange) -> tuple[Lease, int]:
         def run(db: sqlite3.Connection) -> tuple[Lease, int]:
@@ -182,7 +186,7 @@ class SqliteStore:
                 )
             return changed, now_us
 
-        return await self._transaction(run)
+        return await self.transaction(run)
 
     async def lapsed_leases(self, limit: int, after_session_id: str) -> tuple[list[tuple[str, Lease]], int]:
         def query(db: sqlite3.Connection) -> tuple[list[tuple[str, Lease]], int]:
@@ -195,7 +199,7 @@ class SqliteStore:
             )
             return [(row[0], _lease_of(row[1:])) for row in rows], now_us
 
-        return await self._transaction(query)
+        return await self.transaction(query)
 
     async def list_sessions(self, limit: int, after: SessionCursor | None) -> list[persistence_pb2.SessionRecord]:
         def query(db: sqlite3.Connection) -> list[persistence_pb2.SessionRecord]:
@@ -211,10 +215,10 @@ class SqliteStore:
                 )
             return [persistence_pb2.SessionRecord.FromString(row[0]) for row in rows]
 
-        return await self._transaction(query)
+        return await self.transaction(query)
 
     async def get_session(self, session_id: str) -> persistence_pb2.SessionRecord:
-        return await self._transaction(lambda db: self._record(db, session_id))
+        return await self.transaction(lambda db: self._record(db, session_id))
 
     async def load_session(self, session_id: str) -> persistence_pb2.LoadSessionResponse:
         def load(db: sqlite3.Connection) -> persistence_pb2.LoadSessionResponse:
@@ -229,7 +233,7 @@ class SqliteStore:
                     loaded.raw_transcript = content
             return loaded
 
-        return await self._transaction(load)
+        return await self.transaction(load)
 
     async def list_files(
         self, session_id: str, limit: int, after_path: str | None
@@ -244,7 +248,7 @@ class SqliteStore:
             )
             return [stored_file(path, None, size, modified_us, sha256) for path, size, modified_us, sha256 in rows]
 
-        return await self._transaction(query)
+        return await self.transaction(query)
 
     async def get_file(self, session_id: str, path: str) -> workspace_pb2.WorkspaceFile:
         def query(db: sqlite3.Connection) -> workspace_pb2.WorkspaceFile:
@@ -257,7 +261,7 @@ class SqliteStore:
                 raise stored_file_not_found(session_id, path)
             return stored_file(path, *row)
 
-        return await self._transaction(query)
+        return await self.transaction(query)
 
     async def create_session(
         self, record: persistence_pb2.SessionRecord, files: Sequence[workspace_pb2.WorkspaceFile]
@@ -273,7 +277,7 @@ class SqliteStore:
             for file in files:
                 self._upsert_file(db, record.session_id, file)
 
-        await self._transaction(create)
+        await self.transaction(create)
 
     async def update_session(
         self, session_id: str, change: Callable[[persistence_pb2.SessionRecord], None], fence: int
@@ -284,7 +288,7 @@ class SqliteStore:
             db.execute("UPDATE sessions SET record = ? WHERE session_id = ?", (record.SerializeToString(), session_id))
             return record
 
-        return await self._transaction(update)
+        return await self.transaction(update)
 
     async def save_transcript(self, session_id: str, subagent_id: str, raw_transcript: str, fence: int) -> None:
         def save(db: sqlite3.Connection) -> None:
@@ -295,7 +299,7 @@ class SqliteStore:
                 (session_id, subagent_id, raw_transcript),
             )
 
-        await self._transaction(save)
+        await self.transaction(save)
 
     @staticmethod
     def _upsert_file(
@@ -318,7 +322,7 @@ class SqliteStore:
             self._writable(db, session_id, fence)
             return self._upsert_file(db, session_id, file)
 
-        return await self._transaction(save)
+        return await self.transaction(save)
 
     async def delete_file(self, session_id: str, path: str, fence: int) -> bool:
         def delete(db: sqlite3.Connection) -> bool:
@@ -326,7 +330,7 @@ class SqliteStore:
             cursor = db.execute("DELETE FROM files WHERE session_id = ? AND path = ?", (session_id, path))
             return cursor.rowcount > 0
 
-        return await self._transaction(delete)
+        return await self.transaction(delete)
 
     async def change_files(
         self, session_id: str, saved: Sequence[workspace_pb2.WorkspaceFile], deleted: Sequence[str], fence: int
@@ -339,7 +343,7 @@ class SqliteStore:
             )
             return stored
 
-        return await self._transaction(change)
+        return await self.transaction(change)
 
     @staticmethod
     def _last_sequence(db: sqlite3.Connection, session_id: str) -> int:
@@ -359,7 +363,7 @@ class SqliteStore:
             )
             return last + len(events)
 
-        return await self._transaction(append)
+        return await self.transaction(append)
 
     async def read_events(
         self, session_id: str, after_sequence: int, limit: int
@@ -377,11 +381,11 @@ class SqliteStore:
             events = [events_pb2.SessionEvent.FromString(row[0]) for row in rows]
             return events, self._last_sequence(db, session_id)
 
-        return await self._transaction(read)
+        return await self.transaction(read)
 
     async def delete_session(self, session_id: str) -> None:
         def delete(db: sqlite3.Connection) -> None:
             if db.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,)).rowcount == 0:
                 raise session_not_found(session_id)
 
-        await self._transaction(delete)
+        await self.transaction(delete)

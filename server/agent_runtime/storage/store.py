@@ -11,6 +11,7 @@ import grpc
 
 from agent_runtime._gen.agentruntime.v1 import events_pb2, persistence_pb2, workspace_pb2
 from agent_runtime.errors import ApiError, not_found
+from agent_runtime.storage.catalog import CatalogStore
 from agent_runtime.storage.leases import Lease, LeaseChange
 
 POSTGRES_SCHEMES = ("postgres://", "postgresql://")
@@ -63,6 +64,9 @@ class SessionCursor:
 class SessionStore(Protocol):
     """Each write takes `fence`, the writer's lease generation (0: not fenced), and refuses it with
     LEASE_LOST unless it is the session's, in the write's own transaction."""
+
+    @property
+    def catalog(self) -> CatalogStore: ...
 
     async def list_sessions(self, limit: int, after: SessionCursor | None) -> list[persistence_pb2.SessionRecord]: ...
 

@@ -4,7 +4,9 @@ isort:skip_file
 """
 
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2 as _blocks_pb2
+from agent_runtime._gen.agentruntime.v1 import environment_pb2 as _environment_pb2
 from agent_runtime._gen.agentruntime.v1 import events_pb2 as _events_pb2
+from agent_runtime._gen.agentruntime.v1 import profile_pb2 as _profile_pb2
 from agent_runtime._gen.agentruntime.v1 import session_pb2 as _session_pb2
 from agent_runtime._gen.agentruntime.v1 import workspace_pb2 as _workspace_pb2
 from collections import abc as _abc
@@ -87,6 +89,8 @@ class CreateSessionRequest(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     METADATA_FIELD_NUMBER: _builtins.int
+    AGENT_PROFILE_VERSION_FIELD_NUMBER: _builtins.int
+    ENVIRONMENT_ID_FIELD_NUMBER: _builtins.int
     agent_profile_ref: _builtins.str
     """Id of an existing agent profile (1 to 128 characters of [A-Za-z0-9._-])."""
     architecture: _builtins.str
@@ -95,6 +99,10 @@ class CreateSessionRequest(_message.Message):
     """A UUID; the same request_id again returns the same session instead of creating another."""
     name: _builtins.str
     """At most 256 characters."""
+    agent_profile_version: _builtins.int
+    """The profile version to run; 0: its latest."""
+    environment_id: _builtins.str
+    """The environment to run in (CreateEnvironment); empty: the profile's sandbox alone."""
     @_builtins.property
     def session_options(self) -> _session_pb2.SessionOptions: ...
     @_builtins.property
@@ -117,10 +125,12 @@ class CreateSessionRequest(_message.Message):
         request_id: _builtins.str = ...,
         name: _builtins.str = ...,
         metadata: _struct_pb2.Struct | None = ...,
+        agent_profile_version: _builtins.int = ...,
+        environment_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["metadata", b"metadata", "session_options", b"session_options"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_profile_ref", b"agent_profile_ref", "architecture", b"architecture", "default_workspace_files", b"default_workspace_files", "metadata", b"metadata", "name", b"name", "request_id", b"request_id", "session_options", b"session_options"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_profile_ref", b"agent_profile_ref", "agent_profile_version", b"agent_profile_version", "architecture", b"architecture", "default_workspace_files", b"default_workspace_files", "environment_id", b"environment_id", "metadata", b"metadata", "name", b"name", "request_id", b"request_id", "session_options", b"session_options"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -249,6 +259,25 @@ class DeleteSessionRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteSessionRequest: _TypeAlias = DeleteSessionRequest  # noqa: Y015
+
+@_typing.final
+class ArchiveSessionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ArchiveSessionRequest: _TypeAlias = ArchiveSessionRequest  # noqa: Y015
 
 @_typing.final
 class DeleteSessionResponse(_message.Message):
@@ -744,6 +773,77 @@ class GetAgentProfileRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     AGENT_PROFILE_ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    agent_profile_id: _builtins.str
+    version: _builtins.int
+    """0: the latest."""
+    def __init__(
+        self,
+        *,
+        agent_profile_id: _builtins.str = ...,
+        version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_profile_id", b"agent_profile_id", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAgentProfileRequest: _TypeAlias = GetAgentProfileRequest  # noqa: Y015
+
+@_typing.final
+class CreateAgentProfileRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROFILE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def profile(self) -> _profile_pb2.AgentProfile:
+        """Its id is required; the output-only fields are ignored."""
+
+    def __init__(
+        self,
+        *,
+        profile: _profile_pb2.AgentProfile | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["profile", b"profile"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["profile", b"profile"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateAgentProfileRequest: _TypeAlias = CreateAgentProfileRequest  # noqa: Y015
+
+@_typing.final
+class UpdateAgentProfileRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROFILE_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    expected_version: _builtins.int
+    """The version the change was made to; 0: whichever is the latest."""
+    @_builtins.property
+    def profile(self) -> _profile_pb2.AgentProfile:
+        """The whole new version; the output-only fields are ignored."""
+
+    def __init__(
+        self,
+        *,
+        profile: _profile_pb2.AgentProfile | None = ...,
+        expected_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["profile", b"profile"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "profile", b"profile"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateAgentProfileRequest: _TypeAlias = UpdateAgentProfileRequest  # noqa: Y015
+
+@_typing.final
+class ArchiveAgentProfileRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AGENT_PROFILE_ID_FIELD_NUMBER: _builtins.int
     agent_profile_id: _builtins.str
     def __init__(
         self,
@@ -756,7 +856,186 @@ class GetAgentProfileRequest(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___GetAgentProfileRequest: _TypeAlias = GetAgentProfileRequest  # noqa: Y015
+Global___ArchiveAgentProfileRequest: _TypeAlias = ArchiveAgentProfileRequest  # noqa: Y015
+
+@_typing.final
+class CreateEnvironmentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENVIRONMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def environment(self) -> _environment_pb2.Environment:
+        """Its id and the output-only fields are ignored."""
+
+    def __init__(
+        self,
+        *,
+        environment: _environment_pb2.Environment | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["environment", b"environment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["environment", b"environment"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateEnvironmentRequest: _TypeAlias = CreateEnvironmentRequest  # noqa: Y015
+
+@_typing.final
+class GetEnvironmentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENVIRONMENT_ID_FIELD_NUMBER: _builtins.int
+    environment_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        environment_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["environment_id", b"environment_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetEnvironmentRequest: _TypeAlias = GetEnvironmentRequest  # noqa: Y015
+
+@_typing.final
+class ListEnvironmentsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INCLUDE_ARCHIVED_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    include_archived: _builtins.bool
+    """Also list archived environments."""
+    page_size: _builtins.int
+    """1 to 100; 0 means 20; larger values are lowered to 100."""
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        include_archived: _builtins.bool = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_archived", b"include_archived", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListEnvironmentsRequest: _TypeAlias = ListEnvironmentsRequest  # noqa: Y015
+
+@_typing.final
+class ListEnvironmentsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENVIRONMENTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Empty on the last page."""
+    @_builtins.property
+    def environments(self) -> _containers.RepeatedCompositeFieldContainer[_environment_pb2.Environment]: ...
+    def __init__(
+        self,
+        *,
+        environments: _abc.Iterable[_environment_pb2.Environment] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["environments", b"environments", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListEnvironmentsResponse: _TypeAlias = ListEnvironmentsResponse  # noqa: Y015
+
+@_typing.final
+class UpdateEnvironmentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENVIRONMENT_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def environment(self) -> _environment_pb2.Environment:
+        """Carries the new values of the fields named in update_mask, and the id."""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """Paths among "name", "description", "sandbox_provider", "pip_packages", "npm_packages", "network",
+        "limits", "metadata"; "*" means all. Required.
+        """
+
+    def __init__(
+        self,
+        *,
+        environment: _environment_pb2.Environment | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["environment", b"environment", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["environment", b"environment", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateEnvironmentRequest: _TypeAlias = UpdateEnvironmentRequest  # noqa: Y015
+
+@_typing.final
+class ArchiveEnvironmentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENVIRONMENT_ID_FIELD_NUMBER: _builtins.int
+    environment_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        environment_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["environment_id", b"environment_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ArchiveEnvironmentRequest: _TypeAlias = ArchiveEnvironmentRequest  # noqa: Y015
+
+@_typing.final
+class DeleteEnvironmentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENVIRONMENT_ID_FIELD_NUMBER: _builtins.int
+    environment_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        environment_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["environment_id", b"environment_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteEnvironmentRequest: _TypeAlias = DeleteEnvironmentRequest  # noqa: Y015
+
+@_typing.final
+class DeleteEnvironmentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELETED_FIELD_NUMBER: _builtins.int
+    deleted: _builtins.bool
+    def __init__(
+        self,
+        *,
+        deleted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteEnvironmentResponse: _TypeAlias = DeleteEnvironmentResponse  # noqa: Y015
 
 @_typing.final
 class ListWorkspaceFilesRequest(_message.Message):

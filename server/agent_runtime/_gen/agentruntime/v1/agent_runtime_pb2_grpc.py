@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as agentruntime_dot_v1_dot_agent__runtime__pb2
+from agent_runtime._gen.agentruntime.v1 import environment_pb2 as agentruntime_dot_v1_dot_environment__pb2
 from agent_runtime._gen.agentruntime.v1 import profile_pb2 as agentruntime_dot_v1_dot_profile__pb2
 from agent_runtime._gen.agentruntime.v1 import session_pb2 as agentruntime_dot_v1_dot_session__pb2
 from agent_runtime._gen.agentruntime.v1 import workspace_pb2 as agentruntime_dot_v1_dot_workspace__pb2
@@ -85,6 +86,11 @@ class AgentRuntimeStub:
                 request_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.SubmitToolResultRequest.SerializeToString,
                 response_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.SubmitToolResultResponse.FromString,
                 _registered_method=True)
+        self.ArchiveSession = channel.unary_unary(
+                '/agentruntime.v1.AgentRuntime/ArchiveSession',
+                request_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.ArchiveSessionRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_session__pb2.Session.FromString,
+                _registered_method=True)
         self.SyncSession = channel.unary_unary(
                 '/agentruntime.v1.AgentRuntime/SyncSession',
                 request_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.SyncSessionRequest.SerializeToString,
@@ -109,6 +115,56 @@ class AgentRuntimeStub:
                 '/agentruntime.v1.AgentRuntime/GetAgentProfile',
                 request_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.GetAgentProfileRequest.SerializeToString,
                 response_deserializer=agentruntime_dot_v1_dot_profile__pb2.AgentProfile.FromString,
+                _registered_method=True)
+        self.CreateAgentProfile = channel.unary_unary(
+                '/agentruntime.v1.AgentRuntime/CreateAgentProfile',
+                request_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.CreateAgentProfileRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_profile__pb2.AgentProfile.FromString,
+                _registered_method=True)
+        self.UpdateAgentProfile = channel.unary_unary(
+                '/agentruntime.v1.AgentRuntime/UpdateAgentProfile',
+                request_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.UpdateAgentProfileRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_profile__pb2.AgentProfile.FromString,
+                _registered_method=True)
+        self.ListAgentProfileVersions = channel.unary_unary(
+                '/agentruntime.v1.AgentRuntime/ListAgentProfileVersions',
+                request_serializer=agentruntime_dot_v1_dot_profile__pb2.ListAgentProfileVersionsRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_profile__pb2.ListAgentProfileVersionsResponse.FromString,
+                _registered_method=True)
+        self.ArchiveAgentProfile = channel.unary_unary(
+                '/agentruntime.v1.AgentRuntime/ArchiveAgentProfile',
+                request_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.ArchiveAgentProfileRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_profile__pb2.AgentProfile.FromString,
+                _registered_method=True)
+        self.CreateEnvironment = channel.unary_unary(
+                '/agentruntime.v1.AgentRuntime/CreateEnvironment',
+                request_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.CreateEnvironmentRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_environment__pb2.Environment.FromString,
+                _registered_method=True)
+        self.GetEnvironment = channel.unary_unary(
+                '/agentruntime.v1.AgentRuntime/GetEnvironment',
+                request_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.GetEnvironmentRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_environment__pb2.Environment.FromString,
+                _registered_method=True)
+        self.ListEnvironments = channel.unary_unary(
+                '/agentruntime.v1.AgentRuntime/ListEnvironments',
+                request_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.ListEnvironmentsRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.ListEnvironmentsResponse.FromString,
+                _registered_method=True)
+        self.UpdateEnvironment = channel.unary_unary(
+                '/agentruntime.v1.AgentRuntime/UpdateEnvironment',
+                request_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.UpdateEnvironmentRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_environment__pb2.Environment.FromString,
+                _registered_method=True)
+        self.ArchiveEnvironment = channel.unary_unary(
+                '/agentruntime.v1.AgentRuntime/ArchiveEnvironment',
+                request_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.ArchiveEnvironmentRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_environment__pb2.Environment.FromString,
+                _registered_method=True)
+        self.DeleteEnvironment = channel.unary_unary(
+                '/agentruntime.v1.AgentRuntime/DeleteEnvironment',
+                request_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.DeleteEnvironmentRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.DeleteEnvironmentResponse.FromString,
                 _registered_method=True)
         self.ListWorkspaceFiles = channel.unary_unary(
                 '/agentruntime.v1.AgentRuntime/ListWorkspaceFiles',
@@ -197,6 +253,14 @@ class AgentRuntimeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ArchiveSession(self, request, context):
+        """Ends the session's sandbox, unloads it and keeps all of it, read-only: an archived session takes no
+        messages (FAILED_PRECONDITION, SESSION_ARCHIVED). Archiving it again changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def SyncSession(self, request, context):
         """Saves the transcripts and workspace files of a loaded session now.
         """
@@ -219,13 +283,89 @@ class AgentRuntimeServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAgentProfiles(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The built-in profiles and the latest version of each stored one.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetAgentProfile(self, request, context):
+        """A profile's latest version, or the version asked for.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateAgentProfile(self, request, context):
+        """Stores a new profile, version 1, under the id given; ALREADY_EXISTS (PROFILE_ALREADY_EXISTS) if a
+        stored or built-in profile has it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateAgentProfile(self, request, context):
+        """Stores the profile given as the stored profile's next version (the whole profile: fields left out are
+        cleared). With expected_version, ABORTED (VERSION_MISMATCH) unless it is the latest. A profile equal
+        to the latest is not stored again: the latest is returned. Built-in profiles are FAILED_PRECONDITION
+        (PROFILE_READ_ONLY), archived ones (PROFILE_ARCHIVED). Sessions keep the version they started on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAgentProfileVersions(self, request, context):
+        """A profile's versions, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ArchiveAgentProfile(self, request, context):
+        """Archives a stored profile: no new session starts on it; sessions on it go on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateEnvironment(self, request, context):
+        """Stores a new environment; its id is chosen by the runtime.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEnvironment(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEnvironments(self, request, context):
+        """Environments, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateEnvironment(self, request, context):
+        """Changes the fields named by update_mask. Sessions created after it use the new settings; a session's
+        sandbox already running keeps what it started with.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ArchiveEnvironment(self, request, context):
+        """Archives an environment: no new session starts in it; sessions in it go on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteEnvironment(self, request, context):
+        """Deletes an environment no session names (else FAILED_PRECONDITION, ENVIRONMENT_IN_USE).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -292,6 +432,11 @@ def add_AgentRuntimeServicer_to_server(servicer, server):
                     request_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.SubmitToolResultRequest.FromString,
                     response_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.SubmitToolResultResponse.SerializeToString,
             ),
+            'ArchiveSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.ArchiveSession,
+                    request_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.ArchiveSessionRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_session__pb2.Session.SerializeToString,
+            ),
             'SyncSession': grpc.unary_unary_rpc_method_handler(
                     servicer.SyncSession,
                     request_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.SyncSessionRequest.FromString,
@@ -316,6 +461,56 @@ def add_AgentRuntimeServicer_to_server(servicer, server):
                     servicer.GetAgentProfile,
                     request_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.GetAgentProfileRequest.FromString,
                     response_serializer=agentruntime_dot_v1_dot_profile__pb2.AgentProfile.SerializeToString,
+            ),
+            'CreateAgentProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateAgentProfile,
+                    request_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.CreateAgentProfileRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_profile__pb2.AgentProfile.SerializeToString,
+            ),
+            'UpdateAgentProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateAgentProfile,
+                    request_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.UpdateAgentProfileRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_profile__pb2.AgentProfile.SerializeToString,
+            ),
+            'ListAgentProfileVersions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAgentProfileVersions,
+                    request_deserializer=agentruntime_dot_v1_dot_profile__pb2.ListAgentProfileVersionsRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_profile__pb2.ListAgentProfileVersionsResponse.SerializeToString,
+            ),
+            'ArchiveAgentProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.ArchiveAgentProfile,
+                    request_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.ArchiveAgentProfileRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_profile__pb2.AgentProfile.SerializeToString,
+            ),
+            'CreateEnvironment': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateEnvironment,
+                    request_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.CreateEnvironmentRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_environment__pb2.Environment.SerializeToString,
+            ),
+            'GetEnvironment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEnvironment,
+                    request_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.GetEnvironmentRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_environment__pb2.Environment.SerializeToString,
+            ),
+            'ListEnvironments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEnvironments,
+                    request_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.ListEnvironmentsRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.ListEnvironmentsResponse.SerializeToString,
+            ),
+            'UpdateEnvironment': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateEnvironment,
+                    request_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.UpdateEnvironmentRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_environment__pb2.Environment.SerializeToString,
+            ),
+            'ArchiveEnvironment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ArchiveEnvironment,
+                    request_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.ArchiveEnvironmentRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_environment__pb2.Environment.SerializeToString,
+            ),
+            'DeleteEnvironment': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteEnvironment,
+                    request_deserializer=agentruntime_dot_v1_dot_agent__runtime__pb2.DeleteEnvironmentRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_agent__runtime__pb2.DeleteEnvironmentResponse.SerializeToString,
             ),
             'ListWorkspaceFiles': grpc.unary_unary_rpc_method_handler(
                     servicer.ListWorkspaceFiles,
@@ -585,6 +780,33 @@ class AgentRuntime:
             _registered_method=True)
 
     @staticmethod
+    def ArchiveSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.AgentRuntime/ArchiveSession',
+            agentruntime_dot_v1_dot_agent__runtime__pb2.ArchiveSessionRequest.SerializeToString,
+            agentruntime_dot_v1_dot_session__pb2.Session.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def SyncSession(request,
             target,
             options=(),
@@ -709,6 +931,276 @@ class AgentRuntime:
             '/agentruntime.v1.AgentRuntime/GetAgentProfile',
             agentruntime_dot_v1_dot_agent__runtime__pb2.GetAgentProfileRequest.SerializeToString,
             agentruntime_dot_v1_dot_profile__pb2.AgentProfile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateAgentProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.AgentRuntime/CreateAgentProfile',
+            agentruntime_dot_v1_dot_agent__runtime__pb2.CreateAgentProfileRequest.SerializeToString,
+            agentruntime_dot_v1_dot_profile__pb2.AgentProfile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateAgentProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.AgentRuntime/UpdateAgentProfile',
+            agentruntime_dot_v1_dot_agent__runtime__pb2.UpdateAgentProfileRequest.SerializeToString,
+            agentruntime_dot_v1_dot_profile__pb2.AgentProfile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAgentProfileVersions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.AgentRuntime/ListAgentProfileVersions',
+            agentruntime_dot_v1_dot_profile__pb2.ListAgentProfileVersionsRequest.SerializeToString,
+            agentruntime_dot_v1_dot_profile__pb2.ListAgentProfileVersionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ArchiveAgentProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.AgentRuntime/ArchiveAgentProfile',
+            agentruntime_dot_v1_dot_agent__runtime__pb2.ArchiveAgentProfileRequest.SerializeToString,
+            agentruntime_dot_v1_dot_profile__pb2.AgentProfile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateEnvironment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.AgentRuntime/CreateEnvironment',
+            agentruntime_dot_v1_dot_agent__runtime__pb2.CreateEnvironmentRequest.SerializeToString,
+            agentruntime_dot_v1_dot_environment__pb2.Environment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEnvironment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.AgentRuntime/GetEnvironment',
+            agentruntime_dot_v1_dot_agent__runtime__pb2.GetEnvironmentRequest.SerializeToString,
+            agentruntime_dot_v1_dot_environment__pb2.Environment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEnvironments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.AgentRuntime/ListEnvironments',
+            agentruntime_dot_v1_dot_agent__runtime__pb2.ListEnvironmentsRequest.SerializeToString,
+            agentruntime_dot_v1_dot_agent__runtime__pb2.ListEnvironmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateEnvironment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.AgentRuntime/UpdateEnvironment',
+            agentruntime_dot_v1_dot_agent__runtime__pb2.UpdateEnvironmentRequest.SerializeToString,
+            agentruntime_dot_v1_dot_environment__pb2.Environment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ArchiveEnvironment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.AgentRuntime/ArchiveEnvironment',
+            agentruntime_dot_v1_dot_agent__runtime__pb2.ArchiveEnvironmentRequest.SerializeToString,
+            agentruntime_dot_v1_dot_environment__pb2.Environment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteEnvironment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.AgentRuntime/DeleteEnvironment',
+            agentruntime_dot_v1_dot_agent__runtime__pb2.DeleteEnvironmentRequest.SerializeToString,
+            agentruntime_dot_v1_dot_agent__runtime__pb2.DeleteEnvironmentResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -4,6 +4,7 @@ isort:skip_file
 """
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as _agent_runtime_pb2
+from agent_runtime._gen.agentruntime.v1 import environment_pb2 as _environment_pb2
 from agent_runtime._gen.agentruntime.v1 import profile_pb2 as _profile_pb2
 from agent_runtime._gen.agentruntime.v1 import session_pb2 as _session_pb2
 from agent_runtime._gen.agentruntime.v1 import workspace_pb2 as _workspace_pb2
@@ -67,6 +68,10 @@ class AgentRuntimeStub:
     """Gives the result of a client tool call the running turn waits for (a client_tool_call event). NOT_FOUND
     (TOOL_CALL_NOT_FOUND) and FAILED_PRECONDITION (TOOL_CALL_CLOSED) as for RespondToApproval.
     """
+    ArchiveSession: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.ArchiveSessionRequest, _session_pb2.Session]
+    """Ends the session's sandbox, unloads it and keeps all of it, read-only: an archived session takes no
+    messages (FAILED_PRECONDITION, SESSION_ARCHIVED). Archiving it again changes nothing.
+    """
     SyncSession: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.SyncSessionRequest, _agent_runtime_pb2.SyncSessionResponse]
     """Saves the transcripts and workspace files of a loaded session now."""
     StreamSessionEvents: _grpc.UnaryStreamMultiCallable[_agent_runtime_pb2.StreamSessionEventsRequest, _agent_runtime_pb2.StreamSessionEventsResponse]
@@ -74,7 +79,36 @@ class AgentRuntimeStub:
     WatchSessions: _grpc.UnaryStreamMultiCallable[_agent_runtime_pb2.WatchSessionsRequest, _agent_runtime_pb2.WatchSessionsResponse]
     """Sessions created, updated, deleted or changing status, for session lists."""
     ListAgentProfiles: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListAgentProfilesRequest, _profile_pb2.ListAgentProfilesResponse]
+    """The built-in profiles and the latest version of each stored one."""
     GetAgentProfile: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.GetAgentProfileRequest, _profile_pb2.AgentProfile]
+    """A profile's latest version, or the version asked for."""
+    CreateAgentProfile: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.CreateAgentProfileRequest, _profile_pb2.AgentProfile]
+    """Stores a new profile, version 1, under the id given; ALREADY_EXISTS (PROFILE_ALREADY_EXISTS) if a
+    stored or built-in profile has it.
+    """
+    UpdateAgentProfile: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.UpdateAgentProfileRequest, _profile_pb2.AgentProfile]
+    """Stores the profile given as the stored profile's next version (the whole profile: fields left out are
+    cleared). With expected_version, ABORTED (VERSION_MISMATCH) unless it is the latest. A profile equal
+    to the latest is not stored again: the latest is returned. Built-in profiles are FAILED_PRECONDITION
+    (PROFILE_READ_ONLY), archived ones (PROFILE_ARCHIVED). Sessions keep the version they started on.
+    """
+    ListAgentProfileVersions: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListAgentProfileVersionsRequest, _profile_pb2.ListAgentProfileVersionsResponse]
+    """A profile's versions, newest first."""
+    ArchiveAgentProfile: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.ArchiveAgentProfileRequest, _profile_pb2.AgentProfile]
+    """Archives a stored profile: no new session starts on it; sessions on it go on."""
+    CreateEnvironment: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.CreateEnvironmentRequest, _environment_pb2.Environment]
+    """Stores a new environment; its id is chosen by the runtime."""
+    GetEnvironment: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.GetEnvironmentRequest, _environment_pb2.Environment]
+    ListEnvironments: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.ListEnvironmentsRequest, _agent_runtime_pb2.ListEnvironmentsResponse]
+    """Environments, newest first."""
+    UpdateEnvironment: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.UpdateEnvironmentRequest, _environment_pb2.Environment]
+    """Changes the fields named by update_mask. Sessions created after it use the new settings; a session's
+    sandbox already running keeps what it started with.
+    """
+    ArchiveEnvironment: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.ArchiveEnvironmentRequest, _environment_pb2.Environment]
+    """Archives an environment: no new session starts in it; sessions in it go on."""
+    DeleteEnvironment: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.DeleteEnvironmentRequest, _agent_runtime_pb2.DeleteEnvironmentResponse]
+    """Deletes an environment no session names (else FAILED_PRECONDITION, ENVIRONMENT_IN_USE)."""
     ListWorkspaceFiles: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.ListWorkspaceFilesRequest, _agent_runtime_pb2.ListWorkspaceFilesResponse]
     """The session's stored workspace files, without content, a page at a time."""
     GetWorkspaceFile: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.GetWorkspaceFileRequest, _workspace_pb2.WorkspaceFile]
@@ -116,6 +150,10 @@ class AgentRuntimeAsyncStub(AgentRuntimeStub):
     """Gives the result of a client tool call the running turn waits for (a client_tool_call event). NOT_FOUND
     (TOOL_CALL_NOT_FOUND) and FAILED_PRECONDITION (TOOL_CALL_CLOSED) as for RespondToApproval.
     """
+    ArchiveSession: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.ArchiveSessionRequest, _session_pb2.Session]  # type: ignore[assignment]
+    """Ends the session's sandbox, unloads it and keeps all of it, read-only: an archived session takes no
+    messages (FAILED_PRECONDITION, SESSION_ARCHIVED). Archiving it again changes nothing.
+    """
     SyncSession: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.SyncSessionRequest, _agent_runtime_pb2.SyncSessionResponse]  # type: ignore[assignment]
     """Saves the transcripts and workspace files of a loaded session now."""
     StreamSessionEvents: _aio.UnaryStreamMultiCallable[_agent_runtime_pb2.StreamSessionEventsRequest, _agent_runtime_pb2.StreamSessionEventsResponse]  # type: ignore[assignment]
@@ -123,7 +161,36 @@ class AgentRuntimeAsyncStub(AgentRuntimeStub):
     WatchSessions: _aio.UnaryStreamMultiCallable[_agent_runtime_pb2.WatchSessionsRequest, _agent_runtime_pb2.WatchSessionsResponse]  # type: ignore[assignment]
     """Sessions created, updated, deleted or changing status, for session lists."""
     ListAgentProfiles: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListAgentProfilesRequest, _profile_pb2.ListAgentProfilesResponse]  # type: ignore[assignment]
+    """The built-in profiles and the latest version of each stored one."""
     GetAgentProfile: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.GetAgentProfileRequest, _profile_pb2.AgentProfile]  # type: ignore[assignment]
+    """A profile's latest version, or the version asked for."""
+    CreateAgentProfile: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.CreateAgentProfileRequest, _profile_pb2.AgentProfile]  # type: ignore[assignment]
+    """Stores a new profile, version 1, under the id given; ALREADY_EXISTS (PROFILE_ALREADY_EXISTS) if a
+    stored or built-in profile has it.
+    """
+    UpdateAgentProfile: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.UpdateAgentProfileRequest, _profile_pb2.AgentProfile]  # type: ignore[assignment]
+    """Stores the profile given as the stored profile's next version (the whole profile: fields left out are
+    cleared). With expected_version, ABORTED (VERSION_MISMATCH) unless it is the latest. A profile equal
+    to the latest is not stored again: the latest is returned. Built-in profiles are FAILED_PRECONDITION
+    (PROFILE_READ_ONLY), archived ones (PROFILE_ARCHIVED). Sessions keep the version they started on.
+    """
+    ListAgentProfileVersions: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListAgentProfileVersionsRequest, _profile_pb2.ListAgentProfileVersionsResponse]  # type: ignore[assignment]
+    """A profile's versions, newest first."""
+    ArchiveAgentProfile: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.ArchiveAgentProfileRequest, _profile_pb2.AgentProfile]  # type: ignore[assignment]
+    """Archives a stored profile: no new session starts on it; sessions on it go on."""
+    CreateEnvironment: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.CreateEnvironmentRequest, _environment_pb2.Environment]  # type: ignore[assignment]
+    """Stores a new environment; its id is chosen by the runtime."""
+    GetEnvironment: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.GetEnvironmentRequest, _environment_pb2.Environment]  # type: ignore[assignment]
+    ListEnvironments: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.ListEnvironmentsRequest, _agent_runtime_pb2.ListEnvironmentsResponse]  # type: ignore[assignment]
+    """Environments, newest first."""
+    UpdateEnvironment: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.UpdateEnvironmentRequest, _environment_pb2.Environment]  # type: ignore[assignment]
+    """Changes the fields named by update_mask. Sessions created after it use the new settings; a session's
+    sandbox already running keeps what it started with.
+    """
+    ArchiveEnvironment: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.ArchiveEnvironmentRequest, _environment_pb2.Environment]  # type: ignore[assignment]
+    """Archives an environment: no new session starts in it; sessions in it go on."""
+    DeleteEnvironment: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.DeleteEnvironmentRequest, _agent_runtime_pb2.DeleteEnvironmentResponse]  # type: ignore[assignment]
+    """Deletes an environment no session names (else FAILED_PRECONDITION, ENVIRONMENT_IN_USE)."""
     ListWorkspaceFiles: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.ListWorkspaceFilesRequest, _agent_runtime_pb2.ListWorkspaceFilesResponse]  # type: ignore[assignment]
     """The session's stored workspace files, without content, a page at a time."""
     GetWorkspaceFile: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.GetWorkspaceFileRequest, _workspace_pb2.WorkspaceFile]  # type: ignore[assignment]
@@ -218,6 +285,16 @@ class AgentRuntimeServicer(metaclass=_abc_1.ABCMeta):
         """
 
     @_abc_1.abstractmethod
+    def ArchiveSession(
+        self,
+        request: _agent_runtime_pb2.ArchiveSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_session_pb2.Session, _abc.Awaitable[_session_pb2.Session]]:
+        """Ends the session's sandbox, unloads it and keeps all of it, read-only: an archived session takes no
+        messages (FAILED_PRECONDITION, SESSION_ARCHIVED). Archiving it again changes nothing.
+        """
+
+    @_abc_1.abstractmethod
     def SyncSession(
         self,
         request: _agent_runtime_pb2.SyncSessionRequest,
@@ -246,14 +323,103 @@ class AgentRuntimeServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _profile_pb2.ListAgentProfilesRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_profile_pb2.ListAgentProfilesResponse, _abc.Awaitable[_profile_pb2.ListAgentProfilesResponse]]: ...
+    ) -> _typing.Union[_profile_pb2.ListAgentProfilesResponse, _abc.Awaitable[_profile_pb2.ListAgentProfilesResponse]]:
+        """The built-in profiles and the latest version of each stored one."""
 
     @_abc_1.abstractmethod
     def GetAgentProfile(
         self,
         request: _agent_runtime_pb2.GetAgentProfileRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_profile_pb2.AgentProfile, _abc.Awaitable[_profile_pb2.AgentProfile]]: ...
+    ) -> _typing.Union[_profile_pb2.AgentProfile, _abc.Awaitable[_profile_pb2.AgentProfile]]:
+        """A profile's latest version, or the version asked for."""
+
+    @_abc_1.abstractmethod
+    def CreateAgentProfile(
+        self,
+        request: _agent_runtime_pb2.CreateAgentProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.AgentProfile, _abc.Awaitable[_profile_pb2.AgentProfile]]:
+        """Stores a new profile, version 1, under the id given; ALREADY_EXISTS (PROFILE_ALREADY_EXISTS) if a
+        stored or built-in profile has it.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateAgentProfile(
+        self,
+        request: _agent_runtime_pb2.UpdateAgentProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.AgentProfile, _abc.Awaitable[_profile_pb2.AgentProfile]]:
+        """Stores the profile given as the stored profile's next version (the whole profile: fields left out are
+        cleared). With expected_version, ABORTED (VERSION_MISMATCH) unless it is the latest. A profile equal
+        to the latest is not stored again: the latest is returned. Built-in profiles are FAILED_PRECONDITION
+        (PROFILE_READ_ONLY), archived ones (PROFILE_ARCHIVED). Sessions keep the version they started on.
+        """
+
+    @_abc_1.abstractmethod
+    def ListAgentProfileVersions(
+        self,
+        request: _profile_pb2.ListAgentProfileVersionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.ListAgentProfileVersionsResponse, _abc.Awaitable[_profile_pb2.ListAgentProfileVersionsResponse]]:
+        """A profile's versions, newest first."""
+
+    @_abc_1.abstractmethod
+    def ArchiveAgentProfile(
+        self,
+        request: _agent_runtime_pb2.ArchiveAgentProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.AgentProfile, _abc.Awaitable[_profile_pb2.AgentProfile]]:
+        """Archives a stored profile: no new session starts on it; sessions on it go on."""
+
+    @_abc_1.abstractmethod
+    def CreateEnvironment(
+        self,
+        request: _agent_runtime_pb2.CreateEnvironmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_environment_pb2.Environment, _abc.Awaitable[_environment_pb2.Environment]]:
+        """Stores a new environment; its id is chosen by the runtime."""
+
+    @_abc_1.abstractmethod
+    def GetEnvironment(
+        self,
+        request: _agent_runtime_pb2.GetEnvironmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_environment_pb2.Environment, _abc.Awaitable[_environment_pb2.Environment]]: ...
+
+    @_abc_1.abstractmethod
+    def ListEnvironments(
+        self,
+        request: _agent_runtime_pb2.ListEnvironmentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_agent_runtime_pb2.ListEnvironmentsResponse, _abc.Awaitable[_agent_runtime_pb2.ListEnvironmentsResponse]]:
+        """Environments, newest first."""
+
+    @_abc_1.abstractmethod
+    def UpdateEnvironment(
+        self,
+        request: _agent_runtime_pb2.UpdateEnvironmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_environment_pb2.Environment, _abc.Awaitable[_environment_pb2.Environment]]:
+        """Changes the fields named by update_mask. Sessions created after it use the new settings; a session's
+        sandbox already running keeps what it started with.
+        """
+
+    @_abc_1.abstractmethod
+    def ArchiveEnvironment(
+        self,
+        request: _agent_runtime_pb2.ArchiveEnvironmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_environment_pb2.Environment, _abc.Awaitable[_environment_pb2.Environment]]:
+        """Archives an environment: no new session starts in it; sessions in it go on."""
+
+    @_abc_1.abstractmethod
+    def DeleteEnvironment(
+        self,
+        request: _agent_runtime_pb2.DeleteEnvironmentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_agent_runtime_pb2.DeleteEnvironmentResponse, _abc.Awaitable[_agent_runtime_pb2.DeleteEnvironmentResponse]]:
+        """Deletes an environment no session names (else FAILED_PRECONDITION, ENVIRONMENT_IN_USE)."""
 
     @_abc_1.abstractmethod
     def ListWorkspaceFiles(

@@ -30,7 +30,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61gentruntime/v1/events.proto\x12\x0f\x61gentruntime.v1\x1a\x1c\x61gentruntime/v1/blocks.proto\x1a!agentruntime/v1/permissions.proto\x1a\x1d\x61gentruntime/v1/session.proto\x1a\x1f\x61gentruntime/v1/workspace.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\n\n\x0cSessionEvent\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x10\n\x08sequence\x18\x03 \x01(\x03\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0b\x62lock_start\x18\n \x01(\x0b\x32\x1b.agentruntime.v1.BlockStartH\x00\x12\x32\n\x0b\x62lock_delta\x18\x0b \x01(\x0b\x32\x1b.agentruntime.v1.BlockDeltaH\x00\x12\x34\n\x0c\x62lock_update\x18\x0c \x01(\x0b\x32\x1c.agentruntime.v1.BlockUpdateH\x00\x12\x38\n\x0e\x62lock_complete\x18\r \x01(\x0b\x32\x1e.agentruntime.v1.BlockCompleteH\x00\x12:\n\x0fmetadata_update\x18\x0e \x01(\x0b\x32\x1f.agentruntime.v1.MetadataUpdateH\x00\x12\x38\n\x0eoptions_update\x18\x0f \x01(\x0b\x32\x1e.agentruntime.v1.OptionsUpdateH\x00\x12/\n\x06status\x18\x10 \x01(\x0b\x32\x1d.agentruntime.v1.StatusChangeH\x00\x12\x33\n\x0c\x66ile_created\x18\x11 \x01(\x0b\x32\x1b.agentruntime.v1.FileChangeH\x00\x12\x34\n\rfile_modified\x18\x12 \x01(\x0b\x32\x1b.agentruntime.v1.FileChangeH\x00\x12\x34\n\x0c\x66ile_deleted\x18\x13 \x01(\x0b\x32\x1c.agentruntime.v1.FileDeletedH\x00\x12\x42\n\x13subagent_discovered\x18\x14 \x01(\x0b\x32#.agentruntime.v1.SubagentDiscoveredH\x00\x12@\n\x12subagent_completed\x18\x15 \x01(\x0b\x32\".agentruntime.v1.SubagentCompletedH\x00\x12\x34\n\x0cturn_started\x18\x16 \x01(\x0b\x32\x1c.agentruntime.v1.TurnStartedH\x00\x12\x38\n\x0eturn_completed\x18\x17 \x01(\x0b\x32\x1e.agentruntime.v1.TurnCompletedH\x00\x12,\n\x05\x65rror\x18\x18 \x01(\x0b\x32\x1b.agentruntime.v1.ErrorEventH\x00\x12<\n\x10message_accepted\x18\x19 \x01(\x0b\x32 .agentruntime.v1.MessageAcceptedH\x00\x12@\n\x12\x61pproval_requested\x18\x1a \x01(\x0b\x32\".agentruntime.v1.ApprovalRequestedH\x00\x12>\n\x11\x61pproval_resolved\x18\x1b \x01(\x0b\x32!.agentruntime.v1.ApprovalResolvedH\x00\x12;\n\x10\x63lient_tool_call\x18\x1c \x01(\x0b\x32\x1f.agentruntime.v1.ClientToolCallH\x00\x12?\n\x12\x63lient_tool_result\x18\x1d \x01(\x0b\x32!.agentruntime.v1.ClientToolResultH\x00\x42\t\n\x07payload\"?\n\nBlockStart\x12\x31\n\x05\x62lock\x18\x01 \x01(\x0b\x32\".agentruntime.v1.ConversationBlock\"W\n\nBlockDelta\x12\x10\n\x08\x62lock_id\x18\x01 \x01(\t\x12\r\n\x05\x64\x65lta\x18\x02 \x01(\t\x12(\n\x04kind\x18\x03 \x01(\x0e\x32\x1a.agentruntime.v1.DeltaKind\"R\n\x0b\x42lockUpdate\x12\x10\n\x08\x62lock_id\x18\x01 \x01(\t\x12\x31\n\x05\x62lock\x18\x02 \x01(\x0b\x32\".agentruntime.v1.ConversationBlock\"T\n\rBlockComplete\x12\x10\n\x08\x62lock_id\x18\x01 \x01(\t\x12\x31\n\x05\x62lock\x18\x02 \x01(\x0b\x32\".agentruntime.v1.ConversationBlock\"\x9a\x01\n\x05Usage\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x15\n\routput_tokens\x18\x02 \x01(\x03\x12\x19\n\x11\x63\x61\x63he_read_tokens\x18\x03 \x01(\x03\x12\x1a\n\x12\x63\x61\x63he_write_tokens\x18\x04 \x01(\x03\x12\x17\n\x0fthinking_tokens\x18\x05 \x01(\x03\x12\x14\n\x0ctotal_tokens\x18\x06 \x01(\x03\"X\n\x0eMetadataUpdate\x12%\n\x05usage\x18\x01 \x01(\x0b\x32\x16.agentruntime.v1.Usage\x12\x10\n\x08\x63ost_usd\x18\x02 \x01(\x01\x12\r\n\x05model\x18\x03 \x01(\t\"I\n\rOptionsUpdate\x12\x38\n\x0fsession_options\x18\x01 \x01(\x0b\x32\x1f.agentruntime.v1.SessionOptions\"O\n\x0cStatusChange\x12.\n\x07runtime\x18\x01 \x01(\x0b\x32\x1d.agentruntime.v1.RuntimeState\x12\x0f\n\x07message\x18\x02 \x01(\t\"Q\n\nFileChange\x12,\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.WorkspaceFileJ\x04\x08\x02\x10\x03R\x0f\x63ontent_omitted\"\x1b\n\x0b\x46ileDeleted\x12\x0c\n\x04path\x18\x01 \x01(\t\"L\n\x12SubagentDiscovered\x12\x13\n\x0bsubagent_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0btool_use_id\x18\x03 \x01(\t\"U\n\x11SubagentCompleted\x12\x13\n\x0bsubagent_id\x18\x01 \x01(\t\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.agentruntime.v1.ToolStatus\"\x98\x01\n\x0fMessageAccepted\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12\x38\n\x0cuser_message\x18\x02 \x01(\x0b\x32\".agentruntime.v1.ConversationBlock\x12\x0e\n\x06queued\x18\x03 \x01(\x08\x12\x16\n\x0equeue_position\x18\x04 \x01(\x05\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"=\n\x0bTurnStarted\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12\x1d\n\x15user_message_block_id\x18\x02 \x01(\t\"z\n\rTurnCompleted\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12-\n\x07outcome\x18\x02 \x01(\x0e\x32\x1c.agentruntime.v1.TurnOutcome\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x18\n\x10messages_waiting\x18\x04 \x01(\x05\"\x90\x02\n\x11\x41pprovalRequested\x12\x13\n\x0b\x61pproval_id\x18\x01 \x01(\t\x12\x0f\n\x07turn_id\x18\x02 \x01(\t\x12\x19\n\x11tool_use_block_id\x18\x03 \x01(\t\x12\x11\n\ttool_name\x18\x04 \x01(\t\x12&\n\x05input\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0c\n\x04rule\x18\x06 \x01(\t\x12,\n\tquestions\x18\x07 \x03(\x0b\x32\x19.agentruntime.v1.Question\x12.\n\nexpires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0btool_use_id\x18\t \x01(\t\"\xb5\x02\n\x10\x41pprovalResolved\x12\x13\n\x0b\x61pproval_id\x18\x01 \x01(\t\x12\x33\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32!.agentruntime.v1.ApprovalDecision\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x13\n\x0b\x61nswered_by\x18\x04 \x01(\t\x12\x10\n\x08remember\x18\x05 \x01(\x08\x12.\n\rupdated_input\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12?\n\x07\x61nswers\x18\x07 \x03(\x0b\x32..agentruntime.v1.ApprovalResolved.AnswersEntry\x1a.\n\x0c\x41nswersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xcd\x01\n\x0e\x43lientToolCall\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x0f\n\x07turn_id\x18\x02 \x01(\t\x12\x19\n\x11tool_use_block_id\x18\x03 \x01(\t\x12\x11\n\ttool_name\x18\x04 \x01(\t\x12&\n\x05input\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0btool_use_id\x18\x07 \x01(\t\"r\n\x10\x43lientToolResult\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12&\n\x06output\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x10\n\x08is_error\x18\x03 \x01(\x08\x12\x13\n\x0b\x61nswered_by\x18\x04 \x01(\t\"+\n\nErrorEvent\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t*u\n\tDeltaKind\x12\x1a\n\x16\x44\x45LTA_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x44\x45LTA_KIND_TEXT\x10\x01\x12\x17\n\x13\x44\x45LTA_KIND_THINKING\x10\x02\x12\x1e\n\x1a\x44\x45LTA_KIND_TOOL_INPUT_JSON\x10\x03*\x9a\x01\n\x0bTurnOutcome\x12\x1c\n\x18TURN_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16TURN_OUTCOME_COMPLETED\x10\x01\x12\x1c\n\x18TURN_OUTCOME_INTERRUPTED\x10\x02\x12\x17\n\x13TURN_OUTCOME_FAILED\x10\x03\x12\x1a\n\x16TURN_OUTCOME_CANCELLED\x10\x04*n\n\x10\x41pprovalDecision\x12!\n\x1d\x41PPROVAL_DECISION_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41PPROVAL_DECISION_ALLOW\x10\x01\x12\x1a\n\x16\x41PPROVAL_DECISION_DENY\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61gentruntime/v1/events.proto\x12\x0f\x61gentruntime.v1\x1a\x1c\x61gentruntime/v1/blocks.proto\x1a!agentruntime/v1/permissions.proto\x1a\x1d\x61gentruntime/v1/session.proto\x1a\x1f\x61gentruntime/v1/workspace.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\n\n\x0cSessionEvent\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12\x10\n\x08sequence\x18\x03 \x01(\x03\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0b\x62lock_start\x18\n \x01(\x0b\x32\x1b.agentruntime.v1.BlockStartH\x00\x12\x32\n\x0b\x62lock_delta\x18\x0b \x01(\x0b\x32\x1b.agentruntime.v1.BlockDeltaH\x00\x12\x34\n\x0c\x62lock_update\x18\x0c \x01(\x0b\x32\x1c.agentruntime.v1.BlockUpdateH\x00\x12\x38\n\x0e\x62lock_complete\x18\r \x01(\x0b\x32\x1e.agentruntime.v1.BlockCompleteH\x00\x12:\n\x0fmetadata_update\x18\x0e \x01(\x0b\x32\x1f.agentruntime.v1.MetadataUpdateH\x00\x12\x38\n\x0eoptions_update\x18\x0f \x01(\x0b\x32\x1e.agentruntime.v1.OptionsUpdateH\x00\x12/\n\x06status\x18\x10 \x01(\x0b\x32\x1d.agentruntime.v1.StatusChangeH\x00\x12\x33\n\x0c\x66ile_created\x18\x11 \x01(\x0b\x32\x1b.agentruntime.v1.FileChangeH\x00\x12\x34\n\rfile_modified\x18\x12 \x01(\x0b\x32\x1b.agentruntime.v1.FileChangeH\x00\x12\x34\n\x0c\x66ile_deleted\x18\x13 \x01(\x0b\x32\x1c.agentruntime.v1.FileDeletedH\x00\x12\x42\n\x13subagent_discovered\x18\x14 \x01(\x0b\x32#.agentruntime.v1.SubagentDiscoveredH\x00\x12@\n\x12subagent_completed\x18\x15 \x01(\x0b\x32\".agentruntime.v1.SubagentCompletedH\x00\x12\x34\n\x0cturn_started\x18\x16 \x01(\x0b\x32\x1c.agentruntime.v1.TurnStartedH\x00\x12\x38\n\x0eturn_completed\x18\x17 \x01(\x0b\x32\x1e.agentruntime.v1.TurnCompletedH\x00\x12,\n\x05\x65rror\x18\x18 \x01(\x0b\x32\x1b.agentruntime.v1.ErrorEventH\x00\x12<\n\x10message_accepted\x18\x19 \x01(\x0b\x32 .agentruntime.v1.MessageAcceptedH\x00\x12@\n\x12\x61pproval_requested\x18\x1a \x01(\x0b\x32\".agentruntime.v1.ApprovalRequestedH\x00\x12>\n\x11\x61pproval_resolved\x18\x1b \x01(\x0b\x32!.agentruntime.v1.ApprovalResolvedH\x00\x12;\n\x10\x63lient_tool_call\x18\x1c \x01(\x0b\x32\x1f.agentruntime.v1.ClientToolCallH\x00\x12?\n\x12\x63lient_tool_result\x18\x1d \x01(\x0b\x32!.agentruntime.v1.ClientToolResultH\x00\x42\t\n\x07payload\"?\n\nBlockStart\x12\x31\n\x05\x62lock\x18\x01 \x01(\x0b\x32\".agentruntime.v1.ConversationBlock\"W\n\nBlockDelta\x12\x10\n\x08\x62lock_id\x18\x01 \x01(\t\x12\r\n\x05\x64\x65lta\x18\x02 \x01(\t\x12(\n\x04kind\x18\x03 \x01(\x0e\x32\x1a.agentruntime.v1.DeltaKind\"R\n\x0b\x42lockUpdate\x12\x10\n\x08\x62lock_id\x18\x01 \x01(\t\x12\x31\n\x05\x62lock\x18\x02 \x01(\x0b\x32\".agentruntime.v1.ConversationBlock\"T\n\rBlockComplete\x12\x10\n\x08\x62lock_id\x18\x01 \x01(\t\x12\x31\n\x05\x62lock\x18\x02 \x01(\x0b\x32\".agentruntime.v1.ConversationBlock\"X\n\x0eMetadataUpdate\x12%\n\x05usage\x18\x01 \x01(\x0b\x32\x16.agentruntime.v1.Usage\x12\x10\n\x08\x63ost_usd\x18\x02 \x01(\x01\x12\r\n\x05model\x18\x03 \x01(\t\"I\n\rOptionsUpdate\x12\x38\n\x0fsession_options\x18\x01 \x01(\x0b\x32\x1f.agentruntime.v1.SessionOptions\"O\n\x0cStatusChange\x12.\n\x07runtime\x18\x01 \x01(\x0b\x32\x1d.agentruntime.v1.RuntimeState\x12\x0f\n\x07message\x18\x02 \x01(\t\"Q\n\nFileChange\x12,\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x1e.agentruntime.v1.WorkspaceFileJ\x04\x08\x02\x10\x03R\x0f\x63ontent_omitted\"\x1b\n\x0b\x46ileDeleted\x12\x0c\n\x04path\x18\x01 \x01(\t\"L\n\x12SubagentDiscovered\x12\x13\n\x0bsubagent_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0btool_use_id\x18\x03 \x01(\t\"U\n\x11SubagentCompleted\x12\x13\n\x0bsubagent_id\x18\x01 \x01(\t\x12+\n\x06status\x18\x02 \x01(\x0e\x32\x1b.agentruntime.v1.ToolStatus\"\x98\x01\n\x0fMessageAccepted\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12\x38\n\x0cuser_message\x18\x02 \x01(\x0b\x32\".agentruntime.v1.ConversationBlock\x12\x0e\n\x06queued\x18\x03 \x01(\x08\x12\x16\n\x0equeue_position\x18\x04 \x01(\x05\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"=\n\x0bTurnStarted\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12\x1d\n\x15user_message_block_id\x18\x02 \x01(\t\"z\n\rTurnCompleted\x12\x0f\n\x07turn_id\x18\x01 \x01(\t\x12-\n\x07outcome\x18\x02 \x01(\x0e\x32\x1c.agentruntime.v1.TurnOutcome\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x18\n\x10messages_waiting\x18\x04 \x01(\x05\"\x90\x02\n\x11\x41pprovalRequested\x12\x13\n\x0b\x61pproval_id\x18\x01 \x01(\t\x12\x0f\n\x07turn_id\x18\x02 \x01(\t\x12\x19\n\x11tool_use_block_id\x18\x03 \x01(\t\x12\x11\n\ttool_name\x18\x04 \x01(\t\x12&\n\x05input\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0c\n\x04rule\x18\x06 \x01(\t\x12,\n\tquestions\x18\x07 \x03(\x0b\x32\x19.agentruntime.v1.Question\x12.\n\nexpires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0btool_use_id\x18\t \x01(\t\"\xb5\x02\n\x10\x41pprovalResolved\x12\x13\n\x0b\x61pproval_id\x18\x01 \x01(\t\x12\x33\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32!.agentruntime.v1.ApprovalDecision\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x13\n\x0b\x61nswered_by\x18\x04 \x01(\t\x12\x10\n\x08remember\x18\x05 \x01(\x08\x12.\n\rupdated_input\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12?\n\x07\x61nswers\x18\x07 \x03(\x0b\x32..agentruntime.v1.ApprovalResolved.AnswersEntry\x1a.\n\x0c\x41nswersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xcd\x01\n\x0e\x43lientToolCall\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x0f\n\x07turn_id\x18\x02 \x01(\t\x12\x19\n\x11tool_use_block_id\x18\x03 \x01(\t\x12\x11\n\ttool_name\x18\x04 \x01(\t\x12&\n\x05input\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0btool_use_id\x18\x07 \x01(\t\"r\n\x10\x43lientToolResult\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12&\n\x06output\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x10\n\x08is_error\x18\x03 \x01(\x08\x12\x13\n\x0b\x61nswered_by\x18\x04 \x01(\t\"+\n\nErrorEvent\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t*u\n\tDeltaKind\x12\x1a\n\x16\x44\x45LTA_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x44\x45LTA_KIND_TEXT\x10\x01\x12\x17\n\x13\x44\x45LTA_KIND_THINKING\x10\x02\x12\x1e\n\x1a\x44\x45LTA_KIND_TOOL_INPUT_JSON\x10\x03*\x9a\x01\n\x0bTurnOutcome\x12\x1c\n\x18TURN_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16TURN_OUTCOME_COMPLETED\x10\x01\x12\x1c\n\x18TURN_OUTCOME_INTERRUPTED\x10\x02\x12\x17\n\x13TURN_OUTCOME_FAILED\x10\x03\x12\x1a\n\x16TURN_OUTCOME_CANCELLED\x10\x04*n\n\x10\x41pprovalDecision\x12!\n\x1d\x41PPROVAL_DECISION_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41PPROVAL_DECISION_ALLOW\x10\x01\x12\x1a\n\x16\x41PPROVAL_DECISION_DENY\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,12 +39,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_APPROVALRESOLVED_ANSWERSENTRY']._loaded_options = None
   _globals['_APPROVALRESOLVED_ANSWERSENTRY']._serialized_options = b'8\001'
-  _globals['_DELTAKIND']._serialized_start=3830
-  _globals['_DELTAKIND']._serialized_end=3947
-  _globals['_TURNOUTCOME']._serialized_start=3950
-  _globals['_TURNOUTCOME']._serialized_end=4104
-  _globals['_APPROVALDECISION']._serialized_start=4106
-  _globals['_APPROVALDECISION']._serialized_end=4216
+  _globals['_DELTAKIND']._serialized_start=3673
+  _globals['_DELTAKIND']._serialized_end=3790
+  _globals['_TURNOUTCOME']._serialized_start=3793
+  _globals['_TURNOUTCOME']._serialized_end=3947
+  _globals['_APPROVALDECISION']._serialized_start=3949
+  _globals['_APPROVALDECISION']._serialized_end=4059
   _globals['_SESSIONEVENT']._serialized_start=242
   _globals['_SESSIONEVENT']._serialized_end=1526
   _globals['_BLOCKSTART']._serialized_start=1528
@@ -55,38 +55,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BLOCKUPDATE']._serialized_end=1764
   _globals['_BLOCKCOMPLETE']._serialized_start=1766
   _globals['_BLOCKCOMPLETE']._serialized_end=1850
-  _globals['_USAGE']._serialized_start=1853
-  _globals['_USAGE']._serialized_end=2007
-  _globals['_METADATAUPDATE']._serialized_start=2009
-  _globals['_METADATAUPDATE']._serialized_end=2097
-  _globals['_OPTIONSUPDATE']._serialized_start=2099
-  _globals['_OPTIONSUPDATE']._serialized_end=2172
-  _globals['_STATUSCHANGE']._serialized_start=2174
-  _globals['_STATUSCHANGE']._serialized_end=2253
-  _globals['_FILECHANGE']._serialized_start=2255
-  _globals['_FILECHANGE']._serialized_end=2336
-  _globals['_FILEDELETED']._serialized_start=2338
-  _globals['_FILEDELETED']._serialized_end=2365
-  _globals['_SUBAGENTDISCOVERED']._serialized_start=2367
-  _globals['_SUBAGENTDISCOVERED']._serialized_end=2443
-  _globals['_SUBAGENTCOMPLETED']._serialized_start=2445
-  _globals['_SUBAGENTCOMPLETED']._serialized_end=2530
-  _globals['_MESSAGEACCEPTED']._serialized_start=2533
-  _globals['_MESSAGEACCEPTED']._serialized_end=2685
-  _globals['_TURNSTARTED']._serialized_start=2687
-  _globals['_TURNSTARTED']._serialized_end=2748
-  _globals['_TURNCOMPLETED']._serialized_start=2750
-  _globals['_TURNCOMPLETED']._serialized_end=2872
-  _globals['_APPROVALREQUESTED']._serialized_start=2875
-  _globals['_APPROVALREQUESTED']._serialized_end=3147
-  _globals['_APPROVALRESOLVED']._serialized_start=3150
-  _globals['_APPROVALRESOLVED']._serialized_end=3459
-  _globals['_APPROVALRESOLVED_ANSWERSENTRY']._serialized_start=3413
-  _globals['_APPROVALRESOLVED_ANSWERSENTRY']._serialized_end=3459
-  _globals['_CLIENTTOOLCALL']._serialized_start=3462
-  _globals['_CLIENTTOOLCALL']._serialized_end=3667
-  _globals['_CLIENTTOOLRESULT']._serialized_start=3669
-  _globals['_CLIENTTOOLRESULT']._serialized_end=3783
-  _globals['_ERROREVENT']._serialized_start=3785
-  _globals['_ERROREVENT']._serialized_end=3828
+  _globals['_METADATAUPDATE']._serialized_start=1852
+  _globals['_METADATAUPDATE']._serialized_end=1940
+  _globals['_OPTIONSUPDATE']._serialized_start=1942
+  _globals['_OPTIONSUPDATE']._serialized_end=2015
+  _globals['_STATUSCHANGE']._serialized_start=2017
+  _globals['_STATUSCHANGE']._serialized_end=2096
+  _globals['_FILECHANGE']._serialized_start=2098
+  _globals['_FILECHANGE']._serialized_end=2179
+  _globals['_FILEDELETED']._serialized_start=2181
+  _globals['_FILEDELETED']._serialized_end=2208
+  _globals['_SUBAGENTDISCOVERED']._serialized_start=2210
+  _globals['_SUBAGENTDISCOVERED']._serialized_end=2286
+  _globals['_SUBAGENTCOMPLETED']._serialized_start=2288
+  _globals['_SUBAGENTCOMPLETED']._serialized_end=2373
+  _globals['_MESSAGEACCEPTED']._serialized_start=2376
+  _globals['_MESSAGEACCEPTED']._serialized_end=2528
+  _globals['_TURNSTARTED']._serialized_start=2530
+  _globals['_TURNSTARTED']._serialized_end=2591
+  _globals['_TURNCOMPLETED']._serialized_start=2593
+  _globals['_TURNCOMPLETED']._serialized_end=2715
+  _globals['_APPROVALREQUESTED']._serialized_start=2718
+  _globals['_APPROVALREQUESTED']._serialized_end=2990
+  _globals['_APPROVALRESOLVED']._serialized_start=2993
+  _globals['_APPROVALRESOLVED']._serialized_end=3302
+  _globals['_APPROVALRESOLVED_ANSWERSENTRY']._serialized_start=3256
+  _globals['_APPROVALRESOLVED_ANSWERSENTRY']._serialized_end=3302
+  _globals['_CLIENTTOOLCALL']._serialized_start=3305
+  _globals['_CLIENTTOOLCALL']._serialized_end=3510
+  _globals['_CLIENTTOOLRESULT']._serialized_start=3512
+  _globals['_CLIENTTOOLRESULT']._serialized_end=3626
+  _globals['_ERROREVENT']._serialized_start=3628
+  _globals['_ERROREVENT']._serialized_end=3671
 # @@protoc_insertion_point(module_scope)

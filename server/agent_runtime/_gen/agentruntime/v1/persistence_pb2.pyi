@@ -3,7 +3,10 @@
 isort:skip_file
 """
 
+from agent_runtime._gen.agentruntime.v1 import blocks_pb2 as _blocks_pb2
+from agent_runtime._gen.agentruntime.v1 import environment_pb2 as _environment_pb2
 from agent_runtime._gen.agentruntime.v1 import events_pb2 as _events_pb2
+from agent_runtime._gen.agentruntime.v1 import profile_pb2 as _profile_pb2
 from agent_runtime._gen.agentruntime.v1 import session_pb2 as _session_pb2
 from agent_runtime._gen.agentruntime.v1 import workspace_pb2 as _workspace_pb2
 from collections import abc as _abc
@@ -39,10 +42,18 @@ class SessionRecord(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     LAST_ACTIVITY_FIELD_NUMBER: _builtins.int
     METADATA_FIELD_NUMBER: _builtins.int
+    AGENT_PROFILE_VERSION_FIELD_NUMBER: _builtins.int
+    ENVIRONMENT_ID_FIELD_NUMBER: _builtins.int
+    ARCHIVED_AT_FIELD_NUMBER: _builtins.int
+    USAGE_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     architecture: _builtins.str
     agent_profile_ref: _builtins.str
     name: _builtins.str
+    agent_profile_version: _builtins.int
+    """The profile version the session runs: its latest when the session was created, unless one was asked."""
+    environment_id: _builtins.str
+    """The environment it runs in; empty: the profile's sandbox alone."""
     @_builtins.property
     def session_options(self) -> _session_pb2.SessionOptions: ...
     @_builtins.property
@@ -51,6 +62,14 @@ class SessionRecord(_message.Message):
     def last_activity(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def metadata(self) -> _struct_pb2.Struct: ...
+    @_builtins.property
+    def archived_at(self) -> _timestamp_pb2.Timestamp:
+        """When it was archived; unset if it is not."""
+
+    @_builtins.property
+    def usage(self) -> _blocks_pb2.Usage:
+        """Token counts of all its turns so far."""
+
     def __init__(
         self,
         *,
@@ -62,10 +81,14 @@ class SessionRecord(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         last_activity: _timestamp_pb2.Timestamp | None = ...,
         metadata: _struct_pb2.Struct | None = ...,
+        agent_profile_version: _builtins.int = ...,
+        environment_id: _builtins.str = ...,
+        archived_at: _timestamp_pb2.Timestamp | None = ...,
+        usage: _blocks_pb2.Usage | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "last_activity", b"last_activity", "metadata", b"metadata", "session_options", b"session_options"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["archived_at", b"archived_at", "created_at", b"created_at", "last_activity", b"last_activity", "metadata", b"metadata", "session_options", b"session_options", "usage", b"usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_profile_ref", b"agent_profile_ref", "architecture", b"architecture", "created_at", b"created_at", "last_activity", b"last_activity", "metadata", b"metadata", "name", b"name", "session_id", b"session_id", "session_options", b"session_options"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_profile_ref", b"agent_profile_ref", "agent_profile_version", b"agent_profile_version", "architecture", b"architecture", "archived_at", b"archived_at", "created_at", b"created_at", "environment_id", b"environment_id", "last_activity", b"last_activity", "metadata", b"metadata", "name", b"name", "session_id", b"session_id", "session_options", b"session_options", "usage", b"usage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -582,19 +605,198 @@ class LoadAgentProfileRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     AGENT_PROFILE_ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
     agent_profile_id: _builtins.str
+    version: _builtins.int
+    """0: the latest."""
     def __init__(
         self,
         *,
         agent_profile_id: _builtins.str = ...,
+        version: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_profile_id", b"agent_profile_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_profile_id", b"agent_profile_id", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___LoadAgentProfileRequest: _TypeAlias = LoadAgentProfileRequest  # noqa: Y015
+
+@_typing.final
+class SaveAgentProfileRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROFILE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def profile(self) -> _profile_pb2.AgentProfile: ...
+    def __init__(
+        self,
+        *,
+        profile: _profile_pb2.AgentProfile | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["profile", b"profile"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["profile", b"profile"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SaveAgentProfileRequest: _TypeAlias = SaveAgentProfileRequest  # noqa: Y015
+
+@_typing.final
+class MarkAgentProfileArchivedRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AGENT_PROFILE_ID_FIELD_NUMBER: _builtins.int
+    ARCHIVED_AT_FIELD_NUMBER: _builtins.int
+    agent_profile_id: _builtins.str
+    @_builtins.property
+    def archived_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        agent_profile_id: _builtins.str = ...,
+        archived_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["archived_at", b"archived_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_profile_id", b"agent_profile_id", "archived_at", b"archived_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkAgentProfileArchivedRequest: _TypeAlias = MarkAgentProfileArchivedRequest  # noqa: Y015
+
+@_typing.final
+class CreateEnvironmentRecordRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENVIRONMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def environment(self) -> _environment_pb2.Environment: ...
+    def __init__(
+        self,
+        *,
+        environment: _environment_pb2.Environment | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["environment", b"environment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["environment", b"environment"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateEnvironmentRecordRequest: _TypeAlias = CreateEnvironmentRecordRequest  # noqa: Y015
+
+@_typing.final
+class GetEnvironmentRecordRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENVIRONMENT_ID_FIELD_NUMBER: _builtins.int
+    environment_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        environment_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["environment_id", b"environment_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetEnvironmentRecordRequest: _TypeAlias = GetEnvironmentRecordRequest  # noqa: Y015
+
+@_typing.final
+class UpdateEnvironmentRecordRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENVIRONMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def environment(self) -> _environment_pb2.Environment: ...
+    def __init__(
+        self,
+        *,
+        environment: _environment_pb2.Environment | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["environment", b"environment"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["environment", b"environment"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateEnvironmentRecordRequest: _TypeAlias = UpdateEnvironmentRecordRequest  # noqa: Y015
+
+@_typing.final
+class ListEnvironmentRecordsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListEnvironmentRecordsRequest: _TypeAlias = ListEnvironmentRecordsRequest  # noqa: Y015
+
+@_typing.final
+class ListEnvironmentRecordsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENVIRONMENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def environments(self) -> _containers.RepeatedCompositeFieldContainer[_environment_pb2.Environment]: ...
+    def __init__(
+        self,
+        *,
+        environments: _abc.Iterable[_environment_pb2.Environment] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["environments", b"environments"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListEnvironmentRecordsResponse: _TypeAlias = ListEnvironmentRecordsResponse  # noqa: Y015
+
+@_typing.final
+class DeleteEnvironmentRecordRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENVIRONMENT_ID_FIELD_NUMBER: _builtins.int
+    environment_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        environment_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["environment_id", b"environment_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteEnvironmentRecordRequest: _TypeAlias = DeleteEnvironmentRecordRequest  # noqa: Y015
+
+@_typing.final
+class DeleteEnvironmentRecordResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELETED_FIELD_NUMBER: _builtins.int
+    deleted: _builtins.bool
+    def __init__(
+        self,
+        *,
+        deleted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteEnvironmentRecordResponse: _TypeAlias = DeleteEnvironmentRecordResponse  # noqa: Y015
 
 @_typing.final
 class AppendEventsRequest(_message.Message):

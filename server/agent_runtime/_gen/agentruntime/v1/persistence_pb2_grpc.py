@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from agent_runtime._gen.agentruntime.v1 import environment_pb2 as agentruntime_dot_v1_dot_environment__pb2
 from agent_runtime._gen.agentruntime.v1 import persistence_pb2 as agentruntime_dot_v1_dot_persistence__pb2
 from agent_runtime._gen.agentruntime.v1 import profile_pb2 as agentruntime_dot_v1_dot_profile__pb2
 from agent_runtime._gen.agentruntime.v1 import workspace_pb2 as agentruntime_dot_v1_dot_workspace__pb2
@@ -102,6 +103,46 @@ class PersistenceAdapterStub:
                 '/agentruntime.v1.PersistenceAdapter/LoadAgentProfile',
                 request_serializer=agentruntime_dot_v1_dot_persistence__pb2.LoadAgentProfileRequest.SerializeToString,
                 response_deserializer=agentruntime_dot_v1_dot_profile__pb2.AgentProfile.FromString,
+                _registered_method=True)
+        self.SaveAgentProfile = channel.unary_unary(
+                '/agentruntime.v1.PersistenceAdapter/SaveAgentProfile',
+                request_serializer=agentruntime_dot_v1_dot_persistence__pb2.SaveAgentProfileRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_profile__pb2.AgentProfile.FromString,
+                _registered_method=True)
+        self.MarkAgentProfileArchived = channel.unary_unary(
+                '/agentruntime.v1.PersistenceAdapter/MarkAgentProfileArchived',
+                request_serializer=agentruntime_dot_v1_dot_persistence__pb2.MarkAgentProfileArchivedRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_profile__pb2.AgentProfile.FromString,
+                _registered_method=True)
+        self.ListAgentProfileVersions = channel.unary_unary(
+                '/agentruntime.v1.PersistenceAdapter/ListAgentProfileVersions',
+                request_serializer=agentruntime_dot_v1_dot_profile__pb2.ListAgentProfileVersionsRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_profile__pb2.ListAgentProfileVersionsResponse.FromString,
+                _registered_method=True)
+        self.CreateEnvironmentRecord = channel.unary_unary(
+                '/agentruntime.v1.PersistenceAdapter/CreateEnvironmentRecord',
+                request_serializer=agentruntime_dot_v1_dot_persistence__pb2.CreateEnvironmentRecordRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_environment__pb2.Environment.FromString,
+                _registered_method=True)
+        self.GetEnvironmentRecord = channel.unary_unary(
+                '/agentruntime.v1.PersistenceAdapter/GetEnvironmentRecord',
+                request_serializer=agentruntime_dot_v1_dot_persistence__pb2.GetEnvironmentRecordRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_environment__pb2.Environment.FromString,
+                _registered_method=True)
+        self.UpdateEnvironmentRecord = channel.unary_unary(
+                '/agentruntime.v1.PersistenceAdapter/UpdateEnvironmentRecord',
+                request_serializer=agentruntime_dot_v1_dot_persistence__pb2.UpdateEnvironmentRecordRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_environment__pb2.Environment.FromString,
+                _registered_method=True)
+        self.ListEnvironmentRecords = channel.unary_unary(
+                '/agentruntime.v1.PersistenceAdapter/ListEnvironmentRecords',
+                request_serializer=agentruntime_dot_v1_dot_persistence__pb2.ListEnvironmentRecordsRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_persistence__pb2.ListEnvironmentRecordsResponse.FromString,
+                _registered_method=True)
+        self.DeleteEnvironmentRecord = channel.unary_unary(
+                '/agentruntime.v1.PersistenceAdapter/DeleteEnvironmentRecord',
+                request_serializer=agentruntime_dot_v1_dot_persistence__pb2.DeleteEnvironmentRecordRequest.SerializeToString,
+                response_deserializer=agentruntime_dot_v1_dot_persistence__pb2.DeleteEnvironmentRecordResponse.FromString,
                 _registered_method=True)
         self.AppendEvents = channel.unary_unary(
                 '/agentruntime.v1.PersistenceAdapter/AppendEvents',
@@ -230,13 +271,76 @@ class PersistenceAdapterServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAgentProfiles(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The built-in profiles and the latest version of each stored one, archived ones only when asked.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def LoadAgentProfile(self, request, context):
-        """NOT_FOUND for an unknown profile.
+        """A profile's latest version, or the one asked for; NOT_FOUND (PROFILE_NOT_FOUND) for an unknown
+        profile, (PROFILE_VERSION_NOT_FOUND) for a version it does not have. archived_at is the profile's,
+        whichever version is loaded.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SaveAgentProfile(self, request, context):
+        """Stores a profile's next version, as given (the caller sets its times): profile.version must be one
+        more than the latest stored version, else ABORTED (VERSION_MISMATCH) and nothing is stored. Version 1
+        of an id that a stored or built-in profile has is ALREADY_EXISTS (PROFILE_ALREADY_EXISTS); a later
+        version of a built-in profile FAILED_PRECONDITION (PROFILE_READ_ONLY), of an unknown one NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkAgentProfileArchived(self, request, context):
+        """Marks a stored profile archived at archived_at, or keeps the time it was archived before; the latest
+        version as archived. A built-in profile is FAILED_PRECONDITION (PROFILE_READ_ONLY).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAgentProfileVersions(self, request, context):
+        """A profile's versions, newest first, a page at a time (a built-in profile has one).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateEnvironmentRecord(self, request, context):
+        """Stores a new environment, as given; ALREADY_EXISTS (ENVIRONMENT_ALREADY_EXISTS) if the id is taken.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEnvironmentRecord(self, request, context):
+        """NOT_FOUND (ENVIRONMENT_NOT_FOUND) for an unknown environment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateEnvironmentRecord(self, request, context):
+        """Replaces a stored environment with the one given; NOT_FOUND for an unknown one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEnvironmentRecords(self, request, context):
+        """Every stored environment, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteEnvironmentRecord(self, request, context):
+        """Deletes an environment; an unknown one is not an error (deleted false).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -375,6 +479,46 @@ def add_PersistenceAdapterServicer_to_server(servicer, server):
                     servicer.LoadAgentProfile,
                     request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.LoadAgentProfileRequest.FromString,
                     response_serializer=agentruntime_dot_v1_dot_profile__pb2.AgentProfile.SerializeToString,
+            ),
+            'SaveAgentProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.SaveAgentProfile,
+                    request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.SaveAgentProfileRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_profile__pb2.AgentProfile.SerializeToString,
+            ),
+            'MarkAgentProfileArchived': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkAgentProfileArchived,
+                    request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.MarkAgentProfileArchivedRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_profile__pb2.AgentProfile.SerializeToString,
+            ),
+            'ListAgentProfileVersions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAgentProfileVersions,
+                    request_deserializer=agentruntime_dot_v1_dot_profile__pb2.ListAgentProfileVersionsRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_profile__pb2.ListAgentProfileVersionsResponse.SerializeToString,
+            ),
+            'CreateEnvironmentRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateEnvironmentRecord,
+                    request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.CreateEnvironmentRecordRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_environment__pb2.Environment.SerializeToString,
+            ),
+            'GetEnvironmentRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEnvironmentRecord,
+                    request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.GetEnvironmentRecordRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_environment__pb2.Environment.SerializeToString,
+            ),
+            'UpdateEnvironmentRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateEnvironmentRecord,
+                    request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.UpdateEnvironmentRecordRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_environment__pb2.Environment.SerializeToString,
+            ),
+            'ListEnvironmentRecords': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEnvironmentRecords,
+                    request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.ListEnvironmentRecordsRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_persistence__pb2.ListEnvironmentRecordsResponse.SerializeToString,
+            ),
+            'DeleteEnvironmentRecord': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteEnvironmentRecord,
+                    request_deserializer=agentruntime_dot_v1_dot_persistence__pb2.DeleteEnvironmentRecordRequest.FromString,
+                    response_serializer=agentruntime_dot_v1_dot_persistence__pb2.DeleteEnvironmentRecordResponse.SerializeToString,
             ),
             'AppendEvents': grpc.unary_unary_rpc_method_handler(
                     servicer.AppendEvents,
@@ -770,6 +914,222 @@ class PersistenceAdapter:
             '/agentruntime.v1.PersistenceAdapter/LoadAgentProfile',
             agentruntime_dot_v1_dot_persistence__pb2.LoadAgentProfileRequest.SerializeToString,
             agentruntime_dot_v1_dot_profile__pb2.AgentProfile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SaveAgentProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.PersistenceAdapter/SaveAgentProfile',
+            agentruntime_dot_v1_dot_persistence__pb2.SaveAgentProfileRequest.SerializeToString,
+            agentruntime_dot_v1_dot_profile__pb2.AgentProfile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkAgentProfileArchived(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.PersistenceAdapter/MarkAgentProfileArchived',
+            agentruntime_dot_v1_dot_persistence__pb2.MarkAgentProfileArchivedRequest.SerializeToString,
+            agentruntime_dot_v1_dot_profile__pb2.AgentProfile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAgentProfileVersions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.PersistenceAdapter/ListAgentProfileVersions',
+            agentruntime_dot_v1_dot_profile__pb2.ListAgentProfileVersionsRequest.SerializeToString,
+            agentruntime_dot_v1_dot_profile__pb2.ListAgentProfileVersionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateEnvironmentRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.PersistenceAdapter/CreateEnvironmentRecord',
+            agentruntime_dot_v1_dot_persistence__pb2.CreateEnvironmentRecordRequest.SerializeToString,
+            agentruntime_dot_v1_dot_environment__pb2.Environment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEnvironmentRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.PersistenceAdapter/GetEnvironmentRecord',
+            agentruntime_dot_v1_dot_persistence__pb2.GetEnvironmentRecordRequest.SerializeToString,
+            agentruntime_dot_v1_dot_environment__pb2.Environment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateEnvironmentRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.PersistenceAdapter/UpdateEnvironmentRecord',
+            agentruntime_dot_v1_dot_persistence__pb2.UpdateEnvironmentRecordRequest.SerializeToString,
+            agentruntime_dot_v1_dot_environment__pb2.Environment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEnvironmentRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.PersistenceAdapter/ListEnvironmentRecords',
+            agentruntime_dot_v1_dot_persistence__pb2.ListEnvironmentRecordsRequest.SerializeToString,
+            agentruntime_dot_v1_dot_persistence__pb2.ListEnvironmentRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteEnvironmentRecord(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/agentruntime.v1.PersistenceAdapter/DeleteEnvironmentRecord',
+            agentruntime_dot_v1_dot_persistence__pb2.DeleteEnvironmentRecordRequest.SerializeToString,
+            agentruntime_dot_v1_dot_persistence__pb2.DeleteEnvironmentRecordResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -3,6 +3,7 @@
 isort:skip_file
 """
 
+from agent_runtime._gen.agentruntime.v1 import environment_pb2 as _environment_pb2
 from agent_runtime._gen.agentruntime.v1 import persistence_pb2 as _persistence_pb2
 from agent_runtime._gen.agentruntime.v1 import profile_pb2 as _profile_pb2
 from agent_runtime._gen.agentruntime.v1 import workspace_pb2 as _workspace_pb2
@@ -64,8 +65,34 @@ class PersistenceAdapterStub:
     burst of changes (a build, an install) costs is one call per batch rather than one per file.
     """
     ListAgentProfiles: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListAgentProfilesRequest, _profile_pb2.ListAgentProfilesResponse]
+    """The built-in profiles and the latest version of each stored one, archived ones only when asked."""
     LoadAgentProfile: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.LoadAgentProfileRequest, _profile_pb2.AgentProfile]
-    """NOT_FOUND for an unknown profile."""
+    """A profile's latest version, or the one asked for; NOT_FOUND (PROFILE_NOT_FOUND) for an unknown
+    profile, (PROFILE_VERSION_NOT_FOUND) for a version it does not have. archived_at is the profile's,
+    whichever version is loaded.
+    """
+    SaveAgentProfile: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.SaveAgentProfileRequest, _profile_pb2.AgentProfile]
+    """Stores a profile's next version, as given (the caller sets its times): profile.version must be one
+    more than the latest stored version, else ABORTED (VERSION_MISMATCH) and nothing is stored. Version 1
+    of an id that a stored or built-in profile has is ALREADY_EXISTS (PROFILE_ALREADY_EXISTS); a later
+    version of a built-in profile FAILED_PRECONDITION (PROFILE_READ_ONLY), of an unknown one NOT_FOUND.
+    """
+    MarkAgentProfileArchived: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.MarkAgentProfileArchivedRequest, _profile_pb2.AgentProfile]
+    """Marks a stored profile archived at archived_at, or keeps the time it was archived before; the latest
+    version as archived. A built-in profile is FAILED_PRECONDITION (PROFILE_READ_ONLY).
+    """
+    ListAgentProfileVersions: _grpc.UnaryUnaryMultiCallable[_profile_pb2.ListAgentProfileVersionsRequest, _profile_pb2.ListAgentProfileVersionsResponse]
+    """A profile's versions, newest first, a page at a time (a built-in profile has one)."""
+    CreateEnvironmentRecord: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.CreateEnvironmentRecordRequest, _environment_pb2.Environment]
+    """Stores a new environment, as given; ALREADY_EXISTS (ENVIRONMENT_ALREADY_EXISTS) if the id is taken."""
+    GetEnvironmentRecord: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.GetEnvironmentRecordRequest, _environment_pb2.Environment]
+    """NOT_FOUND (ENVIRONMENT_NOT_FOUND) for an unknown environment."""
+    UpdateEnvironmentRecord: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.UpdateEnvironmentRecordRequest, _environment_pb2.Environment]
+    """Replaces a stored environment with the one given; NOT_FOUND for an unknown one."""
+    ListEnvironmentRecords: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.ListEnvironmentRecordsRequest, _persistence_pb2.ListEnvironmentRecordsResponse]
+    """Every stored environment, newest first."""
+    DeleteEnvironmentRecord: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.DeleteEnvironmentRecordRequest, _persistence_pb2.DeleteEnvironmentRecordResponse]
+    """Deletes an environment; an unknown one is not an error (deleted false)."""
     AppendEvents: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.AppendEventsRequest, _persistence_pb2.AppendEventsResponse]
     """Appends events to the session's log. expected_last_sequence must be the log's last sequence and the
     events must carry the following sequences in order, else ABORTED (reason SEQUENCE_MISMATCH) and
@@ -133,8 +160,34 @@ class PersistenceAdapterAsyncStub(PersistenceAdapterStub):
     burst of changes (a build, an install) costs is one call per batch rather than one per file.
     """
     ListAgentProfiles: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListAgentProfilesRequest, _profile_pb2.ListAgentProfilesResponse]  # type: ignore[assignment]
+    """The built-in profiles and the latest version of each stored one, archived ones only when asked."""
     LoadAgentProfile: _aio.UnaryUnaryMultiCallable[_persistence_pb2.LoadAgentProfileRequest, _profile_pb2.AgentProfile]  # type: ignore[assignment]
-    """NOT_FOUND for an unknown profile."""
+    """A profile's latest version, or the one asked for; NOT_FOUND (PROFILE_NOT_FOUND) for an unknown
+    profile, (PROFILE_VERSION_NOT_FOUND) for a version it does not have. archived_at is the profile's,
+    whichever version is loaded.
+    """
+    SaveAgentProfile: _aio.UnaryUnaryMultiCallable[_persistence_pb2.SaveAgentProfileRequest, _profile_pb2.AgentProfile]  # type: ignore[assignment]
+    """Stores a profile's next version, as given (the caller sets its times): profile.version must be one
+    more than the latest stored version, else ABORTED (VERSION_MISMATCH) and nothing is stored. Version 1
+    of an id that a stored or built-in profile has is ALREADY_EXISTS (PROFILE_ALREADY_EXISTS); a later
+    version of a built-in profile FAILED_PRECONDITION (PROFILE_READ_ONLY), of an unknown one NOT_FOUND.
+    """
+    MarkAgentProfileArchived: _aio.UnaryUnaryMultiCallable[_persistence_pb2.MarkAgentProfileArchivedRequest, _profile_pb2.AgentProfile]  # type: ignore[assignment]
+    """Marks a stored profile archived at archived_at, or keeps the time it was archived before; the latest
+    version as archived. A built-in profile is FAILED_PRECONDITION (PROFILE_READ_ONLY).
+    """
+    ListAgentProfileVersions: _aio.UnaryUnaryMultiCallable[_profile_pb2.ListAgentProfileVersionsRequest, _profile_pb2.ListAgentProfileVersionsResponse]  # type: ignore[assignment]
+    """A profile's versions, newest first, a page at a time (a built-in profile has one)."""
+    CreateEnvironmentRecord: _aio.UnaryUnaryMultiCallable[_persistence_pb2.CreateEnvironmentRecordRequest, _environment_pb2.Environment]  # type: ignore[assignment]
+    """Stores a new environment, as given; ALREADY_EXISTS (ENVIRONMENT_ALREADY_EXISTS) if the id is taken."""
+    GetEnvironmentRecord: _aio.UnaryUnaryMultiCallable[_persistence_pb2.GetEnvironmentRecordRequest, _environment_pb2.Environment]  # type: ignore[assignment]
+    """NOT_FOUND (ENVIRONMENT_NOT_FOUND) for an unknown environment."""
+    UpdateEnvironmentRecord: _aio.UnaryUnaryMultiCallable[_persistence_pb2.UpdateEnvironmentRecordRequest, _environment_pb2.Environment]  # type: ignore[assignment]
+    """Replaces a stored environment with the one given; NOT_FOUND for an unknown one."""
+    ListEnvironmentRecords: _aio.UnaryUnaryMultiCallable[_persistence_pb2.ListEnvironmentRecordsRequest, _persistence_pb2.ListEnvironmentRecordsResponse]  # type: ignore[assignment]
+    """Every stored environment, newest first."""
+    DeleteEnvironmentRecord: _aio.UnaryUnaryMultiCallable[_persistence_pb2.DeleteEnvironmentRecordRequest, _persistence_pb2.DeleteEnvironmentRecordResponse]  # type: ignore[assignment]
+    """Deletes an environment; an unknown one is not an error (deleted false)."""
     AppendEvents: _aio.UnaryUnaryMultiCallable[_persistence_pb2.AppendEventsRequest, _persistence_pb2.AppendEventsResponse]  # type: ignore[assignment]
     """Appends events to the session's log. expected_last_sequence must be the log's last sequence and the
     events must carry the following sequences in order, else ABORTED (reason SEQUENCE_MISMATCH) and
@@ -270,7 +323,8 @@ class PersistenceAdapterServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _profile_pb2.ListAgentProfilesRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_profile_pb2.ListAgentProfilesResponse, _abc.Awaitable[_profile_pb2.ListAgentProfilesResponse]]: ...
+    ) -> _typing.Union[_profile_pb2.ListAgentProfilesResponse, _abc.Awaitable[_profile_pb2.ListAgentProfilesResponse]]:
+        """The built-in profiles and the latest version of each stored one, archived ones only when asked."""
 
     @_abc_1.abstractmethod
     def LoadAgentProfile(
@@ -278,7 +332,80 @@ class PersistenceAdapterServicer(metaclass=_abc_1.ABCMeta):
         request: _persistence_pb2.LoadAgentProfileRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_profile_pb2.AgentProfile, _abc.Awaitable[_profile_pb2.AgentProfile]]:
-        """NOT_FOUND for an unknown profile."""
+        """A profile's latest version, or the one asked for; NOT_FOUND (PROFILE_NOT_FOUND) for an unknown
+        profile, (PROFILE_VERSION_NOT_FOUND) for a version it does not have. archived_at is the profile's,
+        whichever version is loaded.
+        """
+
+    @_abc_1.abstractmethod
+    def SaveAgentProfile(
+        self,
+        request: _persistence_pb2.SaveAgentProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.AgentProfile, _abc.Awaitable[_profile_pb2.AgentProfile]]:
+        """Stores a profile's next version, as given (the caller sets its times): profile.version must be one
+        more than the latest stored version, else ABORTED (VERSION_MISMATCH) and nothing is stored. Version 1
+        of an id that a stored or built-in profile has is ALREADY_EXISTS (PROFILE_ALREADY_EXISTS); a later
+        version of a built-in profile FAILED_PRECONDITION (PROFILE_READ_ONLY), of an unknown one NOT_FOUND.
+        """
+
+    @_abc_1.abstractmethod
+    def MarkAgentProfileArchived(
+        self,
+        request: _persistence_pb2.MarkAgentProfileArchivedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.AgentProfile, _abc.Awaitable[_profile_pb2.AgentProfile]]:
+        """Marks a stored profile archived at archived_at, or keeps the time it was archived before; the latest
+        version as archived. A built-in profile is FAILED_PRECONDITION (PROFILE_READ_ONLY).
+        """
+
+    @_abc_1.abstractmethod
+    def ListAgentProfileVersions(
+        self,
+        request: _profile_pb2.ListAgentProfileVersionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_profile_pb2.ListAgentProfileVersionsResponse, _abc.Awaitable[_profile_pb2.ListAgentProfileVersionsResponse]]:
+        """A profile's versions, newest first, a page at a time (a built-in profile has one)."""
+
+    @_abc_1.abstractmethod
+    def CreateEnvironmentRecord(
+        self,
+        request: _persistence_pb2.CreateEnvironmentRecordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_environment_pb2.Environment, _abc.Awaitable[_environment_pb2.Environment]]:
+        """Stores a new environment, as given; ALREADY_EXISTS (ENVIRONMENT_ALREADY_EXISTS) if the id is taken."""
+
+    @_abc_1.abstractmethod
+    def GetEnvironmentRecord(
+        self,
+        request: _persistence_pb2.GetEnvironmentRecordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_environment_pb2.Environment, _abc.Awaitable[_environment_pb2.Environment]]:
+        """NOT_FOUND (ENVIRONMENT_NOT_FOUND) for an unknown environment."""
+
+    @_abc_1.abstractmethod
+    def UpdateEnvironmentRecord(
+        self,
+        request: _persistence_pb2.UpdateEnvironmentRecordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_environment_pb2.Environment, _abc.Awaitable[_environment_pb2.Environment]]:
+        """Replaces a stored environment with the one given; NOT_FOUND for an unknown one."""
+
+    @_abc_1.abstractmethod
+    def ListEnvironmentRecords(
+        self,
+        request: _persistence_pb2.ListEnvironmentRecordsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_persistence_pb2.ListEnvironmentRecordsResponse, _abc.Awaitable[_persistence_pb2.ListEnvironmentRecordsResponse]]:
+        """Every stored environment, newest first."""
+
+    @_abc_1.abstractmethod
+    def DeleteEnvironmentRecord(
+        self,
+        request: _persistence_pb2.DeleteEnvironmentRecordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_persistence_pb2.DeleteEnvironmentRecordResponse, _abc.Awaitable[_persistence_pb2.DeleteEnvironmentRecordResponse]]:
+        """Deletes an environment; an unknown one is not an error (deleted false)."""
 
     @_abc_1.abstractmethod
     def AppendEvents(

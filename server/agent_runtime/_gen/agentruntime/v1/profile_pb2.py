@@ -25,9 +25,10 @@ _sym_db = _symbol_database.Default()
 from agent_runtime._gen.agentruntime.v1 import permissions_pb2 as agentruntime_dot_v1_dot_permissions__pb2
 from agent_runtime._gen.agentruntime.v1 import workspace_pb2 as agentruntime_dot_v1_dot_workspace__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61gentruntime/v1/profile.proto\x12\x0f\x61gentruntime.v1\x1a!agentruntime/v1/permissions.proto\x1a\x1f\x61gentruntime/v1/workspace.proto\x1a\x1egoogle/protobuf/duration.proto\"\x94\x07\n\x0c\x41gentProfile\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x15\n\rsystem_prompt\x18\x04 \x01(\t\x12\"\n\ragent_md_file\x18\x05 \x01(\tR\x0b\x61gentMDFile\x12&\n\x06skills\x18\x06 \x03(\x0b\x32\x16.agentruntime.v1.Skill\x12,\n\tsubagents\x18\x07 \x03(\x0b\x32\x19.agentruntime.v1.Subagent\x12*\n\x08\x63ommands\x18\x08 \x03(\x0b\x32\x18.agentruntime.v1.Command\x12\r\n\x05tools\x18\t \x03(\t\x12K\n\x13\x62undled_mcp_servers\x18\n \x03(\x0b\x32!.agentruntime.v1.BundledMcpServerR\x0b\x62undledMCPs\x12N\n\x14\x65xternal_mcp_servers\x18\x0b \x03(\x0b\x32\".agentruntime.v1.ExternalMcpServerR\x0c\x65xternalMCPs\x12\x18\n\x10npm_dependencies\x18\x0c \x03(\t\x12\x18\n\x10pip_dependencies\x18\r \x03(\t\x12V\n\x15\x65nvironment_variables\x18\x0e \x03(\x0b\x32\x37.agentruntime.v1.AgentProfile.EnvironmentVariablesEntry\x12?\n\x17\x64\x65\x66\x61ult_workspace_files\x18\x0f \x03(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\x12/\n\x07network\x18\x10 \x01(\x0b\x32\x1e.agentruntime.v1.NetworkPolicy\x12.\n\x06limits\x18\x11 \x01(\x0b\x32\x1e.agentruntime.v1.SandboxLimits\x12\x16\n\x0emax_budget_usd\x18\x12 \x01(\x01\x12\x36\n\x0bpermissions\x18\x13 \x01(\x0b\x32!.agentruntime.v1.PermissionPolicy\x12\x31\n\x0c\x63lient_tools\x18\x14 \x03(\x0b\x32\x1b.agentruntime.v1.ClientTool\x1a;\n\x19\x45nvironmentVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x1a\n\x18ListAgentProfilesRequest\"S\n\x19ListAgentProfilesResponse\x12\x36\n\x08profiles\x18\x01 \x03(\x0b\x32$.agentruntime.v1.AgentProfileSummary\"D\n\x13\x41gentProfileSummary\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\"\xab\x01\n\x05Skill\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08skill_md\x18\x03 \x01(\t\x12\x39\n\x10supporting_files\x18\x04 \x03(\x0b\x32\x1f.agentruntime.v1.SupportingFile\x12\x18\n\x10npm_dependencies\x18\x05 \x03(\t\x12\x18\n\x10pip_dependencies\x18\x06 \x03(\t\"8\n\x0eSupportingFile\x12\x15\n\rrelative_path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"[\n\x08Subagent\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x0e\n\x06prompt\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\r\n\x05tools\x18\x05 \x03(\t\"\'\n\x07\x43ommand\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06prompt\x18\x02 \x01(\t\"\x81\x01\n\x10\x42undledMcpServer\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x1a\n\x12local_project_path\x18\x03 \x01(\t\x12\x15\n\rstart_command\x18\x04 \x01(\t\x12\x17\n\x0finstall_command\x18\x05 \x01(\t\"\xb3\x02\n\x11\x45xternalMcpServer\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x03 \x01(\t\x12\x0c\n\x04\x61rgs\x18\x04 \x03(\t\x12\x38\n\x03\x65nv\x18\x05 \x03(\x0b\x32+.agentruntime.v1.ExternalMcpServer.EnvEntry\x12\x0b\n\x03url\x18\x06 \x01(\t\x12@\n\x07headers\x18\x07 \x03(\x0b\x32/.agentruntime.v1.ExternalMcpServer.HeadersEntry\x1a*\n\x08\x45nvEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"&\n\rNetworkPolicy\x12\x15\n\rallowed_hosts\x18\x01 \x03(\t\"\xdd\x01\n\rSandboxLimits\x12\x14\n\x0cmemory_bytes\x18\x01 \x01(\x03\x12\x15\n\rmax_processes\x18\x02 \x01(\x05\x12\x13\n\x0b\x63pu_seconds\x18\x03 \x01(\x05\x12\x17\n\x0f\x66ile_size_bytes\x18\x04 \x01(\x03\x12/\n\x0c\x65xec_timeout\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x17\n\x0fworkspace_bytes\x18\x06 \x01(\x03\x12\x12\n\ndisk_bytes\x18\x07 \x01(\x03\x12\x13\n\x0b\x64isk_inodes\x18\x08 \x01(\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61gentruntime/v1/profile.proto\x12\x0f\x61gentruntime.v1\x1a!agentruntime/v1/permissions.proto\x1a\x1f\x61gentruntime/v1/workspace.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\t\n\x0c\x41gentProfile\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x15\n\rsystem_prompt\x18\x04 \x01(\t\x12\"\n\ragent_md_file\x18\x05 \x01(\tR\x0b\x61gentMDFile\x12&\n\x06skills\x18\x06 \x03(\x0b\x32\x16.agentruntime.v1.Skill\x12,\n\tsubagents\x18\x07 \x03(\x0b\x32\x19.agentruntime.v1.Subagent\x12*\n\x08\x63ommands\x18\x08 \x03(\x0b\x32\x18.agentruntime.v1.Command\x12\r\n\x05tools\x18\t \x03(\t\x12K\n\x13\x62undled_mcp_servers\x18\n \x03(\x0b\x32!.agentruntime.v1.BundledMcpServerR\x0b\x62undledMCPs\x12N\n\x14\x65xternal_mcp_servers\x18\x0b \x03(\x0b\x32\".agentruntime.v1.ExternalMcpServerR\x0c\x65xternalMCPs\x12\x18\n\x10npm_dependencies\x18\x0c \x03(\t\x12\x18\n\x10pip_dependencies\x18\r \x03(\t\x12V\n\x15\x65nvironment_variables\x18\x0e \x03(\x0b\x32\x37.agentruntime.v1.AgentProfile.EnvironmentVariablesEntry\x12?\n\x17\x64\x65\x66\x61ult_workspace_files\x18\x0f \x03(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\x12/\n\x07network\x18\x10 \x01(\x0b\x32\x1e.agentruntime.v1.NetworkPolicy\x12.\n\x06limits\x18\x11 \x01(\x0b\x32\x1e.agentruntime.v1.SandboxLimits\x12\x16\n\x0emax_budget_usd\x18\x12 \x01(\x01\x12\x36\n\x0bpermissions\x18\x13 \x01(\x0b\x32!.agentruntime.v1.PermissionPolicy\x12\x31\n\x0c\x63lient_tools\x18\x14 \x03(\x0b\x32\x1b.agentruntime.v1.ClientTool\x12\r\n\x05model\x18\x15 \x01(\t\x12=\n\x08metadata\x18\x16 \x03(\x0b\x32+.agentruntime.v1.AgentProfile.MetadataEntry\x12\x0f\n\x07version\x18\x17 \x01(\x05\x12\x10\n\x08\x62uilt_in\x18\x18 \x01(\x08\x12.\n\ncreated_at\x18\x19 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x1a \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x61rchived_at\x18\x1b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a;\n\x19\x45nvironmentVariablesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"4\n\x18ListAgentProfilesRequest\x12\x18\n\x10include_archived\x18\x01 \x01(\x08\"S\n\x19ListAgentProfilesResponse\x12\x36\n\x08profiles\x18\x01 \x03(\x0b\x32$.agentruntime.v1.AgentProfileSummary\"\x98\x01\n\x13\x41gentProfileSummary\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x0f\n\x07version\x18\x04 \x01(\x05\x12\x10\n\x08\x62uilt_in\x18\x05 \x01(\x08\x12/\n\x0b\x61rchived_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"b\n\x1fListAgentProfileVersionsRequest\x12\x18\n\x10\x61gent_profile_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"l\n ListAgentProfileVersionsResponse\x12/\n\x08versions\x18\x01 \x03(\x0b\x32\x1d.agentruntime.v1.AgentProfile\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xab\x01\n\x05Skill\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08skill_md\x18\x03 \x01(\t\x12\x39\n\x10supporting_files\x18\x04 \x03(\x0b\x32\x1f.agentruntime.v1.SupportingFile\x12\x18\n\x10npm_dependencies\x18\x05 \x03(\t\x12\x18\n\x10pip_dependencies\x18\x06 \x03(\t\"8\n\x0eSupportingFile\x12\x15\n\rrelative_path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"[\n\x08Subagent\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x0e\n\x06prompt\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\r\n\x05tools\x18\x05 \x03(\t\"\'\n\x07\x43ommand\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06prompt\x18\x02 \x01(\t\"\x81\x01\n\x10\x42undledMcpServer\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x1a\n\x12local_project_path\x18\x03 \x01(\t\x12\x15\n\rstart_command\x18\x04 \x01(\t\x12\x17\n\x0finstall_command\x18\x05 \x01(\t\"\xb3\x02\n\x11\x45xternalMcpServer\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0f\n\x07\x63ommand\x18\x03 \x01(\t\x12\x0c\n\x04\x61rgs\x18\x04 \x03(\t\x12\x38\n\x03\x65nv\x18\x05 \x03(\x0b\x32+.agentruntime.v1.ExternalMcpServer.EnvEntry\x12\x0b\n\x03url\x18\x06 \x01(\t\x12@\n\x07headers\x18\x07 \x03(\x0b\x32/.agentruntime.v1.ExternalMcpServer.HeadersEntry\x1a*\n\x08\x45nvEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"&\n\rNetworkPolicy\x12\x15\n\rallowed_hosts\x18\x01 \x03(\t\"\xdd\x01\n\rSandboxLimits\x12\x14\n\x0cmemory_bytes\x18\x01 \x01(\x03\x12\x15\n\rmax_processes\x18\x02 \x01(\x05\x12\x13\n\x0b\x63pu_seconds\x18\x03 \x01(\x05\x12\x17\n\x0f\x66ile_size_bytes\x18\x04 \x01(\x03\x12/\n\x0c\x65xec_timeout\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x17\n\x0fworkspace_bytes\x18\x06 \x01(\x03\x12\x12\n\ndisk_bytes\x18\x07 \x01(\x03\x12\x13\n\x0b\x64isk_inodes\x18\x08 \x01(\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,38 +37,46 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_AGENTPROFILE_ENVIRONMENTVARIABLESENTRY']._loaded_options = None
   _globals['_AGENTPROFILE_ENVIRONMENTVARIABLESENTRY']._serialized_options = b'8\001'
+  _globals['_AGENTPROFILE_METADATAENTRY']._loaded_options = None
+  _globals['_AGENTPROFILE_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_EXTERNALMCPSERVER_ENVENTRY']._loaded_options = None
   _globals['_EXTERNALMCPSERVER_ENVENTRY']._serialized_options = b'8\001'
   _globals['_EXTERNALMCPSERVER_HEADERSENTRY']._loaded_options = None
   _globals['_EXTERNALMCPSERVER_HEADERSENTRY']._serialized_options = b'8\001'
-  _globals['_AGENTPROFILE']._serialized_start=151
-  _globals['_AGENTPROFILE']._serialized_end=1067
-  _globals['_AGENTPROFILE_ENVIRONMENTVARIABLESENTRY']._serialized_start=1008
-  _globals['_AGENTPROFILE_ENVIRONMENTVARIABLESENTRY']._serialized_end=1067
-  _globals['_LISTAGENTPROFILESREQUEST']._serialized_start=1069
-  _globals['_LISTAGENTPROFILESREQUEST']._serialized_end=1095
-  _globals['_LISTAGENTPROFILESRESPONSE']._serialized_start=1097
-  _globals['_LISTAGENTPROFILESRESPONSE']._serialized_end=1180
-  _globals['_AGENTPROFILESUMMARY']._serialized_start=1182
-  _globals['_AGENTPROFILESUMMARY']._serialized_end=1250
-  _globals['_SKILL']._serialized_start=1253
-  _globals['_SKILL']._serialized_end=1424
-  _globals['_SUPPORTINGFILE']._serialized_start=1426
-  _globals['_SUPPORTINGFILE']._serialized_end=1482
-  _globals['_SUBAGENT']._serialized_start=1484
-  _globals['_SUBAGENT']._serialized_end=1575
-  _globals['_COMMAND']._serialized_start=1577
-  _globals['_COMMAND']._serialized_end=1616
-  _globals['_BUNDLEDMCPSERVER']._serialized_start=1619
-  _globals['_BUNDLEDMCPSERVER']._serialized_end=1748
-  _globals['_EXTERNALMCPSERVER']._serialized_start=1751
-  _globals['_EXTERNALMCPSERVER']._serialized_end=2058
-  _globals['_EXTERNALMCPSERVER_ENVENTRY']._serialized_start=1968
-  _globals['_EXTERNALMCPSERVER_ENVENTRY']._serialized_end=2010
-  _globals['_EXTERNALMCPSERVER_HEADERSENTRY']._serialized_start=2012
-  _globals['_EXTERNALMCPSERVER_HEADERSENTRY']._serialized_end=2058
-  _globals['_NETWORKPOLICY']._serialized_start=2060
-  _globals['_NETWORKPOLICY']._serialized_end=2098
-  _globals['_SANDBOXLIMITS']._serialized_start=2101
-  _globals['_SANDBOXLIMITS']._serialized_end=2322
+  _globals['_AGENTPROFILE']._serialized_start=184
+  _globals['_AGENTPROFILE']._serialized_end=1407
+  _globals['_AGENTPROFILE_ENVIRONMENTVARIABLESENTRY']._serialized_start=1299
+  _globals['_AGENTPROFILE_ENVIRONMENTVARIABLESENTRY']._serialized_end=1358
+  _globals['_AGENTPROFILE_METADATAENTRY']._serialized_start=1360
+  _globals['_AGENTPROFILE_METADATAENTRY']._serialized_end=1407
+  _globals['_LISTAGENTPROFILESREQUEST']._serialized_start=1409
+  _globals['_LISTAGENTPROFILESREQUEST']._serialized_end=1461
+  _globals['_LISTAGENTPROFILESRESPONSE']._serialized_start=1463
+  _globals['_LISTAGENTPROFILESRESPONSE']._serialized_end=1546
+  _globals['_AGENTPROFILESUMMARY']._serialized_start=1549
+  _globals['_AGENTPROFILESUMMARY']._serialized_end=1701
+  _globals['_LISTAGENTPROFILEVERSIONSREQUEST']._serialized_start=1703
+  _globals['_LISTAGENTPROFILEVERSIONSREQUEST']._serialized_end=1801
+  _globals['_LISTAGENTPROFILEVERSIONSRESPONSE']._serialized_start=1803
+  _globals['_LISTAGENTPROFILEVERSIONSRESPONSE']._serialized_end=1911
+  _globals['_SKILL']._serialized_start=1914
+  _globals['_SKILL']._serialized_end=2085
+  _globals['_SUPPORTINGFILE']._serialized_start=2087
+  _globals['_SUPPORTINGFILE']._serialized_end=2143
+  _globals['_SUBAGENT']._serialized_start=2145
+  _globals['_SUBAGENT']._serialized_end=2236
+  _globals['_COMMAND']._serialized_start=2238
+  _globals['_COMMAND']._serialized_end=2277
+  _globals['_BUNDLEDMCPSERVER']._serialized_start=2280
+  _globals['_BUNDLEDMCPSERVER']._serialized_end=2409
+  _globals['_EXTERNALMCPSERVER']._serialized_start=2412
+  _globals['_EXTERNALMCPSERVER']._serialized_end=2719
+  _globals['_EXTERNALMCPSERVER_ENVENTRY']._serialized_start=2629
+  _globals['_EXTERNALMCPSERVER_ENVENTRY']._serialized_end=2671
+  _globals['_EXTERNALMCPSERVER_HEADERSENTRY']._serialized_start=2673
+  _globals['_EXTERNALMCPSERVER_HEADERSENTRY']._serialized_end=2719
+  _globals['_NETWORKPOLICY']._serialized_start=2721
+  _globals['_NETWORKPOLICY']._serialized_end=2759
+  _globals['_SANDBOXLIMITS']._serialized_start=2762
+  _globals['_SANDBOXLIMITS']._serialized_end=2983
 # @@protoc_insertion_point(module_scope)

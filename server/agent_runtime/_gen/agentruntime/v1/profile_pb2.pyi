@@ -9,6 +9,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
@@ -23,14 +24,35 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class AgentProfile(_message.Message):
-    """What an agent is: its prompts, tools, skills, subagents and sandbox policy. The built-in storage
-    servers read profiles from a directory of YAML or JSON files, one profile a file.
+    """What an agent is: its prompts, tools, skills, subagents and sandbox policy. Built-in profiles come from
+    the storage server's profiles directory (YAML or JSON files, one profile a file) and are read-only;
+    stored profiles are created and updated through the API, each update a new version.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     @_typing.final
     class EnvironmentVariablesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    @_typing.final
+    class MetadataEntry(_message.Message):
         DESCRIPTOR: _descriptor.Descriptor
 
         KEY_FIELD_NUMBER: _builtins.int
@@ -69,6 +91,13 @@ class AgentProfile(_message.Message):
     MAX_BUDGET_USD_FIELD_NUMBER: _builtins.int
     PERMISSIONS_FIELD_NUMBER: _builtins.int
     CLIENT_TOOLS_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    METADATA_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    BUILT_IN_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    ARCHIVED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Stable id: 1 to 128 characters of [A-Za-z0-9._-], starting with a letter or digit."""
     name: _builtins.str
@@ -79,6 +108,14 @@ class AgentProfile(_message.Message):
     """The agent's memory file (CLAUDE.md for Claude Code, GEMINI.md for Gemini CLI)."""
     max_budget_usd: _builtins.float
     """Spending cap for one turn in US dollars; 0 takes the runtime's default."""
+    model: _builtins.str
+    """The model a session runs unless it chooses one (SessionOptions.model); empty: the architecture's
+    default. At most 128 characters.
+    """
+    version: _builtins.int
+    """Output only. A stored profile's first version is 1 and each update adds one; a built-in one is 1."""
+    built_in: _builtins.bool
+    """Output only: the profile is from the profiles directory, so it cannot be updated or archived."""
     @_builtins.property
     def skills(self) -> _containers.RepeatedCompositeFieldContainer[Global___Skill]: ...
     @_builtins.property
@@ -127,6 +164,24 @@ class AgentProfile(_message.Message):
     def client_tools(self) -> _containers.RepeatedCompositeFieldContainer[_permissions_pb2.ClientTool]:
         """Tools the caller runs (SubmitToolResult), offered to the agent beside its own. At most 64."""
 
+    @_builtins.property
+    def metadata(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Caller-owned labels: at most 16, keys up to 64 characters, values up to 512."""
+
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp:
+        """Output only: when the first version was stored (unset for a built-in profile)."""
+
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp:
+        """Output only: when this version was stored (unset for a built-in profile)."""
+
+    @_builtins.property
+    def archived_at(self) -> _timestamp_pb2.Timestamp:
+        """Output only: when the profile was archived; unset if it is not. No new session starts on an archived
+        profile; sessions already on it go on.
+        """
+
     def __init__(
         self,
         *,
@@ -150,10 +205,17 @@ class AgentProfile(_message.Message):
         max_budget_usd: _builtins.float = ...,
         permissions: _permissions_pb2.PermissionPolicy | None = ...,
         client_tools: _abc.Iterable[_permissions_pb2.ClientTool] | None = ...,
+        model: _builtins.str = ...,
+        metadata: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        version: _builtins.int = ...,
+        built_in: _builtins.bool = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+        archived_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["limits", b"limits", "network", b"network", "permissions", b"permissions"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["archived_at", b"archived_at", "created_at", b"created_at", "limits", b"limits", "network", b"network", "permissions", b"permissions", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_md_file", b"agent_md_file", "bundled_mcp_servers", b"bundled_mcp_servers", "client_tools", b"client_tools", "commands", b"commands", "default_workspace_files", b"default_workspace_files", "description", b"description", "environment_variables", b"environment_variables", "external_mcp_servers", b"external_mcp_servers", "id", b"id", "limits", b"limits", "max_budget_usd", b"max_budget_usd", "name", b"name", "network", b"network", "npm_dependencies", b"npm_dependencies", "permissions", b"permissions", "pip_dependencies", b"pip_dependencies", "skills", b"skills", "subagents", b"subagents", "system_prompt", b"system_prompt", "tools", b"tools"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_md_file", b"agent_md_file", "archived_at", b"archived_at", "built_in", b"built_in", "bundled_mcp_servers", b"bundled_mcp_servers", "client_tools", b"client_tools", "commands", b"commands", "created_at", b"created_at", "default_workspace_files", b"default_workspace_files", "description", b"description", "environment_variables", b"environment_variables", "external_mcp_servers", b"external_mcp_servers", "id", b"id", "limits", b"limits", "max_budget_usd", b"max_budget_usd", "metadata", b"metadata", "model", b"model", "name", b"name", "network", b"network", "npm_dependencies", b"npm_dependencies", "permissions", b"permissions", "pip_dependencies", b"pip_dependencies", "skills", b"skills", "subagents", b"subagents", "system_prompt", b"system_prompt", "tools", b"tools", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -165,12 +227,17 @@ class ListAgentProfilesRequest(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    INCLUDE_ARCHIVED_FIELD_NUMBER: _builtins.int
+    include_archived: _builtins.bool
+    """Also list archived profiles."""
     def __init__(
         self,
+        *,
+        include_archived: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_archived", b"include_archived"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -205,23 +272,86 @@ class AgentProfileSummary(_message.Message):
     ID_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    BUILT_IN_FIELD_NUMBER: _builtins.int
+    ARCHIVED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     name: _builtins.str
     description: _builtins.str
+    version: _builtins.int
+    """The latest version."""
+    built_in: _builtins.bool
+    @_builtins.property
+    def archived_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
         id: _builtins.str = ...,
         name: _builtins.str = ...,
         description: _builtins.str = ...,
+        version: _builtins.int = ...,
+        built_in: _builtins.bool = ...,
+        archived_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["archived_at", b"archived_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "id", b"id", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["archived_at", b"archived_at", "built_in", b"built_in", "description", b"description", "id", b"id", "name", b"name", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AgentProfileSummary: _TypeAlias = AgentProfileSummary  # noqa: Y015
+
+@_typing.final
+class ListAgentProfileVersionsRequest(_message.Message):
+    """A profile's versions, newest first, a page at a time."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AGENT_PROFILE_ID_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    agent_profile_id: _builtins.str
+    page_size: _builtins.int
+    """0 means 20; larger than 100 is lowered to 100."""
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        agent_profile_id: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_profile_id", b"agent_profile_id", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAgentProfileVersionsRequest: _TypeAlias = ListAgentProfileVersionsRequest  # noqa: Y015
+
+@_typing.final
+class ListAgentProfileVersionsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERSIONS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Empty on the last page."""
+    @_builtins.property
+    def versions(self) -> _containers.RepeatedCompositeFieldContainer[Global___AgentProfile]: ...
+    def __init__(
+        self,
+        *,
+        versions: _abc.Iterable[Global___AgentProfile] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "versions", b"versions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAgentProfileVersionsResponse: _TypeAlias = ListAgentProfileVersionsResponse  # noqa: Y015
 
 @_typing.final
 class Skill(_message.Message):

@@ -29,29 +29,29 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61gentruntime/v1/session.proto\x12\x0f\x61gentruntime.v1\x1a\x1c\x61gentruntime/v1/blocks.proto\x1a!agentruntime/v1/permissions.proto\x1a\x1f\x61gentruntime/v1/workspace.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfb\x03\n\x07Session\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x02 \x01(\t\x12\x19\n\x11\x61gent_profile_ref\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x38\n\x0fsession_options\x18\x05 \x01(\x0b\x32\x1f.agentruntime.v1.SessionOptions\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_activity\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x08metadata\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\x07runtime\x18\t \x01(\x0b\x32\x1d.agentruntime.v1.RuntimeState\x12\x32\n\x06\x62locks\x18\n \x03(\x0b\x32\".agentruntime.v1.ConversationBlock\x12\x38\n\tsubagents\x18\x0b \x03(\x0b\x32%.agentruntime.v1.SubagentConversation\x12\x37\n\x0fworkspace_files\x18\x0c \x03(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\"\xd7\x02\n\x0eSessionOptions\x12\r\n\x05model\x18\x01 \x01(\t\x12\x42\n\x10\x63laude_agent_sdk\x18\x02 \x01(\x0b\x32&.agentruntime.v1.ClaudeAgentSdkOptionsH\x00\x12\x37\n\ngemini_cli\x18\x03 \x01(\x0b\x32!.agentruntime.v1.GeminiCliOptionsH\x00\x12\x36\n\tanthropic\x18\x04 \x01(\x0b\x32!.agentruntime.v1.AnthropicOptionsH\x00\x12\x36\n\x0bpermissions\x18\x05 \x01(\x0b\x32!.agentruntime.v1.PermissionPolicy\x12\x31\n\x0c\x63lient_tools\x18\x06 \x03(\x0b\x32\x1b.agentruntime.v1.ClientToolB\x16\n\x14\x61rchitecture_options\"B\n\x15\x43laudeAgentSdkOptions\x12\x11\n\tmax_turns\x18\x01 \x01(\x05\x12\x16\n\x0emax_budget_usd\x18\x02 \x01(\x01\")\n\x10GeminiCliOptions\x12\x15\n\rapproval_mode\x18\x01 \x01(\t\"^\n\x10\x41nthropicOptions\x12\x12\n\nmax_tokens\x18\x01 \x01(\x05\x12\x1e\n\x16thinking_budget_tokens\x18\x02 \x01(\x05\x12\x16\n\x0emax_iterations\x18\x03 \x01(\x05\"\xec\x01\n\x0cRuntimeState\x12\x0e\n\x06loaded\x18\x01 \x01(\x08\x12.\n\x07sandbox\x18\x02 \x01(\x0b\x32\x1d.agentruntime.v1.SandboxState\x12\x14\n\x0cturn_running\x18\x03 \x01(\x08\x12\x17\n\x0fqueued_messages\x18\x04 \x01(\x05\x12\x18\n\x10owner_replica_id\x18\x05 \x01(\t\x12\x18\n\x10lease_generation\x18\x06 \x01(\x03\x12\x1a\n\x12\x61waiting_approvals\x18\x07 \x03(\t\x12\x1d\n\x15\x61waiting_tool_results\x18\x08 \x03(\t\"\xb8\x01\n\x0cSandboxState\x12\x12\n\nsandbox_id\x18\x01 \x01(\t\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.agentruntime.v1.SandboxStatus\x12\x16\n\x0estatus_message\x18\x03 \x01(\t\x12\x15\n\rrestart_count\x18\x04 \x01(\x05\x12\x35\n\x11last_health_check\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*Z\n\x0bSessionView\x12\x1c\n\x18SESSION_VIEW_UNSPECIFIED\x10\x00\x12\x16\n\x12SESSION_VIEW_BASIC\x10\x01\x12\x15\n\x11SESSION_VIEW_FULL\x10\x02*\xa3\x01\n\rSandboxStatus\x12\x1e\n\x1aSANDBOX_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17SANDBOX_STATUS_STARTING\x10\x01\x12\x18\n\x14SANDBOX_STATUS_READY\x10\x02\x12\x1c\n\x18SANDBOX_STATUS_UNHEALTHY\x10\x03\x12\x1d\n\x19SANDBOX_STATUS_TERMINATED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61gentruntime/v1/session.proto\x12\x0f\x61gentruntime.v1\x1a\x1c\x61gentruntime/v1/blocks.proto\x1a!agentruntime/v1/permissions.proto\x1a\x1f\x61gentruntime/v1/workspace.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8a\x05\n\x07Session\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x02 \x01(\t\x12\x19\n\x11\x61gent_profile_ref\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x38\n\x0fsession_options\x18\x05 \x01(\x0b\x32\x1f.agentruntime.v1.SessionOptions\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_activity\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x08metadata\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\x07runtime\x18\t \x01(\x0b\x32\x1d.agentruntime.v1.RuntimeState\x12\x32\n\x06\x62locks\x18\n \x03(\x0b\x32\".agentruntime.v1.ConversationBlock\x12\x38\n\tsubagents\x18\x0b \x03(\x0b\x32%.agentruntime.v1.SubagentConversation\x12\x37\n\x0fworkspace_files\x18\x0c \x03(\x0b\x32\x1e.agentruntime.v1.WorkspaceFile\x12\x1d\n\x15\x61gent_profile_version\x18\r \x01(\x05\x12\x16\n\x0e\x65nvironment_id\x18\x0e \x01(\t\x12/\n\x0b\x61rchived_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12%\n\x05usage\x18\x10 \x01(\x0b\x32\x16.agentruntime.v1.Usage\"\xd7\x02\n\x0eSessionOptions\x12\r\n\x05model\x18\x01 \x01(\t\x12\x42\n\x10\x63laude_agent_sdk\x18\x02 \x01(\x0b\x32&.agentruntime.v1.ClaudeAgentSdkOptionsH\x00\x12\x37\n\ngemini_cli\x18\x03 \x01(\x0b\x32!.agentruntime.v1.GeminiCliOptionsH\x00\x12\x36\n\tanthropic\x18\x04 \x01(\x0b\x32!.agentruntime.v1.AnthropicOptionsH\x00\x12\x36\n\x0bpermissions\x18\x05 \x01(\x0b\x32!.agentruntime.v1.PermissionPolicy\x12\x31\n\x0c\x63lient_tools\x18\x06 \x03(\x0b\x32\x1b.agentruntime.v1.ClientToolB\x16\n\x14\x61rchitecture_options\"B\n\x15\x43laudeAgentSdkOptions\x12\x11\n\tmax_turns\x18\x01 \x01(\x05\x12\x16\n\x0emax_budget_usd\x18\x02 \x01(\x01\")\n\x10GeminiCliOptions\x12\x15\n\rapproval_mode\x18\x01 \x01(\t\"^\n\x10\x41nthropicOptions\x12\x12\n\nmax_tokens\x18\x01 \x01(\x05\x12\x1e\n\x16thinking_budget_tokens\x18\x02 \x01(\x05\x12\x16\n\x0emax_iterations\x18\x03 \x01(\x05\"\xec\x01\n\x0cRuntimeState\x12\x0e\n\x06loaded\x18\x01 \x01(\x08\x12.\n\x07sandbox\x18\x02 \x01(\x0b\x32\x1d.agentruntime.v1.SandboxState\x12\x14\n\x0cturn_running\x18\x03 \x01(\x08\x12\x17\n\x0fqueued_messages\x18\x04 \x01(\x05\x12\x18\n\x10owner_replica_id\x18\x05 \x01(\t\x12\x18\n\x10lease_generation\x18\x06 \x01(\x03\x12\x1a\n\x12\x61waiting_approvals\x18\x07 \x03(\t\x12\x1d\n\x15\x61waiting_tool_results\x18\x08 \x03(\t\"\xb8\x01\n\x0cSandboxState\x12\x12\n\nsandbox_id\x18\x01 \x01(\t\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.agentruntime.v1.SandboxStatus\x12\x16\n\x0estatus_message\x18\x03 \x01(\t\x12\x15\n\rrestart_count\x18\x04 \x01(\x05\x12\x35\n\x11last_health_check\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*Z\n\x0bSessionView\x12\x1c\n\x18SESSION_VIEW_UNSPECIFIED\x10\x00\x12\x16\n\x12SESSION_VIEW_BASIC\x10\x01\x12\x15\n\x11SESSION_VIEW_FULL\x10\x02*\xa3\x01\n\rSandboxStatus\x12\x1e\n\x1aSANDBOX_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17SANDBOX_STATUS_STARTING\x10\x01\x12\x18\n\x14SANDBOX_STATUS_READY\x10\x02\x12\x1c\n\x18SANDBOX_STATUS_UNHEALTHY\x10\x03\x12\x1d\n\x19SANDBOX_STATUS_TERMINATED\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'agentruntime.v1.session_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SESSIONVIEW']._serialized_start=1700
-  _globals['_SESSIONVIEW']._serialized_end=1790
-  _globals['_SANDBOXSTATUS']._serialized_start=1793
-  _globals['_SANDBOXSTATUS']._serialized_end=1956
+  _globals['_SESSIONVIEW']._serialized_start=1843
+  _globals['_SESSIONVIEW']._serialized_end=1933
+  _globals['_SANDBOXSTATUS']._serialized_start=1936
+  _globals['_SANDBOXSTATUS']._serialized_end=2099
   _globals['_SESSION']._serialized_start=212
-  _globals['_SESSION']._serialized_end=719
-  _globals['_SESSIONOPTIONS']._serialized_start=722
-  _globals['_SESSIONOPTIONS']._serialized_end=1065
-  _globals['_CLAUDEAGENTSDKOPTIONS']._serialized_start=1067
-  _globals['_CLAUDEAGENTSDKOPTIONS']._serialized_end=1133
-  _globals['_GEMINICLIOPTIONS']._serialized_start=1135
-  _globals['_GEMINICLIOPTIONS']._serialized_end=1176
-  _globals['_ANTHROPICOPTIONS']._serialized_start=1178
-  _globals['_ANTHROPICOPTIONS']._serialized_end=1272
-  _globals['_RUNTIMESTATE']._serialized_start=1275
-  _globals['_RUNTIMESTATE']._serialized_end=1511
-  _globals['_SANDBOXSTATE']._serialized_start=1514
-  _globals['_SANDBOXSTATE']._serialized_end=1698
+  _globals['_SESSION']._serialized_end=862
+  _globals['_SESSIONOPTIONS']._serialized_start=865
+  _globals['_SESSIONOPTIONS']._serialized_end=1208
+  _globals['_CLAUDEAGENTSDKOPTIONS']._serialized_start=1210
+  _globals['_CLAUDEAGENTSDKOPTIONS']._serialized_end=1276
+  _globals['_GEMINICLIOPTIONS']._serialized_start=1278
+  _globals['_GEMINICLIOPTIONS']._serialized_end=1319
+  _globals['_ANTHROPICOPTIONS']._serialized_start=1321
+  _globals['_ANTHROPICOPTIONS']._serialized_end=1415
+  _globals['_RUNTIMESTATE']._serialized_start=1418
+  _globals['_RUNTIMESTATE']._serialized_end=1654
+  _globals['_SANDBOXSTATE']._serialized_start=1657
+  _globals['_SANDBOXSTATE']._serialized_end=1841
 # @@protoc_insertion_point(module_scope)

@@ -92,6 +92,10 @@ class Session(_message.Message):
     BLOCKS_FIELD_NUMBER: _builtins.int
     SUBAGENTS_FIELD_NUMBER: _builtins.int
     WORKSPACE_FILES_FIELD_NUMBER: _builtins.int
+    AGENT_PROFILE_VERSION_FIELD_NUMBER: _builtins.int
+    ENVIRONMENT_ID_FIELD_NUMBER: _builtins.int
+    ARCHIVED_AT_FIELD_NUMBER: _builtins.int
+    USAGE_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
     """A UUID chosen by the runtime."""
     architecture: _builtins.str
@@ -100,6 +104,10 @@ class Session(_message.Message):
     """Id of the agent profile the session runs."""
     name: _builtins.str
     """At most 256 characters."""
+    agent_profile_version: _builtins.int
+    """The agent profile version it runs."""
+    environment_id: _builtins.str
+    """The environment it runs in; empty: the profile's sandbox alone."""
     @_builtins.property
     def session_options(self) -> Global___SessionOptions: ...
     @_builtins.property
@@ -122,6 +130,14 @@ class Session(_message.Message):
     def subagents(self) -> _containers.RepeatedCompositeFieldContainer[_blocks_pb2.SubagentConversation]: ...
     @_builtins.property
     def workspace_files(self) -> _containers.RepeatedCompositeFieldContainer[_workspace_pb2.WorkspaceFile]: ...
+    @_builtins.property
+    def archived_at(self) -> _timestamp_pb2.Timestamp:
+        """When it was archived (ArchiveSession); unset if it is not. An archived session takes no messages."""
+
+    @_builtins.property
+    def usage(self) -> _blocks_pb2.Usage:
+        """Token counts of all its turns so far."""
+
     def __init__(
         self,
         *,
@@ -137,10 +153,14 @@ class Session(_message.Message):
         blocks: _abc.Iterable[_blocks_pb2.ConversationBlock] | None = ...,
         subagents: _abc.Iterable[_blocks_pb2.SubagentConversation] | None = ...,
         workspace_files: _abc.Iterable[_workspace_pb2.WorkspaceFile] | None = ...,
+        agent_profile_version: _builtins.int = ...,
+        environment_id: _builtins.str = ...,
+        archived_at: _timestamp_pb2.Timestamp | None = ...,
+        usage: _blocks_pb2.Usage | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "last_activity", b"last_activity", "metadata", b"metadata", "runtime", b"runtime", "session_options", b"session_options"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["archived_at", b"archived_at", "created_at", b"created_at", "last_activity", b"last_activity", "metadata", b"metadata", "runtime", b"runtime", "session_options", b"session_options", "usage", b"usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_profile_ref", b"agent_profile_ref", "architecture", b"architecture", "blocks", b"blocks", "created_at", b"created_at", "last_activity", b"last_activity", "metadata", b"metadata", "name", b"name", "runtime", b"runtime", "session_id", b"session_id", "session_options", b"session_options", "subagents", b"subagents", "workspace_files", b"workspace_files"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_profile_ref", b"agent_profile_ref", "agent_profile_version", b"agent_profile_version", "architecture", b"architecture", "archived_at", b"archived_at", "blocks", b"blocks", "created_at", b"created_at", "environment_id", b"environment_id", "last_activity", b"last_activity", "metadata", b"metadata", "name", b"name", "runtime", b"runtime", "session_id", b"session_id", "session_options", b"session_options", "subagents", b"subagents", "usage", b"usage", "workspace_files", b"workspace_files"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -6,9 +6,11 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { ConversationBlock, ImagePart } from "./blocks_pb.js";
 import { file_agentruntime_v1_blocks } from "./blocks_pb.js";
+import type { Environment, EnvironmentSchema } from "./environment_pb.js";
+import { file_agentruntime_v1_environment } from "./environment_pb.js";
 import type { ApprovalDecision, ApprovalResolved, ClientToolResult, SessionEvent } from "./events_pb.js";
 import { file_agentruntime_v1_events } from "./events_pb.js";
-import type { AgentProfileSchema, ListAgentProfilesRequestSchema, ListAgentProfilesResponseSchema } from "./profile_pb.js";
+import type { AgentProfile, AgentProfileSchema, ListAgentProfilesRequestSchema, ListAgentProfilesResponseSchema, ListAgentProfileVersionsRequestSchema, ListAgentProfileVersionsResponseSchema } from "./profile_pb.js";
 import { file_agentruntime_v1_profile } from "./profile_pb.js";
 import type { Session, SessionOptions, SessionSchema, SessionView } from "./session_pb.js";
 import { file_agentruntime_v1_session } from "./session_pb.js";
@@ -23,7 +25,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file agentruntime/v1/agent_runtime.proto.
  */
 export const file_agentruntime_v1_agent_runtime: GenFile = /*@__PURE__*/
-  fileDesc("CiNhZ2VudHJ1bnRpbWUvdjEvYWdlbnRfcnVudGltZS5wcm90bxIPYWdlbnRydW50aW1lLnYxIo8CChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIZChFhZ2VudF9wcm9maWxlX3JlZhgBIAEoCRIUCgxhcmNoaXRlY3R1cmUYAiABKAkSOAoPc2Vzc2lvbl9vcHRpb25zGAMgASgLMh8uYWdlbnRydW50aW1lLnYxLlNlc3Npb25PcHRpb25zEj8KF2RlZmF1bHRfd29ya3NwYWNlX2ZpbGVzGAQgAygLMh4uYWdlbnRydW50aW1lLnYxLldvcmtzcGFjZUZpbGUSEgoKcmVxdWVzdF9pZBgFIAEoCRIMCgRuYW1lGAYgASgJEikKCG1ldGFkYXRhGAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJTChFHZXRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEioKBHZpZXcYAiABKA4yHC5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvblZpZXciPAoTTGlzdFNlc3Npb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJbChRMaXN0U2Vzc2lvbnNSZXNwb25zZRIqCghzZXNzaW9ucxgBIAMoCzIYLmFnZW50cnVudGltZS52MS5TZXNzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKGAQoUVXBkYXRlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIpCgdzZXNzaW9uGAIgASgLMhguYWdlbnRydW50aW1lLnYxLlNlc3Npb24SLwoLdXBkYXRlX21hc2sYAyABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIjkKFERlbGV0ZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDQoFcHVyZ2UYAiABKAgiTQoVRGVsZXRlU2Vzc2lvblJlc3BvbnNlEhIKCnNlc3Npb25faWQYASABKAkSEAoIdW5sb2FkZWQYAiABKAgSDgoGcHVyZ2VkGAMgASgIIqcBChJTZW5kTWVzc2FnZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgdjb250ZW50GAIgASgJEioKBmltYWdlcxgDIAMoCzIaLmFnZW50cnVudGltZS52MS5JbWFnZVBhcnQSEgoKcmVxdWVzdF9pZBgEIAEoCRIsCgdpZl9idXN5GAUgASgOMhsuYWdlbnRydW50aW1lLnYxLkJ1c3lQb2xpY3kinAEKE1NlbmRNZXNzYWdlUmVzcG9uc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRIPCgd0dXJuX2lkGAIgASgJEjgKDHVzZXJfbWVzc2FnZRgDIAEoCzIiLmFnZW50cnVudGltZS52MS5Db252ZXJzYXRpb25CbG9jaxIOCgZxdWV1ZWQYBCABKAgSFgoOcXVldWVfcG9zaXRpb24YBSABKAUiLQoXSW50ZXJydXB0U2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJAChhJbnRlcnJ1cHRTZXNzaW9uUmVzcG9uc2USEwoLaW50ZXJydXB0ZWQYASABKAgSDwoHdHVybl9pZBgCIAEoCSLsAgoYUmVzcG9uZFRvQXBwcm92YWxSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEwoLYXBwcm92YWxfaWQYAiABKAkSMwoIZGVjaXNpb24YAyABKA4yIS5hZ2VudHJ1bnRpbWUudjEuQXBwcm92YWxEZWNpc2lvbhIPCgdtZXNzYWdlGAQgASgJEi4KDXVwZGF0ZWRfaW5wdXQYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhAKCHJlbWVtYmVyGAYgASgIEkcKB2Fuc3dlcnMYByADKAsyNi5hZ2VudHJ1bnRpbWUudjEuUmVzcG9uZFRvQXBwcm92YWxSZXF1ZXN0LkFuc3dlcnNFbnRyeRIRCglyZXNwb25kZXIYCCABKAkSEwoLdG9vbF91c2VfaWQYCSABKAkaLgoMQW5zd2Vyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiUgoZUmVzcG9uZFRvQXBwcm92YWxSZXNwb25zZRI1CgpyZXNvbHV0aW9uGAEgASgLMiEuYWdlbnRydW50aW1lLnYxLkFwcHJvdmFsUmVzb2x2ZWQioAEKF1N1Ym1pdFRvb2xSZXN1bHRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRImCgZvdXRwdXQYAyABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSEAoIaXNfZXJyb3IYBCABKAgSEQoJcmVzcG9uZGVyGAUgASgJEhMKC3Rvb2xfdXNlX2lkGAYgASgJIk0KGFN1Ym1pdFRvb2xSZXN1bHRSZXNwb25zZRIxCgZyZXN1bHQYASABKAsyIS5hZ2VudHJ1bnRpbWUudjEuQ2xpZW50VG9vbFJlc3VsdCIoChJTeW5jU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJwChNTeW5jU2Vzc2lvblJlc3BvbnNlEi0KCXN5bmNlZF9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZmlsZXNfc2F2ZWQYAiABKAUSFQoNZmlsZXNfZGVsZXRlZBgDIAEoBSJYChpTdHJlYW1TZXNzaW9uRXZlbnRzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDEg4KBmZvbGxvdxgDIAEoCCKGAQobU3RyZWFtU2Vzc2lvbkV2ZW50c1Jlc3BvbnNlEi4KBWV2ZW50GAEgASgLMh0uYWdlbnRydW50aW1lLnYxLlNlc3Npb25FdmVudEgAEi8KCWhlYXJ0YmVhdBgCIAEoCzIaLmFnZW50cnVudGltZS52MS5IZWFydGJlYXRIAEIGCgRraW5kIkwKCUhlYXJ0YmVhdBIVCg1oZWFkX3NlcXVlbmNlGAEgASgDEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhYKFFdhdGNoU2Vzc2lvbnNSZXF1ZXN0IoIBChVXYXRjaFNlc3Npb25zUmVzcG9uc2USMAoGY2hhbmdlGAEgASgLMh4uYWdlbnRydW50aW1lLnYxLlNlc3Npb25DaGFuZ2VIABIvCgloZWFydGJlYXQYAiABKAsyGi5hZ2VudHJ1bnRpbWUudjEuSGVhcnRiZWF0SABCBgoEa2luZCJsCg1TZXNzaW9uQ2hhbmdlEjAKBGtpbmQYASABKA4yIi5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbkNoYW5nZUtpbmQSKQoHc2Vzc2lvbhgCIAEoCzIYLmFnZW50cnVudGltZS52MS5TZXNzaW9uIjIKFkdldEFnZW50UHJvZmlsZVJlcXVlc3QSGAoQYWdlbnRfcHJvZmlsZV9pZBgBIAEoCSJWChlMaXN0V29ya3NwYWNlRmlsZXNSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZAoaTGlzdFdvcmtzcGFjZUZpbGVzUmVzcG9uc2USLQoFZmlsZXMYASADKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiOwoXR2V0V29ya3NwYWNlRmlsZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRwYXRoGAIgASgJKnMKCkJ1c3lQb2xpY3kSGwoXQlVTWV9QT0xJQ1lfVU5TUEVDSUZJRUQQABIVChFCVVNZX1BPTElDWV9RVUVVRRABEhYKEkJVU1lfUE9MSUNZX1JFSkVDVBACEhkKFUJVU1lfUE9MSUNZX0lOVEVSUlVQVBADKrsBChFTZXNzaW9uQ2hhbmdlS2luZBIjCh9TRVNTSU9OX0NIQU5HRV9LSU5EX1VOU1BFQ0lGSUVEEAASHwobU0VTU0lPTl9DSEFOR0VfS0lORF9DUkVBVEVEEAESHwobU0VTU0lPTl9DSEFOR0VfS0lORF9VUERBVEVEEAISHwobU0VTU0lPTl9DSEFOR0VfS0lORF9ERUxFVEVEEAMSHgoaU0VTU0lPTl9DSEFOR0VfS0lORF9TVEFUVVMQBDKKEQoMQWdlbnRSdW50aW1lEm0KDUNyZWF0ZVNlc3Npb24SJS5hZ2VudHJ1bnRpbWUudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaGC5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbiIbgtPkkwIVIhAvc2Vzc2lvbnMvY3JlYXRlOgEqEmoKCkdldFNlc3Npb24SIi5hZ2VudHJ1bnRpbWUudjEuR2V0U2Vzc2lvblJlcXVlc3QaGC5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbiIegtPkkwIYEhYvc2Vzc2lvbnMve3Nlc3Npb25faWR9Em4KDExpc3RTZXNzaW9ucxIkLmFnZW50cnVudGltZS52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiUuYWdlbnRydW50aW1lLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlIhGC0+STAgsSCS9zZXNzaW9ucxJ5Cg1VcGRhdGVTZXNzaW9uEiUuYWdlbnRydW50aW1lLnYxLlVwZGF0ZVNlc3Npb25SZXF1ZXN0GhguYWdlbnRydW50aW1lLnYxLlNlc3Npb24iJ4LT5JMCITIWL3Nlc3Npb25zL3tzZXNzaW9uX2lkfToHc2Vzc2lvbhJ+Cg1EZWxldGVTZXNzaW9uEiUuYWdlbnRydW50aW1lLnYxLkRlbGV0ZVNlc3Npb25SZXF1ZXN0GiYuYWdlbnRydW50aW1lLnYxLkRlbGV0ZVNlc3Npb25SZXNwb25zZSIegtPkkwIYKhYvc2Vzc2lvbnMve3Nlc3Npb25faWR9EoMBCgtTZW5kTWVzc2FnZRIjLmFnZW50cnVudGltZS52MS5TZW5kTWVzc2FnZVJlcXVlc3QaJC5hZ2VudHJ1bnRpbWUudjEuU2VuZE1lc3NhZ2VSZXNwb25zZSIpgtPkkwIjIh4vc2Vzc2lvbnMve3Nlc3Npb25faWR9L21lc3NhZ2U6ASoSlAEKEEludGVycnVwdFNlc3Npb24SKC5hZ2VudHJ1bnRpbWUudjEuSW50ZXJydXB0U2Vzc2lvblJlcXVlc3QaKS5hZ2VudHJ1bnRpbWUudjEuSW50ZXJydXB0U2Vzc2lvblJlc3BvbnNlIiuC0+STAiUiIC9zZXNzaW9ucy97c2Vzc2lvbl9pZH0vaW50ZXJydXB0OgEqEqUBChFSZXNwb25kVG9BcHByb3ZhbBIpLmFnZW50cnVudGltZS52MS5SZXNwb25kVG9BcHByb3ZhbFJlcXVlc3QaKi5hZ2VudHJ1bnRpbWUudjEuUmVzcG9uZFRvQXBwcm92YWxSZXNwb25zZSI5gtPkkwIzIi4vc2Vzc2lvbnMve3Nlc3Npb25faWR9L2FwcHJvdmFscy97YXBwcm92YWxfaWR9OgEqEqEBChBTdWJtaXRUb29sUmVzdWx0EiguYWdlbnRydW50aW1lLnYxLlN1Ym1pdFRvb2xSZXN1bHRSZXF1ZXN0GikuYWdlbnRydW50aW1lLnYxLlN1Ym1pdFRvb2xSZXN1bHRSZXNwb25zZSI4gtPkkwIyIi0vc2Vzc2lvbnMve3Nlc3Npb25faWR9L3Rvb2wtcmVzdWx0cy97Y2FsbF9pZH06ASoSgAEKC1N5bmNTZXNzaW9uEiMuYWdlbnRydW50aW1lLnYxLlN5bmNTZXNzaW9uUmVxdWVzdBokLmFnZW50cnVudGltZS52MS5TeW5jU2Vzc2lvblJlc3BvbnNlIiaC0+STAiAiGy9zZXNzaW9ucy97c2Vzc2lvbl9pZH0vc3luYzoBKhKZAQoTU3RyZWFtU2Vzc2lvbkV2ZW50cxIrLmFnZW50cnVudGltZS52MS5TdHJlYW1TZXNzaW9uRXZlbnRzUmVxdWVzdBosLmFnZW50cnVudGltZS52MS5TdHJlYW1TZXNzaW9uRXZlbnRzUmVzcG9uc2UiJYLT5JMCHxIdL3Nlc3Npb25zL3tzZXNzaW9uX2lkfS9ldmVudHMwARJ5Cg1XYXRjaFNlc3Npb25zEiUuYWdlbnRydW50aW1lLnYxLldhdGNoU2Vzc2lvbnNSZXF1ZXN0GiYuYWdlbnRydW50aW1lLnYxLldhdGNoU2Vzc2lvbnNSZXNwb25zZSIXgtPkkwIREg8vc2Vzc2lvbnM6d2F0Y2gwARKDAQoRTGlzdEFnZW50UHJvZmlsZXMSKS5hZ2VudHJ1bnRpbWUudjEuTGlzdEFnZW50UHJvZmlsZXNSZXF1ZXN0GiouYWdlbnRydW50aW1lLnYxLkxpc3RBZ2VudFByb2ZpbGVzUmVzcG9uc2UiF4LT5JMCERIPL2FnZW50LXByb2ZpbGVzEoUBCg9HZXRBZ2VudFByb2ZpbGUSJy5hZ2VudHJ1bnRpbWUudjEuR2V0QWdlbnRQcm9maWxlUmVxdWVzdBodLmFnZW50cnVudGltZS52MS5BZ2VudFByb2ZpbGUiKoLT5JMCJBIiL2FnZW50LXByb2ZpbGVzL3thZ2VudF9wcm9maWxlX2lkfRKTAQoSTGlzdFdvcmtzcGFjZUZpbGVzEiouYWdlbnRydW50aW1lLnYxLkxpc3RXb3Jrc3BhY2VGaWxlc1JlcXVlc3QaKy5hZ2VudHJ1bnRpbWUudjEuTGlzdFdvcmtzcGFjZUZpbGVzUmVzcG9uc2UiJILT5JMCHhIcL3Nlc3Npb25zL3tzZXNzaW9uX2lkfS9maWxlcxKMAQoQR2V0V29ya3NwYWNlRmlsZRIoLmFnZW50cnVudGltZS52MS5HZXRXb3Jrc3BhY2VGaWxlUmVxdWVzdBoeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlIi6C0+STAigSJi9zZXNzaW9ucy97c2Vzc2lvbl9pZH0vZmlsZXMve3BhdGg9Kip9YgZwcm90bzM", [file_agentruntime_v1_blocks, file_agentruntime_v1_events, file_agentruntime_v1_profile, file_agentruntime_v1_session, file_agentruntime_v1_workspace, file_google_api_annotations, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("CiNhZ2VudHJ1bnRpbWUvdjEvYWdlbnRfcnVudGltZS5wcm90bxIPYWdlbnRydW50aW1lLnYxIsYCChRDcmVhdGVTZXNzaW9uUmVxdWVzdBIZChFhZ2VudF9wcm9maWxlX3JlZhgBIAEoCRIUCgxhcmNoaXRlY3R1cmUYAiABKAkSOAoPc2Vzc2lvbl9vcHRpb25zGAMgASgLMh8uYWdlbnRydW50aW1lLnYxLlNlc3Npb25PcHRpb25zEj8KF2RlZmF1bHRfd29ya3NwYWNlX2ZpbGVzGAQgAygLMh4uYWdlbnRydW50aW1lLnYxLldvcmtzcGFjZUZpbGUSEgoKcmVxdWVzdF9pZBgFIAEoCRIMCgRuYW1lGAYgASgJEikKCG1ldGFkYXRhGAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIdChVhZ2VudF9wcm9maWxlX3ZlcnNpb24YCCABKAUSFgoOZW52aXJvbm1lbnRfaWQYCSABKAkiUwoRR2V0U2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIqCgR2aWV3GAIgASgOMhwuYWdlbnRydW50aW1lLnYxLlNlc3Npb25WaWV3IjwKE0xpc3RTZXNzaW9uc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiWwoUTGlzdFNlc3Npb25zUmVzcG9uc2USKgoIc2Vzc2lvbnMYASADKAsyGC5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkihgEKFFVwZGF0ZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSKQoHc2Vzc2lvbhgCIAEoCzIYLmFnZW50cnVudGltZS52MS5TZXNzaW9uEi8KC3VwZGF0ZV9tYXNrGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayI5ChREZWxldGVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg0KBXB1cmdlGAIgASgIIisKFUFyY2hpdmVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIk0KFURlbGV0ZVNlc3Npb25SZXNwb25zZRISCgpzZXNzaW9uX2lkGAEgASgJEhAKCHVubG9hZGVkGAIgASgIEg4KBnB1cmdlZBgDIAEoCCKnAQoSU2VuZE1lc3NhZ2VSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDwoHY29udGVudBgCIAEoCRIqCgZpbWFnZXMYAyADKAsyGi5hZ2VudHJ1bnRpbWUudjEuSW1hZ2VQYXJ0EhIKCnJlcXVlc3RfaWQYBCABKAkSLAoHaWZfYnVzeRgFIAEoDjIbLmFnZW50cnVudGltZS52MS5CdXN5UG9saWN5IpwBChNTZW5kTWVzc2FnZVJlc3BvbnNlEhIKCnNlc3Npb25faWQYASABKAkSDwoHdHVybl9pZBgCIAEoCRI4Cgx1c2VyX21lc3NhZ2UYAyABKAsyIi5hZ2VudHJ1bnRpbWUudjEuQ29udmVyc2F0aW9uQmxvY2sSDgoGcXVldWVkGAQgASgIEhYKDnF1ZXVlX3Bvc2l0aW9uGAUgASgFIi0KF0ludGVycnVwdFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiQAoYSW50ZXJydXB0U2Vzc2lvblJlc3BvbnNlEhMKC2ludGVycnVwdGVkGAEgASgIEg8KB3R1cm5faWQYAiABKAki7AIKGFJlc3BvbmRUb0FwcHJvdmFsUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhMKC2FwcHJvdmFsX2lkGAIgASgJEjMKCGRlY2lzaW9uGAMgASgOMiEuYWdlbnRydW50aW1lLnYxLkFwcHJvdmFsRGVjaXNpb24SDwoHbWVzc2FnZRgEIAEoCRIuCg11cGRhdGVkX2lucHV0GAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIQCghyZW1lbWJlchgGIAEoCBJHCgdhbnN3ZXJzGAcgAygLMjYuYWdlbnRydW50aW1lLnYxLlJlc3BvbmRUb0FwcHJvdmFsUmVxdWVzdC5BbnN3ZXJzRW50cnkSEQoJcmVzcG9uZGVyGAggASgJEhMKC3Rvb2xfdXNlX2lkGAkgASgJGi4KDEFuc3dlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlIKGVJlc3BvbmRUb0FwcHJvdmFsUmVzcG9uc2USNQoKcmVzb2x1dGlvbhgBIAEoCzIhLmFnZW50cnVudGltZS52MS5BcHByb3ZhbFJlc29sdmVkIqABChdTdWJtaXRUb29sUmVzdWx0UmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg8KB2NhbGxfaWQYAiABKAkSJgoGb3V0cHV0GAMgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhAKCGlzX2Vycm9yGAQgASgIEhEKCXJlc3BvbmRlchgFIAEoCRITCgt0b29sX3VzZV9pZBgGIAEoCSJNChhTdWJtaXRUb29sUmVzdWx0UmVzcG9uc2USMQoGcmVzdWx0GAEgASgLMiEuYWdlbnRydW50aW1lLnYxLkNsaWVudFRvb2xSZXN1bHQiKAoSU3luY1Nlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkicAoTU3luY1Nlc3Npb25SZXNwb25zZRItCglzeW5jZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2ZpbGVzX3NhdmVkGAIgASgFEhUKDWZpbGVzX2RlbGV0ZWQYAyABKAUiWAoaU3RyZWFtU2Vzc2lvbkV2ZW50c1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIWCg5hZnRlcl9zZXF1ZW5jZRgCIAEoAxIOCgZmb2xsb3cYAyABKAgihgEKG1N0cmVhbVNlc3Npb25FdmVudHNSZXNwb25zZRIuCgVldmVudBgBIAEoCzIdLmFnZW50cnVudGltZS52MS5TZXNzaW9uRXZlbnRIABIvCgloZWFydGJlYXQYAiABKAsyGi5hZ2VudHJ1bnRpbWUudjEuSGVhcnRiZWF0SABCBgoEa2luZCJMCglIZWFydGJlYXQSFQoNaGVhZF9zZXF1ZW5jZRgBIAEoAxIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIWChRXYXRjaFNlc3Npb25zUmVxdWVzdCKCAQoVV2F0Y2hTZXNzaW9uc1Jlc3BvbnNlEjAKBmNoYW5nZRgBIAEoCzIeLmFnZW50cnVudGltZS52MS5TZXNzaW9uQ2hhbmdlSAASLwoJaGVhcnRiZWF0GAIgASgLMhouYWdlbnRydW50aW1lLnYxLkhlYXJ0YmVhdEgAQgYKBGtpbmQibAoNU2Vzc2lvbkNoYW5nZRIwCgRraW5kGAEgASgOMiIuYWdlbnRydW50aW1lLnYxLlNlc3Npb25DaGFuZ2VLaW5kEikKB3Nlc3Npb24YAiABKAsyGC5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbiJDChZHZXRBZ2VudFByb2ZpbGVSZXF1ZXN0EhgKEGFnZW50X3Byb2ZpbGVfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoBSJLChlDcmVhdGVBZ2VudFByb2ZpbGVSZXF1ZXN0Ei4KB3Byb2ZpbGUYASABKAsyHS5hZ2VudHJ1bnRpbWUudjEuQWdlbnRQcm9maWxlImUKGVVwZGF0ZUFnZW50UHJvZmlsZVJlcXVlc3QSLgoHcHJvZmlsZRgBIAEoCzIdLmFnZW50cnVudGltZS52MS5BZ2VudFByb2ZpbGUSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoBSI2ChpBcmNoaXZlQWdlbnRQcm9maWxlUmVxdWVzdBIYChBhZ2VudF9wcm9maWxlX2lkGAEgASgJIk0KGENyZWF0ZUVudmlyb25tZW50UmVxdWVzdBIxCgtlbnZpcm9ubWVudBgBIAEoCzIcLmFnZW50cnVudGltZS52MS5FbnZpcm9ubWVudCIvChVHZXRFbnZpcm9ubWVudFJlcXVlc3QSFgoOZW52aXJvbm1lbnRfaWQYASABKAkiWgoXTGlzdEVudmlyb25tZW50c1JlcXVlc3QSGAoQaW5jbHVkZV9hcmNoaXZlZBgBIAEoCBIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJnChhMaXN0RW52aXJvbm1lbnRzUmVzcG9uc2USMgoMZW52aXJvbm1lbnRzGAEgAygLMhwuYWdlbnRydW50aW1lLnYxLkVudmlyb25tZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJ+ChhVcGRhdGVFbnZpcm9ubWVudFJlcXVlc3QSMQoLZW52aXJvbm1lbnQYASABKAsyHC5hZ2VudHJ1bnRpbWUudjEuRW52aXJvbm1lbnQSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIjMKGUFyY2hpdmVFbnZpcm9ubWVudFJlcXVlc3QSFgoOZW52aXJvbm1lbnRfaWQYASABKAkiMgoYRGVsZXRlRW52aXJvbm1lbnRSZXF1ZXN0EhYKDmVudmlyb25tZW50X2lkGAEgASgJIiwKGURlbGV0ZUVudmlyb25tZW50UmVzcG9uc2USDwoHZGVsZXRlZBgBIAEoCCJWChlMaXN0V29ya3NwYWNlRmlsZXNSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZAoaTGlzdFdvcmtzcGFjZUZpbGVzUmVzcG9uc2USLQoFZmlsZXMYASADKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiOwoXR2V0V29ya3NwYWNlRmlsZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRwYXRoGAIgASgJKnMKCkJ1c3lQb2xpY3kSGwoXQlVTWV9QT0xJQ1lfVU5TUEVDSUZJRUQQABIVChFCVVNZX1BPTElDWV9RVUVVRRABEhYKEkJVU1lfUE9MSUNZX1JFSkVDVBACEhkKFUJVU1lfUE9MSUNZX0lOVEVSUlVQVBADKrsBChFTZXNzaW9uQ2hhbmdlS2luZBIjCh9TRVNTSU9OX0NIQU5HRV9LSU5EX1VOU1BFQ0lGSUVEEAASHwobU0VTU0lPTl9DSEFOR0VfS0lORF9DUkVBVEVEEAESHwobU0VTU0lPTl9DSEFOR0VfS0lORF9VUERBVEVEEAISHwobU0VTU0lPTl9DSEFOR0VfS0lORF9ERUxFVEVEEAMSHgoaU0VTU0lPTl9DSEFOR0VfS0lORF9TVEFUVVMQBDK2HQoMQWdlbnRSdW50aW1lEm0KDUNyZWF0ZVNlc3Npb24SJS5hZ2VudHJ1bnRpbWUudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaGC5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbiIbgtPkkwIVIhAvc2Vzc2lvbnMvY3JlYXRlOgEqEmoKCkdldFNlc3Npb24SIi5hZ2VudHJ1bnRpbWUudjEuR2V0U2Vzc2lvblJlcXVlc3QaGC5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbiIegtPkkwIYEhYvc2Vzc2lvbnMve3Nlc3Npb25faWR9Em4KDExpc3RTZXNzaW9ucxIkLmFnZW50cnVudGltZS52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiUuYWdlbnRydW50aW1lLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlIhGC0+STAgsSCS9zZXNzaW9ucxJ5Cg1VcGRhdGVTZXNzaW9uEiUuYWdlbnRydW50aW1lLnYxLlVwZGF0ZVNlc3Npb25SZXF1ZXN0GhguYWdlbnRydW50aW1lLnYxLlNlc3Npb24iJ4LT5JMCITIWL3Nlc3Npb25zL3tzZXNzaW9uX2lkfToHc2Vzc2lvbhJ+Cg1EZWxldGVTZXNzaW9uEiUuYWdlbnRydW50aW1lLnYxLkRlbGV0ZVNlc3Npb25SZXF1ZXN0GiYuYWdlbnRydW50aW1lLnYxLkRlbGV0ZVNlc3Npb25SZXNwb25zZSIegtPkkwIYKhYvc2Vzc2lvbnMve3Nlc3Npb25faWR9EoMBCgtTZW5kTWVzc2FnZRIjLmFnZW50cnVudGltZS52MS5TZW5kTWVzc2FnZVJlcXVlc3QaJC5hZ2VudHJ1bnRpbWUudjEuU2VuZE1lc3NhZ2VSZXNwb25zZSIpgtPkkwIjIh4vc2Vzc2lvbnMve3Nlc3Npb25faWR9L21lc3NhZ2U6ASoSlAEKEEludGVycnVwdFNlc3Npb24SKC5hZ2VudHJ1bnRpbWUudjEuSW50ZXJydXB0U2Vzc2lvblJlcXVlc3QaKS5hZ2VudHJ1bnRpbWUudjEuSW50ZXJydXB0U2Vzc2lvblJlc3BvbnNlIiuC0+STAiUiIC9zZXNzaW9ucy97c2Vzc2lvbl9pZH0vaW50ZXJydXB0OgEqEqUBChFSZXNwb25kVG9BcHByb3ZhbBIpLmFnZW50cnVudGltZS52MS5SZXNwb25kVG9BcHByb3ZhbFJlcXVlc3QaKi5hZ2VudHJ1bnRpbWUudjEuUmVzcG9uZFRvQXBwcm92YWxSZXNwb25zZSI5gtPkkwIzIi4vc2Vzc2lvbnMve3Nlc3Npb25faWR9L2FwcHJvdmFscy97YXBwcm92YWxfaWR9OgEqEqEBChBTdWJtaXRUb29sUmVzdWx0EiguYWdlbnRydW50aW1lLnYxLlN1Ym1pdFRvb2xSZXN1bHRSZXF1ZXN0GikuYWdlbnRydW50aW1lLnYxLlN1Ym1pdFRvb2xSZXN1bHRSZXNwb25zZSI4gtPkkwIyIi0vc2Vzc2lvbnMve3Nlc3Npb25faWR9L3Rvb2wtcmVzdWx0cy97Y2FsbF9pZH06ASoSfQoOQXJjaGl2ZVNlc3Npb24SJi5hZ2VudHJ1bnRpbWUudjEuQXJjaGl2ZVNlc3Npb25SZXF1ZXN0GhguYWdlbnRydW50aW1lLnYxLlNlc3Npb24iKYLT5JMCIyIeL3Nlc3Npb25zL3tzZXNzaW9uX2lkfS9hcmNoaXZlOgEqEoABCgtTeW5jU2Vzc2lvbhIjLmFnZW50cnVudGltZS52MS5TeW5jU2Vzc2lvblJlcXVlc3QaJC5hZ2VudHJ1bnRpbWUudjEuU3luY1Nlc3Npb25SZXNwb25zZSImgtPkkwIgIhsvc2Vzc2lvbnMve3Nlc3Npb25faWR9L3N5bmM6ASoSmQEKE1N0cmVhbVNlc3Npb25FdmVudHMSKy5hZ2VudHJ1bnRpbWUudjEuU3RyZWFtU2Vzc2lvbkV2ZW50c1JlcXVlc3QaLC5hZ2VudHJ1bnRpbWUudjEuU3RyZWFtU2Vzc2lvbkV2ZW50c1Jlc3BvbnNlIiWC0+STAh8SHS9zZXNzaW9ucy97c2Vzc2lvbl9pZH0vZXZlbnRzMAESeQoNV2F0Y2hTZXNzaW9ucxIlLmFnZW50cnVudGltZS52MS5XYXRjaFNlc3Npb25zUmVxdWVzdBomLmFnZW50cnVudGltZS52MS5XYXRjaFNlc3Npb25zUmVzcG9uc2UiF4LT5JMCERIPL3Nlc3Npb25zOndhdGNoMAESgwEKEUxpc3RBZ2VudFByb2ZpbGVzEikuYWdlbnRydW50aW1lLnYxLkxpc3RBZ2VudFByb2ZpbGVzUmVxdWVzdBoqLmFnZW50cnVudGltZS52MS5MaXN0QWdlbnRQcm9maWxlc1Jlc3BvbnNlIheC0+STAhESDy9hZ2VudC1wcm9maWxlcxKFAQoPR2V0QWdlbnRQcm9maWxlEicuYWdlbnRydW50aW1lLnYxLkdldEFnZW50UHJvZmlsZVJlcXVlc3QaHS5hZ2VudHJ1bnRpbWUudjEuQWdlbnRQcm9maWxlIiqC0+STAiQSIi9hZ2VudC1wcm9maWxlcy97YWdlbnRfcHJvZmlsZV9pZH0SgQEKEkNyZWF0ZUFnZW50UHJvZmlsZRIqLmFnZW50cnVudGltZS52MS5DcmVhdGVBZ2VudFByb2ZpbGVSZXF1ZXN0Gh0uYWdlbnRydW50aW1lLnYxLkFnZW50UHJvZmlsZSIggtPkkwIaIg8vYWdlbnQtcHJvZmlsZXM6B3Byb2ZpbGUSiAEKElVwZGF0ZUFnZW50UHJvZmlsZRIqLmFnZW50cnVudGltZS52MS5VcGRhdGVBZ2VudFByb2ZpbGVSZXF1ZXN0Gh0uYWdlbnRydW50aW1lLnYxLkFnZW50UHJvZmlsZSIngtPkkwIhGhwvYWdlbnQtcHJvZmlsZXMve3Byb2ZpbGUuaWR9OgEqErQBChhMaXN0QWdlbnRQcm9maWxlVmVyc2lvbnMSMC5hZ2VudHJ1bnRpbWUudjEuTGlzdEFnZW50UHJvZmlsZVZlcnNpb25zUmVxdWVzdBoxLmFnZW50cnVudGltZS52MS5MaXN0QWdlbnRQcm9maWxlVmVyc2lvbnNSZXNwb25zZSIzgtPkkwItEisvYWdlbnQtcHJvZmlsZXMve2FnZW50X3Byb2ZpbGVfaWR9L3ZlcnNpb25zEpgBChNBcmNoaXZlQWdlbnRQcm9maWxlEisuYWdlbnRydW50aW1lLnYxLkFyY2hpdmVBZ2VudFByb2ZpbGVSZXF1ZXN0Gh0uYWdlbnRydW50aW1lLnYxLkFnZW50UHJvZmlsZSI1gtPkkwIvIiovYWdlbnQtcHJvZmlsZXMve2FnZW50X3Byb2ZpbGVfaWR9L2FyY2hpdmU6ASoSgAEKEUNyZWF0ZUVudmlyb25tZW50EikuYWdlbnRydW50aW1lLnYxLkNyZWF0ZUVudmlyb25tZW50UmVxdWVzdBocLmFnZW50cnVudGltZS52MS5FbnZpcm9ubWVudCIigtPkkwIcIg0vZW52aXJvbm1lbnRzOgtlbnZpcm9ubWVudBJ+Cg5HZXRFbnZpcm9ubWVudBImLmFnZW50cnVudGltZS52MS5HZXRFbnZpcm9ubWVudFJlcXVlc3QaHC5hZ2VudHJ1bnRpbWUudjEuRW52aXJvbm1lbnQiJoLT5JMCIBIeL2Vudmlyb25tZW50cy97ZW52aXJvbm1lbnRfaWR9En4KEExpc3RFbnZpcm9ubWVudHMSKC5hZ2VudHJ1bnRpbWUudjEuTGlzdEVudmlyb25tZW50c1JlcXVlc3QaKS5hZ2VudHJ1bnRpbWUudjEuTGlzdEVudmlyb25tZW50c1Jlc3BvbnNlIhWC0+STAg8SDS9lbnZpcm9ubWVudHMSnQEKEVVwZGF0ZUVudmlyb25tZW50EikuYWdlbnRydW50aW1lLnYxLlVwZGF0ZUVudmlyb25tZW50UmVxdWVzdBocLmFnZW50cnVudGltZS52MS5FbnZpcm9ubWVudCI/gtPkkwI5MiovZW52aXJvbm1lbnRzL3tlbnZpcm9ubWVudC5lbnZpcm9ubWVudF9pZH06C2Vudmlyb25tZW50EpEBChJBcmNoaXZlRW52aXJvbm1lbnQSKi5hZ2VudHJ1bnRpbWUudjEuQXJjaGl2ZUVudmlyb25tZW50UmVxdWVzdBocLmFnZW50cnVudGltZS52MS5FbnZpcm9ubWVudCIxgtPkkwIrIiYvZW52aXJvbm1lbnRzL3tlbnZpcm9ubWVudF9pZH0vYXJjaGl2ZToBKhKSAQoRRGVsZXRlRW52aXJvbm1lbnQSKS5hZ2VudHJ1bnRpbWUudjEuRGVsZXRlRW52aXJvbm1lbnRSZXF1ZXN0GiouYWdlbnRydW50aW1lLnYxLkRlbGV0ZUVudmlyb25tZW50UmVzcG9uc2UiJoLT5JMCICoeL2Vudmlyb25tZW50cy97ZW52aXJvbm1lbnRfaWR9EpMBChJMaXN0V29ya3NwYWNlRmlsZXMSKi5hZ2VudHJ1bnRpbWUudjEuTGlzdFdvcmtzcGFjZUZpbGVzUmVxdWVzdBorLmFnZW50cnVudGltZS52MS5MaXN0V29ya3NwYWNlRmlsZXNSZXNwb25zZSIkgtPkkwIeEhwvc2Vzc2lvbnMve3Nlc3Npb25faWR9L2ZpbGVzEowBChBHZXRXb3Jrc3BhY2VGaWxlEiguYWdlbnRydW50aW1lLnYxLkdldFdvcmtzcGFjZUZpbGVSZXF1ZXN0Gh4uYWdlbnRydW50aW1lLnYxLldvcmtzcGFjZUZpbGUiLoLT5JMCKBImL3Nlc3Npb25zL3tzZXNzaW9uX2lkfS9maWxlcy97cGF0aD0qKn1iBnByb3RvMw", [file_agentruntime_v1_blocks, file_agentruntime_v1_environment, file_agentruntime_v1_events, file_agentruntime_v1_profile, file_agentruntime_v1_session, file_agentruntime_v1_workspace, file_google_api_annotations, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message agentruntime.v1.CreateSessionRequest
@@ -76,6 +78,20 @@ export type CreateSessionRequest = Message<"agentruntime.v1.CreateSessionRequest
    * @generated from field: google.protobuf.Struct metadata = 7;
    */
   metadata?: JsonObject | undefined;
+
+  /**
+   * The profile version to run; 0: its latest.
+   *
+   * @generated from field: int32 agent_profile_version = 8;
+   */
+  agentProfileVersion: number;
+
+  /**
+   * The environment to run in (CreateEnvironment); empty: the profile's sandbox alone.
+   *
+   * @generated from field: string environment_id = 9;
+   */
+  environmentId: string;
 };
 
 /**
@@ -213,6 +229,23 @@ export const DeleteSessionRequestSchema: GenMessage<DeleteSessionRequest> = /*@_
   messageDesc(file_agentruntime_v1_agent_runtime, 5);
 
 /**
+ * @generated from message agentruntime.v1.ArchiveSessionRequest
+ */
+export type ArchiveSessionRequest = Message<"agentruntime.v1.ArchiveSessionRequest"> & {
+  /**
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.ArchiveSessionRequest.
+ * Use `create(ArchiveSessionRequestSchema)` to create a new message.
+ */
+export const ArchiveSessionRequestSchema: GenMessage<ArchiveSessionRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_agent_runtime, 6);
+
+/**
  * @generated from message agentruntime.v1.DeleteSessionResponse
  */
 export type DeleteSessionResponse = Message<"agentruntime.v1.DeleteSessionResponse"> & {
@@ -239,7 +272,7 @@ export type DeleteSessionResponse = Message<"agentruntime.v1.DeleteSessionRespon
  * Use `create(DeleteSessionResponseSchema)` to create a new message.
  */
 export const DeleteSessionResponseSchema: GenMessage<DeleteSessionResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 6);
+  messageDesc(file_agentruntime_v1_agent_runtime, 7);
 
 /**
  * @generated from message agentruntime.v1.SendMessageRequest
@@ -282,7 +315,7 @@ export type SendMessageRequest = Message<"agentruntime.v1.SendMessageRequest"> &
  * Use `create(SendMessageRequestSchema)` to create a new message.
  */
 export const SendMessageRequestSchema: GenMessage<SendMessageRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 7);
+  messageDesc(file_agentruntime_v1_agent_runtime, 8);
 
 /**
  * @generated from message agentruntime.v1.SendMessageResponse
@@ -323,7 +356,7 @@ export type SendMessageResponse = Message<"agentruntime.v1.SendMessageResponse">
  * Use `create(SendMessageResponseSchema)` to create a new message.
  */
 export const SendMessageResponseSchema: GenMessage<SendMessageResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 8);
+  messageDesc(file_agentruntime_v1_agent_runtime, 9);
 
 /**
  * @generated from message agentruntime.v1.InterruptSessionRequest
@@ -340,7 +373,7 @@ export type InterruptSessionRequest = Message<"agentruntime.v1.InterruptSessionR
  * Use `create(InterruptSessionRequestSchema)` to create a new message.
  */
 export const InterruptSessionRequestSchema: GenMessage<InterruptSessionRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 9);
+  messageDesc(file_agentruntime_v1_agent_runtime, 10);
 
 /**
  * @generated from message agentruntime.v1.InterruptSessionResponse
@@ -364,7 +397,7 @@ export type InterruptSessionResponse = Message<"agentruntime.v1.InterruptSession
  * Use `create(InterruptSessionResponseSchema)` to create a new message.
  */
 export const InterruptSessionResponseSchema: GenMessage<InterruptSessionResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 10);
+  messageDesc(file_agentruntime_v1_agent_runtime, 11);
 
 /**
  * @generated from message agentruntime.v1.RespondToApprovalRequest
@@ -438,7 +471,7 @@ export type RespondToApprovalRequest = Message<"agentruntime.v1.RespondToApprova
  * Use `create(RespondToApprovalRequestSchema)` to create a new message.
  */
 export const RespondToApprovalRequestSchema: GenMessage<RespondToApprovalRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 11);
+  messageDesc(file_agentruntime_v1_agent_runtime, 12);
 
 /**
  * @generated from message agentruntime.v1.RespondToApprovalResponse
@@ -455,7 +488,7 @@ export type RespondToApprovalResponse = Message<"agentruntime.v1.RespondToApprov
  * Use `create(RespondToApprovalResponseSchema)` to create a new message.
  */
 export const RespondToApprovalResponseSchema: GenMessage<RespondToApprovalResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 12);
+  messageDesc(file_agentruntime_v1_agent_runtime, 13);
 
 /**
  * @generated from message agentruntime.v1.SubmitToolResultRequest
@@ -505,7 +538,7 @@ export type SubmitToolResultRequest = Message<"agentruntime.v1.SubmitToolResultR
  * Use `create(SubmitToolResultRequestSchema)` to create a new message.
  */
 export const SubmitToolResultRequestSchema: GenMessage<SubmitToolResultRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 13);
+  messageDesc(file_agentruntime_v1_agent_runtime, 14);
 
 /**
  * @generated from message agentruntime.v1.SubmitToolResultResponse
@@ -522,7 +555,7 @@ export type SubmitToolResultResponse = Message<"agentruntime.v1.SubmitToolResult
  * Use `create(SubmitToolResultResponseSchema)` to create a new message.
  */
 export const SubmitToolResultResponseSchema: GenMessage<SubmitToolResultResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 14);
+  messageDesc(file_agentruntime_v1_agent_runtime, 15);
 
 /**
  * @generated from message agentruntime.v1.SyncSessionRequest
@@ -539,7 +572,7 @@ export type SyncSessionRequest = Message<"agentruntime.v1.SyncSessionRequest"> &
  * Use `create(SyncSessionRequestSchema)` to create a new message.
  */
 export const SyncSessionRequestSchema: GenMessage<SyncSessionRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 15);
+  messageDesc(file_agentruntime_v1_agent_runtime, 16);
 
 /**
  * @generated from message agentruntime.v1.SyncSessionResponse
@@ -566,7 +599,7 @@ export type SyncSessionResponse = Message<"agentruntime.v1.SyncSessionResponse">
  * Use `create(SyncSessionResponseSchema)` to create a new message.
  */
 export const SyncSessionResponseSchema: GenMessage<SyncSessionResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 16);
+  messageDesc(file_agentruntime_v1_agent_runtime, 17);
 
 /**
  * @generated from message agentruntime.v1.StreamSessionEventsRequest
@@ -598,7 +631,7 @@ export type StreamSessionEventsRequest = Message<"agentruntime.v1.StreamSessionE
  * Use `create(StreamSessionEventsRequestSchema)` to create a new message.
  */
 export const StreamSessionEventsRequestSchema: GenMessage<StreamSessionEventsRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 17);
+  messageDesc(file_agentruntime_v1_agent_runtime, 18);
 
 /**
  * @generated from message agentruntime.v1.StreamSessionEventsResponse
@@ -629,7 +662,7 @@ export type StreamSessionEventsResponse = Message<"agentruntime.v1.StreamSession
  * Use `create(StreamSessionEventsResponseSchema)` to create a new message.
  */
 export const StreamSessionEventsResponseSchema: GenMessage<StreamSessionEventsResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 18);
+  messageDesc(file_agentruntime_v1_agent_runtime, 19);
 
 /**
  * The stream is alive; head_sequence is the session's last event.
@@ -653,7 +686,7 @@ export type Heartbeat = Message<"agentruntime.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 19);
+  messageDesc(file_agentruntime_v1_agent_runtime, 20);
 
 /**
  * @generated from message agentruntime.v1.WatchSessionsRequest
@@ -666,7 +699,7 @@ export type WatchSessionsRequest = Message<"agentruntime.v1.WatchSessionsRequest
  * Use `create(WatchSessionsRequestSchema)` to create a new message.
  */
 export const WatchSessionsRequestSchema: GenMessage<WatchSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 20);
+  messageDesc(file_agentruntime_v1_agent_runtime, 21);
 
 /**
  * @generated from message agentruntime.v1.WatchSessionsResponse
@@ -695,7 +728,7 @@ export type WatchSessionsResponse = Message<"agentruntime.v1.WatchSessionsRespon
  * Use `create(WatchSessionsResponseSchema)` to create a new message.
  */
 export const WatchSessionsResponseSchema: GenMessage<WatchSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 21);
+  messageDesc(file_agentruntime_v1_agent_runtime, 22);
 
 /**
  * @generated from message agentruntime.v1.SessionChange
@@ -719,7 +752,7 @@ export type SessionChange = Message<"agentruntime.v1.SessionChange"> & {
  * Use `create(SessionChangeSchema)` to create a new message.
  */
 export const SessionChangeSchema: GenMessage<SessionChange> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 22);
+  messageDesc(file_agentruntime_v1_agent_runtime, 23);
 
 /**
  * @generated from message agentruntime.v1.GetAgentProfileRequest
@@ -729,6 +762,13 @@ export type GetAgentProfileRequest = Message<"agentruntime.v1.GetAgentProfileReq
    * @generated from field: string agent_profile_id = 1;
    */
   agentProfileId: string;
+
+  /**
+   * 0: the latest.
+   *
+   * @generated from field: int32 version = 2;
+   */
+  version: number;
 };
 
 /**
@@ -736,7 +776,238 @@ export type GetAgentProfileRequest = Message<"agentruntime.v1.GetAgentProfileReq
  * Use `create(GetAgentProfileRequestSchema)` to create a new message.
  */
 export const GetAgentProfileRequestSchema: GenMessage<GetAgentProfileRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 23);
+  messageDesc(file_agentruntime_v1_agent_runtime, 24);
+
+/**
+ * @generated from message agentruntime.v1.CreateAgentProfileRequest
+ */
+export type CreateAgentProfileRequest = Message<"agentruntime.v1.CreateAgentProfileRequest"> & {
+  /**
+   * Its id is required; the output-only fields are ignored.
+   *
+   * @generated from field: agentruntime.v1.AgentProfile profile = 1;
+   */
+  profile?: AgentProfile | undefined;
+};
+
+/**
+ * Describes the message agentruntime.v1.CreateAgentProfileRequest.
+ * Use `create(CreateAgentProfileRequestSchema)` to create a new message.
+ */
+export const CreateAgentProfileRequestSchema: GenMessage<CreateAgentProfileRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_agent_runtime, 25);
+
+/**
+ * @generated from message agentruntime.v1.UpdateAgentProfileRequest
+ */
+export type UpdateAgentProfileRequest = Message<"agentruntime.v1.UpdateAgentProfileRequest"> & {
+  /**
+   * The whole new version; the output-only fields are ignored.
+   *
+   * @generated from field: agentruntime.v1.AgentProfile profile = 1;
+   */
+  profile?: AgentProfile | undefined;
+
+  /**
+   * The version the change was made to; 0: whichever is the latest.
+   *
+   * @generated from field: int32 expected_version = 2;
+   */
+  expectedVersion: number;
+};
+
+/**
+ * Describes the message agentruntime.v1.UpdateAgentProfileRequest.
+ * Use `create(UpdateAgentProfileRequestSchema)` to create a new message.
+ */
+export const UpdateAgentProfileRequestSchema: GenMessage<UpdateAgentProfileRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_agent_runtime, 26);
+
+/**
+ * @generated from message agentruntime.v1.ArchiveAgentProfileRequest
+ */
+export type ArchiveAgentProfileRequest = Message<"agentruntime.v1.ArchiveAgentProfileRequest"> & {
+  /**
+   * @generated from field: string agent_profile_id = 1;
+   */
+  agentProfileId: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.ArchiveAgentProfileRequest.
+ * Use `create(ArchiveAgentProfileRequestSchema)` to create a new message.
+ */
+export const ArchiveAgentProfileRequestSchema: GenMessage<ArchiveAgentProfileRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_agent_runtime, 27);
+
+/**
+ * @generated from message agentruntime.v1.CreateEnvironmentRequest
+ */
+export type CreateEnvironmentRequest = Message<"agentruntime.v1.CreateEnvironmentRequest"> & {
+  /**
+   * Its id and the output-only fields are ignored.
+   *
+   * @generated from field: agentruntime.v1.Environment environment = 1;
+   */
+  environment?: Environment | undefined;
+};
+
+/**
+ * Describes the message agentruntime.v1.CreateEnvironmentRequest.
+ * Use `create(CreateEnvironmentRequestSchema)` to create a new message.
+ */
+export const CreateEnvironmentRequestSchema: GenMessage<CreateEnvironmentRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_agent_runtime, 28);
+
+/**
+ * @generated from message agentruntime.v1.GetEnvironmentRequest
+ */
+export type GetEnvironmentRequest = Message<"agentruntime.v1.GetEnvironmentRequest"> & {
+  /**
+   * @generated from field: string environment_id = 1;
+   */
+  environmentId: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.GetEnvironmentRequest.
+ * Use `create(GetEnvironmentRequestSchema)` to create a new message.
+ */
+export const GetEnvironmentRequestSchema: GenMessage<GetEnvironmentRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_agent_runtime, 29);
+
+/**
+ * @generated from message agentruntime.v1.ListEnvironmentsRequest
+ */
+export type ListEnvironmentsRequest = Message<"agentruntime.v1.ListEnvironmentsRequest"> & {
+  /**
+   * Also list archived environments.
+   *
+   * @generated from field: bool include_archived = 1;
+   */
+  includeArchived: boolean;
+
+  /**
+   * 1 to 100; 0 means 20; larger values are lowered to 100.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.ListEnvironmentsRequest.
+ * Use `create(ListEnvironmentsRequestSchema)` to create a new message.
+ */
+export const ListEnvironmentsRequestSchema: GenMessage<ListEnvironmentsRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_agent_runtime, 30);
+
+/**
+ * @generated from message agentruntime.v1.ListEnvironmentsResponse
+ */
+export type ListEnvironmentsResponse = Message<"agentruntime.v1.ListEnvironmentsResponse"> & {
+  /**
+   * @generated from field: repeated agentruntime.v1.Environment environments = 1;
+   */
+  environments: Environment[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.ListEnvironmentsResponse.
+ * Use `create(ListEnvironmentsResponseSchema)` to create a new message.
+ */
+export const ListEnvironmentsResponseSchema: GenMessage<ListEnvironmentsResponse> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_agent_runtime, 31);
+
+/**
+ * @generated from message agentruntime.v1.UpdateEnvironmentRequest
+ */
+export type UpdateEnvironmentRequest = Message<"agentruntime.v1.UpdateEnvironmentRequest"> & {
+  /**
+   * Carries the new values of the fields named in update_mask, and the id.
+   *
+   * @generated from field: agentruntime.v1.Environment environment = 1;
+   */
+  environment?: Environment | undefined;
+
+  /**
+   * Paths among "name", "description", "sandbox_provider", "pip_packages", "npm_packages", "network",
+   * "limits", "metadata"; "*" means all. Required.
+   *
+   * @generated from field: google.protobuf.FieldMask update_mask = 2;
+   */
+  updateMask?: FieldMask | undefined;
+};
+
+/**
+ * Describes the message agentruntime.v1.UpdateEnvironmentRequest.
+ * Use `create(UpdateEnvironmentRequestSchema)` to create a new message.
+ */
+export const UpdateEnvironmentRequestSchema: GenMessage<UpdateEnvironmentRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_agent_runtime, 32);
+
+/**
+ * @generated from message agentruntime.v1.ArchiveEnvironmentRequest
+ */
+export type ArchiveEnvironmentRequest = Message<"agentruntime.v1.ArchiveEnvironmentRequest"> & {
+  /**
+   * @generated from field: string environment_id = 1;
+   */
+  environmentId: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.ArchiveEnvironmentRequest.
+ * Use `create(ArchiveEnvironmentRequestSchema)` to create a new message.
+ */
+export const ArchiveEnvironmentRequestSchema: GenMessage<ArchiveEnvironmentRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_agent_runtime, 33);
+
+/**
+ * @generated from message agentruntime.v1.DeleteEnvironmentRequest
+ */
+export type DeleteEnvironmentRequest = Message<"agentruntime.v1.DeleteEnvironmentRequest"> & {
+  /**
+   * @generated from field: string environment_id = 1;
+   */
+  environmentId: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.DeleteEnvironmentRequest.
+ * Use `create(DeleteEnvironmentRequestSchema)` to create a new message.
+ */
+export const DeleteEnvironmentRequestSchema: GenMessage<DeleteEnvironmentRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_agent_runtime, 34);
+
+/**
+ * @generated from message agentruntime.v1.DeleteEnvironmentResponse
+ */
+export type DeleteEnvironmentResponse = Message<"agentruntime.v1.DeleteEnvironmentResponse"> & {
+  /**
+   * @generated from field: bool deleted = 1;
+   */
+  deleted: boolean;
+};
+
+/**
+ * Describes the message agentruntime.v1.DeleteEnvironmentResponse.
+ * Use `create(DeleteEnvironmentResponseSchema)` to create a new message.
+ */
+export const DeleteEnvironmentResponseSchema: GenMessage<DeleteEnvironmentResponse> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_agent_runtime, 35);
 
 /**
  * @generated from message agentruntime.v1.ListWorkspaceFilesRequest
@@ -765,7 +1036,7 @@ export type ListWorkspaceFilesRequest = Message<"agentruntime.v1.ListWorkspaceFi
  * Use `create(ListWorkspaceFilesRequestSchema)` to create a new message.
  */
 export const ListWorkspaceFilesRequestSchema: GenMessage<ListWorkspaceFilesRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 24);
+  messageDesc(file_agentruntime_v1_agent_runtime, 36);
 
 /**
  * @generated from message agentruntime.v1.ListWorkspaceFilesResponse
@@ -791,7 +1062,7 @@ export type ListWorkspaceFilesResponse = Message<"agentruntime.v1.ListWorkspaceF
  * Use `create(ListWorkspaceFilesResponseSchema)` to create a new message.
  */
 export const ListWorkspaceFilesResponseSchema: GenMessage<ListWorkspaceFilesResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 25);
+  messageDesc(file_agentruntime_v1_agent_runtime, 37);
 
 /**
  * @generated from message agentruntime.v1.GetWorkspaceFileRequest
@@ -813,7 +1084,7 @@ export type GetWorkspaceFileRequest = Message<"agentruntime.v1.GetWorkspaceFileR
  * Use `create(GetWorkspaceFileRequestSchema)` to create a new message.
  */
 export const GetWorkspaceFileRequestSchema: GenMessage<GetWorkspaceFileRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_agent_runtime, 26);
+  messageDesc(file_agentruntime_v1_agent_runtime, 38);
 
 /**
  * What to do with a message that arrives while a turn is running.
@@ -999,6 +1270,17 @@ export const AgentRuntime: GenService<{
     output: typeof SubmitToolResultResponseSchema;
   },
   /**
+   * Ends the session's sandbox, unloads it and keeps all of it, read-only: an archived session takes no
+   * messages (FAILED_PRECONDITION, SESSION_ARCHIVED). Archiving it again changes nothing.
+   *
+   * @generated from rpc agentruntime.v1.AgentRuntime.ArchiveSession
+   */
+  archiveSession: {
+    methodKind: "unary";
+    input: typeof ArchiveSessionRequestSchema;
+    output: typeof SessionSchema;
+  },
+  /**
    * Saves the transcripts and workspace files of a loaded session now.
    *
    * @generated from rpc agentruntime.v1.AgentRuntime.SyncSession
@@ -1029,6 +1311,8 @@ export const AgentRuntime: GenService<{
     output: typeof WatchSessionsResponseSchema;
   },
   /**
+   * The built-in profiles and the latest version of each stored one.
+   *
    * @generated from rpc agentruntime.v1.AgentRuntime.ListAgentProfiles
    */
   listAgentProfiles: {
@@ -1037,12 +1321,117 @@ export const AgentRuntime: GenService<{
     output: typeof ListAgentProfilesResponseSchema;
   },
   /**
+   * A profile's latest version, or the version asked for.
+   *
    * @generated from rpc agentruntime.v1.AgentRuntime.GetAgentProfile
    */
   getAgentProfile: {
     methodKind: "unary";
     input: typeof GetAgentProfileRequestSchema;
     output: typeof AgentProfileSchema;
+  },
+  /**
+   * Stores a new profile, version 1, under the id given; ALREADY_EXISTS (PROFILE_ALREADY_EXISTS) if a
+   * stored or built-in profile has it.
+   *
+   * @generated from rpc agentruntime.v1.AgentRuntime.CreateAgentProfile
+   */
+  createAgentProfile: {
+    methodKind: "unary";
+    input: typeof CreateAgentProfileRequestSchema;
+    output: typeof AgentProfileSchema;
+  },
+  /**
+   * Stores the profile given as the stored profile's next version (the whole profile: fields left out are
+   * cleared). With expected_version, ABORTED (VERSION_MISMATCH) unless it is the latest. A profile equal
+   * to the latest is not stored again: the latest is returned. Built-in profiles are FAILED_PRECONDITION
+   * (PROFILE_READ_ONLY), archived ones (PROFILE_ARCHIVED). Sessions keep the version they started on.
+   *
+   * @generated from rpc agentruntime.v1.AgentRuntime.UpdateAgentProfile
+   */
+  updateAgentProfile: {
+    methodKind: "unary";
+    input: typeof UpdateAgentProfileRequestSchema;
+    output: typeof AgentProfileSchema;
+  },
+  /**
+   * A profile's versions, newest first.
+   *
+   * @generated from rpc agentruntime.v1.AgentRuntime.ListAgentProfileVersions
+   */
+  listAgentProfileVersions: {
+    methodKind: "unary";
+    input: typeof ListAgentProfileVersionsRequestSchema;
+    output: typeof ListAgentProfileVersionsResponseSchema;
+  },
+  /**
+   * Archives a stored profile: no new session starts on it; sessions on it go on.
+   *
+   * @generated from rpc agentruntime.v1.AgentRuntime.ArchiveAgentProfile
+   */
+  archiveAgentProfile: {
+    methodKind: "unary";
+    input: typeof ArchiveAgentProfileRequestSchema;
+    output: typeof AgentProfileSchema;
+  },
+  /**
+   * Stores a new environment; its id is chosen by the runtime.
+   *
+   * @generated from rpc agentruntime.v1.AgentRuntime.CreateEnvironment
+   */
+  createEnvironment: {
+    methodKind: "unary";
+    input: typeof CreateEnvironmentRequestSchema;
+    output: typeof EnvironmentSchema;
+  },
+  /**
+   * @generated from rpc agentruntime.v1.AgentRuntime.GetEnvironment
+   */
+  getEnvironment: {
+    methodKind: "unary";
+    input: typeof GetEnvironmentRequestSchema;
+    output: typeof EnvironmentSchema;
+  },
+  /**
+   * Environments, newest first.
+   *
+   * @generated from rpc agentruntime.v1.AgentRuntime.ListEnvironments
+   */
+  listEnvironments: {
+    methodKind: "unary";
+    input: typeof ListEnvironmentsRequestSchema;
+    output: typeof ListEnvironmentsResponseSchema;
+  },
+  /**
+   * Changes the fields named by update_mask. Sessions created after it use the new settings; a session's
+   * sandbox already running keeps what it started with.
+   *
+   * @generated from rpc agentruntime.v1.AgentRuntime.UpdateEnvironment
+   */
+  updateEnvironment: {
+    methodKind: "unary";
+    input: typeof UpdateEnvironmentRequestSchema;
+    output: typeof EnvironmentSchema;
+  },
+  /**
+   * Archives an environment: no new session starts in it; sessions in it go on.
+   *
+   * @generated from rpc agentruntime.v1.AgentRuntime.ArchiveEnvironment
+   */
+  archiveEnvironment: {
+    methodKind: "unary";
+    input: typeof ArchiveEnvironmentRequestSchema;
+    output: typeof EnvironmentSchema;
+  },
+  /**
+   * Deletes an environment no session names (else FAILED_PRECONDITION, ENVIRONMENT_IN_USE).
+   *
+   * @generated from rpc agentruntime.v1.AgentRuntime.DeleteEnvironment
+   */
+  deleteEnvironment: {
+    methodKind: "unary";
+    input: typeof DeleteEnvironmentRequestSchema;
+    output: typeof DeleteEnvironmentResponseSchema;
   },
   /**
    * The session's stored workspace files, without content, a page at a time.

@@ -4,7 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { ConversationBlock, ToolStatus } from "./blocks_pb.js";
+import type { ConversationBlock, ToolStatus, Usage } from "./blocks_pb.js";
 import { file_agentruntime_v1_blocks } from "./blocks_pb.js";
 import type { Question } from "./permissions_pb.js";
 import { file_agentruntime_v1_permissions } from "./permissions_pb.js";
@@ -20,7 +20,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file agentruntime/v1/events.proto.
  */
 export const file_agentruntime_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChxhZ2VudHJ1bnRpbWUvdjEvZXZlbnRzLnByb3RvEg9hZ2VudHJ1bnRpbWUudjEihAoKDFNlc3Npb25FdmVudBISCgpzZXNzaW9uX2lkGAEgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoAxIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCgtibG9ja19zdGFydBgKIAEoCzIbLmFnZW50cnVudGltZS52MS5CbG9ja1N0YXJ0SAASMgoLYmxvY2tfZGVsdGEYCyABKAsyGy5hZ2VudHJ1bnRpbWUudjEuQmxvY2tEZWx0YUgAEjQKDGJsb2NrX3VwZGF0ZRgMIAEoCzIcLmFnZW50cnVudGltZS52MS5CbG9ja1VwZGF0ZUgAEjgKDmJsb2NrX2NvbXBsZXRlGA0gASgLMh4uYWdlbnRydW50aW1lLnYxLkJsb2NrQ29tcGxldGVIABI6Cg9tZXRhZGF0YV91cGRhdGUYDiABKAsyHy5hZ2VudHJ1bnRpbWUudjEuTWV0YWRhdGFVcGRhdGVIABI4Cg5vcHRpb25zX3VwZGF0ZRgPIAEoCzIeLmFnZW50cnVudGltZS52MS5PcHRpb25zVXBkYXRlSAASLwoGc3RhdHVzGBAgASgLMh0uYWdlbnRydW50aW1lLnYxLlN0YXR1c0NoYW5nZUgAEjMKDGZpbGVfY3JlYXRlZBgRIAEoCzIbLmFnZW50cnVudGltZS52MS5GaWxlQ2hhbmdlSAASNAoNZmlsZV9tb2RpZmllZBgSIAEoCzIbLmFnZW50cnVudGltZS52MS5GaWxlQ2hhbmdlSAASNAoMZmlsZV9kZWxldGVkGBMgASgLMhwuYWdlbnRydW50aW1lLnYxLkZpbGVEZWxldGVkSAASQgoTc3ViYWdlbnRfZGlzY292ZXJlZBgUIAEoCzIjLmFnZW50cnVudGltZS52MS5TdWJhZ2VudERpc2NvdmVyZWRIABJAChJzdWJhZ2VudF9jb21wbGV0ZWQYFSABKAsyIi5hZ2VudHJ1bnRpbWUudjEuU3ViYWdlbnRDb21wbGV0ZWRIABI0Cgx0dXJuX3N0YXJ0ZWQYFiABKAsyHC5hZ2VudHJ1bnRpbWUudjEuVHVyblN0YXJ0ZWRIABI4Cg50dXJuX2NvbXBsZXRlZBgXIAEoCzIeLmFnZW50cnVudGltZS52MS5UdXJuQ29tcGxldGVkSAASLAoFZXJyb3IYGCABKAsyGy5hZ2VudHJ1bnRpbWUudjEuRXJyb3JFdmVudEgAEjwKEG1lc3NhZ2VfYWNjZXB0ZWQYGSABKAsyIC5hZ2VudHJ1bnRpbWUudjEuTWVzc2FnZUFjY2VwdGVkSAASQAoSYXBwcm92YWxfcmVxdWVzdGVkGBogASgLMiIuYWdlbnRydW50aW1lLnYxLkFwcHJvdmFsUmVxdWVzdGVkSAASPgoRYXBwcm92YWxfcmVzb2x2ZWQYGyABKAsyIS5hZ2VudHJ1bnRpbWUudjEuQXBwcm92YWxSZXNvbHZlZEgAEjsKEGNsaWVudF90b29sX2NhbGwYHCABKAsyHy5hZ2VudHJ1bnRpbWUudjEuQ2xpZW50VG9vbENhbGxIABI/ChJjbGllbnRfdG9vbF9yZXN1bHQYHSABKAsyIS5hZ2VudHJ1bnRpbWUudjEuQ2xpZW50VG9vbFJlc3VsdEgAQgkKB3BheWxvYWQiPwoKQmxvY2tTdGFydBIxCgVibG9jaxgBIAEoCzIiLmFnZW50cnVudGltZS52MS5Db252ZXJzYXRpb25CbG9jayJXCgpCbG9ja0RlbHRhEhAKCGJsb2NrX2lkGAEgASgJEg0KBWRlbHRhGAIgASgJEigKBGtpbmQYAyABKA4yGi5hZ2VudHJ1bnRpbWUudjEuRGVsdGFLaW5kIlIKC0Jsb2NrVXBkYXRlEhAKCGJsb2NrX2lkGAEgASgJEjEKBWJsb2NrGAIgASgLMiIuYWdlbnRydW50aW1lLnYxLkNvbnZlcnNhdGlvbkJsb2NrIlQKDUJsb2NrQ29tcGxldGUSEAoIYmxvY2tfaWQYASABKAkSMQoFYmxvY2sYAiABKAsyIi5hZ2VudHJ1bnRpbWUudjEuQ29udmVyc2F0aW9uQmxvY2simgEKBVVzYWdlEhQKDGlucHV0X3Rva2VucxgBIAEoAxIVCg1vdXRwdXRfdG9rZW5zGAIgASgDEhkKEWNhY2hlX3JlYWRfdG9rZW5zGAMgASgDEhoKEmNhY2hlX3dyaXRlX3Rva2VucxgEIAEoAxIXCg90aGlua2luZ190b2tlbnMYBSABKAMSFAoMdG90YWxfdG9rZW5zGAYgASgDIlgKDk1ldGFkYXRhVXBkYXRlEiUKBXVzYWdlGAEgASgLMhYuYWdlbnRydW50aW1lLnYxLlVzYWdlEhAKCGNvc3RfdXNkGAIgASgBEg0KBW1vZGVsGAMgASgJIkkKDU9wdGlvbnNVcGRhdGUSOAoPc2Vzc2lvbl9vcHRpb25zGAEgASgLMh8uYWdlbnRydW50aW1lLnYxLlNlc3Npb25PcHRpb25zIk8KDFN0YXR1c0NoYW5nZRIuCgdydW50aW1lGAEgASgLMh0uYWdlbnRydW50aW1lLnYxLlJ1bnRpbWVTdGF0ZRIPCgdtZXNzYWdlGAIgASgJIlEKCkZpbGVDaGFuZ2USLAoEZmlsZRgBIAEoCzIeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlSgQIAhADUg9jb250ZW50X29taXR0ZWQiGwoLRmlsZURlbGV0ZWQSDAoEcGF0aBgBIAEoCSJMChJTdWJhZ2VudERpc2NvdmVyZWQSEwoLc3ViYWdlbnRfaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgt0b29sX3VzZV9pZBgDIAEoCSJVChFTdWJhZ2VudENvbXBsZXRlZBITCgtzdWJhZ2VudF9pZBgBIAEoCRIrCgZzdGF0dXMYAiABKA4yGy5hZ2VudHJ1bnRpbWUudjEuVG9vbFN0YXR1cyKYAQoPTWVzc2FnZUFjY2VwdGVkEg8KB3R1cm5faWQYASABKAkSOAoMdXNlcl9tZXNzYWdlGAIgASgLMiIuYWdlbnRydW50aW1lLnYxLkNvbnZlcnNhdGlvbkJsb2NrEg4KBnF1ZXVlZBgDIAEoCBIWCg5xdWV1ZV9wb3NpdGlvbhgEIAEoBRISCgpyZXF1ZXN0X2lkGAUgASgJIj0KC1R1cm5TdGFydGVkEg8KB3R1cm5faWQYASABKAkSHQoVdXNlcl9tZXNzYWdlX2Jsb2NrX2lkGAIgASgJInoKDVR1cm5Db21wbGV0ZWQSDwoHdHVybl9pZBgBIAEoCRItCgdvdXRjb21lGAIgASgOMhwuYWdlbnRydW50aW1lLnYxLlR1cm5PdXRjb21lEg8KB21lc3NhZ2UYAyABKAkSGAoQbWVzc2FnZXNfd2FpdGluZxgEIAEoBSKQAgoRQXBwcm92YWxSZXF1ZXN0ZWQSEwoLYXBwcm92YWxfaWQYASABKAkSDwoHdHVybl9pZBgCIAEoCRIZChF0b29sX3VzZV9ibG9ja19pZBgDIAEoCRIRCgl0b29sX25hbWUYBCABKAkSJgoFaW5wdXQYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EgwKBHJ1bGUYBiABKAkSLAoJcXVlc3Rpb25zGAcgAygLMhkuYWdlbnRydW50aW1lLnYxLlF1ZXN0aW9uEi4KCmV4cGlyZXNfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3Rvb2xfdXNlX2lkGAkgASgJIrUCChBBcHByb3ZhbFJlc29sdmVkEhMKC2FwcHJvdmFsX2lkGAEgASgJEjMKCGRlY2lzaW9uGAIgASgOMiEuYWdlbnRydW50aW1lLnYxLkFwcHJvdmFsRGVjaXNpb24SDwoHbWVzc2FnZRgDIAEoCRITCgthbnN3ZXJlZF9ieRgEIAEoCRIQCghyZW1lbWJlchgFIAEoCBIuCg11cGRhdGVkX2lucHV0GAYgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI/CgdhbnN3ZXJzGAcgAygLMi4uYWdlbnRydW50aW1lLnYxLkFwcHJvdmFsUmVzb2x2ZWQuQW5zd2Vyc0VudHJ5Gi4KDEFuc3dlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIs0BCg5DbGllbnRUb29sQ2FsbBIPCgdjYWxsX2lkGAEgASgJEg8KB3R1cm5faWQYAiABKAkSGQoRdG9vbF91c2VfYmxvY2tfaWQYAyABKAkSEQoJdG9vbF9uYW1lGAQgASgJEiYKBWlucHV0GAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCgpleHBpcmVzX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgt0b29sX3VzZV9pZBgHIAEoCSJyChBDbGllbnRUb29sUmVzdWx0Eg8KB2NhbGxfaWQYASABKAkSJgoGb3V0cHV0GAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhAKCGlzX2Vycm9yGAMgASgIEhMKC2Fuc3dlcmVkX2J5GAQgASgJIisKCkVycm9yRXZlbnQSDwoHbWVzc2FnZRgBIAEoCRIMCgRjb2RlGAIgASgJKnUKCURlbHRhS2luZBIaChZERUxUQV9LSU5EX1VOU1BFQ0lGSUVEEAASEwoPREVMVEFfS0lORF9URVhUEAESFwoTREVMVEFfS0lORF9USElOS0lORxACEh4KGkRFTFRBX0tJTkRfVE9PTF9JTlBVVF9KU09OEAMqmgEKC1R1cm5PdXRjb21lEhwKGFRVUk5fT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFlRVUk5fT1VUQ09NRV9DT01QTEVURUQQARIcChhUVVJOX09VVENPTUVfSU5URVJSVVBURUQQAhIXChNUVVJOX09VVENPTUVfRkFJTEVEEAMSGgoWVFVSTl9PVVRDT01FX0NBTkNFTExFRBAEKm4KEEFwcHJvdmFsRGVjaXNpb24SIQodQVBQUk9WQUxfREVDSVNJT05fVU5TUEVDSUZJRUQQABIbChdBUFBST1ZBTF9ERUNJU0lPTl9BTExPVxABEhoKFkFQUFJPVkFMX0RFQ0lTSU9OX0RFTlkQAmIGcHJvdG8z", [file_agentruntime_v1_blocks, file_agentruntime_v1_permissions, file_agentruntime_v1_session, file_agentruntime_v1_workspace, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChxhZ2VudHJ1bnRpbWUvdjEvZXZlbnRzLnByb3RvEg9hZ2VudHJ1bnRpbWUudjEihAoKDFNlc3Npb25FdmVudBISCgpzZXNzaW9uX2lkGAEgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgCIAEoCRIQCghzZXF1ZW5jZRgDIAEoAxIoCgR0aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCgtibG9ja19zdGFydBgKIAEoCzIbLmFnZW50cnVudGltZS52MS5CbG9ja1N0YXJ0SAASMgoLYmxvY2tfZGVsdGEYCyABKAsyGy5hZ2VudHJ1bnRpbWUudjEuQmxvY2tEZWx0YUgAEjQKDGJsb2NrX3VwZGF0ZRgMIAEoCzIcLmFnZW50cnVudGltZS52MS5CbG9ja1VwZGF0ZUgAEjgKDmJsb2NrX2NvbXBsZXRlGA0gASgLMh4uYWdlbnRydW50aW1lLnYxLkJsb2NrQ29tcGxldGVIABI6Cg9tZXRhZGF0YV91cGRhdGUYDiABKAsyHy5hZ2VudHJ1bnRpbWUudjEuTWV0YWRhdGFVcGRhdGVIABI4Cg5vcHRpb25zX3VwZGF0ZRgPIAEoCzIeLmFnZW50cnVudGltZS52MS5PcHRpb25zVXBkYXRlSAASLwoGc3RhdHVzGBAgASgLMh0uYWdlbnRydW50aW1lLnYxLlN0YXR1c0NoYW5nZUgAEjMKDGZpbGVfY3JlYXRlZBgRIAEoCzIbLmFnZW50cnVudGltZS52MS5GaWxlQ2hhbmdlSAASNAoNZmlsZV9tb2RpZmllZBgSIAEoCzIbLmFnZW50cnVudGltZS52MS5GaWxlQ2hhbmdlSAASNAoMZmlsZV9kZWxldGVkGBMgASgLMhwuYWdlbnRydW50aW1lLnYxLkZpbGVEZWxldGVkSAASQgoTc3ViYWdlbnRfZGlzY292ZXJlZBgUIAEoCzIjLmFnZW50cnVudGltZS52MS5TdWJhZ2VudERpc2NvdmVyZWRIABJAChJzdWJhZ2VudF9jb21wbGV0ZWQYFSABKAsyIi5hZ2VudHJ1bnRpbWUudjEuU3ViYWdlbnRDb21wbGV0ZWRIABI0Cgx0dXJuX3N0YXJ0ZWQYFiABKAsyHC5hZ2VudHJ1bnRpbWUudjEuVHVyblN0YXJ0ZWRIABI4Cg50dXJuX2NvbXBsZXRlZBgXIAEoCzIeLmFnZW50cnVudGltZS52MS5UdXJuQ29tcGxldGVkSAASLAoFZXJyb3IYGCABKAsyGy5hZ2VudHJ1bnRpbWUudjEuRXJyb3JFdmVudEgAEjwKEG1lc3NhZ2VfYWNjZXB0ZWQYGSABKAsyIC5hZ2VudHJ1bnRpbWUudjEuTWVzc2FnZUFjY2VwdGVkSAASQAoSYXBwcm92YWxfcmVxdWVzdGVkGBogASgLMiIuYWdlbnRydW50aW1lLnYxLkFwcHJvdmFsUmVxdWVzdGVkSAASPgoRYXBwcm92YWxfcmVzb2x2ZWQYGyABKAsyIS5hZ2VudHJ1bnRpbWUudjEuQXBwcm92YWxSZXNvbHZlZEgAEjsKEGNsaWVudF90b29sX2NhbGwYHCABKAsyHy5hZ2VudHJ1bnRpbWUudjEuQ2xpZW50VG9vbENhbGxIABI/ChJjbGllbnRfdG9vbF9yZXN1bHQYHSABKAsyIS5hZ2VudHJ1bnRpbWUudjEuQ2xpZW50VG9vbFJlc3VsdEgAQgkKB3BheWxvYWQiPwoKQmxvY2tTdGFydBIxCgVibG9jaxgBIAEoCzIiLmFnZW50cnVudGltZS52MS5Db252ZXJzYXRpb25CbG9jayJXCgpCbG9ja0RlbHRhEhAKCGJsb2NrX2lkGAEgASgJEg0KBWRlbHRhGAIgASgJEigKBGtpbmQYAyABKA4yGi5hZ2VudHJ1bnRpbWUudjEuRGVsdGFLaW5kIlIKC0Jsb2NrVXBkYXRlEhAKCGJsb2NrX2lkGAEgASgJEjEKBWJsb2NrGAIgASgLMiIuYWdlbnRydW50aW1lLnYxLkNvbnZlcnNhdGlvbkJsb2NrIlQKDUJsb2NrQ29tcGxldGUSEAoIYmxvY2tfaWQYASABKAkSMQoFYmxvY2sYAiABKAsyIi5hZ2VudHJ1bnRpbWUudjEuQ29udmVyc2F0aW9uQmxvY2siWAoOTWV0YWRhdGFVcGRhdGUSJQoFdXNhZ2UYASABKAsyFi5hZ2VudHJ1bnRpbWUudjEuVXNhZ2USEAoIY29zdF91c2QYAiABKAESDQoFbW9kZWwYAyABKAkiSQoNT3B0aW9uc1VwZGF0ZRI4Cg9zZXNzaW9uX29wdGlvbnMYASABKAsyHy5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbk9wdGlvbnMiTwoMU3RhdHVzQ2hhbmdlEi4KB3J1bnRpbWUYASABKAsyHS5hZ2VudHJ1bnRpbWUudjEuUnVudGltZVN0YXRlEg8KB21lc3NhZ2UYAiABKAkiUQoKRmlsZUNoYW5nZRIsCgRmaWxlGAEgASgLMh4uYWdlbnRydW50aW1lLnYxLldvcmtzcGFjZUZpbGVKBAgCEANSD2NvbnRlbnRfb21pdHRlZCIbCgtGaWxlRGVsZXRlZBIMCgRwYXRoGAEgASgJIkwKElN1YmFnZW50RGlzY292ZXJlZBITCgtzdWJhZ2VudF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC3Rvb2xfdXNlX2lkGAMgASgJIlUKEVN1YmFnZW50Q29tcGxldGVkEhMKC3N1YmFnZW50X2lkGAEgASgJEisKBnN0YXR1cxgCIAEoDjIbLmFnZW50cnVudGltZS52MS5Ub29sU3RhdHVzIpgBCg9NZXNzYWdlQWNjZXB0ZWQSDwoHdHVybl9pZBgBIAEoCRI4Cgx1c2VyX21lc3NhZ2UYAiABKAsyIi5hZ2VudHJ1bnRpbWUudjEuQ29udmVyc2F0aW9uQmxvY2sSDgoGcXVldWVkGAMgASgIEhYKDnF1ZXVlX3Bvc2l0aW9uGAQgASgFEhIKCnJlcXVlc3RfaWQYBSABKAkiPQoLVHVyblN0YXJ0ZWQSDwoHdHVybl9pZBgBIAEoCRIdChV1c2VyX21lc3NhZ2VfYmxvY2tfaWQYAiABKAkiegoNVHVybkNvbXBsZXRlZBIPCgd0dXJuX2lkGAEgASgJEi0KB291dGNvbWUYAiABKA4yHC5hZ2VudHJ1bnRpbWUudjEuVHVybk91dGNvbWUSDwoHbWVzc2FnZRgDIAEoCRIYChBtZXNzYWdlc193YWl0aW5nGAQgASgFIpACChFBcHByb3ZhbFJlcXVlc3RlZBITCgthcHByb3ZhbF9pZBgBIAEoCRIPCgd0dXJuX2lkGAIgASgJEhkKEXRvb2xfdXNlX2Jsb2NrX2lkGAMgASgJEhEKCXRvb2xfbmFtZRgEIAEoCRImCgVpbnB1dBgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSDAoEcnVsZRgGIAEoCRIsCglxdWVzdGlvbnMYByADKAsyGS5hZ2VudHJ1bnRpbWUudjEuUXVlc3Rpb24SLgoKZXhwaXJlc19hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLdG9vbF91c2VfaWQYCSABKAkitQIKEEFwcHJvdmFsUmVzb2x2ZWQSEwoLYXBwcm92YWxfaWQYASABKAkSMwoIZGVjaXNpb24YAiABKA4yIS5hZ2VudHJ1bnRpbWUudjEuQXBwcm92YWxEZWNpc2lvbhIPCgdtZXNzYWdlGAMgASgJEhMKC2Fuc3dlcmVkX2J5GAQgASgJEhAKCHJlbWVtYmVyGAUgASgIEi4KDXVwZGF0ZWRfaW5wdXQYBiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ej8KB2Fuc3dlcnMYByADKAsyLi5hZ2VudHJ1bnRpbWUudjEuQXBwcm92YWxSZXNvbHZlZC5BbnN3ZXJzRW50cnkaLgoMQW5zd2Vyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEizQEKDkNsaWVudFRvb2xDYWxsEg8KB2NhbGxfaWQYASABKAkSDwoHdHVybl9pZBgCIAEoCRIZChF0b29sX3VzZV9ibG9ja19pZBgDIAEoCRIRCgl0b29sX25hbWUYBCABKAkSJgoFaW5wdXQYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei4KCmV4cGlyZXNfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC3Rvb2xfdXNlX2lkGAcgASgJInIKEENsaWVudFRvb2xSZXN1bHQSDwoHY2FsbF9pZBgBIAEoCRImCgZvdXRwdXQYAiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSEAoIaXNfZXJyb3IYAyABKAgSEwoLYW5zd2VyZWRfYnkYBCABKAkiKwoKRXJyb3JFdmVudBIPCgdtZXNzYWdlGAEgASgJEgwKBGNvZGUYAiABKAkqdQoJRGVsdGFLaW5kEhoKFkRFTFRBX0tJTkRfVU5TUEVDSUZJRUQQABITCg9ERUxUQV9LSU5EX1RFWFQQARIXChNERUxUQV9LSU5EX1RISU5LSU5HEAISHgoaREVMVEFfS0lORF9UT09MX0lOUFVUX0pTT04QAyqaAQoLVHVybk91dGNvbWUSHAoYVFVSTl9PVVRDT01FX1VOU1BFQ0lGSUVEEAASGgoWVFVSTl9PVVRDT01FX0NPTVBMRVRFRBABEhwKGFRVUk5fT1VUQ09NRV9JTlRFUlJVUFRFRBACEhcKE1RVUk5fT1VUQ09NRV9GQUlMRUQQAxIaChZUVVJOX09VVENPTUVfQ0FOQ0VMTEVEEAQqbgoQQXBwcm92YWxEZWNpc2lvbhIhCh1BUFBST1ZBTF9ERUNJU0lPTl9VTlNQRUNJRklFRBAAEhsKF0FQUFJPVkFMX0RFQ0lTSU9OX0FMTE9XEAESGgoWQVBQUk9WQUxfREVDSVNJT05fREVOWRACYgZwcm90bzM", [file_agentruntime_v1_blocks, file_agentruntime_v1_permissions, file_agentruntime_v1_session, file_agentruntime_v1_workspace, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * One thing that happened in a session. Every event goes through the session's event log, which gives
@@ -283,50 +283,6 @@ export const BlockCompleteSchema: GenMessage<BlockComplete> = /*@__PURE__*/
   messageDesc(file_agentruntime_v1_events, 4);
 
 /**
- * Token counts of a model call.
- *
- * @generated from message agentruntime.v1.Usage
- */
-export type Usage = Message<"agentruntime.v1.Usage"> & {
-  /**
-   * @generated from field: int64 input_tokens = 1;
-   */
-  inputTokens: bigint;
-
-  /**
-   * @generated from field: int64 output_tokens = 2;
-   */
-  outputTokens: bigint;
-
-  /**
-   * @generated from field: int64 cache_read_tokens = 3;
-   */
-  cacheReadTokens: bigint;
-
-  /**
-   * @generated from field: int64 cache_write_tokens = 4;
-   */
-  cacheWriteTokens: bigint;
-
-  /**
-   * @generated from field: int64 thinking_tokens = 5;
-   */
-  thinkingTokens: bigint;
-
-  /**
-   * @generated from field: int64 total_tokens = 6;
-   */
-  totalTokens: bigint;
-};
-
-/**
- * Describes the message agentruntime.v1.Usage.
- * Use `create(UsageSchema)` to create a new message.
- */
-export const UsageSchema: GenMessage<Usage> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 5);
-
-/**
  * Usage, cost and model of the running turn.
  *
  * @generated from message agentruntime.v1.MetadataUpdate
@@ -353,7 +309,7 @@ export type MetadataUpdate = Message<"agentruntime.v1.MetadataUpdate"> & {
  * Use `create(MetadataUpdateSchema)` to create a new message.
  */
 export const MetadataUpdateSchema: GenMessage<MetadataUpdate> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 6);
+  messageDesc(file_agentruntime_v1_events, 5);
 
 /**
  * The session's options were changed.
@@ -372,7 +328,7 @@ export type OptionsUpdate = Message<"agentruntime.v1.OptionsUpdate"> & {
  * Use `create(OptionsUpdateSchema)` to create a new message.
  */
 export const OptionsUpdateSchema: GenMessage<OptionsUpdate> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 7);
+  messageDesc(file_agentruntime_v1_events, 6);
 
 /**
  * The session's runtime state changed (sandbox starting, ready, terminated, unloaded...).
@@ -398,7 +354,7 @@ export type StatusChange = Message<"agentruntime.v1.StatusChange"> & {
  * Use `create(StatusChangeSchema)` to create a new message.
  */
 export const StatusChangeSchema: GenMessage<StatusChange> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 8);
+  messageDesc(file_agentruntime_v1_events, 7);
 
 /**
  * A workspace file was created or changed.
@@ -420,7 +376,7 @@ export type FileChange = Message<"agentruntime.v1.FileChange"> & {
  * Use `create(FileChangeSchema)` to create a new message.
  */
 export const FileChangeSchema: GenMessage<FileChange> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 9);
+  messageDesc(file_agentruntime_v1_events, 8);
 
 /**
  * A workspace file was deleted.
@@ -439,7 +395,7 @@ export type FileDeleted = Message<"agentruntime.v1.FileDeleted"> & {
  * Use `create(FileDeletedSchema)` to create a new message.
  */
 export const FileDeletedSchema: GenMessage<FileDeleted> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 10);
+  messageDesc(file_agentruntime_v1_events, 9);
 
 /**
  * A subagent started.
@@ -468,7 +424,7 @@ export type SubagentDiscovered = Message<"agentruntime.v1.SubagentDiscovered"> &
  * Use `create(SubagentDiscoveredSchema)` to create a new message.
  */
 export const SubagentDiscoveredSchema: GenMessage<SubagentDiscovered> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 11);
+  messageDesc(file_agentruntime_v1_events, 10);
 
 /**
  * A subagent ended.
@@ -492,7 +448,7 @@ export type SubagentCompleted = Message<"agentruntime.v1.SubagentCompleted"> & {
  * Use `create(SubagentCompletedSchema)` to create a new message.
  */
 export const SubagentCompletedSchema: GenMessage<SubagentCompleted> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 12);
+  messageDesc(file_agentruntime_v1_events, 11);
 
 /**
  * A message SendMessage accepted: stored before SendMessage answered, so it runs even if the runtime
@@ -539,7 +495,7 @@ export type MessageAccepted = Message<"agentruntime.v1.MessageAccepted"> & {
  * Use `create(MessageAcceptedSchema)` to create a new message.
  */
 export const MessageAcceptedSchema: GenMessage<MessageAccepted> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 13);
+  messageDesc(file_agentruntime_v1_events, 12);
 
 /**
  * The agent began working on a message.
@@ -565,7 +521,7 @@ export type TurnStarted = Message<"agentruntime.v1.TurnStarted"> & {
  * Use `create(TurnStartedSchema)` to create a new message.
  */
 export const TurnStartedSchema: GenMessage<TurnStarted> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 14);
+  messageDesc(file_agentruntime_v1_events, 13);
 
 /**
  * The agent stopped working on a message.
@@ -601,7 +557,7 @@ export type TurnCompleted = Message<"agentruntime.v1.TurnCompleted"> & {
  * Use `create(TurnCompletedSchema)` to create a new message.
  */
 export const TurnCompletedSchema: GenMessage<TurnCompleted> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 15);
+  messageDesc(file_agentruntime_v1_events, 14);
 
 /**
  * A tool call waits for a caller's answer (RespondToApproval): a rule says to ask about it, or it is the
@@ -672,7 +628,7 @@ export type ApprovalRequested = Message<"agentruntime.v1.ApprovalRequested"> & {
  * Use `create(ApprovalRequestedSchema)` to create a new message.
  */
 export const ApprovalRequestedSchema: GenMessage<ApprovalRequested> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 16);
+  messageDesc(file_agentruntime_v1_events, 15);
 
 /**
  * How an approval ended: answered, or closed unanswered (then DENY, and answered_by says why).
@@ -731,7 +687,7 @@ export type ApprovalResolved = Message<"agentruntime.v1.ApprovalResolved"> & {
  * Use `create(ApprovalResolvedSchema)` to create a new message.
  */
 export const ApprovalResolvedSchema: GenMessage<ApprovalResolved> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 17);
+  messageDesc(file_agentruntime_v1_events, 16);
 
 /**
  * The agent called a tool the caller runs; SubmitToolResult answers it.
@@ -786,7 +742,7 @@ export type ClientToolCall = Message<"agentruntime.v1.ClientToolCall"> & {
  * Use `create(ClientToolCallSchema)` to create a new message.
  */
 export const ClientToolCallSchema: GenMessage<ClientToolCall> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 18);
+  messageDesc(file_agentruntime_v1_events, 17);
 
 /**
  * What a client tool call returned, or why it has no result.
@@ -822,7 +778,7 @@ export type ClientToolResult = Message<"agentruntime.v1.ClientToolResult"> & {
  * Use `create(ClientToolResultSchema)` to create a new message.
  */
 export const ClientToolResultSchema: GenMessage<ClientToolResult> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 19);
+  messageDesc(file_agentruntime_v1_events, 18);
 
 /**
  * Something went wrong outside any block.
@@ -848,7 +804,7 @@ export type ErrorEvent = Message<"agentruntime.v1.ErrorEvent"> & {
  * Use `create(ErrorEventSchema)` to create a new message.
  */
 export const ErrorEventSchema: GenMessage<ErrorEvent> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_events, 20);
+  messageDesc(file_agentruntime_v1_events, 19);
 
 /**
  * Which part of a block a delta extends.

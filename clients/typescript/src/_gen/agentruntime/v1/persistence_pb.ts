@@ -4,9 +4,13 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Usage } from "./blocks_pb.js";
+import { file_agentruntime_v1_blocks } from "./blocks_pb.js";
+import type { Environment, EnvironmentSchema } from "./environment_pb.js";
+import { file_agentruntime_v1_environment } from "./environment_pb.js";
 import type { SessionEvent } from "./events_pb.js";
 import { file_agentruntime_v1_events } from "./events_pb.js";
-import type { AgentProfileSchema, ListAgentProfilesRequestSchema, ListAgentProfilesResponseSchema } from "./profile_pb.js";
+import type { AgentProfile, AgentProfileSchema, ListAgentProfilesRequestSchema, ListAgentProfilesResponseSchema, ListAgentProfileVersionsRequestSchema, ListAgentProfileVersionsResponseSchema } from "./profile_pb.js";
 import { file_agentruntime_v1_profile } from "./profile_pb.js";
 import type { SessionOptions } from "./session_pb.js";
 import { file_agentruntime_v1_session } from "./session_pb.js";
@@ -20,7 +24,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file agentruntime/v1/persistence.proto.
  */
 export const file_agentruntime_v1_persistence: GenFile = /*@__PURE__*/
-  fileDesc("CiFhZ2VudHJ1bnRpbWUvdjEvcGVyc2lzdGVuY2UucHJvdG8SD2FnZW50cnVudGltZS52MSKqAgoNU2Vzc2lvblJlY29yZBISCgpzZXNzaW9uX2lkGAEgASgJEhQKDGFyY2hpdGVjdHVyZRgCIAEoCRIZChFhZ2VudF9wcm9maWxlX3JlZhgDIAEoCRIMCgRuYW1lGAQgASgJEjgKD3Nlc3Npb25fb3B0aW9ucxgFIAEoCzIfLmFnZW50cnVudGltZS52MS5TZXNzaW9uT3B0aW9ucxIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCg1sYXN0X2FjdGl2aXR5GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCghtZXRhZGF0YRgIIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiPwoWTGlzdEFsbFNlc3Npb25zUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJkChdMaXN0QWxsU2Vzc2lvbnNSZXNwb25zZRIwCghzZXNzaW9ucxgBIAMoCzIeLmFnZW50cnVudGltZS52MS5TZXNzaW9uUmVjb3JkEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIoChJMb2FkU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSKtAQoTTG9hZFNlc3Npb25SZXNwb25zZRIvCgdzZXNzaW9uGAEgASgLMh4uYWdlbnRydW50aW1lLnYxLlNlc3Npb25SZWNvcmQSFgoOcmF3X3RyYW5zY3JpcHQYAiABKAkSNgoJc3ViYWdlbnRzGAMgAygLMiMuYWdlbnRydW50aW1lLnYxLlN1YmFnZW50VHJhbnNjcmlwdEoECAQQBVIPd29ya3NwYWNlX2ZpbGVzIkEKElN1YmFnZW50VHJhbnNjcmlwdBITCgtzdWJhZ2VudF9pZBgBIAEoCRIWCg5yYXdfdHJhbnNjcmlwdBgCIAEoCSJUChdMaXN0U2Vzc2lvbkZpbGVzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImIKGExpc3RTZXNzaW9uRmlsZXNSZXNwb25zZRItCgVmaWxlcxgBIAMoCzIeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI5ChVHZXRTZXNzaW9uRmlsZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRwYXRoGAIgASgJIi0KF0dldFNlc3Npb25SZWNvcmRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkihgEKGkNyZWF0ZVNlc3Npb25SZWNvcmRSZXF1ZXN0Ei8KB3Nlc3Npb24YASABKAsyHi5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvblJlY29yZBI3Cg93b3Jrc3BhY2VfZmlsZXMYAiADKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZSJOChtDcmVhdGVTZXNzaW9uUmVjb3JkUmVzcG9uc2USLwoHc2Vzc2lvbhgBIAEoCzIeLmFnZW50cnVudGltZS52MS5TZXNzaW9uUmVjb3JkIqwBChpVcGRhdGVTZXNzaW9uUmVjb3JkUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEi8KB3Nlc3Npb24YAiABKAsyHi5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvblJlY29yZBIvCgt1cGRhdGVfbWFzaxgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSGAoQbGVhc2VfZ2VuZXJhdGlvbhgEIAEoAyJOChtVcGRhdGVTZXNzaW9uUmVjb3JkUmVzcG9uc2USLwoHc2Vzc2lvbhgBIAEoCzIeLmFnZW50cnVudGltZS52MS5TZXNzaW9uUmVjb3JkInIKFVNhdmVUcmFuc2NyaXB0UmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhYKDnJhd190cmFuc2NyaXB0GAIgASgJEhMKC3N1YmFnZW50X2lkGAMgASgJEhgKEGxlYXNlX2dlbmVyYXRpb24YBCABKAMiGAoWU2F2ZVRyYW5zY3JpcHRSZXNwb25zZSJ2ChhTYXZlV29ya3NwYWNlRmlsZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIsCgRmaWxlGAIgASgLMh4uYWdlbnRydW50aW1lLnYxLldvcmtzcGFjZUZpbGUSGAoQbGVhc2VfZ2VuZXJhdGlvbhgDIAEoAyJJChlTYXZlV29ya3NwYWNlRmlsZVJlc3BvbnNlEiwKBGZpbGUYASABKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZSKJAQoZQ2hhbmdlU2Vzc2lvbkZpbGVzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEi0KBXNhdmVkGAIgAygLMh4uYWdlbnRydW50aW1lLnYxLldvcmtzcGFjZUZpbGUSDwoHZGVsZXRlZBgDIAMoCRIYChBsZWFzZV9nZW5lcmF0aW9uGAQgASgDIksKGkNoYW5nZVNlc3Npb25GaWxlc1Jlc3BvbnNlEi0KBXNhdmVkGAEgAygLMh4uYWdlbnRydW50aW1lLnYxLldvcmtzcGFjZUZpbGUiVgoYRGVsZXRlU2Vzc2lvbkZpbGVSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDAoEcGF0aBgCIAEoCRIYChBsZWFzZV9nZW5lcmF0aW9uGAMgASgDIiwKGURlbGV0ZVNlc3Npb25GaWxlUmVzcG9uc2USDwoHZGVsZXRlZBgBIAEoCCIzChdMb2FkQWdlbnRQcm9maWxlUmVxdWVzdBIYChBhZ2VudF9wcm9maWxlX2lkGAEgASgJIpIBChNBcHBlbmRFdmVudHNSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSHgoWZXhwZWN0ZWRfbGFzdF9zZXF1ZW5jZRgCIAEoAxItCgZldmVudHMYAyADKAsyHS5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbkV2ZW50EhgKEGxlYXNlX2dlbmVyYXRpb24YBCABKAMiLQoUQXBwZW5kRXZlbnRzUmVzcG9uc2USFQoNbGFzdF9zZXF1ZW5jZRgBIAEoAyJOChFSZWFkRXZlbnRzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhYKDmFmdGVyX3NlcXVlbmNlGAIgASgDEg0KBWxpbWl0GAMgASgFIloKElJlYWRFdmVudHNSZXNwb25zZRItCgZldmVudHMYASADKAsyHS5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbkV2ZW50EhUKDWxhc3Rfc2VxdWVuY2UYAiABKAMiMAoaRGVsZXRlU2Vzc2lvblJlY29yZFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSIdChtEZWxldGVTZXNzaW9uUmVjb3JkUmVzcG9uc2UiqwEKDFNlc3Npb25MZWFzZRISCgpzZXNzaW9uX2lkGAEgASgJEhIKCnJlcGxpY2FfaWQYAiABKAkSDwoHYWRkcmVzcxgDIAEoCRISCgpnZW5lcmF0aW9uGAQgASgDEi4KCmV4cGlyZXNfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGhlbGQYBiABKAgSEAoIcmVsZWFzZWQYByABKAgifQoaQWNxdWlyZVNlc3Npb25MZWFzZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRISCgpyZXBsaWNhX2lkGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSJgoDdHRsGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIn4KGFJlbmV3U2Vzc2lvbkxlYXNlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhIKCnJlcGxpY2FfaWQYAiABKAkSEgoKZ2VuZXJhdGlvbhgDIAEoAxImCgN0dGwYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iWAoaUmVsZWFzZVNlc3Npb25MZWFzZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRISCgpyZXBsaWNhX2lkGAIgASgJEhIKCmdlbmVyYXRpb24YAyABKAMiLwobUmVsZWFzZVNlc3Npb25MZWFzZVJlc3BvbnNlEhAKCHJlbGVhc2VkGAEgASgIIiwKFkdldFNlc3Npb25MZWFzZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJHCh5MaXN0TGFwc2VkU2Vzc2lvbkxlYXNlc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiaQofTGlzdExhcHNlZFNlc3Npb25MZWFzZXNSZXNwb25zZRItCgZsZWFzZXMYASADKAsyHS5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbkxlYXNlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTL/EAoSUGVyc2lzdGVuY2VBZGFwdGVyEmQKD0xpc3RBbGxTZXNzaW9ucxInLmFnZW50cnVudGltZS52MS5MaXN0QWxsU2Vzc2lvbnNSZXF1ZXN0GiguYWdlbnRydW50aW1lLnYxLkxpc3RBbGxTZXNzaW9uc1Jlc3BvbnNlElgKC0xvYWRTZXNzaW9uEiMuYWdlbnRydW50aW1lLnYxLkxvYWRTZXNzaW9uUmVxdWVzdBokLmFnZW50cnVudGltZS52MS5Mb2FkU2Vzc2lvblJlc3BvbnNlEmcKEExpc3RTZXNzaW9uRmlsZXMSKC5hZ2VudHJ1bnRpbWUudjEuTGlzdFNlc3Npb25GaWxlc1JlcXVlc3QaKS5hZ2VudHJ1bnRpbWUudjEuTGlzdFNlc3Npb25GaWxlc1Jlc3BvbnNlElgKDkdldFNlc3Npb25GaWxlEiYuYWdlbnRydW50aW1lLnYxLkdldFNlc3Npb25GaWxlUmVxdWVzdBoeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlElwKEEdldFNlc3Npb25SZWNvcmQSKC5hZ2VudHJ1bnRpbWUudjEuR2V0U2Vzc2lvblJlY29yZFJlcXVlc3QaHi5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvblJlY29yZBJwChNDcmVhdGVTZXNzaW9uUmVjb3JkEisuYWdlbnRydW50aW1lLnYxLkNyZWF0ZVNlc3Npb25SZWNvcmRSZXF1ZXN0GiwuYWdlbnRydW50aW1lLnYxLkNyZWF0ZVNlc3Npb25SZWNvcmRSZXNwb25zZRJwChNVcGRhdGVTZXNzaW9uUmVjb3JkEisuYWdlbnRydW50aW1lLnYxLlVwZGF0ZVNlc3Npb25SZWNvcmRSZXF1ZXN0GiwuYWdlbnRydW50aW1lLnYxLlVwZGF0ZVNlc3Npb25SZWNvcmRSZXNwb25zZRJhCg5TYXZlVHJhbnNjcmlwdBImLmFnZW50cnVudGltZS52MS5TYXZlVHJhbnNjcmlwdFJlcXVlc3QaJy5hZ2VudHJ1bnRpbWUudjEuU2F2ZVRyYW5zY3JpcHRSZXNwb25zZRJqChFTYXZlV29ya3NwYWNlRmlsZRIpLmFnZW50cnVudGltZS52MS5TYXZlV29ya3NwYWNlRmlsZVJlcXVlc3QaKi5hZ2VudHJ1bnRpbWUudjEuU2F2ZVdvcmtzcGFjZUZpbGVSZXNwb25zZRJqChFEZWxldGVTZXNzaW9uRmlsZRIpLmFnZW50cnVudGltZS52MS5EZWxldGVTZXNzaW9uRmlsZVJlcXVlc3QaKi5hZ2VudHJ1bnRpbWUudjEuRGVsZXRlU2Vzc2lvbkZpbGVSZXNwb25zZRJtChJDaGFuZ2VTZXNzaW9uRmlsZXMSKi5hZ2VudHJ1bnRpbWUudjEuQ2hhbmdlU2Vzc2lvbkZpbGVzUmVxdWVzdBorLmFnZW50cnVudGltZS52MS5DaGFuZ2VTZXNzaW9uRmlsZXNSZXNwb25zZRJqChFMaXN0QWdlbnRQcm9maWxlcxIpLmFnZW50cnVudGltZS52MS5MaXN0QWdlbnRQcm9maWxlc1JlcXVlc3QaKi5hZ2VudHJ1bnRpbWUudjEuTGlzdEFnZW50UHJvZmlsZXNSZXNwb25zZRJbChBMb2FkQWdlbnRQcm9maWxlEiguYWdlbnRydW50aW1lLnYxLkxvYWRBZ2VudFByb2ZpbGVSZXF1ZXN0Gh0uYWdlbnRydW50aW1lLnYxLkFnZW50UHJvZmlsZRJbCgxBcHBlbmRFdmVudHMSJC5hZ2VudHJ1bnRpbWUudjEuQXBwZW5kRXZlbnRzUmVxdWVzdBolLmFnZW50cnVudGltZS52MS5BcHBlbmRFdmVudHNSZXNwb25zZRJVCgpSZWFkRXZlbnRzEiIuYWdlbnRydW50aW1lLnYxLlJlYWRFdmVudHNSZXF1ZXN0GiMuYWdlbnRydW50aW1lLnYxLlJlYWRFdmVudHNSZXNwb25zZRJwChNEZWxldGVTZXNzaW9uUmVjb3JkEisuYWdlbnRydW50aW1lLnYxLkRlbGV0ZVNlc3Npb25SZWNvcmRSZXF1ZXN0GiwuYWdlbnRydW50aW1lLnYxLkRlbGV0ZVNlc3Npb25SZWNvcmRSZXNwb25zZRJhChNBY3F1aXJlU2Vzc2lvbkxlYXNlEisuYWdlbnRydW50aW1lLnYxLkFjcXVpcmVTZXNzaW9uTGVhc2VSZXF1ZXN0Gh0uYWdlbnRydW50aW1lLnYxLlNlc3Npb25MZWFzZRJdChFSZW5ld1Nlc3Npb25MZWFzZRIpLmFnZW50cnVudGltZS52MS5SZW5ld1Nlc3Npb25MZWFzZVJlcXVlc3QaHS5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbkxlYXNlEnAKE1JlbGVhc2VTZXNzaW9uTGVhc2USKy5hZ2VudHJ1bnRpbWUudjEuUmVsZWFzZVNlc3Npb25MZWFzZVJlcXVlc3QaLC5hZ2VudHJ1bnRpbWUudjEuUmVsZWFzZVNlc3Npb25MZWFzZVJlc3BvbnNlElkKD0dldFNlc3Npb25MZWFzZRInLmFnZW50cnVudGltZS52MS5HZXRTZXNzaW9uTGVhc2VSZXF1ZXN0Gh0uYWdlbnRydW50aW1lLnYxLlNlc3Npb25MZWFzZRJ8ChdMaXN0TGFwc2VkU2Vzc2lvbkxlYXNlcxIvLmFnZW50cnVudGltZS52MS5MaXN0TGFwc2VkU2Vzc2lvbkxlYXNlc1JlcXVlc3QaMC5hZ2VudHJ1bnRpbWUudjEuTGlzdExhcHNlZFNlc3Npb25MZWFzZXNSZXNwb25zZWIGcHJvdG8z", [file_agentruntime_v1_events, file_agentruntime_v1_profile, file_agentruntime_v1_session, file_agentruntime_v1_workspace, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("CiFhZ2VudHJ1bnRpbWUvdjEvcGVyc2lzdGVuY2UucHJvdG8SD2FnZW50cnVudGltZS52MSK5AwoNU2Vzc2lvblJlY29yZBISCgpzZXNzaW9uX2lkGAEgASgJEhQKDGFyY2hpdGVjdHVyZRgCIAEoCRIZChFhZ2VudF9wcm9maWxlX3JlZhgDIAEoCRIMCgRuYW1lGAQgASgJEjgKD3Nlc3Npb25fb3B0aW9ucxgFIAEoCzIfLmFnZW50cnVudGltZS52MS5TZXNzaW9uT3B0aW9ucxIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIxCg1sYXN0X2FjdGl2aXR5GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCghtZXRhZGF0YRgIIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSHQoVYWdlbnRfcHJvZmlsZV92ZXJzaW9uGAkgASgFEhYKDmVudmlyb25tZW50X2lkGAogASgJEi8KC2FyY2hpdmVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgV1c2FnZRgMIAEoCzIWLmFnZW50cnVudGltZS52MS5Vc2FnZSI/ChZMaXN0QWxsU2Vzc2lvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImQKF0xpc3RBbGxTZXNzaW9uc1Jlc3BvbnNlEjAKCHNlc3Npb25zGAEgAygLMh4uYWdlbnRydW50aW1lLnYxLlNlc3Npb25SZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIigKEkxvYWRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIq0BChNMb2FkU2Vzc2lvblJlc3BvbnNlEi8KB3Nlc3Npb24YASABKAsyHi5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvblJlY29yZBIWCg5yYXdfdHJhbnNjcmlwdBgCIAEoCRI2CglzdWJhZ2VudHMYAyADKAsyIy5hZ2VudHJ1bnRpbWUudjEuU3ViYWdlbnRUcmFuc2NyaXB0SgQIBBAFUg93b3Jrc3BhY2VfZmlsZXMiQQoSU3ViYWdlbnRUcmFuc2NyaXB0EhMKC3N1YmFnZW50X2lkGAEgASgJEhYKDnJhd190cmFuc2NyaXB0GAIgASgJIlQKF0xpc3RTZXNzaW9uRmlsZXNSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiYgoYTGlzdFNlc3Npb25GaWxlc1Jlc3BvbnNlEi0KBWZpbGVzGAEgAygLMh4uYWdlbnRydW50aW1lLnYxLldvcmtzcGFjZUZpbGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjkKFUdldFNlc3Npb25GaWxlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEgwKBHBhdGgYAiABKAkiLQoXR2V0U2Vzc2lvblJlY29yZFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSKGAQoaQ3JlYXRlU2Vzc2lvblJlY29yZFJlcXVlc3QSLwoHc2Vzc2lvbhgBIAEoCzIeLmFnZW50cnVudGltZS52MS5TZXNzaW9uUmVjb3JkEjcKD3dvcmtzcGFjZV9maWxlcxgCIAMoCzIeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlIk4KG0NyZWF0ZVNlc3Npb25SZWNvcmRSZXNwb25zZRIvCgdzZXNzaW9uGAEgASgLMh4uYWdlbnRydW50aW1lLnYxLlNlc3Npb25SZWNvcmQirAEKGlVwZGF0ZVNlc3Npb25SZWNvcmRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSLwoHc2Vzc2lvbhgCIAEoCzIeLmFnZW50cnVudGltZS52MS5TZXNzaW9uUmVjb3JkEi8KC3VwZGF0ZV9tYXNrGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzaxIYChBsZWFzZV9nZW5lcmF0aW9uGAQgASgDIk4KG1VwZGF0ZVNlc3Npb25SZWNvcmRSZXNwb25zZRIvCgdzZXNzaW9uGAEgASgLMh4uYWdlbnRydW50aW1lLnYxLlNlc3Npb25SZWNvcmQicgoVU2F2ZVRyYW5zY3JpcHRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSFgoOcmF3X3RyYW5zY3JpcHQYAiABKAkSEwoLc3ViYWdlbnRfaWQYAyABKAkSGAoQbGVhc2VfZ2VuZXJhdGlvbhgEIAEoAyIYChZTYXZlVHJhbnNjcmlwdFJlc3BvbnNlInYKGFNhdmVXb3Jrc3BhY2VGaWxlUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEiwKBGZpbGUYAiABKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZRIYChBsZWFzZV9nZW5lcmF0aW9uGAMgASgDIkkKGVNhdmVXb3Jrc3BhY2VGaWxlUmVzcG9uc2USLAoEZmlsZRgBIAEoCzIeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlIokBChlDaGFuZ2VTZXNzaW9uRmlsZXNSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSLQoFc2F2ZWQYAiADKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZRIPCgdkZWxldGVkGAMgAygJEhgKEGxlYXNlX2dlbmVyYXRpb24YBCABKAMiSwoaQ2hhbmdlU2Vzc2lvbkZpbGVzUmVzcG9uc2USLQoFc2F2ZWQYASADKAsyHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZSJWChhEZWxldGVTZXNzaW9uRmlsZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRwYXRoGAIgASgJEhgKEGxlYXNlX2dlbmVyYXRpb24YAyABKAMiLAoZRGVsZXRlU2Vzc2lvbkZpbGVSZXNwb25zZRIPCgdkZWxldGVkGAEgASgIIkQKF0xvYWRBZ2VudFByb2ZpbGVSZXF1ZXN0EhgKEGFnZW50X3Byb2ZpbGVfaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoBSJJChdTYXZlQWdlbnRQcm9maWxlUmVxdWVzdBIuCgdwcm9maWxlGAEgASgLMh0uYWdlbnRydW50aW1lLnYxLkFnZW50UHJvZmlsZSJsCh9NYXJrQWdlbnRQcm9maWxlQXJjaGl2ZWRSZXF1ZXN0EhgKEGFnZW50X3Byb2ZpbGVfaWQYASABKAkSLwoLYXJjaGl2ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlMKHkNyZWF0ZUVudmlyb25tZW50UmVjb3JkUmVxdWVzdBIxCgtlbnZpcm9ubWVudBgBIAEoCzIcLmFnZW50cnVudGltZS52MS5FbnZpcm9ubWVudCI1ChtHZXRFbnZpcm9ubWVudFJlY29yZFJlcXVlc3QSFgoOZW52aXJvbm1lbnRfaWQYASABKAkiUwoeVXBkYXRlRW52aXJvbm1lbnRSZWNvcmRSZXF1ZXN0EjEKC2Vudmlyb25tZW50GAEgASgLMhwuYWdlbnRydW50aW1lLnYxLkVudmlyb25tZW50Ih8KHUxpc3RFbnZpcm9ubWVudFJlY29yZHNSZXF1ZXN0IlQKHkxpc3RFbnZpcm9ubWVudFJlY29yZHNSZXNwb25zZRIyCgxlbnZpcm9ubWVudHMYASADKAsyHC5hZ2VudHJ1bnRpbWUudjEuRW52aXJvbm1lbnQiOAoeRGVsZXRlRW52aXJvbm1lbnRSZWNvcmRSZXF1ZXN0EhYKDmVudmlyb25tZW50X2lkGAEgASgJIjIKH0RlbGV0ZUVudmlyb25tZW50UmVjb3JkUmVzcG9uc2USDwoHZGVsZXRlZBgBIAEoCCKSAQoTQXBwZW5kRXZlbnRzUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEh4KFmV4cGVjdGVkX2xhc3Rfc2VxdWVuY2UYAiABKAMSLQoGZXZlbnRzGAMgAygLMh0uYWdlbnRydW50aW1lLnYxLlNlc3Npb25FdmVudBIYChBsZWFzZV9nZW5lcmF0aW9uGAQgASgDIi0KFEFwcGVuZEV2ZW50c1Jlc3BvbnNlEhUKDWxhc3Rfc2VxdWVuY2UYASABKAMiTgoRUmVhZEV2ZW50c1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIWCg5hZnRlcl9zZXF1ZW5jZRgCIAEoAxINCgVsaW1pdBgDIAEoBSJaChJSZWFkRXZlbnRzUmVzcG9uc2USLQoGZXZlbnRzGAEgAygLMh0uYWdlbnRydW50aW1lLnYxLlNlc3Npb25FdmVudBIVCg1sYXN0X3NlcXVlbmNlGAIgASgDIjAKGkRlbGV0ZVNlc3Npb25SZWNvcmRSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiHQobRGVsZXRlU2Vzc2lvblJlY29yZFJlc3BvbnNlIqsBCgxTZXNzaW9uTGVhc2USEgoKc2Vzc2lvbl9pZBgBIAEoCRISCgpyZXBsaWNhX2lkGAIgASgJEg8KB2FkZHJlc3MYAyABKAkSEgoKZ2VuZXJhdGlvbhgEIAEoAxIuCgpleHBpcmVzX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgRoZWxkGAYgASgIEhAKCHJlbGVhc2VkGAcgASgIIn0KGkFjcXVpcmVTZXNzaW9uTGVhc2VSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEgoKcmVwbGljYV9pZBgCIAEoCRIPCgdhZGRyZXNzGAMgASgJEiYKA3R0bBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJ+ChhSZW5ld1Nlc3Npb25MZWFzZVJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRISCgpyZXBsaWNhX2lkGAIgASgJEhIKCmdlbmVyYXRpb24YAyABKAMSJgoDdHRsGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIlgKGlJlbGVhc2VTZXNzaW9uTGVhc2VSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEgoKcmVwbGljYV9pZBgCIAEoCRISCgpnZW5lcmF0aW9uGAMgASgDIi8KG1JlbGVhc2VTZXNzaW9uTGVhc2VSZXNwb25zZRIQCghyZWxlYXNlZBgBIAEoCCIsChZHZXRTZXNzaW9uTGVhc2VSZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiRwoeTGlzdExhcHNlZFNlc3Npb25MZWFzZXNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJImkKH0xpc3RMYXBzZWRTZXNzaW9uTGVhc2VzUmVzcG9uc2USLQoGbGVhc2VzGAEgAygLMh0uYWdlbnRydW50aW1lLnYxLlNlc3Npb25MZWFzZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAky+xcKElBlcnNpc3RlbmNlQWRhcHRlchJkCg9MaXN0QWxsU2Vzc2lvbnMSJy5hZ2VudHJ1bnRpbWUudjEuTGlzdEFsbFNlc3Npb25zUmVxdWVzdBooLmFnZW50cnVudGltZS52MS5MaXN0QWxsU2Vzc2lvbnNSZXNwb25zZRJYCgtMb2FkU2Vzc2lvbhIjLmFnZW50cnVudGltZS52MS5Mb2FkU2Vzc2lvblJlcXVlc3QaJC5hZ2VudHJ1bnRpbWUudjEuTG9hZFNlc3Npb25SZXNwb25zZRJnChBMaXN0U2Vzc2lvbkZpbGVzEiguYWdlbnRydW50aW1lLnYxLkxpc3RTZXNzaW9uRmlsZXNSZXF1ZXN0GikuYWdlbnRydW50aW1lLnYxLkxpc3RTZXNzaW9uRmlsZXNSZXNwb25zZRJYCg5HZXRTZXNzaW9uRmlsZRImLmFnZW50cnVudGltZS52MS5HZXRTZXNzaW9uRmlsZVJlcXVlc3QaHi5hZ2VudHJ1bnRpbWUudjEuV29ya3NwYWNlRmlsZRJcChBHZXRTZXNzaW9uUmVjb3JkEiguYWdlbnRydW50aW1lLnYxLkdldFNlc3Npb25SZWNvcmRSZXF1ZXN0Gh4uYWdlbnRydW50aW1lLnYxLlNlc3Npb25SZWNvcmQScAoTQ3JlYXRlU2Vzc2lvblJlY29yZBIrLmFnZW50cnVudGltZS52MS5DcmVhdGVTZXNzaW9uUmVjb3JkUmVxdWVzdBosLmFnZW50cnVudGltZS52MS5DcmVhdGVTZXNzaW9uUmVjb3JkUmVzcG9uc2UScAoTVXBkYXRlU2Vzc2lvblJlY29yZBIrLmFnZW50cnVudGltZS52MS5VcGRhdGVTZXNzaW9uUmVjb3JkUmVxdWVzdBosLmFnZW50cnVudGltZS52MS5VcGRhdGVTZXNzaW9uUmVjb3JkUmVzcG9uc2USYQoOU2F2ZVRyYW5zY3JpcHQSJi5hZ2VudHJ1bnRpbWUudjEuU2F2ZVRyYW5zY3JpcHRSZXF1ZXN0GicuYWdlbnRydW50aW1lLnYxLlNhdmVUcmFuc2NyaXB0UmVzcG9uc2USagoRU2F2ZVdvcmtzcGFjZUZpbGUSKS5hZ2VudHJ1bnRpbWUudjEuU2F2ZVdvcmtzcGFjZUZpbGVSZXF1ZXN0GiouYWdlbnRydW50aW1lLnYxLlNhdmVXb3Jrc3BhY2VGaWxlUmVzcG9uc2USagoRRGVsZXRlU2Vzc2lvbkZpbGUSKS5hZ2VudHJ1bnRpbWUudjEuRGVsZXRlU2Vzc2lvbkZpbGVSZXF1ZXN0GiouYWdlbnRydW50aW1lLnYxLkRlbGV0ZVNlc3Npb25GaWxlUmVzcG9uc2USbQoSQ2hhbmdlU2Vzc2lvbkZpbGVzEiouYWdlbnRydW50aW1lLnYxLkNoYW5nZVNlc3Npb25GaWxlc1JlcXVlc3QaKy5hZ2VudHJ1bnRpbWUudjEuQ2hhbmdlU2Vzc2lvbkZpbGVzUmVzcG9uc2USagoRTGlzdEFnZW50UHJvZmlsZXMSKS5hZ2VudHJ1bnRpbWUudjEuTGlzdEFnZW50UHJvZmlsZXNSZXF1ZXN0GiouYWdlbnRydW50aW1lLnYxLkxpc3RBZ2VudFByb2ZpbGVzUmVzcG9uc2USWwoQTG9hZEFnZW50UHJvZmlsZRIoLmFnZW50cnVudGltZS52MS5Mb2FkQWdlbnRQcm9maWxlUmVxdWVzdBodLmFnZW50cnVudGltZS52MS5BZ2VudFByb2ZpbGUSWwoQU2F2ZUFnZW50UHJvZmlsZRIoLmFnZW50cnVudGltZS52MS5TYXZlQWdlbnRQcm9maWxlUmVxdWVzdBodLmFnZW50cnVudGltZS52MS5BZ2VudFByb2ZpbGUSawoYTWFya0FnZW50UHJvZmlsZUFyY2hpdmVkEjAuYWdlbnRydW50aW1lLnYxLk1hcmtBZ2VudFByb2ZpbGVBcmNoaXZlZFJlcXVlc3QaHS5hZ2VudHJ1bnRpbWUudjEuQWdlbnRQcm9maWxlEn8KGExpc3RBZ2VudFByb2ZpbGVWZXJzaW9ucxIwLmFnZW50cnVudGltZS52MS5MaXN0QWdlbnRQcm9maWxlVmVyc2lvbnNSZXF1ZXN0GjEuYWdlbnRydW50aW1lLnYxLkxpc3RBZ2VudFByb2ZpbGVWZXJzaW9uc1Jlc3BvbnNlEmgKF0NyZWF0ZUVudmlyb25tZW50UmVjb3JkEi8uYWdlbnRydW50aW1lLnYxLkNyZWF0ZUVudmlyb25tZW50UmVjb3JkUmVxdWVzdBocLmFnZW50cnVudGltZS52MS5FbnZpcm9ubWVudBJiChRHZXRFbnZpcm9ubWVudFJlY29yZBIsLmFnZW50cnVudGltZS52MS5HZXRFbnZpcm9ubWVudFJlY29yZFJlcXVlc3QaHC5hZ2VudHJ1bnRpbWUudjEuRW52aXJvbm1lbnQSaAoXVXBkYXRlRW52aXJvbm1lbnRSZWNvcmQSLy5hZ2VudHJ1bnRpbWUudjEuVXBkYXRlRW52aXJvbm1lbnRSZWNvcmRSZXF1ZXN0GhwuYWdlbnRydW50aW1lLnYxLkVudmlyb25tZW50EnkKFkxpc3RFbnZpcm9ubWVudFJlY29yZHMSLi5hZ2VudHJ1bnRpbWUudjEuTGlzdEVudmlyb25tZW50UmVjb3Jkc1JlcXVlc3QaLy5hZ2VudHJ1bnRpbWUudjEuTGlzdEVudmlyb25tZW50UmVjb3Jkc1Jlc3BvbnNlEnwKF0RlbGV0ZUVudmlyb25tZW50UmVjb3JkEi8uYWdlbnRydW50aW1lLnYxLkRlbGV0ZUVudmlyb25tZW50UmVjb3JkUmVxdWVzdBowLmFnZW50cnVudGltZS52MS5EZWxldGVFbnZpcm9ubWVudFJlY29yZFJlc3BvbnNlElsKDEFwcGVuZEV2ZW50cxIkLmFnZW50cnVudGltZS52MS5BcHBlbmRFdmVudHNSZXF1ZXN0GiUuYWdlbnRydW50aW1lLnYxLkFwcGVuZEV2ZW50c1Jlc3BvbnNlElUKClJlYWRFdmVudHMSIi5hZ2VudHJ1bnRpbWUudjEuUmVhZEV2ZW50c1JlcXVlc3QaIy5hZ2VudHJ1bnRpbWUudjEuUmVhZEV2ZW50c1Jlc3BvbnNlEnAKE0RlbGV0ZVNlc3Npb25SZWNvcmQSKy5hZ2VudHJ1bnRpbWUudjEuRGVsZXRlU2Vzc2lvblJlY29yZFJlcXVlc3QaLC5hZ2VudHJ1bnRpbWUudjEuRGVsZXRlU2Vzc2lvblJlY29yZFJlc3BvbnNlEmEKE0FjcXVpcmVTZXNzaW9uTGVhc2USKy5hZ2VudHJ1bnRpbWUudjEuQWNxdWlyZVNlc3Npb25MZWFzZVJlcXVlc3QaHS5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbkxlYXNlEl0KEVJlbmV3U2Vzc2lvbkxlYXNlEikuYWdlbnRydW50aW1lLnYxLlJlbmV3U2Vzc2lvbkxlYXNlUmVxdWVzdBodLmFnZW50cnVudGltZS52MS5TZXNzaW9uTGVhc2UScAoTUmVsZWFzZVNlc3Npb25MZWFzZRIrLmFnZW50cnVudGltZS52MS5SZWxlYXNlU2Vzc2lvbkxlYXNlUmVxdWVzdBosLmFnZW50cnVudGltZS52MS5SZWxlYXNlU2Vzc2lvbkxlYXNlUmVzcG9uc2USWQoPR2V0U2Vzc2lvbkxlYXNlEicuYWdlbnRydW50aW1lLnYxLkdldFNlc3Npb25MZWFzZVJlcXVlc3QaHS5hZ2VudHJ1bnRpbWUudjEuU2Vzc2lvbkxlYXNlEnwKF0xpc3RMYXBzZWRTZXNzaW9uTGVhc2VzEi8uYWdlbnRydW50aW1lLnYxLkxpc3RMYXBzZWRTZXNzaW9uTGVhc2VzUmVxdWVzdBowLmFnZW50cnVudGltZS52MS5MaXN0TGFwc2VkU2Vzc2lvbkxlYXNlc1Jlc3BvbnNlYgZwcm90bzM", [file_agentruntime_v1_blocks, file_agentruntime_v1_environment, file_agentruntime_v1_events, file_agentruntime_v1_profile, file_agentruntime_v1_session, file_agentruntime_v1_workspace, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * What storage keeps of a session (the runtime adds its in-memory state to make a Session).
@@ -67,6 +71,34 @@ export type SessionRecord = Message<"agentruntime.v1.SessionRecord"> & {
    * @generated from field: google.protobuf.Struct metadata = 8;
    */
   metadata?: JsonObject | undefined;
+
+  /**
+   * The profile version the session runs: its latest when the session was created, unless one was asked.
+   *
+   * @generated from field: int32 agent_profile_version = 9;
+   */
+  agentProfileVersion: number;
+
+  /**
+   * The environment it runs in; empty: the profile's sandbox alone.
+   *
+   * @generated from field: string environment_id = 10;
+   */
+  environmentId: string;
+
+  /**
+   * When it was archived; unset if it is not.
+   *
+   * @generated from field: google.protobuf.Timestamp archived_at = 11;
+   */
+  archivedAt?: Timestamp | undefined;
+
+  /**
+   * Token counts of all its turns so far.
+   *
+   * @generated from field: agentruntime.v1.Usage usage = 12;
+   */
+  usage?: Usage | undefined;
 };
 
 /**
@@ -589,6 +621,13 @@ export type LoadAgentProfileRequest = Message<"agentruntime.v1.LoadAgentProfileR
    * @generated from field: string agent_profile_id = 1;
    */
   agentProfileId: string;
+
+  /**
+   * 0: the latest.
+   *
+   * @generated from field: int32 version = 2;
+   */
+  version: number;
 };
 
 /**
@@ -597,6 +636,160 @@ export type LoadAgentProfileRequest = Message<"agentruntime.v1.LoadAgentProfileR
  */
 export const LoadAgentProfileRequestSchema: GenMessage<LoadAgentProfileRequest> = /*@__PURE__*/
   messageDesc(file_agentruntime_v1_persistence, 22);
+
+/**
+ * @generated from message agentruntime.v1.SaveAgentProfileRequest
+ */
+export type SaveAgentProfileRequest = Message<"agentruntime.v1.SaveAgentProfileRequest"> & {
+  /**
+   * @generated from field: agentruntime.v1.AgentProfile profile = 1;
+   */
+  profile?: AgentProfile | undefined;
+};
+
+/**
+ * Describes the message agentruntime.v1.SaveAgentProfileRequest.
+ * Use `create(SaveAgentProfileRequestSchema)` to create a new message.
+ */
+export const SaveAgentProfileRequestSchema: GenMessage<SaveAgentProfileRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 23);
+
+/**
+ * @generated from message agentruntime.v1.MarkAgentProfileArchivedRequest
+ */
+export type MarkAgentProfileArchivedRequest = Message<"agentruntime.v1.MarkAgentProfileArchivedRequest"> & {
+  /**
+   * @generated from field: string agent_profile_id = 1;
+   */
+  agentProfileId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp archived_at = 2;
+   */
+  archivedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message agentruntime.v1.MarkAgentProfileArchivedRequest.
+ * Use `create(MarkAgentProfileArchivedRequestSchema)` to create a new message.
+ */
+export const MarkAgentProfileArchivedRequestSchema: GenMessage<MarkAgentProfileArchivedRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 24);
+
+/**
+ * @generated from message agentruntime.v1.CreateEnvironmentRecordRequest
+ */
+export type CreateEnvironmentRecordRequest = Message<"agentruntime.v1.CreateEnvironmentRecordRequest"> & {
+  /**
+   * @generated from field: agentruntime.v1.Environment environment = 1;
+   */
+  environment?: Environment | undefined;
+};
+
+/**
+ * Describes the message agentruntime.v1.CreateEnvironmentRecordRequest.
+ * Use `create(CreateEnvironmentRecordRequestSchema)` to create a new message.
+ */
+export const CreateEnvironmentRecordRequestSchema: GenMessage<CreateEnvironmentRecordRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 25);
+
+/**
+ * @generated from message agentruntime.v1.GetEnvironmentRecordRequest
+ */
+export type GetEnvironmentRecordRequest = Message<"agentruntime.v1.GetEnvironmentRecordRequest"> & {
+  /**
+   * @generated from field: string environment_id = 1;
+   */
+  environmentId: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.GetEnvironmentRecordRequest.
+ * Use `create(GetEnvironmentRecordRequestSchema)` to create a new message.
+ */
+export const GetEnvironmentRecordRequestSchema: GenMessage<GetEnvironmentRecordRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 26);
+
+/**
+ * @generated from message agentruntime.v1.UpdateEnvironmentRecordRequest
+ */
+export type UpdateEnvironmentRecordRequest = Message<"agentruntime.v1.UpdateEnvironmentRecordRequest"> & {
+  /**
+   * @generated from field: agentruntime.v1.Environment environment = 1;
+   */
+  environment?: Environment | undefined;
+};
+
+/**
+ * Describes the message agentruntime.v1.UpdateEnvironmentRecordRequest.
+ * Use `create(UpdateEnvironmentRecordRequestSchema)` to create a new message.
+ */
+export const UpdateEnvironmentRecordRequestSchema: GenMessage<UpdateEnvironmentRecordRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 27);
+
+/**
+ * @generated from message agentruntime.v1.ListEnvironmentRecordsRequest
+ */
+export type ListEnvironmentRecordsRequest = Message<"agentruntime.v1.ListEnvironmentRecordsRequest"> & {
+};
+
+/**
+ * Describes the message agentruntime.v1.ListEnvironmentRecordsRequest.
+ * Use `create(ListEnvironmentRecordsRequestSchema)` to create a new message.
+ */
+export const ListEnvironmentRecordsRequestSchema: GenMessage<ListEnvironmentRecordsRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 28);
+
+/**
+ * @generated from message agentruntime.v1.ListEnvironmentRecordsResponse
+ */
+export type ListEnvironmentRecordsResponse = Message<"agentruntime.v1.ListEnvironmentRecordsResponse"> & {
+  /**
+   * @generated from field: repeated agentruntime.v1.Environment environments = 1;
+   */
+  environments: Environment[];
+};
+
+/**
+ * Describes the message agentruntime.v1.ListEnvironmentRecordsResponse.
+ * Use `create(ListEnvironmentRecordsResponseSchema)` to create a new message.
+ */
+export const ListEnvironmentRecordsResponseSchema: GenMessage<ListEnvironmentRecordsResponse> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 29);
+
+/**
+ * @generated from message agentruntime.v1.DeleteEnvironmentRecordRequest
+ */
+export type DeleteEnvironmentRecordRequest = Message<"agentruntime.v1.DeleteEnvironmentRecordRequest"> & {
+  /**
+   * @generated from field: string environment_id = 1;
+   */
+  environmentId: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.DeleteEnvironmentRecordRequest.
+ * Use `create(DeleteEnvironmentRecordRequestSchema)` to create a new message.
+ */
+export const DeleteEnvironmentRecordRequestSchema: GenMessage<DeleteEnvironmentRecordRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 30);
+
+/**
+ * @generated from message agentruntime.v1.DeleteEnvironmentRecordResponse
+ */
+export type DeleteEnvironmentRecordResponse = Message<"agentruntime.v1.DeleteEnvironmentRecordResponse"> & {
+  /**
+   * @generated from field: bool deleted = 1;
+   */
+  deleted: boolean;
+};
+
+/**
+ * Describes the message agentruntime.v1.DeleteEnvironmentRecordResponse.
+ * Use `create(DeleteEnvironmentRecordResponseSchema)` to create a new message.
+ */
+export const DeleteEnvironmentRecordResponseSchema: GenMessage<DeleteEnvironmentRecordResponse> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_persistence, 31);
 
 /**
  * @generated from message agentruntime.v1.AppendEventsRequest
@@ -633,7 +826,7 @@ export type AppendEventsRequest = Message<"agentruntime.v1.AppendEventsRequest">
  * Use `create(AppendEventsRequestSchema)` to create a new message.
  */
 export const AppendEventsRequestSchema: GenMessage<AppendEventsRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 23);
+  messageDesc(file_agentruntime_v1_persistence, 32);
 
 /**
  * @generated from message agentruntime.v1.AppendEventsResponse
@@ -650,7 +843,7 @@ export type AppendEventsResponse = Message<"agentruntime.v1.AppendEventsResponse
  * Use `create(AppendEventsResponseSchema)` to create a new message.
  */
 export const AppendEventsResponseSchema: GenMessage<AppendEventsResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 24);
+  messageDesc(file_agentruntime_v1_persistence, 33);
 
 /**
  * @generated from message agentruntime.v1.ReadEventsRequest
@@ -679,7 +872,7 @@ export type ReadEventsRequest = Message<"agentruntime.v1.ReadEventsRequest"> & {
  * Use `create(ReadEventsRequestSchema)` to create a new message.
  */
 export const ReadEventsRequestSchema: GenMessage<ReadEventsRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 25);
+  messageDesc(file_agentruntime_v1_persistence, 34);
 
 /**
  * @generated from message agentruntime.v1.ReadEventsResponse
@@ -703,7 +896,7 @@ export type ReadEventsResponse = Message<"agentruntime.v1.ReadEventsResponse"> &
  * Use `create(ReadEventsResponseSchema)` to create a new message.
  */
 export const ReadEventsResponseSchema: GenMessage<ReadEventsResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 26);
+  messageDesc(file_agentruntime_v1_persistence, 35);
 
 /**
  * @generated from message agentruntime.v1.DeleteSessionRecordRequest
@@ -720,7 +913,7 @@ export type DeleteSessionRecordRequest = Message<"agentruntime.v1.DeleteSessionR
  * Use `create(DeleteSessionRecordRequestSchema)` to create a new message.
  */
 export const DeleteSessionRecordRequestSchema: GenMessage<DeleteSessionRecordRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 27);
+  messageDesc(file_agentruntime_v1_persistence, 36);
 
 /**
  * @generated from message agentruntime.v1.DeleteSessionRecordResponse
@@ -733,7 +926,7 @@ export type DeleteSessionRecordResponse = Message<"agentruntime.v1.DeleteSession
  * Use `create(DeleteSessionRecordResponseSchema)` to create a new message.
  */
 export const DeleteSessionRecordResponseSchema: GenMessage<DeleteSessionRecordResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 28);
+  messageDesc(file_agentruntime_v1_persistence, 37);
 
 /**
  * @generated from message agentruntime.v1.SessionLease
@@ -792,7 +985,7 @@ export type SessionLease = Message<"agentruntime.v1.SessionLease"> & {
  * Use `create(SessionLeaseSchema)` to create a new message.
  */
 export const SessionLeaseSchema: GenMessage<SessionLease> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 29);
+  messageDesc(file_agentruntime_v1_persistence, 38);
 
 /**
  * @generated from message agentruntime.v1.AcquireSessionLeaseRequest
@@ -828,7 +1021,7 @@ export type AcquireSessionLeaseRequest = Message<"agentruntime.v1.AcquireSession
  * Use `create(AcquireSessionLeaseRequestSchema)` to create a new message.
  */
 export const AcquireSessionLeaseRequestSchema: GenMessage<AcquireSessionLeaseRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 30);
+  messageDesc(file_agentruntime_v1_persistence, 39);
 
 /**
  * @generated from message agentruntime.v1.RenewSessionLeaseRequest
@@ -862,7 +1055,7 @@ export type RenewSessionLeaseRequest = Message<"agentruntime.v1.RenewSessionLeas
  * Use `create(RenewSessionLeaseRequestSchema)` to create a new message.
  */
 export const RenewSessionLeaseRequestSchema: GenMessage<RenewSessionLeaseRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 31);
+  messageDesc(file_agentruntime_v1_persistence, 40);
 
 /**
  * @generated from message agentruntime.v1.ReleaseSessionLeaseRequest
@@ -889,7 +1082,7 @@ export type ReleaseSessionLeaseRequest = Message<"agentruntime.v1.ReleaseSession
  * Use `create(ReleaseSessionLeaseRequestSchema)` to create a new message.
  */
 export const ReleaseSessionLeaseRequestSchema: GenMessage<ReleaseSessionLeaseRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 32);
+  messageDesc(file_agentruntime_v1_persistence, 41);
 
 /**
  * @generated from message agentruntime.v1.ReleaseSessionLeaseResponse
@@ -906,7 +1099,7 @@ export type ReleaseSessionLeaseResponse = Message<"agentruntime.v1.ReleaseSessio
  * Use `create(ReleaseSessionLeaseResponseSchema)` to create a new message.
  */
 export const ReleaseSessionLeaseResponseSchema: GenMessage<ReleaseSessionLeaseResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 33);
+  messageDesc(file_agentruntime_v1_persistence, 42);
 
 /**
  * @generated from message agentruntime.v1.GetSessionLeaseRequest
@@ -923,7 +1116,7 @@ export type GetSessionLeaseRequest = Message<"agentruntime.v1.GetSessionLeaseReq
  * Use `create(GetSessionLeaseRequestSchema)` to create a new message.
  */
 export const GetSessionLeaseRequestSchema: GenMessage<GetSessionLeaseRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 34);
+  messageDesc(file_agentruntime_v1_persistence, 43);
 
 /**
  * @generated from message agentruntime.v1.ListLapsedSessionLeasesRequest
@@ -947,7 +1140,7 @@ export type ListLapsedSessionLeasesRequest = Message<"agentruntime.v1.ListLapsed
  * Use `create(ListLapsedSessionLeasesRequestSchema)` to create a new message.
  */
 export const ListLapsedSessionLeasesRequestSchema: GenMessage<ListLapsedSessionLeasesRequest> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 35);
+  messageDesc(file_agentruntime_v1_persistence, 44);
 
 /**
  * @generated from message agentruntime.v1.ListLapsedSessionLeasesResponse
@@ -971,7 +1164,7 @@ export type ListLapsedSessionLeasesResponse = Message<"agentruntime.v1.ListLapse
  * Use `create(ListLapsedSessionLeasesResponseSchema)` to create a new message.
  */
 export const ListLapsedSessionLeasesResponseSchema: GenMessage<ListLapsedSessionLeasesResponse> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_persistence, 36);
+  messageDesc(file_agentruntime_v1_persistence, 45);
 
 /**
  * What storage implements, in any language. The runtime is its only caller and reaches storage
@@ -1093,6 +1286,8 @@ export const PersistenceAdapter: GenService<{
     output: typeof ChangeSessionFilesResponseSchema;
   },
   /**
+   * The built-in profiles and the latest version of each stored one, archived ones only when asked.
+   *
    * @generated from rpc agentruntime.v1.PersistenceAdapter.ListAgentProfiles
    */
   listAgentProfiles: {
@@ -1101,7 +1296,9 @@ export const PersistenceAdapter: GenService<{
     output: typeof ListAgentProfilesResponseSchema;
   },
   /**
-   * NOT_FOUND for an unknown profile.
+   * A profile's latest version, or the one asked for; NOT_FOUND (PROFILE_NOT_FOUND) for an unknown
+   * profile, (PROFILE_VERSION_NOT_FOUND) for a version it does not have. archived_at is the profile's,
+   * whichever version is loaded.
    *
    * @generated from rpc agentruntime.v1.PersistenceAdapter.LoadAgentProfile
    */
@@ -1109,6 +1306,90 @@ export const PersistenceAdapter: GenService<{
     methodKind: "unary";
     input: typeof LoadAgentProfileRequestSchema;
     output: typeof AgentProfileSchema;
+  },
+  /**
+   * Stores a profile's next version, as given (the caller sets its times): profile.version must be one
+   * more than the latest stored version, else ABORTED (VERSION_MISMATCH) and nothing is stored. Version 1
+   * of an id that a stored or built-in profile has is ALREADY_EXISTS (PROFILE_ALREADY_EXISTS); a later
+   * version of a built-in profile FAILED_PRECONDITION (PROFILE_READ_ONLY), of an unknown one NOT_FOUND.
+   *
+   * @generated from rpc agentruntime.v1.PersistenceAdapter.SaveAgentProfile
+   */
+  saveAgentProfile: {
+    methodKind: "unary";
+    input: typeof SaveAgentProfileRequestSchema;
+    output: typeof AgentProfileSchema;
+  },
+  /**
+   * Marks a stored profile archived at archived_at, or keeps the time it was archived before; the latest
+   * version as archived. A built-in profile is FAILED_PRECONDITION (PROFILE_READ_ONLY).
+   *
+   * @generated from rpc agentruntime.v1.PersistenceAdapter.MarkAgentProfileArchived
+   */
+  markAgentProfileArchived: {
+    methodKind: "unary";
+    input: typeof MarkAgentProfileArchivedRequestSchema;
+    output: typeof AgentProfileSchema;
+  },
+  /**
+   * A profile's versions, newest first, a page at a time (a built-in profile has one).
+   *
+   * @generated from rpc agentruntime.v1.PersistenceAdapter.ListAgentProfileVersions
+   */
+  listAgentProfileVersions: {
+    methodKind: "unary";
+    input: typeof ListAgentProfileVersionsRequestSchema;
+    output: typeof ListAgentProfileVersionsResponseSchema;
+  },
+  /**
+   * Stores a new environment, as given; ALREADY_EXISTS (ENVIRONMENT_ALREADY_EXISTS) if the id is taken.
+   *
+   * @generated from rpc agentruntime.v1.PersistenceAdapter.CreateEnvironmentRecord
+   */
+  createEnvironmentRecord: {
+    methodKind: "unary";
+    input: typeof CreateEnvironmentRecordRequestSchema;
+    output: typeof EnvironmentSchema;
+  },
+  /**
+   * NOT_FOUND (ENVIRONMENT_NOT_FOUND) for an unknown environment.
+   *
+   * @generated from rpc agentruntime.v1.PersistenceAdapter.GetEnvironmentRecord
+   */
+  getEnvironmentRecord: {
+    methodKind: "unary";
+    input: typeof GetEnvironmentRecordRequestSchema;
+    output: typeof EnvironmentSchema;
+  },
+  /**
+   * Replaces a stored environment with the one given; NOT_FOUND for an unknown one.
+   *
+   * @generated from rpc agentruntime.v1.PersistenceAdapter.UpdateEnvironmentRecord
+   */
+  updateEnvironmentRecord: {
+    methodKind: "unary";
+    input: typeof UpdateEnvironmentRecordRequestSchema;
+    output: typeof EnvironmentSchema;
+  },
+  /**
+   * Every stored environment, newest first.
+   *
+   * @generated from rpc agentruntime.v1.PersistenceAdapter.ListEnvironmentRecords
+   */
+  listEnvironmentRecords: {
+    methodKind: "unary";
+    input: typeof ListEnvironmentRecordsRequestSchema;
+    output: typeof ListEnvironmentRecordsResponseSchema;
+  },
+  /**
+   * Deletes an environment; an unknown one is not an error (deleted false).
+   *
+   * @generated from rpc agentruntime.v1.PersistenceAdapter.DeleteEnvironmentRecord
+   */
+  deleteEnvironmentRecord: {
+    methodKind: "unary";
+    input: typeof DeleteEnvironmentRecordRequestSchema;
+    output: typeof DeleteEnvironmentRecordResponseSchema;
   },
   /**
    * Appends events to the session's log. expected_last_sequence must be the log's last sequence and the

@@ -8,19 +8,20 @@ import type { ClientTool, PermissionPolicy } from "./permissions_pb.js";
 import { file_agentruntime_v1_permissions } from "./permissions_pb.js";
 import type { WorkspaceFile } from "./workspace_pb.js";
 import { file_agentruntime_v1_workspace } from "./workspace_pb.js";
-import type { Duration } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file agentruntime/v1/profile.proto.
  */
 export const file_agentruntime_v1_profile: GenFile = /*@__PURE__*/
-  fileDesc("Ch1hZ2VudHJ1bnRpbWUvdjEvcHJvZmlsZS5wcm90bxIPYWdlbnRydW50aW1lLnYxIpQHCgxBZ2VudFByb2ZpbGUSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIVCg1zeXN0ZW1fcHJvbXB0GAQgASgJEiIKDWFnZW50X21kX2ZpbGUYBSABKAlSC2FnZW50TURGaWxlEiYKBnNraWxscxgGIAMoCzIWLmFnZW50cnVudGltZS52MS5Ta2lsbBIsCglzdWJhZ2VudHMYByADKAsyGS5hZ2VudHJ1bnRpbWUudjEuU3ViYWdlbnQSKgoIY29tbWFuZHMYCCADKAsyGC5hZ2VudHJ1bnRpbWUudjEuQ29tbWFuZBINCgV0b29scxgJIAMoCRJLChNidW5kbGVkX21jcF9zZXJ2ZXJzGAogAygLMiEuYWdlbnRydW50aW1lLnYxLkJ1bmRsZWRNY3BTZXJ2ZXJSC2J1bmRsZWRNQ1BzEk4KFGV4dGVybmFsX21jcF9zZXJ2ZXJzGAsgAygLMiIuYWdlbnRydW50aW1lLnYxLkV4dGVybmFsTWNwU2VydmVyUgxleHRlcm5hbE1DUHMSGAoQbnBtX2RlcGVuZGVuY2llcxgMIAMoCRIYChBwaXBfZGVwZW5kZW5jaWVzGA0gAygJElYKFWVudmlyb25tZW50X3ZhcmlhYmxlcxgOIAMoCzI3LmFnZW50cnVudGltZS52MS5BZ2VudFByb2ZpbGUuRW52aXJvbm1lbnRWYXJpYWJsZXNFbnRyeRI/ChdkZWZhdWx0X3dvcmtzcGFjZV9maWxlcxgPIAMoCzIeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlEi8KB25ldHdvcmsYECABKAsyHi5hZ2VudHJ1bnRpbWUudjEuTmV0d29ya1BvbGljeRIuCgZsaW1pdHMYESABKAsyHi5hZ2VudHJ1bnRpbWUudjEuU2FuZGJveExpbWl0cxIWCg5tYXhfYnVkZ2V0X3VzZBgSIAEoARI2CgtwZXJtaXNzaW9ucxgTIAEoCzIhLmFnZW50cnVudGltZS52MS5QZXJtaXNzaW9uUG9saWN5EjEKDGNsaWVudF90b29scxgUIAMoCzIbLmFnZW50cnVudGltZS52MS5DbGllbnRUb29sGjsKGUVudmlyb25tZW50VmFyaWFibGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIaChhMaXN0QWdlbnRQcm9maWxlc1JlcXVlc3QiUwoZTGlzdEFnZW50UHJvZmlsZXNSZXNwb25zZRI2Cghwcm9maWxlcxgBIAMoCzIkLmFnZW50cnVudGltZS52MS5BZ2VudFByb2ZpbGVTdW1tYXJ5IkQKE0FnZW50UHJvZmlsZVN1bW1hcnkSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCSKrAQoFU2tpbGwSDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIQCghza2lsbF9tZBgDIAEoCRI5ChBzdXBwb3J0aW5nX2ZpbGVzGAQgAygLMh8uYWdlbnRydW50aW1lLnYxLlN1cHBvcnRpbmdGaWxlEhgKEG5wbV9kZXBlbmRlbmNpZXMYBSADKAkSGAoQcGlwX2RlcGVuZGVuY2llcxgGIAMoCSI4Cg5TdXBwb3J0aW5nRmlsZRIVCg1yZWxhdGl2ZV9wYXRoGAEgASgJEg8KB2NvbnRlbnQYAiABKAkiWwoIU3ViYWdlbnQSDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIOCgZwcm9tcHQYAyABKAkSDQoFbW9kZWwYBCABKAkSDQoFdG9vbHMYBSADKAkiJwoHQ29tbWFuZBIMCgRuYW1lGAEgASgJEg4KBnByb21wdBgCIAEoCSKBAQoQQnVuZGxlZE1jcFNlcnZlchIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEhoKEmxvY2FsX3Byb2plY3RfcGF0aBgDIAEoCRIVCg1zdGFydF9jb21tYW5kGAQgASgJEhcKD2luc3RhbGxfY29tbWFuZBgFIAEoCSKzAgoRRXh0ZXJuYWxNY3BTZXJ2ZXISDAoEbmFtZRgBIAEoCRIMCgR0eXBlGAIgASgJEg8KB2NvbW1hbmQYAyABKAkSDAoEYXJncxgEIAMoCRI4CgNlbnYYBSADKAsyKy5hZ2VudHJ1bnRpbWUudjEuRXh0ZXJuYWxNY3BTZXJ2ZXIuRW52RW50cnkSCwoDdXJsGAYgASgJEkAKB2hlYWRlcnMYByADKAsyLy5hZ2VudHJ1bnRpbWUudjEuRXh0ZXJuYWxNY3BTZXJ2ZXIuSGVhZGVyc0VudHJ5GioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJgoNTmV0d29ya1BvbGljeRIVCg1hbGxvd2VkX2hvc3RzGAEgAygJIt0BCg1TYW5kYm94TGltaXRzEhQKDG1lbW9yeV9ieXRlcxgBIAEoAxIVCg1tYXhfcHJvY2Vzc2VzGAIgASgFEhMKC2NwdV9zZWNvbmRzGAMgASgFEhcKD2ZpbGVfc2l6ZV9ieXRlcxgEIAEoAxIvCgxleGVjX3RpbWVvdXQYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFwoPd29ya3NwYWNlX2J5dGVzGAYgASgDEhIKCmRpc2tfYnl0ZXMYByABKAMSEwoLZGlza19pbm9kZXMYCCABKAViBnByb3RvMw", [file_agentruntime_v1_permissions, file_agentruntime_v1_workspace, file_google_protobuf_duration]);
+  fileDesc("Ch1hZ2VudHJ1bnRpbWUvdjEvcHJvZmlsZS5wcm90bxIPYWdlbnRydW50aW1lLnYxIscJCgxBZ2VudFByb2ZpbGUSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIVCg1zeXN0ZW1fcHJvbXB0GAQgASgJEiIKDWFnZW50X21kX2ZpbGUYBSABKAlSC2FnZW50TURGaWxlEiYKBnNraWxscxgGIAMoCzIWLmFnZW50cnVudGltZS52MS5Ta2lsbBIsCglzdWJhZ2VudHMYByADKAsyGS5hZ2VudHJ1bnRpbWUudjEuU3ViYWdlbnQSKgoIY29tbWFuZHMYCCADKAsyGC5hZ2VudHJ1bnRpbWUudjEuQ29tbWFuZBINCgV0b29scxgJIAMoCRJLChNidW5kbGVkX21jcF9zZXJ2ZXJzGAogAygLMiEuYWdlbnRydW50aW1lLnYxLkJ1bmRsZWRNY3BTZXJ2ZXJSC2J1bmRsZWRNQ1BzEk4KFGV4dGVybmFsX21jcF9zZXJ2ZXJzGAsgAygLMiIuYWdlbnRydW50aW1lLnYxLkV4dGVybmFsTWNwU2VydmVyUgxleHRlcm5hbE1DUHMSGAoQbnBtX2RlcGVuZGVuY2llcxgMIAMoCRIYChBwaXBfZGVwZW5kZW5jaWVzGA0gAygJElYKFWVudmlyb25tZW50X3ZhcmlhYmxlcxgOIAMoCzI3LmFnZW50cnVudGltZS52MS5BZ2VudFByb2ZpbGUuRW52aXJvbm1lbnRWYXJpYWJsZXNFbnRyeRI/ChdkZWZhdWx0X3dvcmtzcGFjZV9maWxlcxgPIAMoCzIeLmFnZW50cnVudGltZS52MS5Xb3Jrc3BhY2VGaWxlEi8KB25ldHdvcmsYECABKAsyHi5hZ2VudHJ1bnRpbWUudjEuTmV0d29ya1BvbGljeRIuCgZsaW1pdHMYESABKAsyHi5hZ2VudHJ1bnRpbWUudjEuU2FuZGJveExpbWl0cxIWCg5tYXhfYnVkZ2V0X3VzZBgSIAEoARI2CgtwZXJtaXNzaW9ucxgTIAEoCzIhLmFnZW50cnVudGltZS52MS5QZXJtaXNzaW9uUG9saWN5EjEKDGNsaWVudF90b29scxgUIAMoCzIbLmFnZW50cnVudGltZS52MS5DbGllbnRUb29sEg0KBW1vZGVsGBUgASgJEj0KCG1ldGFkYXRhGBYgAygLMisuYWdlbnRydW50aW1lLnYxLkFnZW50UHJvZmlsZS5NZXRhZGF0YUVudHJ5Eg8KB3ZlcnNpb24YFyABKAUSEAoIYnVpbHRfaW4YGCABKAgSLgoKY3JlYXRlZF9hdBgZIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgaIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLYXJjaGl2ZWRfYXQYGyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGjsKGUVudmlyb25tZW50VmFyaWFibGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiNAoYTGlzdEFnZW50UHJvZmlsZXNSZXF1ZXN0EhgKEGluY2x1ZGVfYXJjaGl2ZWQYASABKAgiUwoZTGlzdEFnZW50UHJvZmlsZXNSZXNwb25zZRI2Cghwcm9maWxlcxgBIAMoCzIkLmFnZW50cnVudGltZS52MS5BZ2VudFByb2ZpbGVTdW1tYXJ5IpgBChNBZ2VudFByb2ZpbGVTdW1tYXJ5EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSDwoHdmVyc2lvbhgEIAEoBRIQCghidWlsdF9pbhgFIAEoCBIvCgthcmNoaXZlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYgofTGlzdEFnZW50UHJvZmlsZVZlcnNpb25zUmVxdWVzdBIYChBhZ2VudF9wcm9maWxlX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJImwKIExpc3RBZ2VudFByb2ZpbGVWZXJzaW9uc1Jlc3BvbnNlEi8KCHZlcnNpb25zGAEgAygLMh0uYWdlbnRydW50aW1lLnYxLkFnZW50UHJvZmlsZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqwEKBVNraWxsEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSEAoIc2tpbGxfbWQYAyABKAkSOQoQc3VwcG9ydGluZ19maWxlcxgEIAMoCzIfLmFnZW50cnVudGltZS52MS5TdXBwb3J0aW5nRmlsZRIYChBucG1fZGVwZW5kZW5jaWVzGAUgAygJEhgKEHBpcF9kZXBlbmRlbmNpZXMYBiADKAkiOAoOU3VwcG9ydGluZ0ZpbGUSFQoNcmVsYXRpdmVfcGF0aBgBIAEoCRIPCgdjb250ZW50GAIgASgJIlsKCFN1YmFnZW50EgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSDgoGcHJvbXB0GAMgASgJEg0KBW1vZGVsGAQgASgJEg0KBXRvb2xzGAUgAygJIicKB0NvbW1hbmQSDAoEbmFtZRgBIAEoCRIOCgZwcm9tcHQYAiABKAkigQEKEEJ1bmRsZWRNY3BTZXJ2ZXISDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIaChJsb2NhbF9wcm9qZWN0X3BhdGgYAyABKAkSFQoNc3RhcnRfY29tbWFuZBgEIAEoCRIXCg9pbnN0YWxsX2NvbW1hbmQYBSABKAkiswIKEUV4dGVybmFsTWNwU2VydmVyEgwKBG5hbWUYASABKAkSDAoEdHlwZRgCIAEoCRIPCgdjb21tYW5kGAMgASgJEgwKBGFyZ3MYBCADKAkSOAoDZW52GAUgAygLMisuYWdlbnRydW50aW1lLnYxLkV4dGVybmFsTWNwU2VydmVyLkVudkVudHJ5EgsKA3VybBgGIAEoCRJACgdoZWFkZXJzGAcgAygLMi8uYWdlbnRydW50aW1lLnYxLkV4dGVybmFsTWNwU2VydmVyLkhlYWRlcnNFbnRyeRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiYKDU5ldHdvcmtQb2xpY3kSFQoNYWxsb3dlZF9ob3N0cxgBIAMoCSLdAQoNU2FuZGJveExpbWl0cxIUCgxtZW1vcnlfYnl0ZXMYASABKAMSFQoNbWF4X3Byb2Nlc3NlcxgCIAEoBRITCgtjcHVfc2Vjb25kcxgDIAEoBRIXCg9maWxlX3NpemVfYnl0ZXMYBCABKAMSLwoMZXhlY190aW1lb3V0GAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhcKD3dvcmtzcGFjZV9ieXRlcxgGIAEoAxISCgpkaXNrX2J5dGVzGAcgASgDEhMKC2Rpc2tfaW5vZGVzGAggASgFYgZwcm90bzM", [file_agentruntime_v1_permissions, file_agentruntime_v1_workspace, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
- * What an agent is: its prompts, tools, skills, subagents and sandbox policy. The built-in storage
- * servers read profiles from a directory of YAML or JSON files, one profile a file.
+ * What an agent is: its prompts, tools, skills, subagents and sandbox policy. Built-in profiles come from
+ * the storage server's profiles directory (YAML or JSON files, one profile a file) and are read-only;
+ * stored profiles are created and updated through the API, each update a new version.
  *
  * @generated from message agentruntime.v1.AgentProfile
  */
@@ -152,6 +153,57 @@ export type AgentProfile = Message<"agentruntime.v1.AgentProfile"> & {
    * @generated from field: repeated agentruntime.v1.ClientTool client_tools = 20;
    */
   clientTools: ClientTool[];
+
+  /**
+   * The model a session runs unless it chooses one (SessionOptions.model); empty: the architecture's
+   * default. At most 128 characters.
+   *
+   * @generated from field: string model = 21;
+   */
+  model: string;
+
+  /**
+   * Caller-owned labels: at most 16, keys up to 64 characters, values up to 512.
+   *
+   * @generated from field: map<string, string> metadata = 22;
+   */
+  metadata: { [key: string]: string };
+
+  /**
+   * Output only. A stored profile's first version is 1 and each update adds one; a built-in one is 1.
+   *
+   * @generated from field: int32 version = 23;
+   */
+  version: number;
+
+  /**
+   * Output only: the profile is from the profiles directory, so it cannot be updated or archived.
+   *
+   * @generated from field: bool built_in = 24;
+   */
+  builtIn: boolean;
+
+  /**
+   * Output only: when the first version was stored (unset for a built-in profile).
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 25;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * Output only: when this version was stored (unset for a built-in profile).
+   *
+   * @generated from field: google.protobuf.Timestamp updated_at = 26;
+   */
+  updatedAt?: Timestamp | undefined;
+
+  /**
+   * Output only: when the profile was archived; unset if it is not. No new session starts on an archived
+   * profile; sessions already on it go on.
+   *
+   * @generated from field: google.protobuf.Timestamp archived_at = 27;
+   */
+  archivedAt?: Timestamp | undefined;
 };
 
 /**
@@ -167,6 +219,12 @@ export const AgentProfileSchema: GenMessage<AgentProfile> = /*@__PURE__*/
  * @generated from message agentruntime.v1.ListAgentProfilesRequest
  */
 export type ListAgentProfilesRequest = Message<"agentruntime.v1.ListAgentProfilesRequest"> & {
+  /**
+   * Also list archived profiles.
+   *
+   * @generated from field: bool include_archived = 1;
+   */
+  includeArchived: boolean;
 };
 
 /**
@@ -213,6 +271,23 @@ export type AgentProfileSummary = Message<"agentruntime.v1.AgentProfileSummary">
    * @generated from field: string description = 3;
    */
   description: string;
+
+  /**
+   * The latest version.
+   *
+   * @generated from field: int32 version = 4;
+   */
+  version: number;
+
+  /**
+   * @generated from field: bool built_in = 5;
+   */
+  builtIn: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp archived_at = 6;
+   */
+  archivedAt?: Timestamp | undefined;
 };
 
 /**
@@ -221,6 +296,61 @@ export type AgentProfileSummary = Message<"agentruntime.v1.AgentProfileSummary">
  */
 export const AgentProfileSummarySchema: GenMessage<AgentProfileSummary> = /*@__PURE__*/
   messageDesc(file_agentruntime_v1_profile, 3);
+
+/**
+ * A profile's versions, newest first, a page at a time.
+ *
+ * @generated from message agentruntime.v1.ListAgentProfileVersionsRequest
+ */
+export type ListAgentProfileVersionsRequest = Message<"agentruntime.v1.ListAgentProfileVersionsRequest"> & {
+  /**
+   * @generated from field: string agent_profile_id = 1;
+   */
+  agentProfileId: string;
+
+  /**
+   * 0 means 20; larger than 100 is lowered to 100.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.ListAgentProfileVersionsRequest.
+ * Use `create(ListAgentProfileVersionsRequestSchema)` to create a new message.
+ */
+export const ListAgentProfileVersionsRequestSchema: GenMessage<ListAgentProfileVersionsRequest> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_profile, 4);
+
+/**
+ * @generated from message agentruntime.v1.ListAgentProfileVersionsResponse
+ */
+export type ListAgentProfileVersionsResponse = Message<"agentruntime.v1.ListAgentProfileVersionsResponse"> & {
+  /**
+   * @generated from field: repeated agentruntime.v1.AgentProfile versions = 1;
+   */
+  versions: AgentProfile[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message agentruntime.v1.ListAgentProfileVersionsResponse.
+ * Use `create(ListAgentProfileVersionsResponseSchema)` to create a new message.
+ */
+export const ListAgentProfileVersionsResponseSchema: GenMessage<ListAgentProfileVersionsResponse> = /*@__PURE__*/
+  messageDesc(file_agentruntime_v1_profile, 5);
 
 /**
  * A skill: a SKILL.md with supporting files, materialised under the agent's skills directory.
@@ -266,7 +396,7 @@ export type Skill = Message<"agentruntime.v1.Skill"> & {
  * Use `create(SkillSchema)` to create a new message.
  */
 export const SkillSchema: GenMessage<Skill> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_profile, 4);
+  messageDesc(file_agentruntime_v1_profile, 6);
 
 /**
  * A file that ships with a skill, at a path relative to the skill's directory.
@@ -290,7 +420,7 @@ export type SupportingFile = Message<"agentruntime.v1.SupportingFile"> & {
  * Use `create(SupportingFileSchema)` to create a new message.
  */
 export const SupportingFileSchema: GenMessage<SupportingFile> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_profile, 5);
+  messageDesc(file_agentruntime_v1_profile, 7);
 
 /**
  * A subagent the main agent can delegate to.
@@ -333,7 +463,7 @@ export type Subagent = Message<"agentruntime.v1.Subagent"> & {
  * Use `create(SubagentSchema)` to create a new message.
  */
 export const SubagentSchema: GenMessage<Subagent> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_profile, 6);
+  messageDesc(file_agentruntime_v1_profile, 8);
 
 /**
  * A slash command: /name runs the prompt.
@@ -357,7 +487,7 @@ export type Command = Message<"agentruntime.v1.Command"> & {
  * Use `create(CommandSchema)` to create a new message.
  */
 export const CommandSchema: GenMessage<Command> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_profile, 7);
+  messageDesc(file_agentruntime_v1_profile, 9);
 
 /**
  * An MCP server whose project is bundled with the profile.
@@ -402,7 +532,7 @@ export type BundledMcpServer = Message<"agentruntime.v1.BundledMcpServer"> & {
  * Use `create(BundledMcpServerSchema)` to create a new message.
  */
 export const BundledMcpServerSchema: GenMessage<BundledMcpServer> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_profile, 8);
+  messageDesc(file_agentruntime_v1_profile, 10);
 
 /**
  * An MCP server reached by command (stdio) or URL (sse, http).
@@ -457,7 +587,7 @@ export type ExternalMcpServer = Message<"agentruntime.v1.ExternalMcpServer"> & {
  * Use `create(ExternalMcpServerSchema)` to create a new message.
  */
 export const ExternalMcpServerSchema: GenMessage<ExternalMcpServer> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_profile, 9);
+  messageDesc(file_agentruntime_v1_profile, 11);
 
 /**
  * Egress the sandbox is allowed. Nothing is reachable unless listed.
@@ -478,7 +608,7 @@ export type NetworkPolicy = Message<"agentruntime.v1.NetworkPolicy"> & {
  * Use `create(NetworkPolicySchema)` to create a new message.
  */
 export const NetworkPolicySchema: GenMessage<NetworkPolicy> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_profile, 10);
+  messageDesc(file_agentruntime_v1_profile, 12);
 
 /**
  * Per-sandbox limits. Zero means the runtime's default.
@@ -543,5 +673,5 @@ export type SandboxLimits = Message<"agentruntime.v1.SandboxLimits"> & {
  * Use `create(SandboxLimitsSchema)` to create a new message.
  */
 export const SandboxLimitsSchema: GenMessage<SandboxLimits> = /*@__PURE__*/
-  messageDesc(file_agentruntime_v1_profile, 11);
+  messageDesc(file_agentruntime_v1_profile, 13);
 
