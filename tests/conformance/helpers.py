@@ -13,6 +13,7 @@ from google.protobuf.message import Message
 
 from agent_runtime._gen.agentruntime.v1 import (
     blocks_pb2,
+    environment_pb2,
     events_pb2,
     persistence_pb2,
     profile_pb2,
@@ -78,7 +79,9 @@ def full_record(session_id: str | None = None) -> persistence_pb2.SessionRecord:
             }
         ),
         agent_profile_version=3,
-        environment_id="env_conformance",
+        environment=environment_pb2.Environment(
+            environment_id="env_conformance", pip_packages=["pandas"], metadata={"team": "payments"}
+        ),
         archived_at=timestamp(EPOCH_2026 + 7200, 5),
         usage=blocks_pb2.Usage(input_tokens=1200, output_tokens=345, cache_read_tokens=6, cache_write_tokens=7),
     )

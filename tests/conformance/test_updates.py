@@ -9,7 +9,7 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from agent_runtime._gen.agentruntime.v1 import persistence_pb2 as pb
-from agent_runtime._gen.agentruntime.v1 import blocks_pb2, session_pb2, workspace_pb2
+from agent_runtime._gen.agentruntime.v1 import blocks_pb2, environment_pb2, session_pb2, workspace_pb2
 from tests.conformance.helpers import EPOCH_2026, create_session, expect_error, stored_files, struct, timestamp
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
@@ -30,7 +30,7 @@ def changes(session_id: str = "another-id") -> pb.SessionRecord:
         last_activity=timestamp(EPOCH_2026 + 7200, 42),
         metadata=struct({"replaced": True}),
         agent_profile_version=9,
-        environment_id="env_other",
+        environment=environment_pb2.Environment(environment_id="env_other"),
         archived_at=timestamp(EPOCH_2026 + 9000, 7),
         usage=blocks_pb2.Usage(input_tokens=900, output_tokens=90),
     )
@@ -101,14 +101,14 @@ async def test_a_star_replaces_every_updatable_field_and_no_other(storage: Stora
         stored.agent_profile_ref,
         stored.created_at,
         stored.agent_profile_version,
-        stored.environment_id,
+        stored.environment,
     ) == (
         original.session_id,
         original.architecture,
         original.agent_profile_ref,
         original.created_at,
         original.agent_profile_version,
-        original.environment_id,
+        original.environment,
     ), "session_id, architecture, the profile, its version, the environment and created_at are not updatable"
 
 

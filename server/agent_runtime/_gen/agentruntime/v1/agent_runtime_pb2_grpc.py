@@ -349,8 +349,8 @@ class AgentRuntimeServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateEnvironment(self, request, context):
-        """Changes the fields named by update_mask. Sessions created after it use the new settings; a session's
-        sandbox already running keeps what it started with.
+        """Changes the fields named by update_mask. Sessions created after it use the new settings; each session
+        keeps the settings its environment had when it was created.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -364,7 +364,7 @@ class AgentRuntimeServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteEnvironment(self, request, context):
-        """Deletes an environment no session names (else FAILED_PRECONDITION, ENVIRONMENT_IN_USE).
+        """Deletes an environment. Sessions created in it keep its settings.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

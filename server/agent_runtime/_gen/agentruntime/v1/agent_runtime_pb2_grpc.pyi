@@ -102,13 +102,13 @@ class AgentRuntimeStub:
     ListEnvironments: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.ListEnvironmentsRequest, _agent_runtime_pb2.ListEnvironmentsResponse]
     """Environments, newest first."""
     UpdateEnvironment: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.UpdateEnvironmentRequest, _environment_pb2.Environment]
-    """Changes the fields named by update_mask. Sessions created after it use the new settings; a session's
-    sandbox already running keeps what it started with.
+    """Changes the fields named by update_mask. Sessions created after it use the new settings; each session
+    keeps the settings its environment had when it was created.
     """
     ArchiveEnvironment: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.ArchiveEnvironmentRequest, _environment_pb2.Environment]
     """Archives an environment: no new session starts in it; sessions in it go on."""
     DeleteEnvironment: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.DeleteEnvironmentRequest, _agent_runtime_pb2.DeleteEnvironmentResponse]
-    """Deletes an environment no session names (else FAILED_PRECONDITION, ENVIRONMENT_IN_USE)."""
+    """Deletes an environment. Sessions created in it keep its settings."""
     ListWorkspaceFiles: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.ListWorkspaceFilesRequest, _agent_runtime_pb2.ListWorkspaceFilesResponse]
     """The session's stored workspace files, without content, a page at a time."""
     GetWorkspaceFile: _grpc.UnaryUnaryMultiCallable[_agent_runtime_pb2.GetWorkspaceFileRequest, _workspace_pb2.WorkspaceFile]
@@ -184,13 +184,13 @@ class AgentRuntimeAsyncStub(AgentRuntimeStub):
     ListEnvironments: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.ListEnvironmentsRequest, _agent_runtime_pb2.ListEnvironmentsResponse]  # type: ignore[assignment]
     """Environments, newest first."""
     UpdateEnvironment: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.UpdateEnvironmentRequest, _environment_pb2.Environment]  # type: ignore[assignment]
-    """Changes the fields named by update_mask. Sessions created after it use the new settings; a session's
-    sandbox already running keeps what it started with.
+    """Changes the fields named by update_mask. Sessions created after it use the new settings; each session
+    keeps the settings its environment had when it was created.
     """
     ArchiveEnvironment: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.ArchiveEnvironmentRequest, _environment_pb2.Environment]  # type: ignore[assignment]
     """Archives an environment: no new session starts in it; sessions in it go on."""
     DeleteEnvironment: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.DeleteEnvironmentRequest, _agent_runtime_pb2.DeleteEnvironmentResponse]  # type: ignore[assignment]
-    """Deletes an environment no session names (else FAILED_PRECONDITION, ENVIRONMENT_IN_USE)."""
+    """Deletes an environment. Sessions created in it keep its settings."""
     ListWorkspaceFiles: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.ListWorkspaceFilesRequest, _agent_runtime_pb2.ListWorkspaceFilesResponse]  # type: ignore[assignment]
     """The session's stored workspace files, without content, a page at a time."""
     GetWorkspaceFile: _aio.UnaryUnaryMultiCallable[_agent_runtime_pb2.GetWorkspaceFileRequest, _workspace_pb2.WorkspaceFile]  # type: ignore[assignment]
@@ -401,8 +401,8 @@ class AgentRuntimeServicer(metaclass=_abc_1.ABCMeta):
         request: _agent_runtime_pb2.UpdateEnvironmentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_environment_pb2.Environment, _abc.Awaitable[_environment_pb2.Environment]]:
-        """Changes the fields named by update_mask. Sessions created after it use the new settings; a session's
-        sandbox already running keeps what it started with.
+        """Changes the fields named by update_mask. Sessions created after it use the new settings; each session
+        keeps the settings its environment had when it was created.
         """
 
     @_abc_1.abstractmethod
@@ -419,7 +419,7 @@ class AgentRuntimeServicer(metaclass=_abc_1.ABCMeta):
         request: _agent_runtime_pb2.DeleteEnvironmentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_agent_runtime_pb2.DeleteEnvironmentResponse, _abc.Awaitable[_agent_runtime_pb2.DeleteEnvironmentResponse]]:
-        """Deletes an environment no session names (else FAILED_PRECONDITION, ENVIRONMENT_IN_USE)."""
+        """Deletes an environment. Sessions created in it keep its settings."""
 
     @_abc_1.abstractmethod
     def ListWorkspaceFiles(

@@ -43,7 +43,7 @@ class SessionRecord(_message.Message):
     LAST_ACTIVITY_FIELD_NUMBER: _builtins.int
     METADATA_FIELD_NUMBER: _builtins.int
     AGENT_PROFILE_VERSION_FIELD_NUMBER: _builtins.int
-    ENVIRONMENT_ID_FIELD_NUMBER: _builtins.int
+    ENVIRONMENT_FIELD_NUMBER: _builtins.int
     ARCHIVED_AT_FIELD_NUMBER: _builtins.int
     USAGE_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
@@ -52,8 +52,6 @@ class SessionRecord(_message.Message):
     name: _builtins.str
     agent_profile_version: _builtins.int
     """The profile version the session runs: its latest when the session was created, unless one was asked."""
-    environment_id: _builtins.str
-    """The environment it runs in; empty: the profile's sandbox alone."""
     @_builtins.property
     def session_options(self) -> _session_pb2.SessionOptions: ...
     @_builtins.property
@@ -62,6 +60,12 @@ class SessionRecord(_message.Message):
     def last_activity(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def metadata(self) -> _struct_pb2.Struct: ...
+    @_builtins.property
+    def environment(self) -> _environment_pb2.Environment:
+        """The environment it runs in, as it was when the session was created (later changes to the
+        environment, or its deletion, do not change the session); unset: the profile's sandbox alone.
+        """
+
     @_builtins.property
     def archived_at(self) -> _timestamp_pb2.Timestamp:
         """When it was archived; unset if it is not."""
@@ -82,13 +86,13 @@ class SessionRecord(_message.Message):
         last_activity: _timestamp_pb2.Timestamp | None = ...,
         metadata: _struct_pb2.Struct | None = ...,
         agent_profile_version: _builtins.int = ...,
-        environment_id: _builtins.str = ...,
+        environment: _environment_pb2.Environment | None = ...,
         archived_at: _timestamp_pb2.Timestamp | None = ...,
         usage: _blocks_pb2.Usage | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["archived_at", b"archived_at", "created_at", b"created_at", "last_activity", b"last_activity", "metadata", b"metadata", "session_options", b"session_options", "usage", b"usage"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["archived_at", b"archived_at", "created_at", b"created_at", "environment", b"environment", "last_activity", b"last_activity", "metadata", b"metadata", "session_options", b"session_options", "usage", b"usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_profile_ref", b"agent_profile_ref", "agent_profile_version", b"agent_profile_version", "architecture", b"architecture", "archived_at", b"archived_at", "created_at", b"created_at", "environment_id", b"environment_id", "last_activity", b"last_activity", "metadata", b"metadata", "name", b"name", "session_id", b"session_id", "session_options", b"session_options", "usage", b"usage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agent_profile_ref", b"agent_profile_ref", "agent_profile_version", b"agent_profile_version", "architecture", b"architecture", "archived_at", b"archived_at", "created_at", b"created_at", "environment", b"environment", "last_activity", b"last_activity", "metadata", b"metadata", "name", b"name", "session_id", b"session_id", "session_options", b"session_options", "usage", b"usage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -364,8 +368,8 @@ class UpdateSessionRecordRequest(_message.Message):
     def session(self) -> Global___SessionRecord: ...
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
-        """Paths among "name", "session_options", "last_activity", "metadata"; "*" means all of them; an
-        empty mask means every field set in session. Unknown paths: INVALID_ARGUMENT.
+        """Paths among "name", "session_options", "last_activity", "metadata", "archived_at", "usage"; "*" means
+        all of them; an empty mask means every field set in session. Unknown paths: INVALID_ARGUMENT.
         """
 
     def __init__(

@@ -1403,8 +1403,8 @@ export const AgentRuntime: GenService<{
     output: typeof ListEnvironmentsResponseSchema;
   },
   /**
-   * Changes the fields named by update_mask. Sessions created after it use the new settings; a session's
-   * sandbox already running keeps what it started with.
+   * Changes the fields named by update_mask. Sessions created after it use the new settings; each session
+   * keeps the settings its environment had when it was created.
    *
    * @generated from rpc agentruntime.v1.AgentRuntime.UpdateEnvironment
    */
@@ -1424,7 +1424,7 @@ export const AgentRuntime: GenService<{
     output: typeof EnvironmentSchema;
   },
   /**
-   * Deletes an environment no session names (else FAILED_PRECONDITION, ENVIRONMENT_IN_USE).
+   * Deletes an environment. Sessions created in it keep its settings.
    *
    * @generated from rpc agentruntime.v1.AgentRuntime.DeleteEnvironment
    */

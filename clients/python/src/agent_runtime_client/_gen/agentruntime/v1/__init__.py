@@ -2826,9 +2826,10 @@ class SessionRecord(betterproto2.Message):
     The profile version the session runs: its latest when the session was created, unless one was asked.
     """
 
-    environment_id: "str" = betterproto2.field(10, betterproto2.TYPE_STRING)
+    environment: "Environment | None" = betterproto2.field(10, betterproto2.TYPE_MESSAGE, optional=True)
     """
-    The environment it runs in; empty: the profile's sandbox alone.
+    The environment it runs in, as it was when the session was created (later changes to the
+    environment, or its deletion, do not change the session); unset: the profile's sandbox alone.
     """
 
     archived_at: "datetime.datetime | None" = betterproto2.field(
@@ -3285,8 +3286,8 @@ class UpdateSessionRecordRequest(betterproto2.Message):
         3, betterproto2.TYPE_MESSAGE, optional=True
     )
     """
-    Paths among "name", "session_options", "last_activity", "metadata"; "*" means all of them; an
-    empty mask means every field set in session. Unknown paths: INVALID_ARGUMENT.
+    Paths among "name", "session_options", "last_activity", "metadata", "archived_at", "usage"; "*" means
+    all of them; an empty mask means every field set in session. Unknown paths: INVALID_ARGUMENT.
     """
 
     lease_generation: "int" = betterproto2.field(4, betterproto2.TYPE_INT64)
@@ -3916,8 +3917,8 @@ class AgentRuntimeStub(betterproto2_grpclib.ServiceStub):
         metadata: "MetadataLike | None" = None,
     ) -> "Environment":
         """
-        Changes the fields named by update_mask. Sessions created after it use the new settings; a session's
-        sandbox already running keeps what it started with.
+        Changes the fields named by update_mask. Sessions created after it use the new settings; each session
+        keeps the settings its environment had when it was created.
         """
 
         return await self._unary_unary(
@@ -3959,7 +3960,7 @@ class AgentRuntimeStub(betterproto2_grpclib.ServiceStub):
         metadata: "MetadataLike | None" = None,
     ) -> "DeleteEnvironmentResponse":
         """
-        Deletes an environment no session names (else FAILED_PRECONDITION, ENVIRONMENT_IN_USE).
+        Deletes an environment. Sessions created in it keep its settings.
         """
 
         return await self._unary_unary(

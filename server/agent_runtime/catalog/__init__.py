@@ -1,0 +1,1 @@
+"""Agent profiles and environments: what sessions are made from, stored and versioned."""
