@@ -80,11 +80,15 @@ async def test_a_built_in_profile_has_only_its_first_version(storage: Storage, k
             grpc.StatusCode.NOT_FOUND,
             "PROFILE_VERSION_NOT_FOUND",
         )
-        listed = await storage.ListAgentProfileVersions(profile_pb2.ListAgentProfileVersionsRequest(agent_profile_id=profile_id))
+        listed = await storage.ListAgentProfileVersions(
+            profile_pb2.ListAgentProfileVersionsRequest(agent_profile_id=profile_id)
+        )
         assert list(listed.versions) == [expected]
 
 
-async def test_a_built_in_profile_cannot_be_changed_or_archived(storage: Storage, known_profiles: KnownProfiles) -> None:
+async def test_a_built_in_profile_cannot_be_changed_or_archived(
+    storage: Storage, known_profiles: KnownProfiles
+) -> None:
     exact = need_exact(known_profiles)
     profile_id, expected = next(iter(exact.items()))
     changed = profile_pb2.AgentProfile()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import grpc
 import pytest
 
-from agent_runtime._gen.agentruntime.v1 import persistence_pb2 as pb
 from agent_runtime._gen.agentruntime.v1 import permissions_pb2, profile_pb2, workspace_pb2
+from agent_runtime._gen.agentruntime.v1 import persistence_pb2 as pb
 from tests.conformance.helpers import EPOCH_2026, expect_error, timestamp
 from tests.support.rpc import field_violations
 
@@ -52,7 +53,9 @@ async def stored_versions(storage: Storage, profile_id: str, page_size: int = 0)
     found, token = [], ""
     while True:
         page = await storage.ListAgentProfileVersions(
-            profile_pb2.ListAgentProfileVersionsRequest(agent_profile_id=profile_id, page_size=page_size, page_token=token)
+            profile_pb2.ListAgentProfileVersionsRequest(
+                agent_profile_id=profile_id, page_size=page_size, page_token=token
+            )
         )
         found += [version.version for version in page.versions]
         if not page.next_page_token:
@@ -115,9 +118,7 @@ async def test_of_two_writers_of_the_same_version_one_wins(storage: Storage) -> 
 
 
 async def test_a_later_version_of_an_unknown_profile_is_not_found(storage: Storage) -> None:
-    await expect_error(
-        save(storage, version_of(new_profile_id(), 2)), grpc.StatusCode.NOT_FOUND, "PROFILE_NOT_FOUND"
-    )
+    await expect_error(save(storage, version_of(new_profile_id(), 2)), grpc.StatusCode.NOT_FOUND, "PROFILE_NOT_FOUND")
 
 
 async def test_a_version_the_profile_does_not_have_is_not_found(storage: Storage) -> None:
@@ -126,7 +127,9 @@ async def test_a_version_the_profile_does_not_have_is_not_found(storage: Storage
 
     await expect_error(load(storage, profile_id, 2), grpc.StatusCode.NOT_FOUND, "PROFILE_VERSION_NOT_FOUND")
     await expect_error(
-        storage.ListAgentProfileVersions(profile_pb2.ListAgentProfileVersionsRequest(agent_profile_id=new_profile_id())),
+        storage.ListAgentProfileVersions(
+            profile_pb2.ListAgentProfileVersionsRequest(agent_profile_id=new_profile_id())
+        ),
         grpc.StatusCode.NOT_FOUND,
         "PROFILE_NOT_FOUND",
     )
@@ -190,7 +193,7 @@ async def test_archiving_an_unknown_profile_is_not_found(storage: Storage) -> No
 async def test_a_bad_request_is_refused_naming_the_field(storage: Storage, call: str, field: str) -> None:
     profile_id = new_profile_id()
     await save(storage, version_of(profile_id, 1))
-    calls = {
+    calls: dict[str, Callable[[], Awaitable[object]]] = {
         "save without id": lambda: save(storage, version_of("", 1)),
         "save version 0": lambda: save(storage, version_of(profile_id, 0)),
         "load version -1": lambda: load(storage, profile_id, -1),

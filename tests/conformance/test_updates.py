@@ -8,8 +8,8 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 
-from agent_runtime._gen.agentruntime.v1 import persistence_pb2 as pb
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, environment_pb2, session_pb2, workspace_pb2
+from agent_runtime._gen.agentruntime.v1 import persistence_pb2 as pb
 from tests.conformance.helpers import EPOCH_2026, create_session, expect_error, stored_files, struct, timestamp
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi

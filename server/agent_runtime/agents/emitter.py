@@ -16,6 +16,7 @@ class BlockEmitter:
         session_id: str,
         conversation_id: str = MAIN,
         open_blocks: dict[str, tuple[BlockEmitter, blocks_pb2.ConversationBlock]] | None = None,
+        spent: blocks_pb2.Usage | None = None,
     ) -> None:
         self._log = log
         self._session_id = session_id
@@ -23,17 +24,28 @@ class BlockEmitter:
         # Started and not yet completed, in every conversation of the session: what an interrupted turn
         # must close.
         self._open = {} if open_blocks is None else open_blocks
+        # The token counts reported since take_spent(), in every conversation of the session.
+        self._spent = blocks_pb2.Usage() if spent is None else spent
 
     def conversation(self, conversation_id: str) -> BlockEmitter:
         """The emitter of another conversation of the session (a subagent's), sharing the open blocks."""
         if conversation_id == self._conversation_id:
             return self
-        return BlockEmitter(self._log, self._session_id, conversation_id, self._open)
+        return BlockEmitter(self._log, self._session_id, conversation_id, self._open, self._spent)
 
     def emit(self, event: events_pb2.SessionEvent) -> None:
         event.session_id = self._session_id
         event.conversation_id = event.conversation_id or self._conversation_id
+        if event.HasField("metadata_update"):  # each report counts what no earlier one did
+            add_usage(self._spent, event.metadata_update.usage)
         self._log.append(event)
+
+    def take_spent(self) -> blocks_pb2.Usage:
+        """The token counts reported since the last take."""
+        taken = blocks_pb2.Usage()
+        taken.CopyFrom(self._spent)
+        self._spent.Clear()
+        return taken
 
     def start(self, block: blocks_pb2.ConversationBlock) -> None:
         if not block.HasField("timestamp"):
@@ -72,3 +84,8 @@ class BlockEmitter:
         """A block that is complete when it appears (a user message, a tool result)."""
         self.start(block)
         self.complete(block)
+
+
+def add_usage(total: blocks_pb2.Usage, more: blocks_pb2.Usage) -> None:
+    for field in total.DESCRIPTOR.fields:
+        setattr(total, field.name, getattr(total, field.name) + getattr(more, field.name))

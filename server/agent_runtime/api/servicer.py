@@ -8,6 +8,7 @@ from typing import Any
 from agent_runtime._gen.agentruntime.v1 import (
     agent_runtime_pb2,
     agent_runtime_pb2_grpc,
+    environment_pb2,
     profile_pb2,
     session_pb2,
     workspace_pb2,
@@ -63,15 +64,72 @@ class AgentRuntimeServicer(agent_runtime_pb2_grpc.AgentRuntimeServicer):
             lambda: self._sessions.delete(request.session_id, request.purge),
         )
 
+    async def ArchiveSession(
+        self, request: agent_runtime_pb2.ArchiveSessionRequest, context: Context
+    ) -> session_pb2.Session:
+        return await self._router.call(
+            "ArchiveSession", request.session_id, request, context, lambda: self._sessions.archive(request.session_id)
+        )
+
     async def ListAgentProfiles(
         self, request: profile_pb2.ListAgentProfilesRequest, context: Context
     ) -> profile_pb2.ListAgentProfilesResponse:
-        return await self._sessions.list_profiles()
+        return await self._sessions.profiles.list(request)
 
     async def GetAgentProfile(
         self, request: agent_runtime_pb2.GetAgentProfileRequest, context: Context
     ) -> profile_pb2.AgentProfile:
-        return await self._sessions.get_profile(request.agent_profile_id)
+        return await self._sessions.profiles.get(request.agent_profile_id, request.version)
+
+    async def CreateAgentProfile(
+        self, request: agent_runtime_pb2.CreateAgentProfileRequest, context: Context
+    ) -> profile_pb2.AgentProfile:
+        return await self._sessions.profiles.create(request)
+
+    async def UpdateAgentProfile(
+        self, request: agent_runtime_pb2.UpdateAgentProfileRequest, context: Context
+    ) -> profile_pb2.AgentProfile:
+        return await self._sessions.profiles.update(request)
+
+    async def ListAgentProfileVersions(
+        self, request: profile_pb2.ListAgentProfileVersionsRequest, context: Context
+    ) -> profile_pb2.ListAgentProfileVersionsResponse:
+        return await self._sessions.profiles.versions(request)
+
+    async def ArchiveAgentProfile(
+        self, request: agent_runtime_pb2.ArchiveAgentProfileRequest, context: Context
+    ) -> profile_pb2.AgentProfile:
+        return await self._sessions.profiles.archive(request)
+
+    async def CreateEnvironment(
+        self, request: agent_runtime_pb2.CreateEnvironmentRequest, context: Context
+    ) -> environment_pb2.Environment:
+        return await self._sessions.environments.create(request)
+
+    async def GetEnvironment(
+        self, request: agent_runtime_pb2.GetEnvironmentRequest, context: Context
+    ) -> environment_pb2.Environment:
+        return await self._sessions.environments.get(request.environment_id)
+
+    async def ListEnvironments(
+        self, request: agent_runtime_pb2.ListEnvironmentsRequest, context: Context
+    ) -> agent_runtime_pb2.ListEnvironmentsResponse:
+        return await self._sessions.environments.list(request)
+
+    async def UpdateEnvironment(
+        self, request: agent_runtime_pb2.UpdateEnvironmentRequest, context: Context
+    ) -> environment_pb2.Environment:
+        return await self._sessions.environments.update(request)
+
+    async def ArchiveEnvironment(
+        self, request: agent_runtime_pb2.ArchiveEnvironmentRequest, context: Context
+    ) -> environment_pb2.Environment:
+        return await self._sessions.environments.archive(request)
+
+    async def DeleteEnvironment(
+        self, request: agent_runtime_pb2.DeleteEnvironmentRequest, context: Context
+    ) -> agent_runtime_pb2.DeleteEnvironmentResponse:
+        return await self._sessions.environments.delete(request)
 
     async def SendMessage(
         self, request: agent_runtime_pb2.SendMessageRequest, context: Context

@@ -13,7 +13,6 @@ from agent_runtime.sessions import validation
 from agent_runtime.storage.client import StorageClient
 from agent_runtime.timestamps import now
 
-OUTPUT_ONLY = ("version", "built_in", "created_at", "updated_at", "archived_at")
 # An update without expected_version reads the latest and writes the next; another writer in between
 # makes it read again, this many times.
 UPDATE_ATTEMPTS = 5
@@ -24,7 +23,7 @@ def content_of(profile: profile_pb2.AgentProfile) -> profile_pb2.AgentProfile:
     """The profile without its output-only fields: what a caller gives and a version is made of."""
     content = profile_pb2.AgentProfile()
     content.CopyFrom(profile)
-    for field in OUTPUT_ONLY:
+    for field in ("version", "built_in", "created_at", "updated_at", "archived_at"):
         content.ClearField(field)
     return content
 

@@ -36,7 +36,7 @@ from agent_runtime._gen.agentruntime.v1 import (
 )
 from agent_runtime.agents.architectures import agent_for
 from agent_runtime.agents.base import Transcripts, TurnContext
-from agent_runtime.agents.emitter import BlockEmitter
+from agent_runtime.agents.emitter import BlockEmitter, add_usage
 from agent_runtime.errors import ApiError
 from agent_runtime.events.log import EventLog, EventWithdrawn
 from agent_runtime.modelproxy.proxy import ModelProxy
@@ -374,12 +374,16 @@ class LiveSession:
         await self._store_activity()
 
     async def _store_activity(self) -> None:
-        """last_activity, now, in storage: when a turn starts and when it ends, not per event. A storage
-        that cannot take it costs the session nothing but the ordering of ListSessions."""
+        """last_activity, now, and the tokens spent so far, in storage: when a turn starts and when it ends,
+        not per event. A storage that cannot take them costs the session nothing but the ordering of
+        ListSessions and, until the next turn stores them, its token counts."""
         storage = self._services.storage
-        change = persistence_pb2.SessionRecord(last_activity=now())
+        add_usage(self.record.usage, self._emitter.take_spent())  # kept here until storage takes it
+        change = persistence_pb2.SessionRecord(last_activity=now(), usage=self.record.usage)
         request = persistence_pb2.UpdateSessionRecordRequest(
-            session_id=self.session_id, session=change, update_mask=field_mask_pb2.FieldMask(paths=["last_activity"])
+            session_id=self.session_id,
+            session=change,
+            update_mask=field_mask_pb2.FieldMask(paths=["last_activity", "usage"]),
         )
         try:
             await storage.call(storage.stub.UpdateSessionRecord, request)

@@ -28,6 +28,9 @@ from agent_runtime._gen.agentruntime.v1 import (
 from agent_runtime.agents import architectures
 from agent_runtime.bus.base import Bus
 from agent_runtime.bus.local import LocalBus
+from agent_runtime.catalog.agent_profiles import AgentProfiles
+from agent_runtime.catalog.environment_overlay import with_environment
+from agent_runtime.catalog.environments import Environments, check_environment_id
 from agent_runtime.errors import ApiError, FieldViolation, bad_request
 from agent_runtime.fleet.lease_keeper import LeaseKeeper
 from agent_runtime.permissions.asked import asked_in_log
@@ -62,8 +65,10 @@ def session_from_record(record: persistence_pb2.SessionRecord) -> session_pb2.Se
         agent_profile_ref=record.agent_profile_ref,
         name=record.name,
         runtime=session_pb2.RuntimeState(loaded=False),
+        agent_profile_version=record.agent_profile_version,
+        environment_id=record.environment.environment_id,
     )
-    for field in ("session_options", "created_at", "last_activity", "metadata"):
+    for field in ("session_options", "created_at", "last_activity", "metadata", "archived_at", "usage"):
         if record.HasField(field):
             getattr(session, field).CopyFrom(getattr(record, field))
     return session
@@ -101,6 +106,8 @@ class SessionManager:
         self._loading = asyncio.Lock()
         self._settled: set[str] = set()  # sessions found with no work left: no need to look again
         self._stopping = False
+        self.profiles = AgentProfiles(services.storage)
+        self.environments = Environments(services.storage, services.sandboxes.name)
 
     def owns(self, session_id: str) -> bool:
         """Whether the session is loaded here (in a fleet: under this replica's lease)."""
@@ -169,8 +176,8 @@ class SessionManager:
         stored = await self._storage.call(
             self._storage.stub.LoadSession, persistence_pb2.LoadSessionRequest(session_id=session_id)
         )
-        profile = await self._profile(stored.session.agent_profile_ref)
         record = stored.session
+        profile = await self._profile(record)
         services, lease = self._services, ("", 0)
         if self._leases is not None:  # every write of the session carries its lease
             services = dataclasses.replace(services, storage=self._storage.fenced(generation, self._leases.refused))
@@ -291,6 +298,13 @@ class SessionManager:
             raise ApiError(grpc.StatusCode.UNAVAILABLE, "SHUTTING_DOWN", "the runtime is stopping; send again soon")
         live = self._live.get(request.session_id)  # a loaded session's record is here: no storage call
         record = live.record if live is not None else await self._record(request.session_id)
+        if record.HasField("archived_at"):
+            raise ApiError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                "SESSION_ARCHIVED",
+                f"session {request.session_id!r} is archived: it takes no messages",
+                metadata={"session_id": request.session_id},
+            )
         self._services.models.require_key(record.architecture)  # FAILED_PRECONDITION now, not in the turn
         live = live or await self._loaded(request.session_id)
         return await live.send(request)
@@ -365,11 +379,10 @@ class SessionManager:
         self._stopping = True
         await asyncio.gather(*(self._unload(live, grace=grace) for live in list(self._live.values())))
 
-    async def _profile(self, agent_profile_id: str) -> profile_pb2.AgentProfile:
-        return await self._storage.call(
-            self._storage.stub.LoadAgentProfile,
-            persistence_pb2.LoadAgentProfileRequest(agent_profile_id=agent_profile_id),
-        )
+    async def _profile(self, record: persistence_pb2.SessionRecord) -> profile_pb2.AgentProfile:
+        """What the session runs: its profile version, in its environment as it was when it was created."""
+        profile = await self.profiles.get(record.agent_profile_ref, record.agent_profile_version)
+        return with_environment(profile, record.environment) if record.HasField("environment") else profile
 
     async def _record(self, session_id: str) -> persistence_pb2.SessionRecord:
         validation.check_session_id(session_id)
@@ -387,9 +400,13 @@ class SessionManager:
                 *validation.check_uuid("request_id", request.request_id, "INVALID_REQUEST_ID", required=False),
                 *validation.check_name("name", request.name),
                 *validation.check_metadata("metadata", request.metadata),
+                *([] if request.agent_profile_version >= 0 else [
+                    FieldViolation("agent_profile_version", "must not be negative", "INVALID_VERSION")
+                ]),
+                *(check_environment_id("environment_id", request.environment_id) if request.environment_id else []),
             ]
         )
-        profile = await self._profile(request.agent_profile_ref)
+        profile = await self.profiles.for_new_session(request.agent_profile_ref, request.agent_profile_version)
         session_id = str(
             uuid.uuid5(REQUEST_ID_NAMESPACE, request.request_id.lower()) if request.request_id else uuid.uuid4()
         )
@@ -403,7 +420,12 @@ class SessionManager:
             created_at=created_at,
             last_activity=created_at,
             metadata=request.metadata,
+            agent_profile_version=profile.version,
         )
+        if profile.model and not record.session_options.model:
+            record.session_options.model = profile.model
+        if request.environment_id:
+            record.environment.CopyFrom(await self.environments.for_new_session(request.environment_id))
         files = merged_files(profile.default_workspace_files, request.default_workspace_files)
         try:
             await self._storage.call(
@@ -524,6 +546,29 @@ class SessionManager:
             self._watchers.publish(agent_runtime_pb2.SESSION_CHANGE_KIND_STATUS, session_from_record(record))
         return agent_runtime_pb2.DeleteSessionResponse(session_id=session_id, unloaded=live is not None, purged=purge)
 
+    async def archive(self, session_id: str) -> session_pb2.Session:
+        """Marks the session archived (so it takes no more messages), then ends its sandbox and unloads it."""
+        validation.check_session_id(session_id)
+        live = self._live.get(session_id)
+        record = live.record if live is not None else await self._record(session_id)
+        if record.HasField("archived_at"):
+            return self._view(record)
+        storage = live.storage if live is not None else self._storage
+        updated = await storage.call(
+            storage.stub.UpdateSessionRecord,
+            persistence_pb2.UpdateSessionRecordRequest(
+                session_id=session_id,
+                session=persistence_pb2.SessionRecord(archived_at=now()),
+                update_mask=field_mask_pb2.FieldMask(paths=["archived_at"]),
+            ),
+        )
+        if live is not None:
+            live.record.archived_at.CopyFrom(updated.session.archived_at)
+            await self._unload(live, cancel_waiting=True)
+        archived = self._view(updated.session)
+        self._watchers.publish(agent_runtime_pb2.SESSION_CHANGE_KIND_UPDATED, archived)
+        return archived
+
     async def _stored(self, session_id: str) -> persistence_pb2.LoadSessionResponse:
         validation.check_session_id(session_id)
         return await self._storage.call(
@@ -549,10 +594,3 @@ class SessionManager:
             ]
         )
         return await stored_file(self._storage, session_id, path)
-
-    async def list_profiles(self) -> profile_pb2.ListAgentProfilesResponse:
-        return await self._storage.call(self._storage.stub.ListAgentProfiles, profile_pb2.ListAgentProfilesRequest())
-
-    async def get_profile(self, agent_profile_id: str) -> profile_pb2.AgentProfile:
-        validation.raise_if_any(validation.check_profile_id("agent_profile_id", agent_profile_id))
-        return await self._profile(agent_profile_id)

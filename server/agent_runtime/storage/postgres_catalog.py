@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import asyncpg
-
 from agent_runtime._gen.agentruntime.v1 import environment_pb2, profile_pb2
 from agent_runtime.storage.catalog import (
     check_next_version,

@@ -222,7 +222,8 @@ class PersistenceAdapterServicer(persistence_pb2_grpc.PersistenceAdapterServicer
     async def ListEnvironmentRecords(
         self, request: persistence_pb2.ListEnvironmentRecordsRequest, context: Context
     ) -> persistence_pb2.ListEnvironmentRecordsResponse:
-        return persistence_pb2.ListEnvironmentRecordsResponse(environments=await self._store.catalog.list_environments())
+        environments = await self._store.catalog.list_environments()
+        return persistence_pb2.ListEnvironmentRecordsResponse(environments=environments)
 
     async def DeleteEnvironmentRecord(
         self, request: persistence_pb2.DeleteEnvironmentRecordRequest, context: Context
