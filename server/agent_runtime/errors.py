@@ -79,10 +79,22 @@ async def abort(context: grpc.aio.ServicerContext[Any, Any], error: ApiError) ->
     await context.abort(error.code, error.message, ((STATUS_DETAILS_KEY, status.SerializeToString()),))
 
 
+MAX_REPORTED_VIOLATIONS = 20
+MAX_FIELD_CHARS = 128
+MAX_DESCRIPTION_CHARS = 200
+
+
 def bad_request(violations: Sequence[FieldViolation]) -> ApiError:
-    """INVALID_ARGUMENT naming every violation; the first one's reason becomes the ErrorInfo reason."""
-    summary = "; ".join(f"{v.field}: {v.description}" for v in violations)
-    return ApiError(grpc.StatusCode.INVALID_ARGUMENT, violations[0].reason, summary, violations)
+    """INVALID_ARGUMENT naming the violations (the first MAX_REPORTED_VIOLATIONS: the status travels in
+    headers, which a peer bounds at 8 KiB); the first one's reason becomes the ErrorInfo reason."""
+    shown = [
+        FieldViolation(v.field[:MAX_FIELD_CHARS], v.description[:MAX_DESCRIPTION_CHARS], v.reason)
+        for v in violations[:MAX_REPORTED_VIOLATIONS]
+    ]
+    summary = "; ".join(f"{v.field}: {v.description}" for v in shown)
+    if len(violations) > len(shown):
+        summary += f"; and {len(violations) - len(shown)} more"
+    return ApiError(grpc.StatusCode.INVALID_ARGUMENT, violations[0].reason, summary, shown)
 
 
 def shutting_down(resume: str, **metadata: str) -> ApiError:

@@ -11,7 +11,7 @@ import grpc
 import pytest
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
-from agent_runtime._gen.agentruntime.v1 import profile_pb2, session_pb2
+from agent_runtime._gen.agentruntime.v1 import permissions_pb2, profile_pb2, session_pb2
 from tests.integration.conftest import AUTH, rpc_error
 from tests.support.rpc import assert_error, field_violations
 
@@ -180,3 +180,14 @@ async def test_a_version_the_profile_does_not_have_is_not_found(stub: Stub) -> N
 
     for call in (get(stub, profile.id, 2), new_session(stub, profile.id, version=2)):
         assert_error(await rpc_error(call), grpc.StatusCode.NOT_FOUND, "PROFILE_VERSION_NOT_FOUND")
+
+
+async def test_a_profile_with_hundreds_of_faults_gets_a_bounded_answer(stub: Stub) -> None:
+    profile = new_profile()
+    profile.permissions.rules.extend(permissions_pb2.PermissionRule(rule=f"bad rule {n} " + "x" * 500) for n in range(200))
+
+    error = await rpc_error(create(stub, profile))
+
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, "the status fits the headers it travels in"
+    assert len(field_violations(error)) == 20
+    assert (error.details() or "").endswith("more")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from agent_runtime._gen.agentruntime.v1 import profile_pb2
 from agent_runtime.storage.profiles import ProfileDirectory, ProfileError, parse_profile
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,8 +73,8 @@ async def test_a_broken_file_is_skipped_and_logged(tmp_path: Path, caplog: pytes
     (tmp_path / "bad.yaml").write_text("name: [unclosed\n")
     (tmp_path / "twin.json").write_text(json.dumps({"id": "good", "name": "Twin"}))
     with caplog.at_level(logging.WARNING):
-        listed = await ProfileDirectory(tmp_path).list()
-    assert [(p.id, p.name) for p in listed] == [("good", "Good")]
+        listed = await ProfileDirectory(tmp_path).read()
+    assert [(p.id, p.name) for p in listed.values()] == [("good", "Good")]
     assert "bad.yaml" in caplog.text and "twin.json" in caplog.text
 
 
@@ -82,9 +83,15 @@ async def test_an_edited_profile_is_read_again_and_an_unchanged_one_is_not(tmp_p
     path.write_text("name: First\n")
     directory = ProfileDirectory(tmp_path)
     first = await directory.load("edited")
+    assert first is not None and (first.version, first.built_in) == (1, True)
     first.name = "changed by a caller"
-    assert (await directory.load("edited")).name == "First", "callers get copies"
+    assert (await directory.load("edited")) == profile_pb2.AgentProfile(
+        id="edited", name="First", version=1, built_in=True
+    ), "callers get copies"
     path.write_text("name: Second, longer\n")
-    assert (await directory.load("edited")).name == "Second, longer"
+    assert (await directory.load("edited")) == profile_pb2.AgentProfile(
+        id="edited", name="Second, longer", version=1, built_in=True
+    )
     (tmp_path / "added.json").write_text('{"name": "Added"}')
-    assert [p.id for p in await directory.list()] == ["added", "edited"]
+    assert sorted(await directory.read()) == ["added", "edited"]
+    assert await directory.load("missing") is None

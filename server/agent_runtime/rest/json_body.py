@@ -76,7 +76,7 @@ def built(
         if body_field == "*" and not isinstance(parsed, dict):
             raise RequestError("MALFORMED_JSON", "the body must be a JSON object")
         document |= parsed if body_field == "*" else {body_field: parsed}
-    document |= overrides
+    _override(document, overrides)
     check_struct_sizes(document, input_type)
     request = message_factory.GetMessageClass(input_type)()
     try:
@@ -84,3 +84,18 @@ def built(
     except json_format.ParseError as error:
         raise RequestError("INVALID_JSON_FIELD", str(error)) from None
     return request
+
+
+def _override(document: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """Sets each override in `document`; a dotted name ("profile.id", from a path) inside its message."""
+    for name, value in overrides.items():
+        *parents, leaf = name.split(".")
+        target = document
+        for parent in parents:
+            inner = target.get(parent)
+            if inner is None:
+                inner = target[parent] = {}
+            if not isinstance(inner, dict):
+                raise RequestError("MALFORMED_JSON", f"{parent!r} must be a JSON object")
+            target = inner
+        target[leaf] = value

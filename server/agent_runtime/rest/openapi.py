@@ -17,10 +17,16 @@ def _is_query(field: descriptor.FieldDescriptor) -> bool:
     return field.message_type is None or field.message_type.full_name in STRING_LIKE
 
 
+def _path_name(variable: str) -> str:
+    """A path variable's parameter name: a field of a message in the request ("profile.id") without the dot,
+    which OpenAPI tools read as an attribute."""
+    return variable.replace(".", "_")
+
+
 def _parameters(route: Route, schemas: Schemas) -> list[Schema]:
     request = route.method.input_type
     parameters: list[Schema] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        {"name": _path_name(name), "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
         for name in route.variables
     ]
     if route.body != "*":
@@ -94,6 +100,8 @@ def openapi(service: descriptor.ServiceDescriptor, routes: list[Route]) -> Schem
     paths: dict[str, Schema] = {"/health": {"get": _health(status)}}
     for route in routes:
         path = route.template.replace("=**}", "}")
+        for variable in route.variables:
+            path = path.replace(f"{{{variable}}}", f"{{{_path_name(variable)}}}")
         paths.setdefault(path, {})[route.http_method.lower()] = _operation(route, schemas, status)
     return {
         "openapi": "3.2.0",
