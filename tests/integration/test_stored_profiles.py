@@ -184,7 +184,8 @@ async def test_a_version_the_profile_does_not_have_is_not_found(stub: Stub) -> N
 
 async def test_a_profile_with_hundreds_of_faults_gets_a_bounded_answer(stub: Stub) -> None:
     profile = new_profile()
-    profile.permissions.rules.extend(permissions_pb2.PermissionRule(rule=f"bad rule {n} " + "x" * 500) for n in range(200))
+    bad_rules = (permissions_pb2.PermissionRule(rule=f"bad rule {n} " + "x" * 500) for n in range(200))
+    profile.permissions.rules.extend(bad_rules)
 
     error = await rpc_error(create(stub, profile))
 

@@ -12,6 +12,8 @@ from aiohttp import web
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc
 from agent_runtime.key_check import presented_key, refusal
+from agent_runtime.managed_agents.agent_routes import AgentRoutes
+from agent_runtime.managed_agents.environment_routes import EnvironmentRoutes
 from agent_runtime.managed_agents.errors import (
     ManagedAgentsError,
     api_error_response,
@@ -36,7 +38,8 @@ class ManagedAgentsApi:
         """`channel`: to this runtime's own gRPC API; `sandbox`: its sandbox provider's name."""
         stub: AgentRuntimeAsyncStub = agent_runtime_pb2_grpc.AgentRuntimeStub(channel)
         self._key = api_key.encode()
-        self._routes = (SessionRoutes(stub, sandbox), EventRoutes(stub))
+        agents = AgentRoutes(stub)
+        self._routes = (agents, EnvironmentRoutes(stub, sandbox), SessionRoutes(stub, agents), EventRoutes(stub))
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._guarded])

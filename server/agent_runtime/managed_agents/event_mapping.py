@@ -32,7 +32,7 @@ from google.protobuf import json_format
 
 from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2
 from agent_runtime.agents import claude_control, gemini_control
-from agent_runtime.managed_agents.resources import rfc3339
+from agent_runtime.managed_agents.times import rfc3339
 from agent_runtime.permissions.gate import output_text
 
 MAIN = "main"

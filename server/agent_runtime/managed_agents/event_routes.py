@@ -177,7 +177,7 @@ def _checked(event: Any) -> dict[str, Any]:
         _message_text(event)
     elif kind == "user.tool_confirmation":
         _required_text(event, "tool_use_id")
-        if event.get("result") not in DECISIONS:
+        if not isinstance(event.get("result"), str) or event["result"] not in DECISIONS:
             raise invalid("invalid_result", 'a user.tool_confirmation\'s result is "allow" or "deny"')
         if not isinstance(event.get("deny_message") or "", str):
             raise invalid("invalid_field", "deny_message must be a string")

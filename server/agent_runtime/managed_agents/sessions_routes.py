@@ -1,4 +1,4 @@
-"""/v1/agents, /v1/environments and /v1/sessions: the runtime's profiles, its sandbox and its sessions."""
+"""/v1/sessions: the runtime's sessions through its gRPC API."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from aiohttp import web
 from google.protobuf import field_mask_pb2, json_format, struct_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
-from agent_runtime._gen.agentruntime.v1 import profile_pb2, session_pb2
+from agent_runtime._gen.agentruntime.v1 import session_pb2
 from agent_runtime.managed_agents import resources
-from agent_runtime.managed_agents.errors import ManagedAgentsError, invalid
+from agent_runtime.managed_agents.agent_mapping import model_of
+from agent_runtime.managed_agents.agent_routes import AgentRoutes
+from agent_runtime.managed_agents.environment_mapping import DEFAULT_ENVIRONMENT_ID, require_known_shape
+from agent_runtime.managed_agents.errors import invalid
 from agent_runtime.managed_agents.requests import caller_metadata, json_body, limit, text_field
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
@@ -18,59 +21,23 @@ if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
 
 
 class SessionRoutes:
-    def __init__(self, stub: AgentRuntimeAsyncStub, sandbox: str) -> None:
+    def __init__(self, stub: AgentRuntimeAsyncStub, agents: AgentRoutes) -> None:
         self._stub = stub
-        self._sandbox = sandbox
+        self._agents = agents
 
     def add_to(self, router: web.UrlDispatcher) -> None:
-        router.add_get("/agents", self.list_agents)
-        router.add_get("/agents/{agent_id}", self.get_agent)
-        router.add_get("/environments", self.list_environments)
-        router.add_get("/environments/{environment_id}", self.get_environment)
         router.add_post("/sessions", self.create_session)
         router.add_get("/sessions", self.list_sessions)
         router.add_get("/sessions/{session_id}", self.get_session)
         router.add_post("/sessions/{session_id}", self.update_session)
         router.add_delete("/sessions/{session_id}", self.delete_session)
-
-    async def _profile(self, request: web.Request, profile_id: str) -> profile_pb2.AgentProfile:
-        return await self._stub.GetAgentProfile(
-            api.GetAgentProfileRequest(agent_profile_id=profile_id), metadata=caller_metadata(request)
-        )
-
-    async def list_agents(self, request: web.Request) -> web.Response:
-        listed = await self._stub.ListAgentProfiles(
-            profile_pb2.ListAgentProfilesRequest(), metadata=caller_metadata(request)
-        )
-        agents = [resources.agent_json(await self._profile(request, summary.id)) for summary in listed.profiles]
-        return web.json_response({"data": agents, "next_page": None})
-
-    async def get_agent(self, request: web.Request) -> web.Response:
-        version = request.query.get("version", "1")
-        if version != "1":
-            raise ManagedAgentsError(404, "agent_version_not_found", f"agent version {version} does not exist")
-        return web.json_response(resources.agent_json(await self._profile(request, request.match_info["agent_id"])))
-
-    def _environment(self, environment_id: str) -> dict[str, Any]:
-        if environment_id != resources.DEFAULT_ENVIRONMENT_ID:
-            raise ManagedAgentsError(
-                404,
-                "environment_not_found",
-                f"environment {environment_id!r} does not exist: this runtime has one, "
-                f"{resources.DEFAULT_ENVIRONMENT_ID!r}",
-            )
-        return resources.environment_json(self._sandbox)
-
-    async def list_environments(self, request: web.Request) -> web.Response:
-        return web.json_response({"data": [resources.environment_json(self._sandbox)], "next_page": None})
-
-    async def get_environment(self, request: web.Request) -> web.Response:
-        return web.json_response(self._environment(request.match_info["environment_id"]))
+        router.add_post("/sessions/{session_id}/archive", self.archive_session)
 
     async def create_session(self, request: web.Request) -> web.Response:
         body = await json_body(request)
-        agent_id = _agent_id(body.get("agent"))
-        self._environment(text_field(body, "environment_id", required=True) or "")
+        agent_id, version, model = _agent(body.get("agent"))
+        environment_id = text_field(body, "environment_id", required=True) or ""
+        require_known_shape(environment_id)
         metadata = body.get("metadata") or {}
         if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
             raise invalid("invalid_metadata", "metadata must be an object of strings")
@@ -80,27 +47,34 @@ class SessionRoutes:
         created = await self._stub.CreateSession(
             api.CreateSessionRequest(
                 agent_profile_ref=agent_id,
+                agent_profile_version=version,
+                environment_id="" if environment_id == DEFAULT_ENVIRONMENT_ID else environment_id,
                 architecture=architecture,
                 name=text_field(body, "title") or "",
                 metadata=stored,
+                session_options=session_pb2.SessionOptions(model=model),
             ),
             metadata=caller_metadata(request),
         )
-        return web.json_response(resources.session_json(created, await self._profile(request, agent_id)))
+        return web.json_response(await self._session_json(request, created))
 
     async def _session_json(self, request: web.Request, session: session_pb2.Session) -> dict[str, Any]:
-        return resources.session_json(session, await self._profile(request, session.agent_profile_ref))
+        profile = await self._agents.profile(request, session.agent_profile_ref, session.agent_profile_version)
+        return resources.session_json(session, profile)
 
     async def list_sessions(self, request: web.Request) -> web.Response:
         page = await self._stub.ListSessions(
             api.ListSessionsRequest(page_size=limit(request), page_token=request.query.get("page", "")),
             metadata=caller_metadata(request),
         )
-        profiles = {  # each agent once, however many of the page's sessions run it
-            profile_id: await self._profile(request, profile_id)
-            for profile_id in {session.agent_profile_ref for session in page.sessions}
+        profiles = {  # each agent version once, however many of the page's sessions run it
+            key: await self._agents.profile(request, *key)
+            for key in {(session.agent_profile_ref, session.agent_profile_version) for session in page.sessions}
         }
-        data = [resources.session_json(session, profiles[session.agent_profile_ref]) for session in page.sessions]
+        data = [
+            resources.session_json(session, profiles[session.agent_profile_ref, session.agent_profile_version])
+            for session in page.sessions
+        ]
         return web.json_response({"data": data, "next_page": page.next_page_token or None, "prev_page": None})
 
     async def get_session(self, request: web.Request) -> web.Response:
@@ -144,6 +118,12 @@ class SessionRoutes:
         )
         return web.json_response(await self._session_json(request, updated))
 
+    async def archive_session(self, request: web.Request) -> web.Response:
+        archived = await self._stub.ArchiveSession(
+            api.ArchiveSessionRequest(session_id=request.match_info["session_id"]), metadata=caller_metadata(request)
+        )
+        return web.json_response(await self._session_json(request, archived))
+
     async def delete_session(self, request: web.Request) -> web.Response:
         session_id = request.match_info["session_id"]
         await self._stub.DeleteSession(
@@ -152,12 +132,23 @@ class SessionRoutes:
         return web.json_response({"id": session_id, "type": "session_deleted"})
 
 
-def _agent_id(agent: Any) -> str:
-    """`agent`: an agent's id, or {"type": "agent", "id": ..., "version": 1}."""
+def _agent(agent: Any) -> tuple[str, int, str]:
+    """(profile id, version (0: the latest), model) from `agent`: an agent's id, {"type": "agent", "id",
+    "version"}, or {"type": "agent_with_overrides", "id", "version", "model"}; other overrides are a new
+    version of the agent here."""
     if isinstance(agent, str) and agent:
-        return agent
-    if isinstance(agent, dict) and agent.get("type") == "agent" and isinstance(agent.get("id"), str):
-        if agent.get("version", 1) != 1:
-            raise ManagedAgentsError(404, "agent_version_not_found", f"agent version {agent['version']} does not exist")
-        return str(agent["id"])
-    raise invalid("invalid_agent", 'agent must be an agent id, or {"type": "agent", "id": ..., "version": ...}')
+        return agent, 0, ""
+    if not isinstance(agent, dict) or agent.get("type") not in ("agent", "agent_with_overrides"):
+        raise invalid("invalid_agent", 'agent must be an agent id, or {"type": "agent", "id": ..., "version": ...}')
+    agent_id, version = agent.get("id"), agent.get("version", 0)
+    if not isinstance(agent_id, str) or not agent_id:
+        raise invalid("invalid_agent", "agent.id must be an agent's id")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise invalid("invalid_agent", "agent.version must be a positive integer")
+    overridden = sorted(set(agent) - {"type", "id", "version", "model"})
+    if overridden:
+        raise invalid(
+            "not_served",
+            f"agent-runtime overrides an agent's model only, not {', '.join(overridden)}: update the agent",
+        )
+    return agent_id, version, model_of(agent["model"]) if "model" in agent else ""

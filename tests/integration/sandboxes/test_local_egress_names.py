@@ -58,3 +58,15 @@ def test_names_that_answer_with_the_hosts_own_addresses_are_refused(tmp_path: Pa
         "127.0.0.1:PORT": ["HTTP/1.1 200 Connection established", "ping"],  # an address listed with its port
         "127.0.0.2:PORT": ["HTTP/1.1 403 Forbidden"],  # listed without a port: 443 only
     }
+
+
+def test_any_host_still_never_reaches_the_hosts_own_addresses(tmp_path: Path) -> None:
+    interface = next(str(a) for a in sorted(host_addresses(), key=str) if a.version == 4 and not a.is_loopback)
+    hosts = f"127.0.0.1 localhost\n::ffff:127.0.0.1 mapped.test\n{interface} interface.test\n10.9.8.7 private.test\n"
+    targets = ["localhost:PORT", "mapped.test:PORT", "interface.test:PORT", "private.test:PORT", "127.0.0.1:PORT"]
+
+    targets += [f"{interface}:PORT", "10.9.8.7:443"]
+
+    found = answers(tmp_path, hosts, ["*"], targets)
+
+    assert found == {target: ["HTTP/1.1 403 Forbidden"] for target in targets}

@@ -3,11 +3,11 @@
 The sandbox's network namespace keeps only its own loopback. When a profile allows hosts, the runtime
 opens a listening socket *inside* that namespace (netns.py), so the agent's tools reach the proxy at
 127.0.0.1:3128 (HTTPS_PROXY), while every upstream connection is made by the runtime, from the host, to
-an allowed host only. A listed name without a port means port 443. A name is reached only at a global
-address, IPv4-mapped ones unmapped first, and never at one of the host's own: no DNS answer takes the
-agent to the host's ports or its private networks. An address written in the allow-list is taken as the
-operator meant it.
-"""
+an allowed host only. A listed name without a port means port 443; "*" allows any name or address on any
+port. A name is reached only at a global address, IPv4-mapped ones unmapped first, and never at one of
+the host's own: no DNS answer takes the agent to the host's ports or its private networks. An address
+written in the allow-list is taken as the operator meant it; under "*", an address is held to the same
+rule as a name's."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 PROXY_PORT = 3128
 CONNECT_TIMEOUT_SECONDS = 15.0
 DEFAULT_PORT = 443
+ANY_PUBLIC_HOST = "*"
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -72,16 +73,20 @@ class EgressProxy:
             with contextlib.suppress(Exception):
                 await self._server.wait_closed()
 
-    def _is_allowed(self, host: str, port: int) -> bool:
+    def _listed(self, host: str, port: int) -> bool:
         return (host in self._allowed and port == DEFAULT_PORT) or f"{host}:{port}" in self._allowed
 
     async def _upstream_address(self, host: str, port: int) -> str | None:
-        """Where to connect, or None when the host may not be reached."""
-        if not self._is_allowed(host, port):
+        """Where to connect, or None when the host may not be reached. Under "*" every name and address is
+        allowed, but only at global addresses, never the host's own."""
+        listed = self._listed(host, port)
+        if not listed and ANY_PUBLIC_HOST not in self._allowed:
             return None
         with contextlib.suppress(ValueError):
-            ipaddress.ip_address(host)
-            return host  # an address the operator listed
+            literal = ipaddress.ip_address(host)
+            if listed:
+                return host  # an address the operator listed
+            return host if reachable(literal, host_addresses()) else None
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         addresses = [ipaddress.ip_address(sockaddr[0]) for *_, sockaddr in infos]
         # Every answer must be reachable: a name with one private answer among public ones is refused.

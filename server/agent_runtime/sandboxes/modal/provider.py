@@ -25,6 +25,7 @@ from agent_runtime.sandboxes.base import (
     SandboxSpec,
     SandboxUnavailable,
 )
+from agent_runtime.sandboxes.local.egress import ANY_PUBLIC_HOST
 from agent_runtime.sandboxes.modal.execution import ModalExecution
 from agent_runtime.sandboxes.modal.image import image_for
 from agent_runtime.sandboxes.modal.sandbox import ModalSandbox
@@ -165,6 +166,8 @@ def _network(allowed_hosts: Sequence[str]) -> dict[str, Any]:
     """No hosts: no network at all. Otherwise only those: addresses and ranges by CIDR, names by domain."""
     if not allowed_hosts:
         return {"block_network": True}
+    if ANY_PUBLIC_HOST in allowed_hosts:
+        return {}  # any host: the sandbox runs in Modal's cloud, away from the runtime's host and networks
     cidrs, domains = [], []
     for host in allowed_hosts:
         try:
