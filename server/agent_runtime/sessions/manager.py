@@ -400,9 +400,11 @@ class SessionManager:
                 *validation.check_uuid("request_id", request.request_id, "INVALID_REQUEST_ID", required=False),
                 *validation.check_name("name", request.name),
                 *validation.check_metadata("metadata", request.metadata),
-                *([] if request.agent_profile_version >= 0 else [
-                    FieldViolation("agent_profile_version", "must not be negative", "INVALID_VERSION")
-                ]),
+                *(
+                    []
+                    if request.agent_profile_version >= 0
+                    else [FieldViolation("agent_profile_version", "must not be negative", "INVALID_VERSION")]
+                ),
                 *(check_environment_id("environment_id", request.environment_id) if request.environment_id else []),
             ]
         )

@@ -51,9 +51,7 @@ class CatalogStore(Protocol):
 
 
 def profile_not_found(profile_id: str) -> ApiError:
-    return not_found(
-        "PROFILE_NOT_FOUND", f"agent profile {profile_id!r} does not exist", agent_profile_id=profile_id
-    )
+    return not_found("PROFILE_NOT_FOUND", f"agent profile {profile_id!r} does not exist", agent_profile_id=profile_id)
 
 
 def profile_version_not_found(profile_id: str, version: int) -> ApiError:

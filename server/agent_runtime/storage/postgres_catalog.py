@@ -120,7 +120,7 @@ class PostgresCatalog:
         async def query(db: Connection) -> list[tuple[profile_pb2.AgentProfile, int]]:
             rows = await db.fetch(
                 "SELECT v.profile, p.archived_us FROM agent_profiles p JOIN agent_profile_versions v"
-                " ON v.profile_id = p.profile_id AND v.version = p.latest_version ORDER BY p.profile_id COLLATE \"C\""
+                ' ON v.profile_id = p.profile_id AND v.version = p.latest_version ORDER BY p.profile_id COLLATE "C"'
             )
             return [(profile_pb2.AgentProfile.FromString(row["profile"]), row["archived_us"]) for row in rows]
 
@@ -176,7 +176,7 @@ class PostgresCatalog:
     async def list_environments(self) -> list[environment_pb2.Environment]:
         async def query(db: Connection) -> list[environment_pb2.Environment]:
             rows = await db.fetch(
-                "SELECT environment FROM environments ORDER BY created_us DESC, environment_id COLLATE \"C\" DESC"
+                'SELECT environment FROM environments ORDER BY created_us DESC, environment_id COLLATE "C" DESC'
             )
             return [environment_pb2.Environment.FromString(row["environment"]) for row in rows]
 
