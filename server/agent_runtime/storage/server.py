@@ -13,7 +13,6 @@ from agent_runtime._gen.agentruntime.v1 import persistence_pb2, persistence_pb2_
 from agent_runtime.rpc.error_interceptor import ErrorInterceptor
 from agent_runtime.rpc.server_setup import add_health_and_reflection, bind, new_server, set_serving
 from agent_runtime.storage.postgres_store import PostgresStore
-from agent_runtime.storage.profile_catalog import ProfileCatalog
 from agent_runtime.storage.profiles import ProfileDirectory
 from agent_runtime.storage.servicer import PersistenceAdapterServicer
 from agent_runtime.storage.sqlite_store import SqliteStore
@@ -51,7 +50,7 @@ async def start_storage_server(database: str, profiles_dir: Path, address: str) 
     store = await open_store(database)
     server = new_server([ErrorInterceptor()])
     persistence_pb2_grpc.add_PersistenceAdapterServicer_to_server(
-        PersistenceAdapterServicer(store, ProfileCatalog(ProfileDirectory(profiles_dir), store.catalog)), server
+        PersistenceAdapterServicer(store, ProfileDirectory(profiles_dir)), server
     )
     health = add_health_and_reflection(server, [SERVICE_NAME])
     try:

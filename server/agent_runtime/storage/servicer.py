@@ -25,6 +25,7 @@ from agent_runtime.storage.paging import (
     page_size,
 )
 from agent_runtime.storage.profile_catalog import ProfileCatalog
+from agent_runtime.storage.profiles import ProfileDirectory
 from agent_runtime.storage.store import SessionCursor, SessionStore
 
 Context = Any  # grpc.aio.ServicerContext; unused by these handlers
@@ -68,9 +69,10 @@ def _effective_mask(request: persistence_pb2.UpdateSessionRecordRequest) -> fiel
 
 
 class PersistenceAdapterServicer(persistence_pb2_grpc.PersistenceAdapterServicer):
-    def __init__(self, store: SessionStore, profiles: ProfileCatalog) -> None:
+    def __init__(self, store: SessionStore, profiles: ProfileDirectory) -> None:
+        """`profiles`: the built-in ones; the store keeps the others."""
         self._store = store
-        self._profiles = profiles
+        self._profiles = ProfileCatalog(profiles, store.catalog)
 
     async def ListAllSessions(
         self, request: persistence_pb2.ListAllSessionsRequest, context: Context

@@ -608,7 +608,9 @@ class NetworkPolicy(_message.Message):
     ALLOWED_HOSTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def allowed_hosts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Host names or host:port pairs the sandbox may connect to."""
+        """Host names or host:port pairs the sandbox may connect to; "*": any host at a public address, on any
+        port (never the runtime's host or its private networks).
+        """
 
     def __init__(
         self,

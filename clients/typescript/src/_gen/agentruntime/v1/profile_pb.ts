@@ -596,7 +596,8 @@ export const ExternalMcpServerSchema: GenMessage<ExternalMcpServer> = /*@__PURE_
  */
 export type NetworkPolicy = Message<"agentruntime.v1.NetworkPolicy"> & {
   /**
-   * Host names or host:port pairs the sandbox may connect to.
+   * Host names or host:port pairs the sandbox may connect to; "*": any host at a public address, on any
+   * port (never the runtime's host or its private networks).
    *
    * @generated from field: repeated string allowed_hosts = 1;
    */

@@ -2064,7 +2064,8 @@ class NetworkPolicy(betterproto2.Message):
 
     allowed_hosts: "list[str]" = betterproto2.field(1, betterproto2.TYPE_STRING, repeated=True)
     """
-    Host names or host:port pairs the sandbox may connect to.
+    Host names or host:port pairs the sandbox may connect to; "*": any host at a public address, on any
+    port (never the runtime's host or its private networks).
     """
 
 
