@@ -1,5 +1,6 @@
 // The Managed Agents API of a live agent-runtime, driven by the official @anthropic-ai/sdk, unmodified:
-// create a session, send a message, stream until idle, list the events. Run by
+// create an agent and an environment, a session on them, send a message, stream until idle, list the
+// events. Run by
 // tests/integration/managed_agents/test_typescript_sdk.py, which scripts the runtime's fake model.
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -17,13 +18,26 @@ function required(name: string): string {
 
 const client = new Anthropic({ baseURL, apiKey, maxRetries: 0 });
 
-test("a session streams a turn until idle, and lists the same events", async () => {
+test("a session of a new agent in a new environment streams a turn until idle, and lists the same events", async () => {
+  const agent = await client.beta.agents.create({
+    name: "TypeScript's agent",
+    model: "claude-haiku-4-5",
+    system: "Answer briefly.",
+    tools: [{ type: "agent_toolset_20260401" }],
+  });
+  const environment = await client.beta.environments.create({
+    name: "TypeScript's environment",
+    config: { type: "cloud", networking: { type: "limited", allowed_hosts: ["example.org"] } },
+  });
+  assert.equal(agent.version, 1);
+  assert.ok(environment.config.type === "cloud" && environment.config.networking.type === "limited");
   const session = await client.beta.sessions.create({
-    agent: "default",
-    environment_id: "default",
+    agent: agent.id,
+    environment_id: environment.id,
     metadata: { architecture: "anthropic" },
   });
   assert.equal(session.status, "idle");
+  assert.deepEqual([session.agent.id, session.agent.version, session.environment_id], [agent.id, 1, environment.id]);
   const stream = await client.beta.sessions.events.stream(session.id);
   await client.beta.sessions.events.send(session.id, {
     events: [{ type: "user.message", content: [{ type: "text", text: "Hello from TypeScript" }] }],

@@ -154,12 +154,13 @@ async def test_an_interrupt_ends_the_running_turn(client: anthropic.AsyncAnthrop
     seen = []
     async for event in stream:
         seen.append(event.type)
-        if event.type == "session.status_running":
+        if event.type == "agent.tool_use":  # the sleep has begun: the scripted answer was taken
             await client.beta.sessions.events.send(session.id, events=[{"type": "user.interrupt"}])
         if event.type == "session.status_idle":
             break
     await stream.close()
-    assert seen[-1] == "session.status_idle" and "session.status_running" in seen
+    assert seen[-1] == "session.status_idle" and "agent.tool_use" in seen
+    assert fake_model.remaining() == 0
     assert (await client.beta.sessions.retrieve(session.id)).status == "idle"
 
 
@@ -181,3 +182,20 @@ async def test_errors_raise_the_sdks_own_exceptions(client: anthropic.AsyncAnthr
     with pytest.raises(anthropic.NotFoundError) as not_served:
         await client.beta.vaults.list()
     assert "does not serve" in str(not_served.value)
+
+
+async def test_an_archived_session_keeps_its_events_and_takes_no_more(
+    client: anthropic.AsyncAnthropic, fake_model: FakeAnthropic
+) -> None:
+    fake_model.script([Turn.text("Kept.")])
+    session = await new_session(client)
+    streamed = await turn(client, session.id, "keep this")
+
+    archived = await client.beta.sessions.archive(session.id)
+
+    assert archived.archived_at is not None and archived.status == "idle"
+    with pytest.raises(anthropic.BadRequestError) as refused:
+        await say(client, session.id, "one more")
+    assert "archived" in str(refused.value)
+    listed = [event.id async for event in client.beta.sessions.events.list(session.id)]
+    assert listed == [event.id for event in streamed]
