@@ -13,8 +13,9 @@ from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import profile_pb2
 from agent_runtime.errors import ApiError
 from agent_runtime.managed_agents.agent_mapping import agent_json, profile_from_create, profile_from_update
+from agent_runtime.managed_agents.bodies import AGENT_CREATE, AGENT_UPDATE
 from agent_runtime.managed_agents.errors import ManagedAgentsError, invalid
-from agent_runtime.managed_agents.requests import caller_metadata, json_body, limit
+from agent_runtime.managed_agents.requests import caller_metadata, flag, json_body, limit
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
     from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub
@@ -73,7 +74,7 @@ class AgentRoutes:
 
     async def list_agents(self, request: web.Request) -> web.Response:
         """Agents in id order, a page at a time; the page token is the last id of the page before."""
-        include_archived = request.query.get("include_archived", "false").lower() == "true"
+        include_archived = flag(request, "include_archived")
         listed = await self._stub.ListAgentProfiles(
             profile_pb2.ListAgentProfilesRequest(include_archived=include_archived), metadata=caller_metadata(request)
         )
@@ -84,7 +85,7 @@ class AgentRoutes:
         return web.json_response({"data": data, "next_page": later[size - 1] if len(later) > size else None})
 
     async def create_agent(self, request: web.Request) -> web.Response:
-        profile = profile_from_create(await json_body(request))
+        profile = profile_from_create(AGENT_CREATE.checked(await json_body(request)))
         created = await self._stub.CreateAgentProfile(
             api.CreateAgentProfileRequest(profile=profile), metadata=caller_metadata(request)
         )
@@ -95,7 +96,7 @@ class AgentRoutes:
         return web.json_response(agent_json(await self.profile(request, request.match_info["agent_id"], version)))
 
     async def update_agent(self, request: web.Request) -> web.Response:
-        body = await json_body(request)
+        body = AGENT_UPDATE.checked(await json_body(request))
         given = body.pop("version", None)
         if given is not None and (not isinstance(given, int) or isinstance(given, bool) or given < 1):
             raise invalid("invalid_version", "version must be a positive integer")

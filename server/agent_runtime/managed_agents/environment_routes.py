@@ -10,6 +10,7 @@ from google.protobuf import field_mask_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import environment_pb2
+from agent_runtime.managed_agents.bodies import ENVIRONMENT_CREATE, ENVIRONMENT_UPDATE
 from agent_runtime.managed_agents.environment_mapping import (
     DEFAULT_ENVIRONMENT_ID,
     apply_config,
@@ -19,7 +20,7 @@ from agent_runtime.managed_agents.environment_mapping import (
     require_known_shape,
 )
 from agent_runtime.managed_agents.errors import ManagedAgentsError, invalid
-from agent_runtime.managed_agents.requests import caller_metadata, json_body, limit
+from agent_runtime.managed_agents.requests import caller_metadata, flag, json_body, limit
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
     from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub
@@ -60,7 +61,7 @@ class EnvironmentRoutes:
         """Created environments newest first, then `default` on the last page."""
         page = await self._stub.ListEnvironments(
             api.ListEnvironmentsRequest(
-                include_archived=request.query.get("include_archived", "false").lower() == "true",
+                include_archived=flag(request, "include_archived"),
                 page_size=limit(request),
                 page_token=request.query.get("page", ""),
             ),
@@ -72,7 +73,7 @@ class EnvironmentRoutes:
         return web.json_response({"data": data, "next_page": page.next_page_token or None})
 
     async def create_environment(self, request: web.Request) -> web.Response:
-        body = await json_body(request)
+        body = ENVIRONMENT_CREATE.checked(await json_body(request))
         if body.get("scope") == UNSERVED_SCOPE:
             raise invalid("not_served", "environments here are the organization's: scope account is not served")
         environment = environment_pb2.Environment(
@@ -99,7 +100,7 @@ class EnvironmentRoutes:
         """Changes what the body gives: name, description, config's networking and packages, metadata."""
         environment_id = request.match_info["environment_id"]
         _refuse_default(environment_id)
-        body = await json_body(request)
+        body = ENVIRONMENT_UPDATE.checked(await json_body(request))
         current = await self._stub.GetEnvironment(
             api.GetEnvironmentRequest(environment_id=environment_id), metadata=caller_metadata(request)
         )

@@ -16,6 +16,7 @@ from google.protobuf import struct_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import events_pb2, session_pb2
+from agent_runtime.managed_agents.bodies import EVENTS_SEND
 from agent_runtime.managed_agents.errors import api_error, invalid, rpc_error_response
 from agent_runtime.managed_agents.event_mapping import Event, EventMapper, user_message_id
 from agent_runtime.managed_agents.requests import caller_metadata, json_body, limit, listed
@@ -39,9 +40,7 @@ class EventRoutes:
         router.add_get("/sessions/{session_id}/events/stream", self.stream)
 
     async def send(self, request: web.Request) -> web.Response:
-        events = (await json_body(request)).get("events")
-        if not isinstance(events, list) or not events:
-            raise invalid("invalid_events", "events must be a non-empty list")
+        events = EVENTS_SEND.checked(await json_body(request))["events"]
         checked = [_checked(event) for event in events]  # all are checked before any is sent
         return web.json_response({"data": [await self._send(request, event) for event in checked]})
 

@@ -36,6 +36,14 @@ def limit(request: web.Request, default: int = 20) -> int:
     return min(int(text), MAX_PAGE)
 
 
+def flag(request: web.Request, name: str) -> bool:
+    """A boolean query parameter, as the SDKs write one: true or false."""
+    text = request.query.get(name, "false")
+    if text not in ("true", "false"):
+        raise invalid("invalid_flag", f"{name} must be true or false, not {text[:40]!r}")
+    return text == "true"
+
+
 def listed(request: web.Request, name: str) -> list[str]:
     """A list parameter, as the SDKs send it (`types[]=a&types[]=b`) or repeated plainly."""
     return [*request.query.getall(f"{name}[]", []), *request.query.getall(name, [])]

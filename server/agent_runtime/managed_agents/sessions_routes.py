@@ -12,6 +12,7 @@ from agent_runtime._gen.agentruntime.v1 import session_pb2
 from agent_runtime.managed_agents import resources
 from agent_runtime.managed_agents.agent_mapping import model_of
 from agent_runtime.managed_agents.agent_routes import AgentRoutes
+from agent_runtime.managed_agents.bodies import SESSION_CREATE, SESSION_UPDATE
 from agent_runtime.managed_agents.environment_mapping import DEFAULT_ENVIRONMENT_ID, require_known_shape
 from agent_runtime.managed_agents.errors import invalid
 from agent_runtime.managed_agents.requests import caller_metadata, json_body, limit, text_field
@@ -34,7 +35,7 @@ class SessionRoutes:
         router.add_post("/sessions/{session_id}/archive", self.archive_session)
 
     async def create_session(self, request: web.Request) -> web.Response:
-        body = await json_body(request)
+        body = SESSION_CREATE.checked(await json_body(request))
         agent_id, version, model = _agent(body.get("agent"))
         environment_id = text_field(body, "environment_id", required=True) or ""
         require_known_shape(environment_id)
@@ -86,10 +87,7 @@ class SessionRoutes:
 
     async def update_session(self, request: web.Request) -> web.Response:
         """A new title, and metadata patched (a key given null is removed); nothing else is served."""
-        body = await json_body(request)
-        unserved = sorted(set(body) - {"title", "metadata"})
-        if unserved:
-            raise invalid("not_served", f"agent-runtime does not update a session's {', '.join(unserved)}")
+        body = SESSION_UPDATE.checked(await json_body(request))
         session_id, paths = request.match_info["session_id"], []
         changed = session_pb2.Session()
         if "title" in body:
