@@ -22,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
+from agent_runtime.managed_agents.openapi import OPERATION_PREFIX, OPERATIONS
 from agent_runtime.rest.routes import Route, routes
 from agent_runtime.runtime_server import SERVICE
 from tests.integration.conftest import API_KEY, Runtime
@@ -38,7 +39,8 @@ EXAMPLES = 20  # per operation and mode: about a minute in all on two cores
 UNARY_TIMEOUT_SECONDS = 30
 # WatchSessions never ends by itself, so it is read until it has been quiet this long.
 STREAM_TIMEOUT_SECONDS = 3
-KNOWN = {"path": "src/keep.txt", "agent_profile_id": "default"}  # besides session_id, a session of the test's
+# Besides session_id, a session of the test's.
+KNOWN = {"path": "src/keep.txt", "agent_profile_id": "default", "agent_id": "default", "environment_id": "default"}
 
 
 def _has_input(route: Route) -> bool:
@@ -46,11 +48,20 @@ def _has_input(route: Route) -> bool:
     return bool(route.body) or any(field.name not in route.variables for field in route.method.input_type.fields)
 
 
+MANAGED_AGENTS = [OPERATION_PREFIX + operation.operation_id for operation in OPERATIONS]
 CASES = [
     ("Health", GenerationMode.POSITIVE),
     *((route.method.name, GenerationMode.POSITIVE) for route in routes(SERVICE)),
     *((route.method.name, GenerationMode.NEGATIVE) for route in routes(SERVICE) if _has_input(route)),
+    *((name, GenerationMode.POSITIVE) for name in MANAGED_AGENTS),
+    *(
+        (OPERATION_PREFIX + operation.operation_id, GenerationMode.NEGATIVE)
+        for operation in OPERATIONS
+        if operation.body or operation.query
+    ),
 ]
+# Streams that follow the session's events: read until they have been quiet this long.
+FOLLOWING = {"WatchSessions", OPERATION_PREFIX + "StreamSessionEvents"}
 
 
 def _call(runtime: Runtime, method: str, path: str, body: dict[str, Any]) -> Any:
@@ -96,7 +107,7 @@ def test_every_operation_answers_as_documented(
     cases = st.one_of(
         operation.as_strategy(mode, query=query), operation.as_strategy(mode, path_parameters=named, query=query)
     )
-    timeout = STREAM_TIMEOUT_SECONDS if operation_id == "WatchSessions" else UNARY_TIMEOUT_SECONDS
+    timeout = STREAM_TIMEOUT_SECONDS if operation_id in FOLLOWING else UNARY_TIMEOUT_SECONDS
     statuses: list[int] = []
 
     @given(case=cases)

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc
 from agent_runtime.key_check import presented_key, refusal
+from agent_runtime.managed_agents import openapi
 from agent_runtime.managed_agents.agent_routes import AgentRoutes
 from agent_runtime.managed_agents.environment_routes import EnvironmentRoutes
 from agent_runtime.managed_agents.errors import (
@@ -25,6 +26,7 @@ from agent_runtime.managed_agents.event_routes import EventRoutes
 from agent_runtime.managed_agents.requests import KEY
 from agent_runtime.managed_agents.sessions_routes import SessionRoutes
 from agent_runtime.rest.errors import Handler
+from agent_runtime.rest.openapi import DESCRIBED
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
     from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub
@@ -43,6 +45,7 @@ class ManagedAgentsApi:
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._guarded])
+        app[DESCRIBED] = openapi.paths
         for routes in self._routes:
             routes.add_to(app.router)
         app.router.add_route("*", r"/{path:[\s\S]*}", _not_served)

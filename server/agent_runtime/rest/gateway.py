@@ -29,7 +29,7 @@ from agent_runtime.rest.errors import (
     status_response,
 )
 from agent_runtime.rest.json_body import BodyParser
-from agent_runtime.rest.openapi import openapi
+from agent_runtime.rest.openapi import DESCRIBED, Part, openapi
 from agent_runtime.rest.routes import Route, routes
 
 MAX_BODY_BYTES = 48 * 1024 * 1024  # a create with default files of up to 32 MiB, base64 in JSON
@@ -106,6 +106,7 @@ class RestGateway:
         self._service = service
         self._routes = routes(service)
         self._parser = BodyParser()
+        self._parts: list[Part] = []  # the mounted apps' parts of the document
 
     def app(self, mounted: Mapping[str, web.Application] | None = None) -> web.Application:
         """`mounted`: other surfaces' apps, each served under its prefix (and not by the catch-all)."""
@@ -115,6 +116,8 @@ class RestGateway:
         app.router.add_get(OPENAPI_PATH, self._openapi)
         for prefix, surface in (mounted or {}).items():
             app.add_subapp(prefix, surface)
+            if DESCRIBED in surface:
+                self._parts.append(surface[DESCRIBED](prefix))
         app.router.add_route("*", r"/{path:[\s\S]*}", self._handle)  # any path, even one with a newline
         return app
 
@@ -136,7 +139,7 @@ class RestGateway:
         return web.json_response(body, status=200 if serving else 503)
 
     async def _openapi(self, request: web.Request) -> web.Response:
-        return web.json_response(openapi(self._service, self._routes))
+        return web.json_response(openapi(self._service, self._routes, self._parts))
 
     def _route(self, request: web.Request) -> tuple[Route, tuple[str, ...]] | web.Response:
         allowed = {"GET", "HEAD"} if request.path in (HEALTH_PATH, OPENAPI_PATH) else set()

@@ -4,6 +4,9 @@ server-sent event of a stream holds (`itemSchema`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
+from aiohttp import web
 from google.protobuf import descriptor
 from google.rpc import status_pb2
 
@@ -94,10 +97,20 @@ def _health(status: Schema) -> Schema:
     }
 
 
-def openapi(service: descriptor.ServiceDescriptor, routes: list[Route]) -> Schema:
+# A mounted app's own part of the document: its paths under the prefix it is mounted at, and the component
+# schemas they name.
+Part = tuple[dict[str, Schema], dict[str, Schema]]
+Describe = Callable[[str], Part]
+DESCRIBED: web.AppKey[Describe] = web.AppKey("described")
+
+
+def openapi(service: descriptor.ServiceDescriptor, routes: list[Route], parts: Iterable[Part] = ()) -> Schema:
     schemas = Schemas()
     status = schemas.ref(status_pb2.Status.DESCRIPTOR)
     paths: dict[str, Schema] = {"/health": {"get": _health(status)}}
+    for part_paths, part_schemas in parts:
+        paths.update(part_paths)
+        schemas.components.update(part_schemas)
     for route in routes:
         path = route.template.replace("=**}", "}")
         for variable in route.variables:
