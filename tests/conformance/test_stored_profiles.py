@@ -101,6 +101,17 @@ async def test_a_version_that_does_not_follow_the_latest_stores_nothing(storage:
     assert (await load(storage, profile_id, 1)).system_prompt != "lost"
 
 
+async def test_the_latest_version_saved_again_as_stored_is_a_retry_not_a_conflict(storage: Storage) -> None:
+    profile_id = new_profile_id()
+    await save(storage, version_of(profile_id, 1))
+    latest = await save(storage, version_of(profile_id, 2))
+
+    again = await save(storage, version_of(profile_id, 2))
+
+    assert again == latest
+    assert await stored_versions(storage, profile_id) == [2, 1]
+
+
 async def test_of_two_writers_of_the_same_version_one_wins(storage: Storage) -> None:
     profile_id = new_profile_id()
     await save(storage, version_of(profile_id, 1))

@@ -2,7 +2,8 @@
 // archived belongs to the profile, not to a version: each version is kept without it, and an answer carries
 // the profile's.
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import type { AgentProfile } from "../src/_gen/agentruntime/v1/profile_pb.js";
+import { equals } from "@bufbuild/protobuf";
+import { AgentProfileSchema, type AgentProfile } from "../src/_gen/agentruntime/v1/profile_pb.js";
 import { encode, isProfileChange, type Change, type ProfileChange } from "./changes.js";
 import { profileExists, profileNotFound, profileVersionNotFound, versionMismatch } from "./errors.js";
 import type { Journal } from "./journal.js";
@@ -52,11 +53,16 @@ export class StoredProfiles {
   /** Stores `profile` as its id's next version, which its version must be; that version as stored. */
   save(profile: AgentProfile): AgentProfile {
     const stored = this.profiles.get(profile.id);
+    const latest = stored?.versions.length ?? 0;
+    const given = { ...profile, builtIn: false, archivedAt: undefined };
+    // The latest version given again as it is stored: a call retried after its answer was lost.
+    if (stored && profile.version === latest && equals(AgentProfileSchema, stored.versions[latest - 1]!, given)) {
+      return this.load(profile.id, latest);
+    }
     if (profile.version === 1 && stored) throw profileExists(profile.id);
     if (profile.version > 1 && !stored) throw profileNotFound(profile.id);
-    const latest = stored?.versions.length ?? 0;
     if (profile.version !== latest + 1) throw versionMismatch(profile.id, profile.version, latest);
-    this.commit({ op: "saveProfile", profile: { ...profile, builtIn: false, archivedAt: undefined } });
+    this.commit({ op: "saveProfile", profile: given });
     return this.load(profile.id, profile.version);
   }
 

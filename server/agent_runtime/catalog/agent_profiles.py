@@ -10,6 +10,7 @@ from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, persistence_pb
 from agent_runtime.catalog.profile_checks import check_profile
 from agent_runtime.errors import ApiError, FieldViolation
 from agent_runtime.sessions import validation
+from agent_runtime.storage.catalog import profile_read_only
 from agent_runtime.storage.client import StorageClient
 from agent_runtime.timestamps import now
 
@@ -78,12 +79,7 @@ class AgentProfiles:
         for attempt in range(UPDATE_ATTEMPTS):
             latest = await self.get(request.profile.id)
             if latest.built_in:
-                raise ApiError(
-                    grpc.StatusCode.FAILED_PRECONDITION,
-                    "PROFILE_READ_ONLY",
-                    f"agent profile {latest.id!r} is built in (from the profiles directory): change its file instead",
-                    metadata={"agent_profile_id": latest.id},
-                )
+                raise profile_read_only(latest.id)
             if latest.HasField("archived_at"):
                 raise profile_archived(latest.id)
             if request.expected_version and request.expected_version != latest.version:

@@ -14,6 +14,7 @@ from typing import Any
 from agent_runtime._gen.agentruntime.v1 import profile_pb2
 from agent_runtime.managed_agents.agent_tools import ToolsReader, tools_json
 from agent_runtime.managed_agents.errors import invalid
+from agent_runtime.managed_agents.requests import text_field
 from agent_runtime.managed_agents.times import rfc3339
 
 ID_ALPHABET = string.digits + string.ascii_lowercase
@@ -23,15 +24,6 @@ EPOCH = "1970-01-01T00:00:00Z"  # a built-in profile has no stored time: shown a
 
 def new_agent_id() -> str:
     return "agent_" + "".join(secrets.choice(ID_ALPHABET) for _ in range(24))
-
-
-def _text(body: dict[str, Any], name: str, required: bool = False) -> str:
-    value = body.get(name)
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or (required and not value):
-        raise invalid("invalid_field", f"{name} must be a{' non-empty' if required else ''} string")
-    return value
 
 
 def model_of(value: Any) -> str:
@@ -75,9 +67,9 @@ def profile_from_create(body: dict[str, Any]) -> profile_pb2.AgentProfile:
     _refuse_unserved(body)
     profile = profile_pb2.AgentProfile(
         id=new_agent_id(),
-        name=_text(body, "name", required=True),
-        description=_text(body, "description"),
-        system_prompt=_text(body, "system"),
+        name=text_field(body, "name", required=True) or "",
+        description=text_field(body, "description") or "",
+        system_prompt=text_field(body, "system") or "",
         model=model_of(body.get("model")),
     )
     profile.metadata.update({key: str(value) for key, value in _labels(body.get("metadata"), patch=False).items()})
@@ -91,11 +83,11 @@ def profile_from_update(body: dict[str, Any], current: profile_pb2.AgentProfile)
     profile = profile_pb2.AgentProfile()
     profile.CopyFrom(current)
     if "name" in body:
-        profile.name = _text(body, "name", required=True)
+        profile.name = text_field(body, "name", required=True) or ""
     if "description" in body:
-        profile.description = _text(body, "description")
+        profile.description = text_field(body, "description") or ""
     if "system" in body:
-        profile.system_prompt = _text(body, "system")
+        profile.system_prompt = text_field(body, "system") or ""
     if "model" in body:
         profile.model = model_of(body["model"])
     for key, value in _labels(body.get("metadata"), patch=True).items():

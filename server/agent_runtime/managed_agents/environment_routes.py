@@ -3,7 +3,7 @@ agent's own settings."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from google.protobuf import field_mask_pb2
@@ -20,21 +20,12 @@ from agent_runtime.managed_agents.environment_mapping import (
     require_known_shape,
 )
 from agent_runtime.managed_agents.errors import ManagedAgentsError, invalid
-from agent_runtime.managed_agents.requests import caller_metadata, flag, json_body, limit
+from agent_runtime.managed_agents.requests import caller_metadata, flag, json_body, limit, text_field
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
     from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub
 
 UNSERVED_SCOPE = "account"
-
-
-def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or (required and not value):
-        raise invalid("invalid_field", f"{name} must be a{' non-empty' if required else ''} string")
-    return value
 
 
 def _refuse_default(environment_id: str) -> None:
@@ -77,7 +68,7 @@ class EnvironmentRoutes:
         if body.get("scope") == UNSERVED_SCOPE:
             raise invalid("not_served", "environments here are the organization's: scope account is not served")
         environment = environment_pb2.Environment(
-            name=_text(body, "name", required=True) or "", description=_text(body, "description") or ""
+            name=text_field(body, "name", required=True) or "", description=text_field(body, "description") or ""
         )
         apply_config(body.get("config"), environment)
         apply_metadata(body.get("metadata"), environment, patch=False)
@@ -108,7 +99,7 @@ class EnvironmentRoutes:
         changed.CopyFrom(current)
         for field in ("name", "description"):
             if field in body:
-                setattr(changed, field, _text(body, field, required=field == "name") or "")
+                setattr(changed, field, text_field(body, field, required=field == "name") or "")
                 paths.append(field)
         paths += apply_config(body.get("config"), changed)
         if body.get("metadata") is not None:

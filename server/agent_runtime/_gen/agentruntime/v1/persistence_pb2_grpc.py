@@ -291,6 +291,7 @@ class PersistenceAdapterServicer:
         more than the latest stored version, else ABORTED (VERSION_MISMATCH) and nothing is stored. Version 1
         of an id that a stored or built-in profile has is ALREADY_EXISTS (PROFILE_ALREADY_EXISTS); a later
         version of a built-in profile FAILED_PRECONDITION (PROFILE_READ_ONLY), of an unknown one NOT_FOUND.
+        The latest version given again exactly as stored answers it and stores nothing: a retried call.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -76,6 +76,7 @@ class PersistenceAdapterStub:
     more than the latest stored version, else ABORTED (VERSION_MISMATCH) and nothing is stored. Version 1
     of an id that a stored or built-in profile has is ALREADY_EXISTS (PROFILE_ALREADY_EXISTS); a later
     version of a built-in profile FAILED_PRECONDITION (PROFILE_READ_ONLY), of an unknown one NOT_FOUND.
+    The latest version given again exactly as stored answers it and stores nothing: a retried call.
     """
     MarkAgentProfileArchived: _grpc.UnaryUnaryMultiCallable[_persistence_pb2.MarkAgentProfileArchivedRequest, _profile_pb2.AgentProfile]
     """Marks a stored profile archived at archived_at, or keeps the time it was archived before; the latest
@@ -171,6 +172,7 @@ class PersistenceAdapterAsyncStub(PersistenceAdapterStub):
     more than the latest stored version, else ABORTED (VERSION_MISMATCH) and nothing is stored. Version 1
     of an id that a stored or built-in profile has is ALREADY_EXISTS (PROFILE_ALREADY_EXISTS); a later
     version of a built-in profile FAILED_PRECONDITION (PROFILE_READ_ONLY), of an unknown one NOT_FOUND.
+    The latest version given again exactly as stored answers it and stores nothing: a retried call.
     """
     MarkAgentProfileArchived: _aio.UnaryUnaryMultiCallable[_persistence_pb2.MarkAgentProfileArchivedRequest, _profile_pb2.AgentProfile]  # type: ignore[assignment]
     """Marks a stored profile archived at archived_at, or keeps the time it was archived before; the latest
@@ -347,6 +349,7 @@ class PersistenceAdapterServicer(metaclass=_abc_1.ABCMeta):
         more than the latest stored version, else ABORTED (VERSION_MISMATCH) and nothing is stored. Version 1
         of an id that a stored or built-in profile has is ALREADY_EXISTS (PROFILE_ALREADY_EXISTS); a later
         version of a built-in profile FAILED_PRECONDITION (PROFILE_READ_ONLY), of an unknown one NOT_FOUND.
+        The latest version given again exactly as stored answers it and stores nothing: a retried call.
         """
 
     @_abc_1.abstractmethod

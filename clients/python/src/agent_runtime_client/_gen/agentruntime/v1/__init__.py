@@ -4312,6 +4312,7 @@ class PersistenceAdapterStub(betterproto2_grpclib.ServiceStub):
         more than the latest stored version, else ABORTED (VERSION_MISMATCH) and nothing is stored. Version 1
         of an id that a stored or built-in profile has is ALREADY_EXISTS (PROFILE_ALREADY_EXISTS); a later
         version of a built-in profile FAILED_PRECONDITION (PROFILE_READ_ONLY), of an unknown one NOT_FOUND.
+        The latest version given again exactly as stored answers it and stores nothing: a retried call.
         """
 
         return await self._unary_unary(
