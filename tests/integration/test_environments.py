@@ -79,7 +79,7 @@ async def test_an_update_changes_the_masked_fields_only(stub: Stub) -> None:
 
 
 async def test_a_session_keeps_its_environment_as_it_was(stub: Stub) -> None:
-    made = await create(stub, pip_packages=["pandas"])
+    made = await create(stub, network=profile_pb2.NetworkPolicy(allowed_hosts=["example.org"]))
     session = await session_in(stub, made.environment_id)
 
     await stub.DeleteEnvironment(api.DeleteEnvironmentRequest(environment_id=made.environment_id), metadata=AUTH)
@@ -109,6 +109,15 @@ async def test_an_environment_for_another_sandbox_provider_starts_no_session_her
     error = await rpc_error(session_in(stub, made.environment_id))
 
     assert_error(error, grpc.StatusCode.FAILED_PRECONDITION, "SANDBOX_PROVIDER_UNAVAILABLE")
+
+
+async def test_packages_are_refused_by_sandboxes_that_do_not_install_them(stub: Stub) -> None:
+    made = await create(stub, npm_packages=["left-pad"])
+
+    error = await rpc_error(session_in(stub, made.environment_id))
+
+    assert_error(error, grpc.StatusCode.FAILED_PRECONDITION, "PACKAGES_NOT_INSTALLED")
+    assert "modal" in (error.details() or "")
 
 
 async def test_a_bad_environment_is_refused_naming_each_field(stub: Stub) -> None:

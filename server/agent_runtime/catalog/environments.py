@@ -13,6 +13,7 @@ from google.protobuf import field_mask_pb2
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2, environment_pb2, persistence_pb2
 from agent_runtime.catalog.profile_checks import check_hosts, check_labels, check_limits, check_packages
 from agent_runtime.errors import ApiError, FieldViolation, bad_request
+from agent_runtime.sandboxes.base import SandboxProvider
 from agent_runtime.sandboxes.providers import PROVIDER_NAMES
 from agent_runtime.sessions import validation
 from agent_runtime.storage.client import StorageClient
@@ -104,10 +105,10 @@ def _position(environment: environment_pb2.Environment) -> tuple[int, str]:
 
 
 class Environments:
-    def __init__(self, storage: StorageClient, sandbox_provider: str) -> None:
-        """`sandbox_provider`: the one this runtime runs sandboxes with."""
+    def __init__(self, storage: StorageClient, sandboxes: SandboxProvider) -> None:
+        """`sandboxes`: the provider this runtime runs sandboxes with."""
         self._storage = storage
-        self._sandbox_provider = sandbox_provider
+        self._sandboxes = sandboxes
 
     async def create(self, request: agent_runtime_pb2.CreateEnvironmentRequest) -> environment_pb2.Environment:
         validation.raise_if_any(check_environment("environment", request.environment))
@@ -134,13 +135,21 @@ class Environments:
         environment = await self.get(environment_id)
         if environment.HasField("archived_at"):
             raise environment_archived(environment_id)
-        if environment.sandbox_provider not in ("", self._sandbox_provider):
+        if environment.sandbox_provider not in ("", self._sandboxes.name):
             raise ApiError(
                 grpc.StatusCode.FAILED_PRECONDITION,
                 "SANDBOX_PROVIDER_UNAVAILABLE",
                 f"environment {environment_id!r} needs {environment.sandbox_provider} sandboxes; this runtime runs"
-                f" {self._sandbox_provider} ones",
+                f" {self._sandboxes.name} ones",
                 metadata={"environment_id": environment_id, "sandbox_provider": environment.sandbox_provider},
+            )
+        if (environment.pip_packages or environment.npm_packages) and not self._sandboxes.installs_packages:
+            raise ApiError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                "PACKAGES_NOT_INSTALLED",
+                f"environment {environment_id!r} lists packages, which {self._sandboxes.name} sandboxes do not"
+                " install: run it on a runtime with --sandbox modal, or drop its packages",
+                metadata={"environment_id": environment_id, "sandbox_provider": self._sandboxes.name},
             )
         return environment
 

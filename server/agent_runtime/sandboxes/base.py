@@ -192,6 +192,9 @@ class SandboxProvider(Protocol):
     # Whether a sandbox lives on when the runtime that made it dies (Modal's do; local ones die with it),
     # so that another replica, or the runtime restarted, finds it again (find()).
     outlives_runtime: bool
+    # Whether its sandboxes get the spec's npm and pip dependencies installed (Modal builds them into the
+    # image; a local sandbox, with no network, has only what the host has).
+    installs_packages: bool
 
     async def check(self) -> None:
         """Raises SandboxUnavailable saying why sandboxes cannot be created here."""

@@ -107,7 +107,7 @@ class SessionManager:
         self._settled: set[str] = set()  # sessions found with no work left: no need to look again
         self._stopping = False
         self.profiles = AgentProfiles(services.storage)
-        self.environments = Environments(services.storage, services.sandboxes.name)
+        self.environments = Environments(services.storage, services.sandboxes)
 
     def owns(self, session_id: str) -> bool:
         """Whether the session is loaded here (in a fleet: under this replica's lease)."""

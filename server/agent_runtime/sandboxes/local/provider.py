@@ -40,6 +40,7 @@ PROBE_TIMEOUT_SECONDS = 20.0
 class BubblewrapProvider:
     name = "local"
     outlives_runtime = False
+    installs_packages = False
 
     def __init__(self, root: Path) -> None:
         self._root = root.resolve()

@@ -41,6 +41,7 @@ MIB = 1024 * 1024
 class ModalSandboxProvider:
     name = "modal"
     outlives_runtime = True
+    installs_packages = True
 
     def __init__(
         self,
