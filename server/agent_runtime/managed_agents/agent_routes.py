@@ -97,9 +97,7 @@ class AgentRoutes:
 
     async def update_agent(self, request: web.Request) -> web.Response:
         body = AGENT_UPDATE.checked(await json_body(request))
-        given = body.pop("version", None)
-        if given is not None and (not isinstance(given, int) or isinstance(given, bool) or given < 1):
-            raise invalid("invalid_version", "version must be a positive integer")
+        given = body.pop("version", None)  # checked: a positive integer, if given
         agent_id = request.match_info["agent_id"]
         for attempt in range(UPDATE_ATTEMPTS):
             current = await self.profile(request, agent_id)

@@ -53,7 +53,7 @@ class SessionRoutes:
                 architecture=architecture,
                 name=text_field(body, "title") or "",
                 metadata=stored,
-                session_options=session_pb2.SessionOptions(model=model),
+                session_options=session_pb2.SessionOptions(model=model) if model else None,
             ),
             metadata=caller_metadata(request),
         )
