@@ -67,6 +67,7 @@ async def test_an_environment_is_shown_as_it_was_created_and_updated(client: ant
     assert environment.id.startswith("env_") and environment.config.type == "cloud"
     assert environment.config.networking.type == "unrestricted"
     assert (environment.config.packages.pip, environment.metadata) == (["pandas"], {"team": "research"})
+    assert updated.config.type == "cloud"
     assert (updated.config.packages.pip, updated.config.packages.npm) == ([], ["left-pad"])
     assert updated.config.networking.type == "unrestricted", "what an update leaves out is kept"
     assert updated.metadata == {}
