@@ -53,6 +53,7 @@ class Settings:
     advertise_address: str  # empty: the gRPC address as bound
     lease_ttl: float
     input_timeout: float
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def fleet(self) -> bool:
@@ -86,6 +87,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=_env("HTTP_ADDRESS", "127.0.0.1:8080"),
         help="host:port of the REST shim (HTTP, JSON, server-sent events); port 0 picks a free port, empty"
         " serves none (env AGENT_RUNTIME_HTTP_ADDRESS)",
+    )
+    add(
+        "--cors-origin",
+        action="append",
+        default=[origin for origin in _env("CORS_ORIGINS", "").split(",") if origin],
+        metavar="ORIGIN",
+        help="a browser origin (https://app.example) allowed to call the HTTP API, its streams and its"
+        " Socket.IO; repeatable; none by default (env AGENT_RUNTIME_CORS_ORIGINS, comma-separated)",
     )
     add(
         "--data-dir",
@@ -252,6 +261,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(
         grpc_address=args.grpc_address,
         http_address=args.http_address,
+        cors_origins=tuple(args.cors_origin),
         data_dir=args.data_dir,
         api_key=args.api_key or os.environ.get("AGENT_RUNTIME_API_KEY") or None,
         storage=args.storage,

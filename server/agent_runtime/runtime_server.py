@@ -18,7 +18,6 @@ from agent_runtime.bus.base import Bus
 from agent_runtime.bus.local import LocalBus
 from agent_runtime.bus.nats_bus import NatsBus
 from agent_runtime.config import Settings
-from agent_runtime.connection_limits import ConnectionLimits
 from agent_runtime.events.log import EventLog
 from agent_runtime.events.stream import EventStreams
 from agent_runtime.fleet.forwarding import OwnerForwarder
@@ -26,14 +25,18 @@ from agent_runtime.fleet.lease_keeper import LeaseKeeper
 from agent_runtime.fleet.listener import ReplicaListener
 from agent_runtime.fleet.routing import SessionRouter
 from agent_runtime.fleet.takeover import take_over_lapsed
+from agent_runtime.http_cors import Cors
 from agent_runtime.http_serving import listening, serve_app, shown
-from agent_runtime.managed_agents.api import PREFIX, ManagedAgentsApi
+from agent_runtime.managed_agents.api import PREFIX as MANAGED_AGENTS
+from agent_runtime.managed_agents.api import ManagedAgentsApi
 from agent_runtime.modelproxy.proxy import ModelProxy
 from agent_runtime.rest.gateway import RestGateway
 from agent_runtime.rpc.auth_interceptor import ApiKeyInterceptor
 from agent_runtime.rpc.error_interceptor import ErrorInterceptor
 from agent_runtime.rpc.server_setup import add_health_and_reflection, bind, new_server, set_serving
 from agent_runtime.sandboxes.providers import opened_provider
+from agent_runtime.seed_wire.api import PREFIX as SEED_API
+from agent_runtime.seed_wire.api import SeedWire
 from agent_runtime.sessions.lifecycle import Timing
 from agent_runtime.sessions.live_session import SessionServices
 from agent_runtime.sessions.manager import SessionManager
@@ -99,18 +102,19 @@ async def _serve_shared_proxy(proxy: ModelProxy | None, address: str) -> web.App
     return runner
 
 
-async def _serve_rest(
-    address: str, grpc_address: str, api_key: str, limits: ConnectionLimits, bus: Bus, sandbox: str
-) -> web.AppRunner | None:
-    """The REST shim and the Managed Agents API (under /v1) on `address`, calling this runtime's gRPC API at
-    `grpc_address`; none if no address."""
-    if not address:
+async def _serve_http(settings: Settings, grpc_address: str, api_key: str, bus: Bus) -> web.AppRunner | None:
+    """On the HTTP address (none if it is empty), each calling this runtime's gRPC API at `grpc_address`: the
+    REST shim, the Managed Agents API under /v1, and the seed's wire (/api and Socket.IO)."""
+    if not settings.http_address:
         return None
-    listener = listening(address)
+    listener = listening(settings.http_address)
     loopback = grpc.aio.insecure_channel(grpc_address.replace("0.0.0.0:", "127.0.0.1:"))
     gateway = RestGateway(loopback, SERVICE, api_key, bus if bus.shared else None)
-    managed_agents = ManagedAgentsApi(loopback, api_key, sandbox)
-    runner = await serve_app(gateway.app({PREFIX: managed_agents.app()}), listener, limits)
+    managed_agents = ManagedAgentsApi(loopback, api_key, settings.sandbox)
+    seed = SeedWire(loopback, api_key, settings.cors_origins)
+    app = gateway.app({MANAGED_AGENTS: managed_agents.app(), SEED_API: seed.api_app()}, attach=[seed.attach_sockets])
+    Cors(settings.cors_origins).add_to(app)
+    runner = await serve_app(app, listener, settings.http_limits)
     print(f"agent-runtime REST listening on {shown(listener)}", flush=True)
     return runner
 
@@ -169,7 +173,7 @@ async def serve(settings: Settings) -> None:
             renewal = asyncio.create_task(leases.keep())
             takeover = asyncio.create_task(take_over_lapsed(storage, sessions, settings.lease_ttl / 4))
         await server.start()
-        rest = await _serve_rest(settings.http_address, bound, api_key, settings.http_limits, bus, settings.sandbox)
+        rest = await _serve_http(settings, bound, api_key, bus)
         health_task = asyncio.create_task(follow_storage_health(storage, health, [SERVICE_NAME]))
         recovery = asyncio.create_task(until_stored("the sessions left with work", sessions.resume_all))
         if key_file is not None:

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import profile_pb2
-from agent_runtime.errors import ApiError
+from agent_runtime.event_head import call_error
 from agent_runtime.managed_agents.agent_mapping import agent_json, profile_from_create, profile_from_update
 from agent_runtime.managed_agents.bodies import AGENT_CREATE, AGENT_UPDATE
 from agent_runtime.managed_agents.errors import ManagedAgentsError, invalid
@@ -47,11 +47,6 @@ def _created_within(agent: dict[str, Any], request: web.Request) -> bool:
     created = datetime.fromisoformat(agent["created_at"].replace("Z", "+00:00"))
     earliest, latest = _time_filter(request, "created_at[gte]"), _time_filter(request, "created_at[lte]")
     return (earliest is None or created >= earliest) and (latest is None or created <= latest)
-
-
-def _reason(error: grpc.aio.AioRpcError) -> str:
-    trailers = list(error.trailing_metadata() or ())
-    return ApiError.from_trailers(error.code(), error.details() or "", trailers).reason
 
 
 class AgentRoutes:
@@ -113,7 +108,7 @@ class AgentRoutes:
                     metadata=caller_metadata(request),
                 )
             except grpc.aio.AioRpcError as error:
-                if given is None and _reason(error) == "VERSION_MISMATCH" and attempt < UPDATE_ATTEMPTS - 1:
+                if given is None and call_error(error).reason == "VERSION_MISMATCH" and attempt < UPDATE_ATTEMPTS - 1:
                     continue
                 raise
             return web.json_response(agent_json(updated))

@@ -5,13 +5,11 @@ AuthenticationError, 400 BadRequestError...). The error_code is the runtime's ow
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, cast
-
 import grpc
 from aiohttp import web
 
 from agent_runtime.errors import ApiError
+from agent_runtime.event_head import call_error
 from agent_runtime.rest.errors import HTTP_STATUS
 
 ERROR_TYPES = {
@@ -63,11 +61,5 @@ def api_error_response(error: ApiError) -> web.Response:
     return error_response(HTTP_STATUS.get(error.code, 500), error.reason.lower(), error.message)
 
 
-def api_error(error: grpc.aio.AioRpcError) -> ApiError:
-    """The runtime's error for a call, with its reason and metadata."""
-    trailers = cast(Sequence[tuple[str, Any]], tuple(error.trailing_metadata() or ()))
-    return ApiError.from_trailers(error.code(), error.details() or "", trailers)
-
-
 def rpc_error_response(error: grpc.aio.AioRpcError) -> web.Response:
-    return api_error_response(api_error(error))
+    return api_error_response(call_error(error))

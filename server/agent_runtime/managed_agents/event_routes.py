@@ -16,8 +16,9 @@ from google.protobuf import struct_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import events_pb2, session_pb2
+from agent_runtime.event_head import head_sequence
 from agent_runtime.managed_agents.bodies import EVENTS_SEND
-from agent_runtime.managed_agents.errors import api_error, invalid, rpc_error_response
+from agent_runtime.managed_agents.errors import invalid, rpc_error_response
 from agent_runtime.managed_agents.event_mapping import Event, EventMapper, user_message_id
 from agent_runtime.managed_agents.requests import caller_metadata, json_body, limit, listed
 
@@ -25,7 +26,6 @@ if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
     from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub
 
 # A cursor past any session's last event: the runtime's refusal of it says where the head is.
-BEYOND_ANY_HEAD = 2**62
 SENDABLE = ("user.message", "user.interrupt", "user.tool_confirmation", "user.custom_tool_result")
 DECISIONS = {"allow": events_pb2.APPROVAL_DECISION_ALLOW, "deny": events_pb2.APPROVAL_DECISION_DENY}
 
@@ -133,7 +133,8 @@ class EventRoutes:
     async def stream(self, request: web.Request) -> web.StreamResponse:
         """From the head, or after the Last-Event-ID a reconnecting client sends: each of our events' last
         message carries its sequence as the SSE `id:`, so a resumed stream misses and repeats nothing."""
-        head = await _head(self._stub, request)  # an unknown session is refused here, before the answer
+        # An unknown session is refused here, before the answer.
+        head = await head_sequence(self._stub, request.match_info["session_id"], caller_metadata(request))
         after = _resumed_after(request, head)
         deltas = set(listed(request, "event_deltas"))
         if deltas - {"agent.message", "agent.thinking"}:
@@ -228,20 +229,6 @@ def _cursor(text: str) -> int:
     if not text.isascii() or not text.isdigit():
         raise invalid("invalid_page", f"page must be a cursor from next_page, not {text!r}")
     return int(text)
-
-
-async def _head(stub: AgentRuntimeAsyncStub, request: web.Request) -> int:
-    """The session's last sequence: the runtime's refusal of a cursor beyond it says what it is."""
-    beyond = api.StreamSessionEventsRequest(session_id=request.match_info["session_id"], after_sequence=BEYOND_ANY_HEAD)
-    try:
-        async for _ in stub.StreamSessionEvents(beyond, metadata=caller_metadata(request)):
-            break
-    except grpc.aio.AioRpcError as error:
-        refusal = api_error(error)
-        if refusal.reason != "CURSOR_BEYOND_HEAD":
-            raise
-        return int(refusal.metadata["head_sequence"])
-    raise AssertionError("the runtime took a cursor beyond any head")
 
 
 async def _stored(

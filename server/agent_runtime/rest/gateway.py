@@ -8,7 +8,7 @@ status. Server streams are server-sent events (event_stream.py), or NDJSON when 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import grpc
@@ -108,8 +108,13 @@ class RestGateway:
         self._parser = BodyParser()
         self._parts: list[Part] = []  # the mounted apps' parts of the document
 
-    def app(self, mounted: Mapping[str, web.Application] | None = None) -> web.Application:
-        """`mounted`: other surfaces' apps, each served under its prefix (and not by the catch-all)."""
+    def app(
+        self,
+        mounted: Mapping[str, web.Application] | None = None,
+        attach: Iterable[Callable[[web.Application], None]] = (),
+    ) -> web.Application:
+        """`mounted`: other surfaces' apps, each served under its prefix (and not by the catch-all);
+        `attach`: what adds routes of its own to the app (Socket.IO), before the catch-all."""
         app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[status_errors])
         app.on_cleanup.append(self._close_parser)
         app.router.add_get(HEALTH_PATH, self._health)
@@ -118,6 +123,8 @@ class RestGateway:
             app.add_subapp(prefix, surface)
             if DESCRIBED in surface:
                 self._parts.append(surface[DESCRIBED](prefix))
+        for attaching in attach:
+            attaching(app)
         app.router.add_route("*", r"/{path:[\s\S]*}", self._handle)  # any path, even one with a newline
         return app
 
