@@ -6,7 +6,7 @@ control bytes in it is answered 400 here, without the echo of aiohttp's own answ
 
 The guard reads the bytes as they pass to aiohttp only to tell where a head ends and its body (by
 Content-Length) ends; a chunked body ends the watch of that connection, as aiohttp bounds what it reads
-of a body nobody asked for.
+of a body nobody asked for, and so does an upgrade to a WebSocket, whose frames are not requests.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ HEAD_END = b"\r\n\r\n"
 MAX_HEAD_BYTES = 64 * 1024  # aiohttp refuses larger heads itself
 CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
 CHUNKED = re.compile(rb"\r\ntransfer-encoding:[^\r]*chunked", re.IGNORECASE)
+# A request to switch protocols (a WebSocket's): what follows its head is frames, not requests.
+UPGRADE = re.compile(rb"\r\nupgrade:", re.IGNORECASE)
 BUSY = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 # Control bytes no request head may hold (HTTP allows a tab); aiohttp's own answer to one quotes the line
 # it is in, a credential maybe, so the guard answers it instead.
@@ -86,7 +88,7 @@ class _Watch:
                 continue
             head, rest = bytes(self.head[: end + len(HEAD_END)]), bytes(self.head[end + len(HEAD_END) :])
             self.head, self.head_started = bytearray(), None
-            if CHUNKED.search(head):
+            if CHUNKED.search(head) or UPGRADE.search(head):
                 self.watched = False
                 continue
             length = CONTENT_LENGTH.search(head)

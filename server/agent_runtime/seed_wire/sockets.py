@@ -75,7 +75,8 @@ class SeedSockets:
         presented = _presented(environ, auth)
         if refusal(presented, self._key.encode()) is not None:
             refused = key_refusal(presented)
-            raise socketio.exceptions.ConnectionRefusedError({"message": str(refused), "code": refused.code})
+            # The client's connect_error: its message, and {code} as its data.
+            raise socketio.exceptions.ConnectionRefusedError(str(refused), {"code": refused.code})
         self._keys[sid] = presented or ""
         await self.server.enter_room(sid, WITH_KEY)
 
