@@ -36,7 +36,7 @@ def create(runtime: Runtime, **fields: Any) -> dict[str, Any]:
     status, created = call(
         runtime, "POST", "/api/sessions", {"agentProfileRef": "with-files", "architecture": "anthropic", **fields}
     )
-    assert status == 201, created
+    assert status == 201 and isinstance(created, dict), created
     return created
 
 

@@ -23,7 +23,7 @@ TURN = [Turn.tool_use("Write", NOTE), Turn.text(REPLY)]
 
 @pytest.mark.timeout(180)
 async def test_the_seeds_socket_io_client_follows_turns_and_resumes_after_a_drop(
-    runtime: Runtime,
+    runtime: Runtime,  # noqa: F811  # the fixture imported above
     fake_model: FakeAnthropic,  # noqa: F811
 ) -> None:
     fake_model.script([*TURN, *TURN])  # a turn for each of the two tests that send a message
@@ -36,7 +36,8 @@ async def test_the_seeds_socket_io_client_follows_turns_and_resumes_after_a_drop
     }
     ran = await asyncio.to_thread(
         subprocess.run,
-        [node(), "--import", "tsx", "--test", "--test-concurrency=1", "--test-timeout=20000", "--test-reporter=spec", "test/seed-wire.ts"],
+        [node(), "--import", "tsx", "--test", "--test-concurrency=1", "--test-timeout=30000", "--test-reporter=spec",
+         "test/seed-wire.ts"],
         cwd=CLIENT, env=env, capture_output=True, text=True, timeout=150,
     )  # fmt: skip
     assert ran.returncode == 0, f"the Node test failed:\n{ran.stdout}\n{ran.stderr}"
