@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 from agent_runtime.managed_agents.openapi import OPERATION_PREFIX, OPERATIONS
 from agent_runtime.rest.routes import Route, routes
 from agent_runtime.runtime_server import SERVICE
+from agent_runtime.seed_wire import openapi as seed_openapi
 from tests.integration.conftest import API_KEY, Runtime
 
 HEADERS = {"Authorization": f"Bearer {API_KEY}"}
@@ -41,6 +42,7 @@ UNARY_TIMEOUT_SECONDS = 30
 STREAM_TIMEOUT_SECONDS = 3
 # Besides session_id, a session of the test's.
 KNOWN = {"path": "src/keep.txt", "agent_profile_id": "default", "agent_id": "default", "environment_id": "default"}
+SESSION_PARAMETERS = ("session_id", "sessionId")
 
 
 def _has_input(route: Route) -> bool:
@@ -49,6 +51,7 @@ def _has_input(route: Route) -> bool:
 
 
 MANAGED_AGENTS = [OPERATION_PREFIX + operation.operation_id for operation in OPERATIONS]
+SEED = [seed_openapi.OPERATION_PREFIX + operation[2] for operation in seed_openapi.OPERATIONS]
 CASES = [
     ("Health", GenerationMode.POSITIVE),
     *((route.method.name, GenerationMode.POSITIVE) for route in routes(SERVICE)),
@@ -58,6 +61,12 @@ CASES = [
         (OPERATION_PREFIX + operation.operation_id, GenerationMode.NEGATIVE)
         for operation in OPERATIONS
         if operation.body or operation.query
+    ),
+    *((name, GenerationMode.POSITIVE) for name in SEED),
+    *(
+        (seed_openapi.OPERATION_PREFIX + operation_id, GenerationMode.NEGATIVE)
+        for _, _, operation_id, body, _, _ in seed_openapi.OPERATIONS
+        if body
     ),
 ]
 # Streams that follow the session's events: read until they have been quiet this long.
@@ -97,7 +106,7 @@ def test_every_operation_answers_as_documented(
     api_schema: OpenApiSchema, session_id: str, operation_id: str, mode: GenerationMode
 ) -> None:
     operation = api_schema.find_operation_by_id(operation_id)
-    known = {**KNOWN, "session_id": session_id}
+    known = {**KNOWN, **dict.fromkeys(SESSION_PARAMETERS, session_id)}
     named = {
         parameter.name: known[parameter.name] for parameter in operation.path_parameters if parameter.name in known
     }

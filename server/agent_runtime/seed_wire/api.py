@@ -15,6 +15,8 @@ from aiohttp import web
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc
 from agent_runtime.key_check import presented_key, refusal
 from agent_runtime.rest.errors import Handler
+from agent_runtime.rest.openapi import DESCRIBED
+from agent_runtime.seed_wire import openapi
 from agent_runtime.seed_wire.errors import SeedError, error_response, key_refusal, rpc_error_response
 from agent_runtime.seed_wire.routes import KEY, SeedRoutes
 from agent_runtime.seed_wire.sockets import SeedSockets
@@ -37,6 +39,7 @@ class SeedWire:
     def api_app(self) -> web.Application:
         """The /api routes, to be mounted at PREFIX."""
         app = web.Application(middlewares=[self._guarded])
+        app[DESCRIBED] = openapi.paths
         self._routes.add_to(app.router)
         app.router.add_route("*", r"/{path:[\s\S]*}", _unknown)
         return app
