@@ -1,0 +1,45 @@
+"""The ways a socket may present the key, with the real python-socketio client: the `auth` payload, an
+`Authorization` header, or a `token` query parameter in the URL (which the seed's client passes through)."""
+
+from __future__ import annotations
+
+import pytest
+import socketio
+
+from tests.integration.conftest import API_KEY, Runtime
+
+
+@pytest.mark.parametrize(
+    ("url_suffix", "headers", "auth"),
+    [
+        ("", {}, {"token": API_KEY}),
+        ("", {"Authorization": f"Bearer {API_KEY}"}, None),
+        (f"?token={API_KEY}", {}, None),
+    ],
+)
+async def test_each_way_of_presenting_the_key_connects(
+    runtime: Runtime, url_suffix: str, headers: dict[str, str], auth: dict[str, str] | None
+) -> None:
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(
+        f"http://{runtime.process.rest_address}{url_suffix}", headers=headers, auth=auth, wait_timeout=10
+    )
+    answer = await client.call("session:join", "not-a-session", timeout=10)
+    await client.disconnect()
+
+    assert answer["success"] is False and answer["error"]
+
+
+@pytest.mark.parametrize(
+    ("url_suffix", "auth"),
+    [("?token=wrong", None), ("", {"token": "wrong"}), ("", None)],
+)
+async def test_a_wrong_or_missing_key_is_refused(
+    runtime: Runtime, url_suffix: str, auth: dict[str, str] | None
+) -> None:
+    client = socketio.AsyncClient(reconnection=False)
+
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await client.connect(f"http://{runtime.process.rest_address}{url_suffix}", auth=auth, wait_timeout=10)
+
+    assert not client.connected
