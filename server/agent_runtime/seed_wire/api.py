@@ -55,6 +55,7 @@ class SeedWire:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await self._sockets.close()
 
     @web.middleware
     async def _guarded(self, request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -98,17 +98,22 @@ class SeedSockets:
                 api.GetSessionRequest(session_id=session_id, view=session_pb2.SESSION_VIEW_BASIC),
                 metadata=self._caller(sid),
             )
-            if after is None:
-                after = await head_sequence(self._stub, session_id, self._caller(sid))
+            head = await head_sequence(self._stub, session_id, self._caller(sid))
         except grpc.aio.AioRpcError as error:
             return {"success": False, "error": call_error(error).message}
         except ValueError as error:
             return {"success": False, "error": str(error)}
+        if after is not None and after > head:
+            return {"success": False, "error": f"afterSequence {after} is beyond the session's last event, {head}"}
+        if sid not in self._keys:  # gone while the runtime answered
+            return {"success": False, "error": "the socket disconnected"}
         await self.server.emit(
             "session:status", {"sessionId": session_id, "runtime": shapes.runtime(session.runtime)}, to=sid
         )
         self._stop_following(sid, session_id)
-        self._followers[sid, session_id] = asyncio.create_task(self._follow(sid, session_id, after))
+        self._followers[sid, session_id] = asyncio.create_task(
+            self._follow(sid, session_id, head if after is None else after)
+        )
         return {"success": True}
 
     async def _leave(self, sid: str, session_id: Any, *_: Any) -> Json:
@@ -143,6 +148,14 @@ class SeedSockets:
             message = {"message": ended.message, "code": ended.reason, "sessionId": session_id}
             with contextlib.suppress(Exception):
                 await self.server.emit("error", message, to=sid)
+
+    async def close(self) -> None:
+        """Ends every socket's following of its sessions (the runtime is stopping)."""
+        followers = list(self._followers.values())
+        self._followers.clear()
+        for follower in followers:
+            follower.cancel()
+        await asyncio.gather(*followers, return_exceptions=True)
 
     async def announce_lists(self) -> None:
         """Sends `sessions:list` to every socket with the key whenever a session is created, deleted, loaded

@@ -1,5 +1,6 @@
-"""The ways a socket may present the key, with the real python-socketio client: the `auth` payload, an
-`Authorization` header, or a `token` query parameter in the URL (which the seed's client passes through)."""
+"""Sockets, with the real python-socketio client: the ways to present the key (the `auth` payload, an
+`Authorization` header, or a `token` query parameter in the URL, which the seed's client passes through),
+and the joins refused."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 import socketio
 
 from tests.integration.conftest import API_KEY, Runtime
+from tests.integration.seed_wire.test_api_routes import create
 
 
 @pytest.mark.parametrize(
@@ -43,3 +45,15 @@ async def test_a_wrong_or_missing_key_is_refused(
         await client.connect(f"http://{runtime.process.rest_address}{url_suffix}", auth=auth, wait_timeout=10)
 
     assert not client.connected
+
+
+@pytest.mark.parametrize("options", [{"afterSequence": 10_000}, {"afterSequence": -1}, {"afterSequence": "3"}])
+async def test_a_join_after_a_sequence_the_session_never_had_is_refused(runtime: Runtime, options: object) -> None:
+    session_id = create(runtime)["sessionId"]
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(f"http://{runtime.process.rest_address}", auth={"token": API_KEY}, wait_timeout=10)
+
+    answer = await client.call("session:join", (session_id, options), timeout=10)
+    await client.disconnect()
+
+    assert answer["success"] is False and "afterSequence" in answer["error"]
