@@ -24,6 +24,8 @@ async def json_body(request: web.Request) -> dict[str, Any]:
         body = json.loads(await request.read() or b"{}")
     except ValueError as error:
         raise invalid("invalid_json", f"the body is not JSON: {error}") from None
+    except RecursionError:
+        raise invalid("invalid_json", "the body is nested too deeply") from None
     if not isinstance(body, dict):
         raise invalid("invalid_json", "the body must be a JSON object")
     return body

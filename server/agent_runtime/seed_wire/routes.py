@@ -30,8 +30,8 @@ def caller(request: web.Request) -> tuple[tuple[str, str]]:
 async def _body(request: web.Request) -> dict[str, Any]:
     try:
         body = json.loads(await request.read() or b"{}")
-    except ValueError:
-        raise invalid("INVALID_REQUEST", "the body is not JSON") from None
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply
+        raise invalid("INVALID_REQUEST", "the body is not JSON, or is nested too deeply") from None
     if not isinstance(body, dict):
         raise invalid("INVALID_REQUEST", "the body must be a JSON object")
     return body

@@ -155,3 +155,18 @@ def test_without_the_key_every_route_is_401_with_the_seeds_codes(
 
 def test_the_bare_key_is_taken_as_the_seed_took_it(runtime: Runtime) -> None:
     assert call(runtime, "GET", "/api/sessions", headers={"Authorization": API_KEY})[0] == 200
+
+
+@pytest.mark.parametrize("path", ["/api/sessions", "/v1/sessions"])
+def test_a_body_nested_too_deeply_is_a_400_not_a_crash(runtime: Runtime, path: str) -> None:
+    request = urllib.request.Request(
+        f"http://{runtime.process.rest_address}{path}",
+        method="POST",
+        data=b"[" * 100_000 + b"]" * 100_000,
+        headers={"Content-Type": "application/json", **KEYED},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    refused.value.close()
+
+    assert refused.value.code == 400
