@@ -18,6 +18,7 @@ from agent_runtime.bus.base import Bus
 from agent_runtime.bus.local import LocalBus
 from agent_runtime.bus.nats_bus import NatsBus
 from agent_runtime.config import Settings
+from agent_runtime.console_files import ConsoleFiles
 from agent_runtime.events.log import EventLog
 from agent_runtime.events.stream import EventStreams
 from agent_runtime.fleet.forwarding import OwnerForwarder
@@ -104,7 +105,8 @@ async def _serve_shared_proxy(proxy: ModelProxy | None, address: str) -> web.App
 
 async def _serve_http(settings: Settings, grpc_address: str, api_key: str, bus: Bus) -> web.AppRunner | None:
     """On the HTTP address (none if it is empty), each calling this runtime's gRPC API at `grpc_address`: the
-    REST shim, the Managed Agents API under /v1, and the seed's wire (/api and Socket.IO)."""
+    REST shim, the Managed Agents API under /v1, the seed's wire (/api and Socket.IO), and the web console
+    at / (which calls the REST shim from the browser)."""
     if not settings.http_address:
         return None
     listener = listening(settings.http_address)
@@ -112,7 +114,10 @@ async def _serve_http(settings: Settings, grpc_address: str, api_key: str, bus: 
     gateway = RestGateway(loopback, SERVICE, api_key, bus if bus.shared else None)
     managed_agents = ManagedAgentsApi(loopback, api_key, settings.sandbox)
     seed = SeedWire(loopback, api_key, settings.cors_origins)
-    app = gateway.app({MANAGED_AGENTS: managed_agents.app(), SEED_API: seed.api_app()}, attach=[seed.attach_sockets])
+    app = gateway.app(
+        {MANAGED_AGENTS: managed_agents.app(), SEED_API: seed.api_app()},
+        attach=[seed.attach_sockets, ConsoleFiles().attach],
+    )
     Cors(settings.cors_origins).add_to(app)
     runner = await serve_app(app, listener, settings.http_limits)
     print(f"agent-runtime REST listening on {shown(listener)}", flush=True)

@@ -1,0 +1,300 @@
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { ApiError, authHeaders, describeError, type Api } from "./api";
+import { ConversationModel, type BlockState } from "./conversation";
+import { renderMarkdown } from "./markdown";
+import { follow, StreamStopped, type StreamState } from "./sse";
+import type { RpcStatus, Session, SessionEvent } from "./types";
+
+// gRPC codes a stream's final `error` event may carry that a reconnect cannot fix.
+const FINAL_CODES = new Set([3, 5, 7, 9, 11, 16]); // INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION, OUT_OF_RANGE, UNAUTHENTICATED
+
+interface Props {
+  api: Api;
+  sessionId: string;
+  session?: Session;
+  onDeleted: () => void;
+}
+
+export function ConversationView({ api, sessionId, session, onDeleted }: Props) {
+  const model = useMemo(() => new ConversationModel(), [sessionId]);
+  const [, setVersion] = useState(0);
+  const [streamState, setStreamState] = useState<StreamState>("connecting");
+  const [streamError, setStreamError] = useState<string | null>(null);
+  const [message, setMessage] = useState("");
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [sending, setSending] = useState(false);
+  const endRef = useRef<HTMLDivElement>(null);
+  const stickToEnd = useRef(true);
+
+  // The stream: from the start of the log on opening, then after the last sequence applied on each
+  // reconnection, so the conversation is rebuilt whole and nothing shows twice.
+  useEffect(() => {
+    const controller = new AbortController();
+    let frame = 0;
+    const rerender = () => {
+      if (frame) return;
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        setVersion((v) => v + 1);
+      });
+    };
+    const base = `/sessions/${encodeURIComponent(sessionId)}/events`;
+    void follow({
+      url: () => (model.lastSequence > 0 ? `${base}?afterSequence=${model.lastSequence}` : base),
+      headers: authHeaders(api.key),
+      signal: controller.signal,
+      onState: (state, error) => {
+        setStreamState(state);
+        if (state === "open") setStreamError(null);
+        else if (error && !(error instanceof Error && error.message === "the stream ended")) setStreamError(describeError(error));
+      },
+      onEvent: (event) => {
+        if (event.id === undefined && event.event === "error") {
+          // The stream's last word: a google.rpc.Status (the runtime shutting down, a lagging stream...).
+          const status = JSON.parse(event.data) as RpcStatus;
+          setStreamError(status.message ?? "the stream failed");
+          if (status.code !== undefined && FINAL_CODES.has(status.code)) throw new StreamStopped(status.message);
+          return;
+        }
+        if (model.apply(JSON.parse(event.data) as SessionEvent)) rerender();
+      },
+    });
+    return () => {
+      controller.abort();
+      if (frame) cancelAnimationFrame(frame);
+    };
+  }, [api, sessionId, model]);
+
+  useEffect(() => {
+    if (stickToEnd.current) endRef.current?.scrollIntoView({ block: "end" });
+  });
+
+  async function send(event?: Event) {
+    event?.preventDefault();
+    const content = message.trim();
+    if (!content) return;
+    setSending(true);
+    setActionError(null);
+    try {
+      await api.post(`/sessions/${encodeURIComponent(sessionId)}/message`, { content });
+      setMessage("");
+      stickToEnd.current = true;
+    } catch (e) {
+      setActionError(describeError(e));
+    } finally {
+      setSending(false);
+    }
+  }
+
+  async function interrupt() {
+    setActionError(null);
+    try {
+      await api.post(`/sessions/${encodeURIComponent(sessionId)}/interrupt`, {});
+    } catch (e) {
+      setActionError(describeError(e));
+    }
+  }
+
+  async function remove() {
+    const label = session?.name || sessionId;
+    if (!confirm(`Delete session “${label}” and everything stored for it? This cannot be undone.`)) return;
+    setActionError(null);
+    try {
+      await api.del(`/sessions/${encodeURIComponent(sessionId)}?purge=true`);
+      onDeleted();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) onDeleted();
+      else setActionError(describeError(e));
+    }
+  }
+
+  const running = model.runningTurn !== null;
+  return (
+    <section class="session" aria-labelledby="session-title">
+      <header class="session-header">
+        <div>
+          <h2 id="session-title" data-testid="session-title">{session?.name || sessionId}</h2>
+          <p class="session-meta">
+            {session ? `${session.architecture} · ${session.agentProfileRef}` : ""}
+            {session?.sessionOptions?.model ? ` · ${session.sessionOptions.model}` : ""}
+            {" · "}
+            <span class={`stream-state ${streamState}`} data-testid="stream-status">
+              {streamState === "open" ? "live" : streamState}
+            </span>
+          </p>
+        </div>
+        <button type="button" class="danger" data-testid="delete-session" onClick={remove}>
+          Delete
+        </button>
+      </header>
+      {streamError && <p class="error" role="status">{streamError}</p>}
+      <div
+        class="conversation"
+        data-testid="conversation"
+        aria-live="polite"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          stickToEnd.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+        }}
+      >
+        {model.items.map((item) => {
+          if (item.type === "turn-end") {
+            return (
+              <div key={item.key} class={`turn-end outcome-${item.outcome.toLowerCase()}`} data-testid="turn-end">
+                <span>turn {item.outcome.toLowerCase()}</span>
+                {item.message && <span class="turn-message"> — {item.message}</span>}
+              </div>
+            );
+          }
+          if (item.type === "error") {
+            return (
+              <div key={item.key} class="error-block" data-testid="error-block" role="alert">
+                <strong>{item.code || "Error"}</strong> {item.message}
+              </div>
+            );
+          }
+          const state = model.blocks.get(item.key);
+          return state ? <BlockView key={item.key} state={state} /> : null;
+        })}
+        {running && (
+          <div class="turn-running" data-testid="turn-running" role="status">
+            <span class="spinner" aria-hidden="true" /> running{model.status ? ` — ${model.status}` : "…"}
+          </div>
+        )}
+        <div ref={endRef} />
+      </div>
+      <form class="composer" onSubmit={send}>
+        <label for="message" class="visually-hidden">
+          Message
+        </label>
+        <textarea
+          id="message"
+          data-testid="message"
+          rows={3}
+          placeholder="Message the agent (Ctrl+Enter sends)"
+          value={message}
+          onInput={(e) => setMessage(e.currentTarget.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) void send(e);
+          }}
+        />
+        <div class="composer-actions">
+          <button type="submit" data-testid="send" disabled={sending || !message.trim()}>
+            Send
+          </button>
+          <button type="button" class="secondary" data-testid="interrupt" onClick={interrupt} disabled={!running}>
+            Interrupt
+          </button>
+        </div>
+        {actionError && (
+          <p class="error" role="alert" data-testid="action-error">
+            {actionError}
+          </p>
+        )}
+      </form>
+    </section>
+  );
+}
+
+const LONG_LINES = 20;
+const LONG_CHARS = 2000;
+
+function asText(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  return typeof value === "string" ? value : JSON.stringify(value, null, 2);
+}
+
+function BlockView({ state }: { state: BlockState }) {
+  const { block } = state;
+  if (block.userMessage) {
+    return (
+      <div class="block user-message" data-testid="user-message">
+        <p class="who">You</p>
+        <div class="plain">{block.userMessage.content}</div>
+      </div>
+    );
+  }
+  if (block.assistantText) return <AssistantText text={block.assistantText.content ?? ""} streaming={!state.complete} />;
+  if (block.thinking) {
+    return (
+      <details class="block thinking" data-testid="thinking">
+        <summary>Thinking{block.thinking.summary ? `: ${block.thinking.summary}` : ""}</summary>
+        <div class="plain">{block.thinking.content}</div>
+      </details>
+    );
+  }
+  if (block.toolUse) {
+    const tool = block.toolUse;
+    const input = tool.input !== undefined ? asText(tool.input) : state.inputJson;
+    const status = (tool.status ?? "").replace(/^TOOL_STATUS_/, "").toLowerCase();
+    return (
+      <div class={`block tool-use status-${status}`} data-testid="tool-use">
+        <p class="tool-head">
+          <span class="tool-name" data-testid="tool-name">{tool.displayName || tool.toolName}</span>
+          {status && <span class="tool-status" data-testid="tool-status">{status.replace(/_/g, " ")}</span>}
+        </p>
+        {tool.description && <p class="hint">{tool.description}</p>}
+        {input && <pre class="tool-input"><code>{input}</code></pre>}
+      </div>
+    );
+  }
+  if (block.toolResult) {
+    const result = block.toolResult;
+    const output = asText(result.output);
+    const lines = output.split("\n");
+    const long = lines.length > LONG_LINES || output.length > LONG_CHARS;
+    return (
+      <div class={`block tool-result${result.isError ? " is-error" : ""}`} data-testid="tool-result">
+        {long ? (
+          <details>
+            <summary>
+              {result.isError ? "Tool error" : "Tool output"} ({lines.length} lines) — {lines[0].slice(0, 80)}
+            </summary>
+            <pre><code>{output}</code></pre>
+          </details>
+        ) : (
+          <>
+            <p class="who">{result.isError ? "Tool error" : "Tool output"}</p>
+            <pre><code>{output || "(no output)"}</code></pre>
+          </>
+        )}
+      </div>
+    );
+  }
+  if (block.error) {
+    return (
+      <div class="block error-block" data-testid="error-block" role="alert">
+        <strong>{block.error.code || "Error"}</strong> {block.error.message}
+      </div>
+    );
+  }
+  if (block.subagent) {
+    const sub = block.subagent;
+    return (
+      <div class="block subagent" data-testid="subagent">
+        <p class="who">Subagent {sub.name} · {(sub.status ?? "").replace(/^TOOL_STATUS_/, "").toLowerCase()}</p>
+        {sub.input && <div class="plain">{sub.input}</div>}
+      </div>
+    );
+  }
+  if (block.system) {
+    return (
+      <p class="block system" data-testid="system">
+        {block.system.subtype}
+        {block.system.message ? `: ${block.system.message}` : ""}
+      </p>
+    );
+  }
+  return null;
+}
+
+function AssistantText({ text, streaming }: { text: string; streaming: boolean }) {
+  const html = useMemo(() => renderMarkdown(text), [text]);
+  return (
+    <div
+      class={`block assistant-text markdown${streaming ? " streaming" : ""}`}
+      data-testid="assistant-text"
+      dangerouslySetInnerHTML={{ __html: html }}
+    />
+  );
+}

@@ -1,0 +1,95 @@
+"""The web console in a real browser: Debian's Chromium driven by Playwright (which downloads no browser),
+against a real `agent-runtime serve` whose model is the fake Anthropic API. Screenshots go to
+build/screenshots (kept as test artifacts, never committed)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests.fakes.anthropic import FakeAnthropic, Turn
+from tests.integration.conftest import API_KEY, REPO, Runtime
+from tests.integration.managed_agents.conftest import fake_model, runtime  # noqa: F401  # a runtime on the fake
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = REPO / "build" / "screenshots"
+NOTE = {"file_path": "notes/console.txt", "content": "written while the console watched\n"}
+REPLY = "Done: the note is in **notes/console.txt**."
+
+
+def chromium_or_skip() -> str:
+    if shutil.which(CHROMIUM):
+        return CHROMIUM
+    if os.environ.get("CI"):
+        pytest.fail("Debian's chromium is not installed: `make test` installs it")
+    pytest.skip("Debian's chromium is not installed: run `sudo apt-get install chromium` to test the console")
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    executable = chromium_or_skip()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def page(browser: Browser, runtime: Runtime) -> AsyncIterator[Page]:  # noqa: F811  # the fixture imported above
+    context = await browser.new_context(viewport={"width": 1280, "height": 860})
+    opened = await context.new_page()
+    await opened.goto(f"http://{runtime.process.rest_address}/")
+    yield opened
+    await context.close()
+
+
+async def sign_in(page: Page, key: str = API_KEY) -> None:
+    await page.get_by_test_id("api-key").fill(key)
+    await page.get_by_test_id("sign-in").click()
+
+
+async def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+async def test_a_wrong_key_is_refused_with_a_message(page: Page) -> None:
+    await sign_in(page, "not-the-key")
+
+    await expect(page.get_by_test_id("sign-in-error")).to_be_visible()
+    await expect(page.get_by_test_id("session-list")).to_have_count(0)
+
+
+async def test_a_session_is_created_and_its_turn_streams_in(page: Page, fake_model: FakeAnthropic) -> None:  # noqa: F811
+    fake_model.script([Turn.tool_use("Write", NOTE), Turn.text(REPLY)])
+    await sign_in(page)
+    await expect(page.get_by_test_id("session-list")).to_be_visible()
+
+    await page.get_by_test_id("architecture").select_option("anthropic")
+    await page.get_by_test_id("create-session").click()
+    await expect(page.get_by_test_id("conversation")).to_be_visible()
+    await page.get_by_test_id("message").fill("Write the note")
+    await page.get_by_test_id("send").click()
+
+    conversation = page.get_by_test_id("conversation")
+    await expect(conversation.get_by_test_id("user-message")).to_contain_text("Write the note")
+    await expect(conversation.get_by_test_id("tool-name")).to_contain_text("Write")
+    await expect(conversation.get_by_test_id("tool-result")).to_have_count(1)
+    await expect(conversation.get_by_test_id("assistant-text")).to_contain_text("the note is in notes/console.txt")
+    await expect(conversation.locator("[data-testid=assistant-text] strong")).to_have_text("notes/console.txt")
+    await expect(conversation.get_by_test_id("turn-end")).to_have_count(1)
+    await expect(page.get_by_test_id("session-row")).not_to_have_count(0)
+    await screenshot(page, "a-turn")
+    assert fake_model.remaining() == 0
+
+
+async def test_the_page_is_served_with_a_content_security_policy(page: Page, runtime: Runtime) -> None:  # noqa: F811
+    answer = await page.request.get(f"http://{runtime.process.rest_address}/")
+
+    policy = answer.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "connect-src 'self'" in policy
+    assert answer.headers["cache-control"] == "no-cache"
