@@ -93,3 +93,43 @@ async def test_the_page_is_served_with_a_content_security_policy(page: Page, run
     policy = answer.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "connect-src 'self'" in policy
     assert answer.headers["cache-control"] == "no-cache"
+
+
+async def new_session_with_message(page: Page, text: str) -> None:
+    await sign_in(page)
+    await page.get_by_test_id("architecture").select_option("anthropic")
+    await page.get_by_test_id("create-session").click()
+    await expect(page.get_by_test_id("conversation")).to_be_visible()
+    await page.get_by_test_id("message").fill(text)
+    await page.get_by_test_id("send").click()
+
+
+async def test_a_page_reloaded_mid_turn_shows_the_same_conversation_going_on(
+    page: Page,
+    fake_model: FakeAnthropic,  # noqa: F811
+) -> None:
+    fake_model.script([Turn.tool_use("Bash", {"command": "sleep 2; echo slept"}), Turn.text("Awake again.")])
+    await new_session_with_message(page, "Sleep a little")
+    conversation = page.get_by_test_id("conversation")
+    await expect(conversation.get_by_test_id("tool-name")).to_contain_text("Bash")
+
+    await page.reload()
+
+    await expect(conversation.get_by_test_id("assistant-text")).to_contain_text("Awake again.")
+    await expect(conversation.get_by_test_id("user-message")).to_have_count(1)
+    await expect(conversation.get_by_test_id("tool-use")).to_have_count(1)
+    await expect(conversation.get_by_test_id("tool-result")).to_contain_text("slept")
+    await expect(conversation.get_by_test_id("turn-end")).to_have_count(1)
+
+
+async def test_a_long_turn_is_interrupted_from_the_page(page: Page, fake_model: FakeAnthropic) -> None:  # noqa: F811
+    fake_model.script([Turn.tool_use("Bash", {"command": "sleep 600"})])
+    await new_session_with_message(page, "Wait for a long time")
+    conversation = page.get_by_test_id("conversation")
+    await expect(conversation.get_by_test_id("turn-running")).to_be_visible()
+    await expect(conversation.get_by_test_id("tool-name")).to_contain_text("Bash")
+
+    await page.get_by_test_id("interrupt").click()
+
+    await expect(conversation.get_by_test_id("turn-end")).to_contain_text("interrupted")
+    await expect(conversation.get_by_test_id("turn-running")).to_have_count(0)
