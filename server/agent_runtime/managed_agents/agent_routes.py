@@ -12,10 +12,11 @@ from aiohttp import web
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import profile_pb2
 from agent_runtime.event_head import call_error
+from agent_runtime.http_surface import caller
 from agent_runtime.managed_agents.agent_mapping import agent_json, profile_from_create, profile_from_update
 from agent_runtime.managed_agents.bodies import AGENT_CREATE, AGENT_UPDATE
 from agent_runtime.managed_agents.errors import ManagedAgentsError, invalid
-from agent_runtime.managed_agents.requests import caller_metadata, flag, json_body, limit
+from agent_runtime.managed_agents.requests import flag, json_body, limit
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
     from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub
@@ -64,14 +65,14 @@ class AgentRoutes:
     async def profile(self, request: web.Request, profile_id: str, version: int = 0) -> profile_pb2.AgentProfile:
         return await self._stub.GetAgentProfile(
             api.GetAgentProfileRequest(agent_profile_id=profile_id, version=version),
-            metadata=caller_metadata(request),
+            metadata=caller(request),
         )
 
     async def list_agents(self, request: web.Request) -> web.Response:
         """Agents in id order, a page at a time; the page token is the last id of the page before."""
         include_archived = flag(request, "include_archived")
         listed = await self._stub.ListAgentProfiles(
-            profile_pb2.ListAgentProfilesRequest(include_archived=include_archived), metadata=caller_metadata(request)
+            profile_pb2.ListAgentProfilesRequest(include_archived=include_archived), metadata=caller(request)
         )
         after, size = request.query.get("page", ""), limit(request)
         later = [summary.id for summary in listed.profiles if summary.id > after]
@@ -82,7 +83,7 @@ class AgentRoutes:
     async def create_agent(self, request: web.Request) -> web.Response:
         profile = profile_from_create(AGENT_CREATE.checked(await json_body(request)))
         created = await self._stub.CreateAgentProfile(
-            api.CreateAgentProfileRequest(profile=profile), metadata=caller_metadata(request)
+            api.CreateAgentProfileRequest(profile=profile), metadata=caller(request)
         )
         return web.json_response(agent_json(created))
 
@@ -105,7 +106,7 @@ class AgentRoutes:
                     api.UpdateAgentProfileRequest(
                         profile=profile_from_update(body, current), expected_version=current.version
                     ),
-                    metadata=caller_metadata(request),
+                    metadata=caller(request),
                 )
             except grpc.aio.AioRpcError as error:
                 if given is None and call_error(error).reason == "VERSION_MISMATCH" and attempt < UPDATE_ATTEMPTS - 1:
@@ -121,7 +122,7 @@ class AgentRoutes:
                 page_size=limit(request),
                 page_token=request.query.get("page", ""),
             ),
-            metadata=caller_metadata(request),
+            metadata=caller(request),
         )
         data = [agent_json(version) for version in page.versions]
         return web.json_response({"data": data, "next_page": page.next_page_token or None})
@@ -129,6 +130,6 @@ class AgentRoutes:
     async def archive_agent(self, request: web.Request) -> web.Response:
         archived = await self._stub.ArchiveAgentProfile(
             api.ArchiveAgentProfileRequest(agent_profile_id=request.match_info["agent_id"]),
-            metadata=caller_metadata(request),
+            metadata=caller(request),
         )
         return web.json_response(agent_json(archived))

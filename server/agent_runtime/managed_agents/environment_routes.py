@@ -10,6 +10,7 @@ from google.protobuf import field_mask_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import environment_pb2
+from agent_runtime.http_surface import caller
 from agent_runtime.managed_agents.bodies import ENVIRONMENT_CREATE, ENVIRONMENT_UPDATE
 from agent_runtime.managed_agents.environment_mapping import (
     DEFAULT_ENVIRONMENT_ID,
@@ -20,7 +21,7 @@ from agent_runtime.managed_agents.environment_mapping import (
     require_known_shape,
 )
 from agent_runtime.managed_agents.errors import ManagedAgentsError, invalid
-from agent_runtime.managed_agents.requests import caller_metadata, flag, json_body, limit, text_field
+from agent_runtime.managed_agents.requests import flag, json_body, limit, text_field
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
     from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub
@@ -56,7 +57,7 @@ class EnvironmentRoutes:
                 page_size=limit(request),
                 page_token=request.query.get("page", ""),
             ),
-            metadata=caller_metadata(request),
+            metadata=caller(request),
         )
         data = [environment_json(environment) for environment in page.environments]
         if not page.next_page_token:
@@ -73,7 +74,7 @@ class EnvironmentRoutes:
         apply_config(body.get("config"), environment)
         apply_metadata(body.get("metadata"), environment, patch=False)
         created = await self._stub.CreateEnvironment(
-            api.CreateEnvironmentRequest(environment=environment), metadata=caller_metadata(request)
+            api.CreateEnvironmentRequest(environment=environment), metadata=caller(request)
         )
         return web.json_response(environment_json(created))
 
@@ -83,7 +84,7 @@ class EnvironmentRoutes:
         if environment_id == DEFAULT_ENVIRONMENT_ID:
             return web.json_response(default_environment_json(self._sandbox))
         environment = await self._stub.GetEnvironment(
-            api.GetEnvironmentRequest(environment_id=environment_id), metadata=caller_metadata(request)
+            api.GetEnvironmentRequest(environment_id=environment_id), metadata=caller(request)
         )
         return web.json_response(environment_json(environment))
 
@@ -93,7 +94,7 @@ class EnvironmentRoutes:
         _refuse_default(environment_id)
         body = ENVIRONMENT_UPDATE.checked(await json_body(request))
         current = await self._stub.GetEnvironment(
-            api.GetEnvironmentRequest(environment_id=environment_id), metadata=caller_metadata(request)
+            api.GetEnvironmentRequest(environment_id=environment_id), metadata=caller(request)
         )
         changed, paths = environment_pb2.Environment(), list[str]()
         changed.CopyFrom(current)
@@ -109,7 +110,7 @@ class EnvironmentRoutes:
             return web.json_response(environment_json(current))
         updated = await self._stub.UpdateEnvironment(
             api.UpdateEnvironmentRequest(environment=changed, update_mask=field_mask_pb2.FieldMask(paths=paths)),
-            metadata=caller_metadata(request),
+            metadata=caller(request),
         )
         return web.json_response(environment_json(updated))
 
@@ -117,7 +118,7 @@ class EnvironmentRoutes:
         environment_id = request.match_info["environment_id"]
         _refuse_default(environment_id)
         archived = await self._stub.ArchiveEnvironment(
-            api.ArchiveEnvironmentRequest(environment_id=environment_id), metadata=caller_metadata(request)
+            api.ArchiveEnvironmentRequest(environment_id=environment_id), metadata=caller(request)
         )
         return web.json_response(environment_json(archived))
 
@@ -125,7 +126,7 @@ class EnvironmentRoutes:
         environment_id = request.match_info["environment_id"]
         _refuse_default(environment_id)
         deleted = await self._stub.DeleteEnvironment(
-            api.DeleteEnvironmentRequest(environment_id=environment_id), metadata=caller_metadata(request)
+            api.DeleteEnvironmentRequest(environment_id=environment_id), metadata=caller(request)
         )
         if not deleted.deleted:
             raise ManagedAgentsError(404, "environment_not_found", f"environment {environment_id!r} does not exist")

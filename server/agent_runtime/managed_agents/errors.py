@@ -10,6 +10,7 @@ from aiohttp import web
 
 from agent_runtime.errors import ApiError
 from agent_runtime.event_head import call_error
+from agent_runtime.http_surface import ErrorShape, SurfaceError
 from agent_runtime.rest.errors import HTTP_STATUS
 
 ERROR_TYPES = {
@@ -23,7 +24,7 @@ ERROR_TYPES = {
 }
 
 
-class ManagedAgentsError(Exception):
+class ManagedAgentsError(SurfaceError):
     """A request this surface refuses before (or instead of) calling the runtime."""
 
     def __init__(self, http_status: int, error_code: str, message: str) -> None:
@@ -63,3 +64,10 @@ def api_error_response(error: ApiError) -> web.Response:
 
 def rpc_error_response(error: grpc.aio.AioRpcError) -> web.Response:
     return api_error_response(call_error(error))
+
+
+SHAPE = ErrorShape(
+    refused_key=lambda presented, refused: api_error_response(refused),
+    failed_call=api_error_response,
+    failed=lambda status, reason, message: error_response(status, reason.lower(), message),
+)

@@ -17,10 +17,11 @@ from google.protobuf import struct_pb2
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import events_pb2, session_pb2
 from agent_runtime.event_head import head_sequence
+from agent_runtime.http_surface import caller
 from agent_runtime.managed_agents.bodies import EVENTS_SEND
 from agent_runtime.managed_agents.errors import invalid, rpc_error_response
 from agent_runtime.managed_agents.event_mapping import Event, EventMapper, user_message_id
-from agent_runtime.managed_agents.requests import caller_metadata, json_body, limit, listed
+from agent_runtime.managed_agents.requests import json_body, limit, listed
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
     from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub
@@ -45,7 +46,7 @@ class EventRoutes:
         return web.json_response({"data": [await self._send(request, event) for event in checked]})
 
     async def _send(self, request: web.Request, event: dict[str, Any]) -> Event:
-        session_id, metadata, kind = request.match_info["session_id"], caller_metadata(request), event["type"]
+        session_id, metadata, kind = request.match_info["session_id"], caller(request), event["type"]
         if kind == "user.message":
             sent = await self._stub.SendMessage(
                 api.SendMessageRequest(session_id=session_id, content=_message_text(event)), metadata=metadata
@@ -81,7 +82,7 @@ class EventRoutes:
 
     async def _mapper(self, request: web.Request, text_deltas: bool = False) -> EventMapper:
         """The session's mapper: it knows the session's client tools (the profile's and its own)."""
-        metadata = caller_metadata(request)
+        metadata = caller(request)
         session = await self._stub.GetSession(
             api.GetSessionRequest(session_id=request.match_info["session_id"], view=session_pb2.SESSION_VIEW_BASIC),
             metadata=metadata,
@@ -134,7 +135,7 @@ class EventRoutes:
         """From the head, or after the Last-Event-ID a reconnecting client sends: each of our events' last
         message carries its sequence as the SSE `id:`, so a resumed stream misses and repeats nothing."""
         # An unknown session is refused here, before the answer.
-        head = await head_sequence(self._stub, request.match_info["session_id"], caller_metadata(request))
+        head = await head_sequence(self._stub, request.match_info["session_id"], caller(request))
         after = _resumed_after(request, head)
         deltas = set(listed(request, "event_deltas"))
         if deltas - {"agent.message", "agent.thinking"}:
@@ -240,7 +241,7 @@ async def _stored(
         api.StreamSessionEventsRequest(
             session_id=request.match_info["session_id"], after_sequence=after, follow=follow
         ),
-        metadata=caller_metadata(request),
+        metadata=caller(request),
     )
     try:
         async for response in call:

@@ -10,13 +10,7 @@ from aiohttp import web
 
 from agent_runtime.managed_agents.errors import invalid
 
-Metadata = tuple[tuple[str, str], ...]
 MAX_PAGE = 100  # the SDKs' own tool runner asks for 1,000: a larger limit is lowered, not refused
-KEY = web.RequestKey("caller_key", str)
-
-
-def caller_metadata(request: web.Request) -> Metadata:
-    return (("authorization", f"Bearer {request[KEY]}"),)
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:

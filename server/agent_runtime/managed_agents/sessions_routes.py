@@ -9,13 +9,14 @@ from google.protobuf import field_mask_pb2, json_format, struct_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import session_pb2
+from agent_runtime.http_surface import caller
 from agent_runtime.managed_agents import resources
 from agent_runtime.managed_agents.agent_mapping import model_of
 from agent_runtime.managed_agents.agent_routes import AgentRoutes
 from agent_runtime.managed_agents.bodies import SESSION_CREATE, SESSION_UPDATE
 from agent_runtime.managed_agents.environment_mapping import DEFAULT_ENVIRONMENT_ID, require_known_shape
 from agent_runtime.managed_agents.errors import invalid
-from agent_runtime.managed_agents.requests import caller_metadata, json_body, limit, text_field
+from agent_runtime.managed_agents.requests import json_body, limit, text_field
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
     from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub
@@ -55,7 +56,7 @@ class SessionRoutes:
                 metadata=stored,
                 session_options=session_pb2.SessionOptions(model=model) if model else None,
             ),
-            metadata=caller_metadata(request),
+            metadata=caller(request),
         )
         return web.json_response(await self._session_json(request, created))
 
@@ -66,7 +67,7 @@ class SessionRoutes:
     async def list_sessions(self, request: web.Request) -> web.Response:
         page = await self._stub.ListSessions(
             api.ListSessionsRequest(page_size=limit(request), page_token=request.query.get("page", "")),
-            metadata=caller_metadata(request),
+            metadata=caller(request),
         )
         profiles = {  # each agent version once, however many of the page's sessions run it
             key: await self._agents.profile(request, *key)
@@ -81,7 +82,7 @@ class SessionRoutes:
     async def get_session(self, request: web.Request) -> web.Response:
         session = await self._stub.GetSession(
             api.GetSessionRequest(session_id=request.match_info["session_id"], view=session_pb2.SESSION_VIEW_BASIC),
-            metadata=caller_metadata(request),
+            metadata=caller(request),
         )
         return web.json_response(await self._session_json(request, session))
 
@@ -101,7 +102,7 @@ class SessionRoutes:
                 raise invalid("invalid_metadata", "what runs a session is chosen when it is created")
             current = await self._stub.GetSession(
                 api.GetSessionRequest(session_id=session_id, view=session_pb2.SESSION_VIEW_BASIC),
-                metadata=caller_metadata(request),
+                metadata=caller(request),
             )
             merged = {**json_format.MessageToDict(current.metadata), **patch}
             changed.metadata.update({key: value for key, value in merged.items() if value is not None})
@@ -112,20 +113,20 @@ class SessionRoutes:
             api.UpdateSessionRequest(
                 session_id=session_id, session=changed, update_mask=field_mask_pb2.FieldMask(paths=paths)
             ),
-            metadata=caller_metadata(request),
+            metadata=caller(request),
         )
         return web.json_response(await self._session_json(request, updated))
 
     async def archive_session(self, request: web.Request) -> web.Response:
         archived = await self._stub.ArchiveSession(
-            api.ArchiveSessionRequest(session_id=request.match_info["session_id"]), metadata=caller_metadata(request)
+            api.ArchiveSessionRequest(session_id=request.match_info["session_id"]), metadata=caller(request)
         )
         return web.json_response(await self._session_json(request, archived))
 
     async def delete_session(self, request: web.Request) -> web.Response:
         session_id = request.match_info["session_id"]
         await self._stub.DeleteSession(
-            api.DeleteSessionRequest(session_id=session_id, purge=True), metadata=caller_metadata(request)
+            api.DeleteSessionRequest(session_id=session_id, purge=True), metadata=caller(request)
         )
         return web.json_response({"id": session_id, "type": "session_deleted"})
 

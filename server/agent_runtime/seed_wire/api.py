@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING
 
@@ -13,18 +12,16 @@ import grpc
 from aiohttp import web
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2_grpc
-from agent_runtime.key_check import presented_key, refusal
-from agent_runtime.rest.errors import Handler
+from agent_runtime.http_surface import key_guard
 from agent_runtime.rest.openapi import DESCRIBED
 from agent_runtime.seed_wire import openapi
-from agent_runtime.seed_wire.errors import SeedError, error_response, key_refusal, rpc_error_response
-from agent_runtime.seed_wire.routes import KEY, SeedRoutes
+from agent_runtime.seed_wire.errors import SHAPE, error_response
+from agent_runtime.seed_wire.routes import SeedRoutes
 from agent_runtime.seed_wire.sockets import SeedSockets
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
     from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub
 
-log = logging.getLogger(__name__)
 PREFIX = "/api"
 
 
@@ -32,13 +29,13 @@ class SeedWire:
     def __init__(self, channel: grpc.aio.Channel, api_key: str, cors_origins: Iterable[str]) -> None:
         """`channel`: to this runtime's own gRPC API."""
         stub: AgentRuntimeAsyncStub = agent_runtime_pb2_grpc.AgentRuntimeStub(channel)
-        self._key = api_key.encode()
+        self._key = api_key
         self._routes = SeedRoutes(stub)
         self._sockets = SeedSockets(stub, api_key, cors_origins)
 
     def api_app(self) -> web.Application:
         """The /api routes, to be mounted at PREFIX."""
-        app = web.Application(middlewares=[self._guarded])
+        app = web.Application(middlewares=[key_guard(self._key, SHAPE, "the seed's API")])
         app[DESCRIBED] = openapi.paths
         self._routes.add_to(app.router)
         app.router.add_route("*", r"/{path:[\s\S]*}", _unknown)
@@ -56,26 +53,6 @@ class SeedWire:
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await self._sockets.close()
-
-    @web.middleware
-    async def _guarded(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        presented = presented_key(request.headers.get("Authorization"), request.headers.get("X-Api-Key"))
-        if refusal(presented, self._key) is not None:
-            return key_refusal(presented).response()
-        request[KEY] = presented or ""
-        try:
-            return await handler(request)
-        except SeedError as error:
-            return error.response()
-        except grpc.aio.AioRpcError as error:
-            return rpc_error_response(error)
-        except web.HTTPException as error:
-            if error.status < 400:
-                raise
-            return error_response(error.status, "HTTP_ERROR", error.reason)
-        except Exception:
-            log.exception("the seed's API failed on %s %s", request.method, request.path)
-            return error_response(500, "INTERNAL", "internal error")
 
 
 async def _unknown(request: web.Request) -> web.Response:

@@ -9,10 +9,11 @@ from aiohttp import web
 
 from agent_runtime.errors import ApiError
 from agent_runtime.event_head import call_error
+from agent_runtime.http_surface import ErrorShape, SurfaceError
 from agent_runtime.rest.errors import HTTP_STATUS
 
 
-class SeedError(Exception):
+class SeedError(SurfaceError):
     def __init__(self, http_status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.http_status = http_status
@@ -43,3 +44,10 @@ def key_refusal(presented: str | None) -> SeedError:
     if presented is None:
         return SeedError(401, "AUTH_REQUIRED", "Missing Authorization header")
     return SeedError(401, "INVALID_API_KEY", "Invalid API key")
+
+
+SHAPE = ErrorShape(
+    refused_key=lambda presented, refused: key_refusal(presented).response(),
+    failed_call=api_error_response,
+    failed=error_response,
+)

@@ -12,6 +12,7 @@ from google.protobuf import field_mask_pb2
 
 from agent_runtime._gen.agentruntime.v1 import agent_runtime_pb2 as api
 from agent_runtime._gen.agentruntime.v1 import session_pb2
+from agent_runtime.http_surface import caller
 from agent_runtime.seed_wire import shapes
 from agent_runtime.seed_wire.errors import invalid
 from agent_runtime.seed_wire.reads import MAX_SHOWN_FILE_BYTES, session_list, shown_file
@@ -19,12 +20,6 @@ from agent_runtime.sessions.validation import ARCHITECTURES
 
 if TYPE_CHECKING:  # the async stub type exists only in the generated .pyi
     from agent_runtime._gen.agentruntime.v1.agent_runtime_pb2_grpc import AgentRuntimeAsyncStub
-
-KEY = web.RequestKey("seed_caller_key", str)
-
-
-def caller(request: web.Request) -> tuple[tuple[str, str]]:
-    return (("authorization", f"Bearer {request[KEY]}"),)
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
