@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, authHeaders, checkKey, createApi, describeError, type Api } from "./api";
 import { ConversationView } from "./Conversation";
+import { ProfilesView } from "./Profiles";
 import { follow, type StreamState } from "./sse";
 import type { ListSessionsResponse, Profile, Session, SessionChange } from "./types";
 
@@ -94,9 +95,11 @@ function Console({ apiKey, onSignOut }: { apiKey: string; onSignOut: (message?: 
   const [listError, setListError] = useState<string | null>(null);
   const [watchState, setWatchState] = useState<StreamState>("connecting");
   const [selected, setSelected] = useState<string | null>(sessionIdFromHash);
+  const [view, setView] = useState<"sessions" | "profiles">(() => (location.hash === "#profiles" ? "profiles" : "sessions"));
 
   const select = useCallback((id: string | null) => {
     setSelected(id);
+    setView("sessions");
     history.replaceState(null, "", id ? `#session=${id}` : location.pathname);
   }, []);
 
@@ -172,6 +175,23 @@ function Console({ apiKey, onSignOut }: { apiKey: string; onSignOut: (message?: 
         <span class={`stream-state ${watchState}`} data-testid="watch-status" title="session list stream">
           {watchState === "open" ? "live" : watchState}
         </span>
+        <button
+          type="button"
+          class={`secondary${view === "profiles" ? " active" : ""}`}
+          data-testid="profiles-button"
+          aria-pressed={view === "profiles"}
+          onClick={() => {
+            if (view === "profiles") {
+              setView("sessions");
+              history.replaceState(null, "", selected ? `#session=${selected}` : location.pathname);
+            } else {
+              setView("profiles");
+              history.replaceState(null, "", "#profiles");
+            }
+          }}
+        >
+          Profiles
+        </button>
         <button type="button" class="secondary" data-testid="sign-out" onClick={() => onSignOut()}>
           Sign out
         </button>
@@ -214,6 +234,9 @@ function Console({ apiKey, onSignOut }: { apiKey: string; onSignOut: (message?: 
         )}
       </aside>
       <main class="main">
+        {view === "profiles" && <ProfilesView api={api} onBack={() => select(selected)} />}
+        {/* Kept while the profiles show, so the session's stream and scroll stay as they were. */}
+        <div class="main-view" hidden={view !== "sessions"}>
         {selected ? (
           <ConversationView
             key={selected}
@@ -228,6 +251,7 @@ function Console({ apiKey, onSignOut }: { apiKey: string; onSignOut: (message?: 
         ) : (
           <p class="placeholder">Choose a session, or create one.</p>
         )}
+        </div>
       </main>
     </div>
   );

@@ -1,9 +1,18 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError, authHeaders, describeError, type Api } from "./api";
+import { ApprovalPanel, asText } from "./Approval";
 import { ConversationModel, type BlockState } from "./conversation";
 import { renderMarkdown } from "./markdown";
 import { follow, StreamStopped, type StreamState } from "./sse";
 import type { RpcStatus, Session, SessionEvent } from "./types";
+import { WorkspaceModel } from "./workspace";
+import { WorkspaceView } from "./Workspace";
+
+type Tab = "conversation" | "workspace";
+const TABS: { id: Tab; label: string }[] = [
+  { id: "conversation", label: "Conversation" },
+  { id: "workspace", label: "Workspace" },
+];
 
 // gRPC codes a stream's final `error` event may carry that a reconnect cannot fix.
 const FINAL_CODES = new Set([3, 5, 7, 9, 11, 16]); // INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION, OUT_OF_RANGE, UNAUTHENTICATED
@@ -17,7 +26,9 @@ interface Props {
 
 export function ConversationView({ api, sessionId, session, onDeleted }: Props) {
   const model = useMemo(() => new ConversationModel(), [sessionId]);
-  const [, setVersion] = useState(0);
+  const workspace = useMemo(() => new WorkspaceModel(), [sessionId]);
+  const [version, setVersion] = useState(0);
+  const [tab, setTab] = useState<Tab>("conversation");
   const [streamState, setStreamState] = useState<StreamState>("connecting");
   const [streamError, setStreamError] = useState<string | null>(null);
   const [message, setMessage] = useState("");
@@ -56,17 +67,21 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
           if (status.code !== undefined && FINAL_CODES.has(status.code)) throw new StreamStopped(status.message);
           return;
         }
-        if (model.apply(JSON.parse(event.data) as SessionEvent)) rerender();
+        const parsed = JSON.parse(event.data) as SessionEvent;
+        if (model.apply(parsed)) {
+          workspace.apply(parsed);
+          rerender();
+        }
       },
     });
     return () => {
       controller.abort();
       if (frame) cancelAnimationFrame(frame);
     };
-  }, [api, sessionId, model]);
+  }, [api, sessionId, model, workspace]);
 
   useEffect(() => {
-    if (stickToEnd.current) endRef.current?.scrollIntoView({ block: "end" });
+    if (stickToEnd.current && tab === "conversation") endRef.current?.scrollIntoView({ block: "end" });
   });
 
   async function send(event?: Event) {
@@ -109,6 +124,26 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
   }
 
   const running = model.runningTurn !== null;
+  const waiting = model.pendingApprovals.length;
+
+  // Tabs as WAI-ARIA describes them: arrow keys, Home and End move between them.
+  function tabKey(event: KeyboardEvent) {
+    const index = TABS.findIndex((t) => t.id === tab);
+    let next = index;
+    if (event.key === "ArrowRight") next = (index + 1) % TABS.length;
+    else if (event.key === "ArrowLeft") next = (index - 1 + TABS.length) % TABS.length;
+    else if (event.key === "Home") next = 0;
+    else if (event.key === "End") next = TABS.length - 1;
+    else return;
+    event.preventDefault();
+    setTab(TABS[next].id);
+    document.getElementById(`tab-${TABS[next].id}`)?.focus();
+  }
+
+  const approvalPanel = (approvalId: string) => {
+    const approval = model.approvals.get(approvalId);
+    return approval ? <ApprovalPanel key={approvalId} api={api} sessionId={sessionId} approval={approval} /> : null;
+  };
   return (
     <section class="session" aria-labelledby="session-title">
       <header class="session-header">
@@ -128,6 +163,47 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
         </button>
       </header>
       {streamError && <p class="error" role="status">{streamError}</p>}
+      <div class="tabs" role="tablist" aria-label="Session views" onKeyDown={tabKey}>
+        {TABS.map((t) => (
+          <button
+            key={t.id}
+            type="button"
+            role="tab"
+            id={`tab-${t.id}`}
+            class="tab"
+            data-testid={`tab-${t.id}`}
+            aria-selected={tab === t.id}
+            aria-controls={`panel-${t.id}`}
+            tabIndex={tab === t.id ? 0 : -1}
+            onClick={() => setTab(t.id)}
+          >
+            {t.label}
+            {t.id === "conversation" && waiting > 0 && (
+              <span class="badge" data-testid="approvals-waiting" title="approvals waiting">
+                {waiting} waiting
+              </span>
+            )}
+          </button>
+        ))}
+      </div>
+      <div
+        id="panel-workspace"
+        class="tab-panel workspace-panel"
+        role="tabpanel"
+        aria-labelledby="tab-workspace"
+        hidden={tab !== "workspace"}
+      >
+        {tab === "workspace" || workspace.loaded ? (
+          <WorkspaceView api={api} sessionId={sessionId} model={workspace} version={version} />
+        ) : null}
+      </div>
+      <div
+        id="panel-conversation"
+        class="tab-panel conversation-panel"
+        role="tabpanel"
+        aria-labelledby="tab-conversation"
+        hidden={tab !== "conversation"}
+      >
       <div
         class="conversation"
         data-testid="conversation"
@@ -153,8 +229,17 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
               </div>
             );
           }
+          if (item.type === "approval") return approvalPanel(item.approvalId);
           const state = model.blocks.get(item.key);
-          return state ? <BlockView key={item.key} state={state} /> : null;
+          if (!state) return null;
+          const under = model.approvalsUnder.get(item.key);
+          if (!under) return <BlockView key={item.key} state={state} />;
+          return (
+            <div key={item.key} class="block-with-approvals">
+              <BlockView state={state} />
+              {under.map(approvalPanel)}
+            </div>
+          );
         })}
         {running && (
           <div class="turn-running" data-testid="turn-running" role="status">
@@ -192,17 +277,13 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
           </p>
         )}
       </form>
+      </div>
     </section>
   );
 }
 
 const LONG_LINES = 20;
 const LONG_CHARS = 2000;
-
-function asText(value: unknown): string {
-  if (value === undefined || value === null) return "";
-  return typeof value === "string" ? value : JSON.stringify(value, null, 2);
-}
 
 function BlockView({ state }: { state: BlockState }) {
   const { block } = state;

@@ -1,7 +1,7 @@
 // Builds a session's main conversation from its event stream: blocks keyed by id (start, deltas,
 // updates, complete), turn boundaries and errors, in the order they first appear. Events at or below
 // the last sequence applied are ignored, so a resumed stream never shows anything twice.
-import type { Block, SessionEvent } from "./types";
+import type { ApprovalRequested, ApprovalResolved, Block, SessionEvent } from "./types";
 
 export const MAIN = "main";
 
@@ -14,8 +14,15 @@ export interface BlockState {
   complete: boolean;
 }
 
+// A tool call waiting for (or past) a caller's answer.
+export interface ApprovalState {
+  request: ApprovalRequested;
+  resolution?: ApprovalResolved;
+}
+
 export type Item =
   | { type: "block"; key: string }
+  | { type: "approval"; key: string; approvalId: string }
   | { type: "turn-end"; key: string; outcome: string; message?: string }
   | { type: "error"; key: string; message: string; code?: string };
 
@@ -31,12 +38,26 @@ export class ConversationModel {
   private current = new Map<string, string>();
   runningTurn: string | null = null;
   status = "";
+  // Approvals by id, and those shown under a block, by the block's item key (the others are items).
+  approvals = new Map<string, ApprovalState>();
+  approvalsUnder = new Map<string, string[]>();
 
   apply(event: SessionEvent): boolean {
     const sequence = Number(event.sequence);
     if (!Number.isFinite(sequence) || sequence <= this.lastSequence) return false;
     this.lastSequence = sequence;
-    if ((event.conversationId || MAIN) !== MAIN) return true;
+    const main = (event.conversationId || MAIN) === MAIN;
+    // Approvals of any conversation (a subagent's call waits too): under the call's block when it is shown.
+    if (event.approvalRequested) {
+      this.request(event.approvalRequested, main);
+      return true;
+    }
+    if (event.approvalResolved) {
+      const state = this.approvals.get(event.approvalResolved.approvalId);
+      if (state) state.resolution = event.approvalResolved;
+      return true;
+    }
+    if (!main) return true;
 
     if (event.messageAccepted) {
       // Shown at once when it runs now; a queued one shows when its turn starts (its block_start).
@@ -65,6 +86,22 @@ export class ConversationModel {
       });
     } else if (event.status) this.status = event.status.message ?? "";
     return true;
+  }
+
+  // Approvals not yet answered, oldest first.
+  get pendingApprovals(): ApprovalState[] {
+    return [...this.approvals.values()].filter((a) => !a.resolution);
+  }
+
+  private request(request: ApprovalRequested, main: boolean): void {
+    if (!request.approvalId || this.approvals.has(request.approvalId)) return;
+    this.approvals.set(request.approvalId, { request });
+    const blockKey = main && request.toolUseBlockId ? this.current.get(request.toolUseBlockId) : undefined;
+    if (blockKey !== undefined) {
+      this.approvalsUnder.set(blockKey, [...(this.approvalsUnder.get(blockKey) ?? []), request.approvalId]);
+    } else {
+      this.items.push({ type: "approval", key: `approval-${request.approvalId}`, approvalId: request.approvalId });
+    }
   }
 
   private state(blockId: string): BlockState | undefined {

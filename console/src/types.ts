@@ -29,6 +29,60 @@ export interface Profile {
   id: string;
   name?: string;
   description?: string;
+  version?: number;
+  builtIn?: boolean;
+  archivedAt?: string;
+}
+
+export interface PermissionRule {
+  rule?: string;
+  action?: string;
+}
+
+export interface ClientTool {
+  name?: string;
+  description?: string;
+  inputSchema?: unknown;
+}
+
+export interface BundledMcpServer {
+  name?: string;
+  description?: string;
+  localProjectPath?: string;
+  startCommand?: string;
+  installCommand?: string;
+}
+
+export interface ExternalMcpServer {
+  name?: string;
+  type?: string;
+  command?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  url?: string;
+  headers?: Record<string, string>;
+}
+
+// GET /agent-profiles/{id}: the whole profile (the fields the console shows).
+export interface AgentProfile extends Profile {
+  systemPrompt?: string;
+  agentMDFile?: string;
+  skills?: { name?: string; description?: string }[];
+  subagents?: { name?: string; description?: string; model?: string; tools?: string[] }[];
+  commands?: { name?: string; prompt?: string }[];
+  tools?: string[];
+  bundledMCPs?: BundledMcpServer[];
+  externalMCPs?: ExternalMcpServer[];
+  npmDependencies?: string[];
+  pipDependencies?: string[];
+  network?: { allowedHosts?: string[] };
+  maxBudgetUsd?: number;
+  permissions?: { defaultAction?: string; rules?: PermissionRule[] };
+  clientTools?: ClientTool[];
+  model?: string;
+  metadata?: Record<string, string>;
+  createdAt?: string;
+  updatedAt?: string;
 }
 
 export interface Block {
@@ -66,6 +120,61 @@ export interface SessionEvent {
   turnStarted?: { turnId: string; userMessageBlockId?: string };
   turnCompleted?: { turnId: string; outcome?: string; message?: string; messagesWaiting?: number };
   error?: { message?: string; code?: string };
+  fileCreated?: { file?: WorkspaceFile };
+  fileModified?: { file?: WorkspaceFile };
+  fileDeleted?: { path?: string };
+  approvalRequested?: ApprovalRequested;
+  approvalResolved?: ApprovalResolved;
+}
+
+// A file of a session's workspace; content (base64) only from GET /sessions/{id}/files/{path}.
+export interface WorkspaceFile {
+  path: string;
+  content?: string;
+  size?: string;
+  modifiedTime?: string;
+  sha256?: string;
+}
+
+export interface ListWorkspaceFilesResponse {
+  files?: WorkspaceFile[];
+  nextPageToken?: string;
+}
+
+export interface QuestionOption {
+  label?: string;
+  description?: string;
+}
+
+export interface Question {
+  question?: string;
+  header?: string;
+  options?: QuestionOption[];
+  multiSelect?: boolean;
+}
+
+export interface ApprovalRequested {
+  approvalId: string;
+  turnId?: string;
+  toolUseBlockId?: string;
+  toolName?: string;
+  input?: unknown;
+  rule?: string;
+  questions?: Question[];
+  expiresAt?: string;
+  toolUseId?: string;
+}
+
+export type ApprovalDecision = "APPROVAL_DECISION_ALLOW" | "APPROVAL_DECISION_DENY" | "APPROVAL_DECISION_UNSPECIFIED";
+
+export interface ApprovalResolved {
+  approvalId: string;
+  decision?: ApprovalDecision;
+  message?: string;
+  answeredBy?: string;
+  remember?: boolean;
+  updatedInput?: unknown;
+  answers?: Record<string, string>;
 }
 
 // The data of one server-sent event of GET /sessions:watch (event name session:list:change).

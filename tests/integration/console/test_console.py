@@ -133,3 +133,48 @@ async def test_a_long_turn_is_interrupted_from_the_page(page: Page, fake_model: 
 
     await expect(conversation.get_by_test_id("turn-end")).to_contain_text("interrupted")
     await expect(conversation.get_by_test_id("turn-running")).to_have_count(0)
+
+
+async def test_an_approval_is_denied_then_allowed_and_the_file_is_opened(
+    page: Page,
+    fake_model: FakeAnthropic,  # noqa: F811
+) -> None:
+    fake_model.script(
+        [Turn.tool_use("Write", NOTE), Turn.text("Not written."), Turn.tool_use("Write", NOTE), Turn.text("Written.")]
+    )
+    await sign_in(page)
+    await page.get_by_test_id("profile").select_option("asking")
+    await page.get_by_test_id("architecture").select_option("anthropic")
+    await page.get_by_test_id("create-session").click()
+    conversation = page.get_by_test_id("conversation")
+
+    await page.get_by_test_id("message").fill("Write the note")
+    await page.get_by_test_id("send").click()
+    await conversation.get_by_test_id("approval-message").fill("not yet")
+    await conversation.get_by_test_id("deny").click()
+    await expect(conversation.get_by_test_id("approval-outcome")).to_contain_text("denied")
+    await expect(conversation.get_by_test_id("turn-end")).to_have_count(1)
+    await page.get_by_test_id("message").fill("Write it now")
+    await page.get_by_test_id("send").click()
+    await conversation.get_by_test_id("approve").click()
+
+    await expect(conversation.get_by_test_id("approval-outcome").nth(1)).to_contain_text("allowed")
+    await expect(conversation.get_by_test_id("turn-end")).to_have_count(2)
+    await expect(conversation.get_by_test_id("assistant-text").last).to_contain_text("Written.")
+    await page.get_by_test_id("tab-workspace").click()
+    workspace = page.get_by_test_id("workspace")
+    await workspace.get_by_test_id("file-entry").filter(has_text=NOTE["file_path"]).click()
+    await expect(workspace.get_by_test_id("file-viewer")).to_contain_text("written while the console watched")
+    await screenshot(page, "an-approval")
+
+
+async def test_the_profiles_are_listed_with_their_details(page: Page) -> None:
+    await sign_in(page)
+
+    await page.get_by_test_id("profiles-button").click()
+    await expect(page.get_by_test_id("profile-entry")).to_have_count(4)
+    await page.get_by_test_id("profile-entry").filter(has_text="Asking").click()
+
+    details = page.get_by_test_id("profile-details")
+    await expect(details).to_contain_text("Write")
+    await expect(details).to_contain_text("Bash")
