@@ -1,9 +1,18 @@
+import type { JSX } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError, authHeaders, describeError, type Api } from "./api";
 import { ApprovalPanel, asText } from "./Approval";
-import { ConversationModel, type BlockState } from "./conversation";
+import {
+  ConversationModel,
+  shortEnum,
+  type BlockConversation,
+  type BlockState,
+  type SubagentState,
+  type UsageTotals,
+} from "./conversation";
 import { renderMarkdown } from "./markdown";
 import { follow, StreamStopped, type StreamState } from "./sse";
+import { ToolCallPanel } from "./ToolCall";
 import type { RpcStatus, Session, SessionEvent } from "./types";
 import { WorkspaceModel } from "./workspace";
 import { WorkspaceView } from "./Workspace";
@@ -144,6 +153,14 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
     const approval = model.approvals.get(approvalId);
     return approval ? <ApprovalPanel key={approvalId} api={api} sessionId={sessionId} approval={approval} /> : null;
   };
+  const toolCallPanel = (callId: string) => {
+    const toolCall = model.toolCalls.get(callId);
+    return toolCall ? <ToolCallPanel key={callId} api={api} sessionId={sessionId} toolCall={toolCall} /> : null;
+  };
+  const renderExtra: ExtraRenderers = { approval: approvalPanel, toolCall: toolCallPanel };
+  const sandbox = model.sandbox.status
+    ? model.sandbox
+    : { status: shortEnum(session?.runtime?.sandbox?.status, "SANDBOX_STATUS_"), message: session?.runtime?.sandbox?.statusMessage ?? "" };
   return (
     <section class="session" aria-labelledby="session-title">
       <header class="session-header">
@@ -156,7 +173,9 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
             <span class={`stream-state ${streamState}`} data-testid="stream-status">
               {streamState === "open" ? "live" : streamState}
             </span>
+            <SandboxStatus status={sandbox.status} message={sandbox.message} />
           </p>
+          {model.usage.reported && <UsageLine usage={model.usage} />}
         </div>
         <button type="button" class="danger" data-testid="delete-session" onClick={remove}>
           Delete
@@ -213,39 +232,20 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
           stickToEnd.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
         }}
       >
-        {model.items.map((item) => {
-          if (item.type === "turn-end") {
-            return (
-              <div key={item.key} class={`turn-end outcome-${item.outcome.toLowerCase()}`} data-testid="turn-end">
-                <span>turn {item.outcome.toLowerCase()}</span>
-                {item.message && <span class="turn-message"> — {item.message}</span>}
-              </div>
-            );
-          }
-          if (item.type === "error") {
-            return (
-              <div key={item.key} class="error-block" data-testid="error-block" role="alert">
-                <strong>{item.code || "Error"}</strong> {item.message}
-              </div>
-            );
-          }
-          if (item.type === "approval") return approvalPanel(item.approvalId);
-          const state = model.blocks.get(item.key);
-          if (!state) return null;
-          const under = model.approvalsUnder.get(item.key);
-          if (!under) return <BlockView key={item.key} state={state} />;
-          return (
-            <div key={item.key} class="block-with-approvals">
-              <BlockView state={state} />
-              {under.map(approvalPanel)}
-            </div>
-          );
-        })}
+        <Items model={model} conversation={model} renderExtra={renderExtra} />
         {running && (
           <div class="turn-running" data-testid="turn-running" role="status">
             <span class="spinner" aria-hidden="true" /> running{model.status ? ` — ${model.status}` : "…"}
           </div>
         )}
+        {model.queue.map((queued, index) => (
+          <div key={`queued-${queued.turnId}`} class="block user-message queued" data-testid="queued-message">
+            <p class="who">
+              Queued <span class="queue-position" data-testid="queue-position">#{index + 1}</span>
+            </p>
+            <div class="plain">{queued.block.userMessage?.content}</div>
+          </div>
+        ))}
         <div ref={endRef} />
       </div>
       <form class="composer" onSubmit={send}>
@@ -279,6 +279,138 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
       </form>
       </div>
     </section>
+  );
+}
+
+// The session's sandbox while it starts, or when it is not well; a small "ready" once it is.
+function SandboxStatus({ status, message }: { status: string; message: string }) {
+  if (!status || status === "UNSPECIFIED") return null;
+  const lower = status.toLowerCase();
+  const warn = status === "UNHEALTHY" || status === "TERMINATED";
+  const text = status === "READY" ? "sandbox ready" : `sandbox ${lower}${message ? `: ${message}` : ""}`;
+  return (
+    <>
+      {" · "}
+      <span
+        class={`sandbox-status sandbox-${lower}${warn ? " warning" : ""}`}
+        data-testid="sandbox-status"
+        data-status={lower}
+        role={warn ? "alert" : "status"}
+      >
+        {status === "STARTING" && <span class="spinner" aria-hidden="true" />}
+        {warn && <span aria-hidden="true">⚠ </span>}
+        {text}
+      </span>
+    </>
+  );
+}
+
+// Tokens and cost of the session so far, summed over its metadata_update events.
+function UsageLine({ usage }: { usage: UsageTotals }) {
+  const cache =
+    usage.cacheReadTokens || usage.cacheWriteTokens
+      ? ` · cache read ${usage.cacheReadTokens}, written ${usage.cacheWriteTokens}`
+      : "";
+  return (
+    <p class="session-meta usage" data-testid="usage" title={usage.model ? `model ${usage.model}` : undefined}>
+      <span data-testid="usage-input">{usage.inputTokens}</span> input ·{" "}
+      <span data-testid="usage-output">{usage.outputTokens}</span> output tokens{cache} ·{" "}
+      <span data-testid="usage-cost">${usage.costUsd.toFixed(4)}</span>
+    </p>
+  );
+}
+
+interface ExtraRenderers {
+  approval: (approvalId: string) => JSX.Element | null;
+  toolCall: (callId: string) => JSX.Element | null;
+}
+
+// The items of one conversation (the main one, or a subagent's under its block).
+function Items({
+  model,
+  conversation,
+  renderExtra,
+}: {
+  model: ConversationModel;
+  conversation: BlockConversation;
+  renderExtra: ExtraRenderers;
+}) {
+  const subagents = model.subagentsUnder(conversation);
+  const main = conversation === model;
+  return (
+    <>
+      {conversation.items.map((item) => {
+        if (item.type === "turn-end") {
+          return (
+            <div key={item.key} class={`turn-end outcome-${item.outcome.toLowerCase()}`} data-testid="turn-end">
+              <span>turn {item.outcome.toLowerCase()}</span>
+              {item.message && <span class="turn-message"> — {item.message}</span>}
+            </div>
+          );
+        }
+        if (item.type === "error") {
+          return (
+            <div key={item.key} class="error-block" data-testid="error-block" role="alert">
+              <strong>{item.code || "Error"}</strong> {item.message}
+            </div>
+          );
+        }
+        if (item.type === "approval") return renderExtra.approval(item.approvalId);
+        if (item.type === "tool-call") return renderExtra.toolCall(item.callId);
+        if (item.type === "subagent") {
+          // Shown here only while no block holds it.
+          const sub = model.subagents.get(item.subagentId);
+          if (!sub || model.anchor(sub)) return null;
+          return <SubagentConversation key={item.key} model={model} sub={sub} renderExtra={renderExtra} />;
+        }
+        const state = conversation.blocks.get(item.key);
+        if (!state) return null;
+        const approvals = main ? model.approvalsUnder.get(item.key) : undefined;
+        const toolCalls = main ? model.toolCallsUnder.get(item.key) : undefined;
+        const nested = subagents.get(item.key);
+        if (!approvals && !toolCalls && !nested) return <BlockView key={item.key} state={state} />;
+        return (
+          <div key={item.key} class="block-with-approvals">
+            <BlockView state={state} />
+            {approvals?.map(renderExtra.approval)}
+            {toolCalls?.map(renderExtra.toolCall)}
+            {nested?.map((sub) => (
+              <SubagentConversation key={sub.itemKey} model={model} sub={sub} renderExtra={renderExtra} />
+            ))}
+          </div>
+        );
+      })}
+    </>
+  );
+}
+
+// A subagent's blocks, open while it runs.
+function SubagentConversation({
+  model,
+  sub,
+  renderExtra,
+}: {
+  model: ConversationModel;
+  sub: SubagentState;
+  renderExtra: ExtraRenderers;
+}) {
+  const running = model.subagentRunning(sub);
+  const blocks = sub.conversation.items.filter((i) => i.type === "block").length;
+  const status = running ? "running" : shortEnum(sub.status, "TOOL_STATUS_").toLowerCase() || "done";
+  return (
+    <details
+      class={`subagent-conversation${running ? " running" : ""}`}
+      data-testid="subagent-conversation"
+      data-subagent-id={sub.id}
+      open={running}
+    >
+      <summary>
+        Subagent {sub.name || sub.id} · {status} · {blocks} {blocks === 1 ? "block" : "blocks"}
+      </summary>
+      <div class="subagent-blocks">
+        <Items model={model} conversation={sub.conversation} renderExtra={renderExtra} />
+      </div>
+    </details>
   );
 }
 

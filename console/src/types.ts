@@ -101,7 +101,15 @@ export interface Block {
   toolResult?: { toolUseId?: string; output?: unknown; isError?: boolean; duration?: string };
   thinking?: { content?: string; summary?: string };
   system?: { subtype?: string; message?: string };
-  subagent?: { subagentId?: string; name?: string; input?: string; status?: string; output?: string };
+  subagent?: {
+    subagentId?: string;
+    name?: string;
+    input?: string;
+    status?: string;
+    output?: string;
+    duration?: string;
+    toolUseId?: string;
+  };
   error?: { message?: string; code?: string };
 }
 
@@ -125,6 +133,45 @@ export interface SessionEvent {
   fileDeleted?: { path?: string };
   approvalRequested?: ApprovalRequested;
   approvalResolved?: ApprovalResolved;
+  metadataUpdate?: MetadataUpdate;
+  subagentDiscovered?: { subagentId?: string; name?: string; toolUseId?: string };
+  subagentCompleted?: { subagentId?: string; status?: string };
+  clientToolCall?: ClientToolCall;
+  clientToolResult?: ClientToolResult;
+}
+
+// Token counts (int64, so strings) of the model calls not reported before.
+export interface Usage {
+  inputTokens?: string;
+  outputTokens?: string;
+  cacheReadTokens?: string;
+  cacheWriteTokens?: string;
+  thinkingTokens?: string;
+  totalTokens?: string;
+}
+
+export interface MetadataUpdate {
+  usage?: Usage;
+  costUsd?: number;
+  model?: string;
+}
+
+// A tool the caller runs: answered by POST /sessions/{id}/tool-results/{callId}.
+export interface ClientToolCall {
+  callId: string;
+  turnId?: string;
+  toolUseBlockId?: string;
+  toolName?: string;
+  input?: unknown;
+  expiresAt?: string;
+  toolUseId?: string;
+}
+
+export interface ClientToolResult {
+  callId: string;
+  output?: unknown;
+  isError?: boolean;
+  answeredBy?: string;
 }
 
 // A file of a session's workspace; content (base64) only from GET /sessions/{id}/files/{path}.

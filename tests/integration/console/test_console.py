@@ -178,3 +178,46 @@ async def test_the_profiles_are_listed_with_their_details(page: Page) -> None:
     details = page.get_by_test_id("profile-details")
     await expect(details).to_contain_text("Write")
     await expect(details).to_contain_text("Bash")
+
+
+async def test_a_client_tool_is_answered_from_the_page_and_the_usage_shown(
+    page: Page,
+    fake_model: FakeAnthropic,  # noqa: F811
+) -> None:
+    fake_model.script([Turn.tool_use("get_weather", {"city": "Paris"}), Turn.text("Sunny in Paris.")])
+    await sign_in(page)
+    await page.get_by_test_id("profile").select_option("weather")
+    await page.get_by_test_id("architecture").select_option("anthropic")
+    await page.get_by_test_id("create-session").click()
+    conversation = page.get_by_test_id("conversation")
+    await page.get_by_test_id("message").fill("What is the weather in Paris?")
+    await page.get_by_test_id("send").click()
+
+    await conversation.get_by_test_id("tool-result-input").fill("sunny, 21 C")
+    await conversation.get_by_test_id("tool-result-submit").click()
+
+    await expect(conversation.get_by_test_id("tool-call-outcome")).to_have_text("answered")
+    await expect(conversation.get_by_test_id("assistant-text")).to_contain_text("Sunny in Paris.")
+    await expect(page.get_by_test_id("usage-input")).to_contain_text("50")  # two model calls of 25 tokens in
+    await expect(page.get_by_test_id("usage-output")).to_contain_text("24")
+
+
+async def test_a_message_sent_during_a_turn_waits_as_queued_then_runs(
+    page: Page,
+    fake_model: FakeAnthropic,  # noqa: F811
+) -> None:
+    fake_model.script(
+        [Turn.tool_use("Bash", {"command": "sleep 2"}), Turn.text("First done."), Turn.text("Second done.")]
+    )
+    await new_session_with_message(page, "First, sleep")
+    conversation = page.get_by_test_id("conversation")
+    await expect(conversation.get_by_test_id("tool-name")).to_contain_text("Bash")
+
+    await page.get_by_test_id("message").fill("Then this")
+    await page.get_by_test_id("send").click()
+
+    await expect(conversation.get_by_test_id("queued-message")).to_contain_text("Then this")
+    await expect(conversation.get_by_test_id("assistant-text").last).to_contain_text("Second done.")
+    await expect(conversation.get_by_test_id("queued-message")).to_have_count(0)
+    await expect(conversation.get_by_test_id("user-message")).to_have_count(2)
+    await expect(conversation.get_by_test_id("turn-end")).to_have_count(2)
