@@ -4,6 +4,7 @@ and every failure answered in the surface's own error shape."""
 
 from __future__ import annotations
 
+import abc
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,11 +28,12 @@ def caller(request: web.Request) -> Sequence[tuple[str, str]]:
     return (("authorization", f"Bearer {request[CALLER_KEY]}"),)
 
 
-class SurfaceError(Exception):
-    """A refusal a surface makes itself, before or instead of calling the runtime."""
+class SurfaceError(Exception, abc.ABC):
+    """A refusal a surface makes itself, before or instead of calling the runtime; each surface's own kind
+    answers in its error shape."""
 
-    def response(self) -> web.Response:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def response(self) -> web.Response: ...
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from agent_runtime._gen.agentruntime.v1 import environment_pb2
 from agent_runtime.catalog.environments import ID_PATTERN
 from agent_runtime.managed_agents.errors import ManagedAgentsError, invalid
 from agent_runtime.managed_agents.times import rfc3339
-from agent_runtime.sandboxes.local.egress import ANY_PUBLIC_HOST
+from agent_runtime.sandboxes.base import ANY_PUBLIC_HOST
 
 DEFAULT_ENVIRONMENT_ID = "default"
 PROVIDER_KEY = "sandbox_provider"

@@ -21,6 +21,11 @@ OUTPUT_READ_AHEAD_CHUNKS = 16
 IGNORED_FOLDERS = frozenset({".git", "node_modules", "__pycache__", ".venv"})
 
 
+# An allowed_hosts entry (NetworkPolicy): any host at a public address, on any port; never the runtime's
+# host or its private networks.
+ANY_PUBLIC_HOST = "*"
+
+
 @dataclass(frozen=True)
 class SandboxLimits:
     """Per-sandbox limits; the defaults are what a profile gets when it sets none."""

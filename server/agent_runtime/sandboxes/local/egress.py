@@ -20,6 +20,7 @@ import socket
 from collections.abc import Sequence
 from pathlib import Path
 
+from agent_runtime.sandboxes.base import ANY_PUBLIC_HOST
 from agent_runtime.sandboxes.local.netns import listen_in_namespace
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,6 @@ log = logging.getLogger(__name__)
 PROXY_PORT = 3128
 CONNECT_TIMEOUT_SECONDS = 15.0
 DEFAULT_PORT = 443
-ANY_PUBLIC_HOST = "*"
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 

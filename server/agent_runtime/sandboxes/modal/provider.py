@@ -17,6 +17,7 @@ import modal.exception
 
 from agent_runtime.errors import ApiError
 from agent_runtime.sandboxes.base import (
+    ANY_PUBLIC_HOST,
     WORKSPACE,
     Execution,
     Sandbox,
@@ -25,7 +26,6 @@ from agent_runtime.sandboxes.base import (
     SandboxSpec,
     SandboxUnavailable,
 )
-from agent_runtime.sandboxes.local.egress import ANY_PUBLIC_HOST
 from agent_runtime.sandboxes.modal.execution import ModalExecution
 from agent_runtime.sandboxes.modal.image import image_for
 from agent_runtime.sandboxes.modal.sandbox import ModalSandbox
