@@ -56,7 +56,7 @@ function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (ke
 
   return (
     <main class="sign-in">
-      <form onSubmit={submit} class="card">
+      <form onSubmit={(e) => void submit(e)} class="card">
         <h1>agent-runtime console</h1>
         <label for="api-key">API key</label>
         <input
@@ -228,7 +228,7 @@ function Console({ apiKey, onSignOut }: { apiKey: string; onSignOut: (message?: 
           {sessions.length === 0 && !listError && <li class="empty">No sessions yet.</li>}
         </ul>
         {nextPage && (
-          <button type="button" class="secondary" onClick={loadMore}>
+          <button type="button" class="secondary" onClick={() => void loadMore()}>
             Load more
           </button>
         )}
@@ -298,7 +298,7 @@ function NewSession({ api, onCreated }: { api: Api; onCreated: (session: Session
 
   const description = profiles.find((p) => p.id === profile)?.description;
   return (
-    <form class="new-session" data-testid="new-session" onSubmit={submit}>
+    <form class="new-session" data-testid="new-session" onSubmit={(e) => void submit(e)}>
       <h2>New session</h2>
       <label for="profile">Profile</label>
       <select id="profile" data-testid="profile" value={profile} onChange={(e) => setProfile(e.currentTarget.value)}>

@@ -41,7 +41,7 @@ export function ApprovalPanel({ api, sessionId, approval }: Props) {
   // Several questions, or one that takes several answers: the labels chosen so far, by question.
   const [chosen, setChosen] = useState<Record<string, string[]>>({});
   const outcomeRef = useRef<HTMLParagraphElement>(null);
-  const answeredHere = useRef(false);
+  const answeredHereRef = useRef(false);
 
   const resolution = approval.resolution ?? accepted;
   const questions = request.questions ?? [];
@@ -51,7 +51,7 @@ export function ApprovalPanel({ api, sessionId, approval }: Props) {
 
   // The buttons go once answered: keep the keyboard focus in the panel, on its outcome.
   useEffect(() => {
-    if (resolution && answeredHere.current) outcomeRef.current?.focus();
+    if (resolution && answeredHereRef.current) outcomeRef.current?.focus();
   }, [resolution]);
 
   async function answer(body: Answer) {
@@ -67,7 +67,7 @@ export function ApprovalPanel({ api, sessionId, approval }: Props) {
         `/sessions/${encodeURIComponent(sessionId)}/approvals/${encodeURIComponent(request.approvalId)}`,
         payload,
       );
-      answeredHere.current = true;
+      answeredHereRef.current = true;
       setAccepted(response.resolution ?? { approvalId: request.approvalId, decision: body.decision, answeredBy: "caller" });
     } catch (e) {
       setError(describeError(e));

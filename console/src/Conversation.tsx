@@ -34,8 +34,10 @@ interface Props {
 }
 
 export function ConversationView({ api, sessionId, session, onDeleted }: Props) {
-  const model = useMemo(() => new ConversationModel(), [sessionId]);
-  const workspace = useMemo(() => new WorkspaceModel(), [sessionId]);
+  // One pair of models for the view's life: the parent keys the view by session, so another session
+  // mounts a new view with new, empty models.
+  const [model] = useState(() => new ConversationModel());
+  const [workspace] = useState(() => new WorkspaceModel());
   const [version, setVersion] = useState(0);
   const [tab, setTab] = useState<Tab>("conversation");
   const [streamState, setStreamState] = useState<StreamState>("connecting");
@@ -44,7 +46,7 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
   const [actionError, setActionError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
   const endRef = useRef<HTMLDivElement>(null);
-  const stickToEnd = useRef(true);
+  const stickToEndRef = useRef(true);
 
   // The stream: from the start of the log on opening, then after the last sequence applied on each
   // reconnection, so the conversation is rebuilt whole and nothing shows twice.
@@ -90,7 +92,7 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
   }, [api, sessionId, model, workspace]);
 
   useEffect(() => {
-    if (stickToEnd.current && tab === "conversation") endRef.current?.scrollIntoView({ block: "end" });
+    if (stickToEndRef.current && tab === "conversation") endRef.current?.scrollIntoView({ block: "end" });
   });
 
   async function send(event?: Event) {
@@ -102,7 +104,7 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
     try {
       await api.post(`/sessions/${encodeURIComponent(sessionId)}/message`, { content });
       setMessage("");
-      stickToEnd.current = true;
+      stickToEndRef.current = true;
     } catch (e) {
       setActionError(describeError(e));
     } finally {
@@ -177,7 +179,7 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
           </p>
           {model.usage.reported && <UsageLine usage={model.usage} />}
         </div>
-        <button type="button" class="danger" data-testid="delete-session" onClick={remove}>
+        <button type="button" class="danger" data-testid="delete-session" onClick={() => void remove()}>
           Delete
         </button>
       </header>
@@ -229,7 +231,7 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
         aria-live="polite"
         onScroll={(e) => {
           const el = e.currentTarget;
-          stickToEnd.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+          stickToEndRef.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
         }}
       >
         <Items model={model} conversation={model} renderExtra={renderExtra} />
@@ -248,7 +250,7 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
         ))}
         <div ref={endRef} />
       </div>
-      <form class="composer" onSubmit={send}>
+      <form class="composer" onSubmit={(e) => void send(e)}>
         <label for="message" class="visually-hidden">
           Message
         </label>
@@ -267,7 +269,7 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
           <button type="submit" data-testid="send" disabled={sending || !message.trim()}>
             Send
           </button>
-          <button type="button" class="secondary" data-testid="interrupt" onClick={interrupt} disabled={!running}>
+          <button type="button" class="secondary" data-testid="interrupt" onClick={() => void interrupt()} disabled={!running}>
             Interrupt
           </button>
         </div>

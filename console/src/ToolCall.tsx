@@ -28,7 +28,7 @@ export function ToolCallPanel({ api, sessionId, toolCall }: Props) {
   // The result the runtime accepted, until (or if) its client_tool_result event arrives.
   const [accepted, setAccepted] = useState<ClientToolResult | undefined>(undefined);
   const outcomeRef = useRef<HTMLParagraphElement>(null);
-  const answeredHere = useRef(false);
+  const answeredHereRef = useRef(false);
 
   const result = toolCall.result ?? accepted;
   const idBase = `tool-call-${call.callId}`;
@@ -36,7 +36,7 @@ export function ToolCallPanel({ api, sessionId, toolCall }: Props) {
 
   // The form goes once answered: keep the keyboard focus in the panel, on its outcome.
   useEffect(() => {
-    if (result && answeredHere.current) outcomeRef.current?.focus();
+    if (result && answeredHereRef.current) outcomeRef.current?.focus();
   }, [result]);
 
   async function submit(event: Event) {
@@ -48,7 +48,7 @@ export function ToolCallPanel({ api, sessionId, toolCall }: Props) {
         `/sessions/${encodeURIComponent(sessionId)}/tool-results/${encodeURIComponent(call.callId)}`,
         { output, isError },
       );
-      answeredHere.current = true;
+      answeredHereRef.current = true;
       setAccepted(response.result ?? { callId: call.callId, output, isError, answeredBy: "caller" });
     } catch (e) {
       setError(describeError(e));
@@ -85,7 +85,7 @@ export function ToolCallPanel({ api, sessionId, toolCall }: Props) {
           )}
         </div>
       ) : (
-        <form class="tool-call-form" onSubmit={submit}>
+        <form class="tool-call-form" onSubmit={(e) => void submit(e)}>
           <label for={`${idBase}-result`}>Result</label>
           <textarea
             id={`${idBase}-result`}

@@ -1,6 +1,6 @@
 // A session's workspace: its files (live, from the WorkspaceModel the session's stream feeds) and the
 // one chosen, as highlighted text or, for binary content, a download.
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { describeError, type Api } from "./api";
 import { highlight } from "./markdown";
 import type { ListWorkspaceFilesResponse, WorkspaceFile } from "./types";
@@ -23,7 +23,7 @@ export function WorkspaceView({ api, sessionId, model }: Props) {
   const [loading, setLoading] = useState(false);
   const [selected, setSelected] = useState<string | null>(null);
 
-  async function load() {
+  const load = useCallback(async () => {
     setLoading(true);
     setError(null);
     model.beginLoad();
@@ -44,11 +44,11 @@ export function WorkspaceView({ api, sessionId, model }: Props) {
       setLoading(false);
       setLoads((n) => n + 1);
     }
-  }
+  }, [api, sessionId, model]);
 
   useEffect(() => {
     if (!model.loaded) void load();
-  }, [model]);
+  }, [model, load]);
 
   const files = model.sorted;
   const current = selected ? model.files.get(selected) : undefined;

@@ -1,60 +1,17 @@
-"""The web console in a real browser: Debian's Chromium driven by Playwright (which downloads no browser),
-against a real `agent-runtime serve` whose model is the fake Anthropic API. Screenshots go to
-build/screenshots (kept as test artifacts, never committed)."""
+"""The web console in a real browser, against a runtime whose model is the fake Anthropic API."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import AsyncIterator
-
-import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from tests.fakes.anthropic import FakeAnthropic, Turn
-from tests.integration.conftest import API_KEY, REPO, Runtime
+from tests.integration.conftest import API_KEY, Runtime
+from tests.integration.console.conftest import new_session, new_session_with_message, screenshot, send, sign_in
 from tests.integration.managed_agents.conftest import fake_model, runtime  # noqa: F401  # a runtime on the fake
 
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = REPO / "build" / "screenshots"
 NOTE = {"file_path": "notes/console.txt", "content": "written while the console watched\n"}
 REPLY = "Done: the note is in **notes/console.txt**."
-
-
-def chromium_or_skip() -> str:
-    if shutil.which(CHROMIUM):
-        return CHROMIUM
-    if os.environ.get("CI"):
-        pytest.fail("Debian's chromium is not installed: `make test` installs it")
-    pytest.skip("Debian's chromium is not installed: run `sudo apt-get install chromium` to test the console")
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    executable = chromium_or_skip()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield launched
-        await launched.close()
-
-
-@pytest.fixture
-async def page(browser: Browser, runtime: Runtime) -> AsyncIterator[Page]:  # noqa: F811  # the fixture imported above
-    context = await browser.new_context(viewport={"width": 1280, "height": 860})
-    opened = await context.new_page()
-    await opened.goto(f"http://{runtime.process.rest_address}/")
-    yield opened
-    await context.close()
-
-
-async def sign_in(page: Page, key: str = API_KEY) -> None:
-    await page.get_by_test_id("api-key").fill(key)
-    await page.get_by_test_id("sign-in").click()
-
-
-async def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 async def test_a_wrong_key_is_refused_with_a_message(page: Page) -> None:
@@ -72,8 +29,7 @@ async def test_a_session_is_created_and_its_turn_streams_in(page: Page, fake_mod
     await page.get_by_test_id("architecture").select_option("anthropic")
     await page.get_by_test_id("create-session").click()
     await expect(page.get_by_test_id("conversation")).to_be_visible()
-    await page.get_by_test_id("message").fill("Write the note")
-    await page.get_by_test_id("send").click()
+    await send(page, "Write the note")
 
     conversation = page.get_by_test_id("conversation")
     await expect(conversation.get_by_test_id("user-message")).to_contain_text("Write the note")
@@ -83,6 +39,7 @@ async def test_a_session_is_created_and_its_turn_streams_in(page: Page, fake_mod
     await expect(conversation.locator("[data-testid=assistant-text] strong")).to_have_text("notes/console.txt")
     await expect(conversation.get_by_test_id("turn-end")).to_have_count(1)
     await expect(page.get_by_test_id("session-row")).not_to_have_count(0)
+    await expect(page.get_by_test_id("sandbox-status")).to_have_text("sandbox ready")
     await screenshot(page, "a-turn")
     assert fake_model.remaining() == 0
 
@@ -93,15 +50,6 @@ async def test_the_page_is_served_with_a_content_security_policy(page: Page, run
     policy = answer.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "connect-src 'self'" in policy
     assert answer.headers["cache-control"] == "no-cache"
-
-
-async def new_session_with_message(page: Page, text: str) -> None:
-    await sign_in(page)
-    await page.get_by_test_id("architecture").select_option("anthropic")
-    await page.get_by_test_id("create-session").click()
-    await expect(page.get_by_test_id("conversation")).to_be_visible()
-    await page.get_by_test_id("message").fill(text)
-    await page.get_by_test_id("send").click()
 
 
 async def test_a_page_reloaded_mid_turn_shows_the_same_conversation_going_on(
@@ -142,20 +90,15 @@ async def test_an_approval_is_denied_then_allowed_and_the_file_is_opened(
     fake_model.script(
         [Turn.tool_use("Write", NOTE), Turn.text("Not written."), Turn.tool_use("Write", NOTE), Turn.text("Written.")]
     )
-    await sign_in(page)
-    await page.get_by_test_id("profile").select_option("asking")
-    await page.get_by_test_id("architecture").select_option("anthropic")
-    await page.get_by_test_id("create-session").click()
+    await new_session(page, profile="asking")
     conversation = page.get_by_test_id("conversation")
 
-    await page.get_by_test_id("message").fill("Write the note")
-    await page.get_by_test_id("send").click()
+    await send(page, "Write the note")
     await conversation.get_by_test_id("approval-message").fill("not yet")
     await conversation.get_by_test_id("deny").click()
     await expect(conversation.get_by_test_id("approval-outcome")).to_contain_text("denied")
     await expect(conversation.get_by_test_id("turn-end")).to_have_count(1)
-    await page.get_by_test_id("message").fill("Write it now")
-    await page.get_by_test_id("send").click()
+    await send(page, "Write it now")
     await conversation.get_by_test_id("approve").click()
 
     await expect(conversation.get_by_test_id("approval-outcome").nth(1)).to_contain_text("allowed")
@@ -185,13 +128,9 @@ async def test_a_client_tool_is_answered_from_the_page_and_the_usage_shown(
     fake_model: FakeAnthropic,  # noqa: F811
 ) -> None:
     fake_model.script([Turn.tool_use("get_weather", {"city": "Paris"}), Turn.text("Sunny in Paris.")])
-    await sign_in(page)
-    await page.get_by_test_id("profile").select_option("weather")
-    await page.get_by_test_id("architecture").select_option("anthropic")
-    await page.get_by_test_id("create-session").click()
+    await new_session(page, profile="weather")
     conversation = page.get_by_test_id("conversation")
-    await page.get_by_test_id("message").fill("What is the weather in Paris?")
-    await page.get_by_test_id("send").click()
+    await send(page, "What is the weather in Paris?")
 
     await conversation.get_by_test_id("tool-result-input").fill("sunny, 21 C")
     await conversation.get_by_test_id("tool-result-submit").click()
@@ -213,11 +152,83 @@ async def test_a_message_sent_during_a_turn_waits_as_queued_then_runs(
     conversation = page.get_by_test_id("conversation")
     await expect(conversation.get_by_test_id("tool-name")).to_contain_text("Bash")
 
-    await page.get_by_test_id("message").fill("Then this")
-    await page.get_by_test_id("send").click()
+    await send(page, "Then this")
 
     await expect(conversation.get_by_test_id("queued-message")).to_contain_text("Then this")
     await expect(conversation.get_by_test_id("assistant-text").last).to_contain_text("Second done.")
     await expect(conversation.get_by_test_id("queued-message")).to_have_count(0)
     await expect(conversation.get_by_test_id("user-message")).to_have_count(2)
     await expect(conversation.get_by_test_id("turn-end")).to_have_count(2)
+
+
+async def test_the_session_list_follows_sessions_made_and_deleted_elsewhere(page: Page, runtime: Runtime) -> None:  # noqa: F811
+    await sign_in(page)
+    await expect(page.get_by_test_id("session-list")).to_be_visible()
+    rows = page.get_by_test_id("session-row")
+    headers = {"authorization": f"Bearer {API_KEY}"}
+    base = f"http://{runtime.process.rest_address}"
+
+    created = await page.request.post(
+        f"{base}/sessions/create",
+        headers=headers,
+        data={"agentProfileRef": "default", "architecture": "anthropic", "name": "Made by another client"},
+    )
+    assert created.ok, await created.text()
+    session_id = (await created.json())["sessionId"]
+    await expect(rows.filter(has_text="Made by another client")).to_have_count(1)
+
+    deleted = await page.request.delete(f"{base}/sessions/{session_id}?purge=true", headers=headers)
+    assert deleted.ok, await deleted.text()
+    await expect(rows.filter(has_text="Made by another client")).to_have_count(0)
+
+
+async def test_a_session_deleted_from_the_page_is_gone_from_storage(page: Page, runtime: Runtime) -> None:  # noqa: F811
+    await new_session(page, name="Short-lived")
+    await expect(page.get_by_test_id("session-title")).to_have_text("Short-lived")
+    session_id = page.url.split("#session=")[-1]
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.get_by_test_id("delete-session").click()
+
+    await expect(page.get_by_test_id("session-row").filter(has_text="Short-lived")).to_have_count(0)
+    await expect(page.get_by_test_id("conversation")).to_have_count(0)
+    answer = await page.request.get(
+        f"http://{runtime.process.rest_address}/sessions/{session_id}", headers={"authorization": f"Bearer {API_KEY}"}
+    )
+    assert answer.status == 404, f"{session_id}: {answer.status} {await answer.text()}"
+
+
+async def test_on_a_phone_in_dark_mode_a_turn_is_run_from_the_keyboard(
+    browser: Browser,
+    runtime: Runtime,  # noqa: F811
+    fake_model: FakeAnthropic,  # noqa: F811
+) -> None:
+    fake_model.script([Turn.text("Hello from a small screen.")])
+    context = await browser.new_context(viewport=PHONE, color_scheme="dark", is_mobile=True, has_touch=True)
+    page = await context.new_page()
+    await page.goto(f"http://{runtime.process.rest_address}/")
+
+    await expect(page.get_by_test_id("api-key")).to_be_focused()
+    await page.keyboard.type(API_KEY)
+    await page.keyboard.press("Enter")
+    await page.get_by_test_id("architecture").press("a")  # typed ahead to "anthropic"
+    await expect(page.get_by_test_id("create-session")).to_be_enabled()  # once the profiles are in
+    await page.get_by_test_id("create-session").press("Enter")
+    await page.get_by_test_id("message").press_sequentially("Say hello")
+    await page.keyboard.press("Control+Enter")
+
+    conversation = page.get_by_test_id("conversation")
+    await expect(conversation.get_by_test_id("assistant-text")).to_contain_text("Hello from a small screen.")
+    await expect(conversation.get_by_test_id("turn-end")).to_have_count(1)
+    overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than the phone's screen"
+    background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert luminance(background) < 0.1, f"not dark: {background}"
+    await screenshot(page, "a-phone-in-dark-mode")
+    await context.close()
+
+
+def luminance(css_color: str) -> float:
+    """The relative luminance (0 black, 1 white) of an `rgb(r, g, b)` colour."""
+    red, green, blue = (int(part) / 255 for part in css_color[css_color.index("(") + 1 : -1].split(",")[:3])
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue

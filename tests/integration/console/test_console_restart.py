@@ -12,7 +12,7 @@ from playwright.async_api import Browser, expect
 
 from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.integration.conftest import Runtime, launch, make_profiles
-from tests.integration.console.test_console import browser, new_session_with_message  # noqa: F401  # fixture
+from tests.integration.console.conftest import new_session_with_message
 from tests.integration.managed_agents.conftest import ARGS, fake_model  # noqa: F401  # a fixture too
 
 
@@ -35,7 +35,7 @@ def fixed_runtime(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeAnth
 
 
 async def test_the_console_recovers_from_a_runtime_restart_mid_turn(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     fixed_runtime: Runtime,
     fake_model: FakeAnthropic,  # noqa: F811
 ) -> None:
