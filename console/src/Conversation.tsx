@@ -121,6 +121,16 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
     }
   }
 
+  // DeleteSession without purge: the sandbox ends, storage keeps everything.
+  async function unload() {
+    setActionError(null);
+    try {
+      await api.del(`/sessions/${encodeURIComponent(sessionId)}`);
+    } catch (e) {
+      setActionError(describeError(e));
+    }
+  }
+
   async function remove() {
     const label = session?.name || sessionId;
     if (!confirm(`Delete session “${label}” and everything stored for it? This cannot be undone.`)) return;
@@ -179,9 +189,20 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
           </p>
           {model.usage.reported && <UsageLine usage={model.usage} />}
         </div>
-        <button type="button" class="danger" data-testid="delete-session" onClick={() => void remove()}>
-          Delete
-        </button>
+        <div class="session-actions">
+          <button
+            type="button"
+            class="secondary"
+            data-testid="unload-session"
+            title="End the sandbox and free its memory: the session stays stored and goes on in a new sandbox at its next message"
+            onClick={() => void unload()}
+          >
+            Unload
+          </button>
+          <button type="button" class="danger" data-testid="delete-session" onClick={() => void remove()}>
+            Delete
+          </button>
+        </div>
       </header>
       {streamError && <p class="error" role="status">{streamError}</p>}
       <div class="tabs" role="tablist" aria-label="Session views" onKeyDown={tabKey}>
@@ -288,7 +309,9 @@ export function ConversationView({ api, sessionId, session, onDeleted }: Props) 
 function SandboxStatus({ status, message }: { status: string; message: string }) {
   if (!status || status === "UNSPECIFIED") return null;
   const lower = status.toLowerCase();
-  const warn = status === "UNHEALTHY" || status === "TERMINATED";
+  // An ended sandbox is the usual end of an unload or an idle timeout (a dead one is replaced at the
+  // next message, and its error shows in the conversation): only an unhealthy one is a warning.
+  const warn = status === "UNHEALTHY";
   const text = status === "READY" ? "sandbox ready" : `sandbox ${lower}${message ? `: ${message}` : ""}`;
   return (
     <>

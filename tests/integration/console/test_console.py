@@ -232,3 +232,21 @@ def luminance(css_color: str) -> float:
     """The relative luminance (0 black, 1 white) of an `rgb(r, g, b)` colour."""
     red, green, blue = (int(part) / 255 for part in css_color[css_color.index("(") + 1 : -1].split(",")[:3])
     return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+async def test_an_unloaded_session_stays_and_goes_on_in_a_new_sandbox(page: Page, fake_model: FakeAnthropic) -> None:  # noqa: F811
+    fake_model.script([Turn.text("First answer."), Turn.text("Second answer.")])
+    await new_session(page, name="Unloaded between turns")
+    await send(page, "One")
+    conversation = page.get_by_test_id("conversation")
+    await expect(conversation.get_by_test_id("turn-end")).to_have_count(1)
+    await expect(page.get_by_test_id("sandbox-status")).to_have_text("sandbox ready")
+
+    await page.get_by_test_id("unload-session").click()
+
+    await expect(page.get_by_test_id("sandbox-status")).to_have_text("sandbox terminated: Unloaded")
+    await expect(page.get_by_test_id("session-row").filter(has_text="Unloaded between turns")).to_have_count(1)
+    await send(page, "Two")
+    await expect(conversation.get_by_test_id("assistant-text").last).to_have_text("Second answer.")
+    await expect(conversation.get_by_test_id("user-message")).to_have_count(2)
+    await expect(page.get_by_test_id("sandbox-status")).to_have_text("sandbox ready")
