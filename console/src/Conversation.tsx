@@ -339,8 +339,14 @@ function UsageLine({ usage }: { usage: UsageTotals }) {
   return (
     <p class="session-meta usage" data-testid="usage" title={usage.model ? `model ${usage.model}` : undefined}>
       <span data-testid="usage-input">{usage.inputTokens}</span> input ·{" "}
-      <span data-testid="usage-output">{usage.outputTokens}</span> output tokens{cache} ·{" "}
-      <span data-testid="usage-cost">${usage.costUsd.toFixed(4)}</span>
+      <span data-testid="usage-output">{usage.outputTokens}</span> output tokens{cache}
+      {/* Only Claude Code reports a cost; the other architectures' tokens have no price here. */}
+      {usage.costUsd > 0 && (
+        <>
+          {" · "}
+          <span data-testid="usage-cost">${usage.costUsd.toFixed(4)}</span>
+        </>
+      )}
     </p>
   );
 }

@@ -34,4 +34,5 @@ async def test_a_subagents_conversation_is_nested_under_its_call(page: Page, fak
     main_texts = conversation.locator("[data-testid=assistant-text]:not([data-testid=subagent-conversation] *)")
     await expect(main_texts).to_have_count(1)
     await expect(main_texts).to_contain_text("The helper found nothing.")
+    await expect(page.get_by_test_id("usage-cost")).to_contain_text("$0.0")  # Claude Code prices its turns
     await screenshot(page, "a-subagent")
