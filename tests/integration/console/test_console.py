@@ -83,36 +83,6 @@ async def test_a_long_turn_is_interrupted_from_the_page(page: Page, fake_model: 
     await expect(conversation.get_by_test_id("turn-running")).to_have_count(0)
 
 
-async def test_an_approval_is_denied_then_allowed_and_the_file_is_opened(
-    page: Page,
-    fake_model: FakeAnthropic,  # noqa: F811
-) -> None:
-    fake_model.script(
-        [Turn.tool_use("Write", NOTE), Turn.text("Not written."), Turn.tool_use("Write", NOTE), Turn.text("Written.")]
-    )
-    await new_session(page, profile="asking", name="A note, with permission")
-    conversation = page.get_by_test_id("conversation")
-
-    await send(page, "Write the note")
-    await conversation.get_by_test_id("approval-message").fill("not yet")
-    await conversation.get_by_test_id("deny").click()
-    await expect(conversation.get_by_test_id("approval-outcome")).to_contain_text("denied")
-    await expect(conversation.get_by_test_id("turn-end")).to_have_count(1)
-    await send(page, "Write it now")
-    await conversation.get_by_test_id("approve").click()
-
-    await expect(conversation.get_by_test_id("approval-outcome").nth(1)).to_contain_text("allowed")
-    await expect(conversation.get_by_test_id("turn-end")).to_have_count(2)
-    await expect(conversation.get_by_test_id("assistant-text").last).to_contain_text("Written.")
-    await conversation.evaluate("element => element.scrollTo(0, element.scrollHeight)")  # clicks scrolled it up
-    await screenshot(page, "an-approval")
-    await page.get_by_test_id("tab-workspace").click()
-    workspace = page.get_by_test_id("workspace")
-    await workspace.get_by_test_id("file-entry").filter(has_text=NOTE["file_path"]).click()
-    await expect(workspace.get_by_test_id("file-viewer")).to_contain_text("written while the console watched")
-    await screenshot(page, "a-file-opened")
-
-
 async def test_the_profiles_are_listed_with_their_details(page: Page) -> None:
     await sign_in(page)
 
@@ -123,25 +93,6 @@ async def test_the_profiles_are_listed_with_their_details(page: Page) -> None:
     details = page.get_by_test_id("profile-details")
     await expect(details).to_contain_text("Write")
     await expect(details).to_contain_text("Bash")
-
-
-async def test_a_client_tool_is_answered_from_the_page_and_the_usage_shown(
-    page: Page,
-    fake_model: FakeAnthropic,  # noqa: F811
-) -> None:
-    fake_model.script([Turn.tool_use("get_weather", {"city": "Paris"}), Turn.text("Sunny in Paris.")])
-    await new_session(page, profile="weather")
-    conversation = page.get_by_test_id("conversation")
-    await send(page, "What is the weather in Paris?")
-
-    await conversation.get_by_test_id("tool-result-input").fill("sunny, 21 C")
-    await conversation.get_by_test_id("tool-result-submit").click()
-
-    await expect(conversation.get_by_test_id("tool-call-outcome")).to_have_text("answered")
-    await expect(conversation.get_by_test_id("assistant-text")).to_contain_text("Sunny in Paris.")
-    await expect(page.get_by_test_id("usage-input")).to_contain_text("50")  # two model calls of 25 tokens in
-    await expect(page.get_by_test_id("usage-output")).to_contain_text("24")
-    await expect(page.get_by_test_id("usage-cost")).to_have_count(0)  # the native loop has no price list
 
 
 async def test_a_message_sent_during_a_turn_waits_as_queued_then_runs(

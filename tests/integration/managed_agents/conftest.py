@@ -13,10 +13,10 @@ from tests.fakes.anthropic import FakeAnthropic, running_fake_anthropic
 from tests.integration.conftest import API_KEY, Runtime, launch, make_profiles
 
 ARGS = ("--heartbeat-interval=0.5s",)
-# An agent that asks before it writes a file, and one with a tool its caller runs.
+# An agent that asks before it writes a file (and may ask the user questions), and one with a tool its caller runs.
 ASKING_PROFILE = """\
 name: Asking
-tools: [Write, Bash]
+tools: [Write, Bash, AskUserQuestion]
 permissions:
   rules:
     - rule: Write
