@@ -68,6 +68,6 @@ async def send(page: Page, text: str) -> None:
     await page.get_by_test_id("send").click()
 
 
-async def new_session_with_message(page: Page, text: str) -> None:
-    await new_session(page)
+async def new_session_with_message(page: Page, text: str, name: str = "") -> None:
+    await new_session(page, name=name)
     await send(page, text)

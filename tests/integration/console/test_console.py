@@ -72,15 +72,18 @@ async def test_a_page_reloaded_mid_turn_shows_the_same_conversation_going_on(
 
 async def test_a_long_turn_is_interrupted_from_the_page(page: Page, fake_model: FakeAnthropic) -> None:  # noqa: F811
     fake_model.script([Turn.tool_use("Bash", {"command": "sleep 600"})])
-    await new_session_with_message(page, "Wait for a long time")
+    await new_session_with_message(page, "Wait for a long time", name="Interrupted")
     conversation = page.get_by_test_id("conversation")
     await expect(conversation.get_by_test_id("turn-running")).to_be_visible()
     await expect(conversation.get_by_test_id("tool-name")).to_contain_text("Bash")
+    row = page.get_by_test_id("session-row").filter(has_text="Interrupted")
+    await expect(row).to_contain_text("running")
 
     await page.get_by_test_id("interrupt").click()
 
     await expect(conversation.get_by_test_id("turn-end")).to_contain_text("interrupted")
     await expect(conversation.get_by_test_id("turn-running")).to_have_count(0)
+    await expect(row).not_to_contain_text("running")
 
 
 async def test_the_profiles_are_listed_with_their_details(page: Page) -> None:
@@ -131,9 +134,16 @@ async def test_the_session_list_follows_sessions_made_and_deleted_elsewhere(page
     session_id = (await created.json())["sessionId"]
     await expect(rows.filter(has_text="Made by another client")).to_have_count(1)
 
+    renamed = await page.request.patch(
+        f"{base}/sessions/{session_id}?updateMask=name", headers=headers, data={"name": "Renamed elsewhere"}
+    )
+    assert renamed.ok, await renamed.text()
+    await expect(rows.filter(has_text="Renamed elsewhere")).to_have_count(1)
+    await expect(rows.filter(has_text="Made by another client")).to_have_count(0)
+
     deleted = await page.request.delete(f"{base}/sessions/{session_id}?purge=true", headers=headers)
     assert deleted.ok, await deleted.text()
-    await expect(rows.filter(has_text="Made by another client")).to_have_count(0)
+    await expect(rows.filter(has_text="Renamed elsewhere")).to_have_count(0)
 
 
 async def test_a_session_deleted_from_the_page_is_gone_from_storage(page: Page, runtime: Runtime) -> None:  # noqa: F811
