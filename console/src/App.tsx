@@ -135,32 +135,46 @@ function Console({ apiKey, onSignOut }: { apiKey: string; onSignOut: (message?: 
     }
   }
 
-  // The list, kept live by the watch stream; each (re)connection reloads the first page, since the
-  // watch has no cursor and changes made while it was down are not replayed.
+  // The list, kept live by the watch stream. The watch has no cursor, so on each (re)connection, once
+  // the runtime keeps changes for this watcher (the stream is open), the first page is listed again;
+  // the changes that arrive while that list is on its way are applied on top of it, in order, so a
+  // session created meanwhile is neither missed nor overwritten by the older list.
   useEffect(() => {
     const controller = new AbortController();
-    void loadFirstPage();
-    let opened = false;
+    let held: SessionChange[] | null = null;
+    let listing = 0;
+    const apply = (change: SessionChange) => {
+      const session = change.session;
+      if (!session?.sessionId) return;
+      if (change.kind === "SESSION_CHANGE_KIND_DELETED") {
+        setSessions((list) => list.filter((s) => s.sessionId !== session.sessionId));
+      } else {
+        upsert(session, true);
+      }
+    };
+    const relist = async () => {
+      const mine = ++listing;
+      held = [];
+      await loadFirstPage();
+      if (mine !== listing) return; // a newer listing holds the changes now
+      const changes = held;
+      held = null;
+      changes.forEach(apply);
+    };
     void follow({
       url: () => "/sessions:watch",
       headers: authHeaders(apiKey),
       signal: controller.signal,
       onState: (state, error) => {
         setWatchState(state);
-        if (state === "open" && opened) void loadFirstPage();
-        if (state === "open") opened = true;
+        if (state === "open") void relist();
         if (error instanceof ApiError && error.status === 401) onSignOut("That key is not valid any more; sign in again.");
       },
       onEvent: (event) => {
         if (event.event !== "session:list:change") return;
         const change = JSON.parse(event.data) as SessionChange;
-        const session = change.session;
-        if (!session?.sessionId) return;
-        if (change.kind === "SESSION_CHANGE_KIND_DELETED") {
-          setSessions((list) => list.filter((s) => s.sessionId !== session.sessionId));
-        } else {
-          upsert(session, true);
-        }
+        if (held) held.push(change);
+        else apply(change);
       },
     });
     return () => controller.abort();

@@ -12,13 +12,15 @@ from tests.integration.managed_agents.conftest import fake_model, runtime  # noq
 NOTE = {"file_path": "notes/console.txt", "content": "written while the console watched\n"}
 
 
+def two_turns_writing_the_note(first_reply: str, second_reply: str) -> list[Turn]:
+    return [Turn.tool_use("Write", NOTE), Turn.text(first_reply), Turn.tool_use("Write", NOTE), Turn.text(second_reply)]
+
+
 async def test_an_approval_is_denied_then_allowed_and_the_file_is_opened(
     page: Page,
     fake_model: FakeAnthropic,  # noqa: F811
 ) -> None:
-    fake_model.script(
-        [Turn.tool_use("Write", NOTE), Turn.text("Not written."), Turn.tool_use("Write", NOTE), Turn.text("Written.")]
-    )
+    fake_model.script(two_turns_writing_the_note("Not written.", "Written."))
     await new_session(page, profile="asking", name="A note, with permission")
     conversation = page.get_by_test_id("conversation")
 
@@ -65,9 +67,7 @@ async def test_always_allow_lets_the_same_call_through_for_the_rest_of_the_sessi
     page: Page,
     fake_model: FakeAnthropic,  # noqa: F811
 ) -> None:
-    fake_model.script(
-        [Turn.tool_use("Write", NOTE), Turn.text("Written once."), Turn.tool_use("Write", NOTE), Turn.text("Twice.")]
-    )
+    fake_model.script(two_turns_writing_the_note("Written once.", "Twice."))
     await new_session(page, profile="asking")
     conversation = page.get_by_test_id("conversation")
     await send(page, "Write the note")
