@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agent_runtime._gen.agentruntime.v1 import events_pb2
+from agent_runtime._gen.agentruntime.v1 import blocks_pb2, events_pb2
+from agent_runtime.agents.emitter import add_usage
 from agent_runtime.events.log import EventLog
 
 PAGE = 512
@@ -30,6 +31,9 @@ class Inbox:
     # What the running turn asked its caller and got no answer to: approval ids, client tool call ids.
     open_approvals: list[str] = field(default_factory=list)
     open_tool_calls: list[str] = field(default_factory=list)
+    # The tokens the running turn's model calls reported. Usage is stored when a turn starts and ends,
+    # so a runtime that died mid-turn stored none of these: the log is where they are kept.
+    running_spent: blocks_pb2.Usage = field(default_factory=blocks_pb2.Usage)
 
     def apply(self, event: events_pb2.SessionEvent) -> None:
         """Follows one event, in log order."""
@@ -42,11 +46,15 @@ class Inbox:
         elif kind == "turn_started":
             self._drop(event.turn_started.turn_id)
             self.running = event.turn_started.turn_id
+            self.running_spent = blocks_pb2.Usage()
         elif kind == "turn_completed":
             self._drop(event.turn_completed.turn_id)
             if self.running == event.turn_completed.turn_id:
                 self.running = None
                 self.open_approvals, self.open_tool_calls = [], []
+                self.running_spent = blocks_pb2.Usage()
+        elif kind == "metadata_update" and self.running is not None:
+            add_usage(self.running_spent, event.metadata_update.usage)
         elif kind == "approval_requested":
             self.open_approvals.append(event.approval_requested.approval_id)
         elif kind == "approval_resolved" and event.approval_resolved.approval_id in self.open_approvals:

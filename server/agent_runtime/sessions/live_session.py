@@ -104,7 +104,9 @@ class LiveSession:
         self.record = record
         self._profile = profile
         self._on_status = on_status
-        self._emitter = BlockEmitter(services.events, record.session_id)
+        unstored = blocks_pb2.Usage()  # what a dead runtime's last turn spent, read off the log
+        unstored.CopyFrom(inbox.running_spent)
+        self._emitter = BlockEmitter(services.events, record.session_id, spent=unstored)
         self._agent = agent_for(record.architecture, profile, record.session_id, stored, services.models)
         self._stored_transcripts = stored.by_id()  # what storage holds, to save only what changed
         self._inbox = inbox
@@ -265,6 +267,8 @@ class LiveSession:
         return agent_runtime_pb2.InterruptSessionResponse(interrupted=True, turn_id=self._running.turn_id)
 
     async def _work(self) -> None:
+        if self._inbox.running_spent.ByteSize():  # a dead runtime's spending, stored now, not at the next turn
+            await self._store_activity()
         while not self._closed:
             if not self._queue:
                 self._no_turns.set()

@@ -1,8 +1,9 @@
 """After a crash: what a dead runtime left of a session is settled when the session is next loaded,
 before anything else touches it. A turn that was running is marked interrupted, with an error block
 and a turn_completed event, so every stream shows how it ended; its transcript is still the one saved
-when the turn before it ended, so the conversation goes on from a consistent point. The accepted
-messages that never ran stay in the inbox and run in order.
+when the turn before it ended, so the conversation goes on from a consistent point. The tokens its
+model calls reported are in the log, not in the stored usage: the inbox keeps them (running_spent) for
+the loaded session to store. The accepted messages that never ran stay in the inbox and run in order.
 
 At start, every stored session is looked at this way and loaded if its log shows such work, so its
 messages run without anyone asking; loading is the only way in, so nothing races with a caller's load.
@@ -26,7 +27,7 @@ STOPPED = "runtime stopped"  # who closed what the turn waited for
 
 
 async def close_interrupted_turn(events: EventLog, session_id: str, inbox: Inbox) -> None:
-    """Ends the turn the inbox says was running when its runtime died."""
+    """Ends the turn the inbox says was running when its runtime died; its running_spent stays."""
     if inbox.running is None:
         return
     turn_id, inbox.running = inbox.running, None

@@ -89,6 +89,25 @@ async def test_three_queued_messages_each_run_exactly_once_in_order_across_two_s
     assert turns_of(events, "turn_completed") == ids, f"seed {seed}"
 
 
+async def test_the_tokens_a_turn_spent_before_a_sigkill_are_counted_after_the_restart(
+    conversation: Conversation, fake_model: FakeAnthropic, runtime: Runtime
+) -> None:
+    fake_model.script([Turn.tool_use("Bash", {"command": "sleep 3303"})])  # one model call: 25 tokens in, 12 out
+    await conversation.send("Spend, then wait.")
+    await until_sleeping("sleep 3303")
+    fake_model.script([Turn.text("Counted.")])  # and one more
+    await conversation.send("Then this.")
+
+    killed_and_started_again(runtime)
+    async with channel(runtime.address) as open_channel:
+        conversation.stub = agent_runtime_pb2_grpc.AgentRuntimeStub(open_channel)
+        await conversation.until_turn_completed(turns=2)
+        session = await conversation.stub.GetSession(
+            api.GetSessionRequest(session_id=conversation.session_id), metadata=AUTH
+        )
+    assert (session.usage.input_tokens, session.usage.output_tokens) == (50, 24), "both model calls are counted"
+
+
 async def test_the_same_request_id_after_a_restart_answers_the_first_turn_and_starts_nothing(
     conversation: Conversation, fake_model: FakeAnthropic, runtime: Runtime
 ) -> None:
