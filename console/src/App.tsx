@@ -183,7 +183,7 @@ function Console({ apiKey, onSignOut }: { apiKey: string; onSignOut: (message?: 
   const current = sessions.find((s) => s.sessionId === selected);
 
   return (
-    <div class="console">
+    <div class={`console${selected || view === "profiles" ? " main-first" : ""}`}>
       <header class="topbar">
         <h1>agent-runtime</h1>
         <span class={`stream-state ${watchState}`} data-testid="watch-status" title="session list stream">

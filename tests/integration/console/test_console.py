@@ -184,6 +184,9 @@ async def test_on_a_phone_in_dark_mode_a_turn_is_run_from_the_keyboard(
     conversation = page.get_by_test_id("conversation")
     await expect(conversation.get_by_test_id("assistant-text")).to_contain_text("Hello from a small screen.")
     await expect(conversation.get_by_test_id("turn-end")).to_have_count(1)
+    shown = await conversation.bounding_box()
+    form = await page.get_by_test_id("new-session").bounding_box()
+    assert shown and form and shown["y"] < form["y"], "the open session comes before the new-session form"
     overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than the phone's screen"
     background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
