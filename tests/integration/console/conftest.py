@@ -16,6 +16,7 @@ from tests.integration.conftest import API_KEY, REPO, Runtime
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = REPO / "build" / "screenshots"
 LAPTOP: ViewportSize = {"width": 1280, "height": 860}
+AUTH = {"authorization": f"Bearer {API_KEY}"}  # for the calls a test makes beside the page
 
 
 def chromium_or_skip() -> str:

@@ -6,7 +6,7 @@ from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.integration.conftest import API_KEY, Runtime
-from tests.integration.console.conftest import new_session, new_session_with_message, screenshot, send, sign_in
+from tests.integration.console.conftest import AUTH, new_session, new_session_with_message, screenshot, send, sign_in
 from tests.integration.managed_agents.conftest import fake_model, runtime  # noqa: F401  # a runtime on the fake
 
 NOTE = {"file_path": "notes/console.txt", "content": "written while the console watched\n"}
@@ -122,12 +122,11 @@ async def test_the_session_list_follows_sessions_made_and_deleted_elsewhere(page
     await sign_in(page)
     await expect(page.get_by_test_id("session-list")).to_be_visible()
     rows = page.get_by_test_id("session-row")
-    headers = {"authorization": f"Bearer {API_KEY}"}
     base = f"http://{runtime.process.rest_address}"
 
     created = await page.request.post(
         f"{base}/sessions/create",
-        headers=headers,
+        headers=AUTH,
         data={"agentProfileRef": "default", "architecture": "anthropic", "name": "Made by another client"},
     )
     assert created.ok, await created.text()
@@ -135,13 +134,13 @@ async def test_the_session_list_follows_sessions_made_and_deleted_elsewhere(page
     await expect(rows.filter(has_text="Made by another client")).to_have_count(1)
 
     renamed = await page.request.patch(
-        f"{base}/sessions/{session_id}?updateMask=name", headers=headers, data={"name": "Renamed elsewhere"}
+        f"{base}/sessions/{session_id}?updateMask=name", headers=AUTH, data={"name": "Renamed elsewhere"}
     )
     assert renamed.ok, await renamed.text()
     await expect(rows.filter(has_text="Renamed elsewhere")).to_have_count(1)
     await expect(rows.filter(has_text="Made by another client")).to_have_count(0)
 
-    deleted = await page.request.delete(f"{base}/sessions/{session_id}?purge=true", headers=headers)
+    deleted = await page.request.delete(f"{base}/sessions/{session_id}?purge=true", headers=AUTH)
     assert deleted.ok, await deleted.text()
     await expect(rows.filter(has_text="Renamed elsewhere")).to_have_count(0)
 
@@ -156,9 +155,7 @@ async def test_a_session_deleted_from_the_page_is_gone_from_storage(page: Page, 
 
     await expect(page.get_by_test_id("session-row").filter(has_text="Short-lived")).to_have_count(0)
     await expect(page.get_by_test_id("conversation")).to_have_count(0)
-    answer = await page.request.get(
-        f"http://{runtime.process.rest_address}/sessions/{session_id}", headers={"authorization": f"Bearer {API_KEY}"}
-    )
+    answer = await page.request.get(f"http://{runtime.process.rest_address}/sessions/{session_id}", headers=AUTH)
     assert answer.status == 404, f"{session_id}: {answer.status} {await answer.text()}"
 
 
@@ -196,8 +193,9 @@ async def test_on_a_phone_in_dark_mode_a_turn_is_run_from_the_keyboard(
 
 
 def luminance(css_color: str) -> float:
-    """The relative luminance (0 black, 1 white) of an `rgb(r, g, b)` colour."""
-    red, green, blue = (int(part) / 255 for part in css_color[css_color.index("(") + 1 : -1].split(",")[:3])
+    """The relative luminance (WCAG's: 0 black, 1 white) of an `rgb(r, g, b)` colour."""
+    channels = (int(part) / 255 for part in css_color[css_color.index("(") + 1 : -1].split(",")[:3])
+    red, green, blue = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
     return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
 

@@ -11,12 +11,11 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.fakes.anthropic import FakeAnthropic, Turn
-from tests.integration.conftest import API_KEY, REPO, Runtime
-from tests.integration.console.conftest import LAPTOP, new_session, screenshot, send
+from tests.integration.conftest import REPO, Runtime
+from tests.integration.console.conftest import AUTH, LAPTOP, new_session, screenshot, send
 from tests.integration.managed_agents.conftest import fake_model, runtime  # noqa: F401  # a runtime on the fake
 
 AXE = REPO / "console" / "node_modules" / "axe-core" / "axe.min.js"  # installed with the console's packages
-AUTH = {"authorization": f"Bearer {API_KEY}"}
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 # Code with every kind of highlighted token the console colours: keyword, string, number, comment, title.
 REPLY = """Here it is:
