@@ -5,23 +5,20 @@ shows the turn to its end, nothing twice."""
 from __future__ import annotations
 
 import asyncio
-import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Locator, expect
 
 from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.integration.conftest import Runtime, launch, make_profiles
 from tests.integration.console.conftest import new_session_with_message
 from tests.integration.managed_agents.conftest import ARGS, fake_model, runtime  # noqa: F401  # fixtures too
+from tests.support.processes import free_port
 from tests.support.tcp_relay import relaying_to
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+REPLY = "Back after a rest."
 
 
 @pytest.fixture(scope="module")
@@ -36,26 +33,37 @@ def fixed_runtime(tmp_path_factory: pytest.TempPathFactory, fake_model: FakeAnth
     server.process.stop()
 
 
+@asynccontextmanager
+async def resting_turn(browser: Browser, address: str, fake_model: FakeAnthropic) -> AsyncIterator[Locator]:  # noqa: F811
+    """A page on `address` whose session's turn is in a 3 s command (its call shown), then answers REPLY."""
+    fake_model.script([Turn.tool_use("Bash", {"command": "sleep 3; echo rested"}), Turn.text(REPLY)])
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(f"http://{address}/")
+    await new_session_with_message(page, "Rest a while")
+    conversation = page.get_by_test_id("conversation")
+    await expect(conversation.get_by_test_id("tool-name")).to_contain_text("Bash")
+    yield conversation
+    await context.close()
+
+
+async def shown_to_its_end_once(conversation: Locator) -> None:
+    await expect(conversation.get_by_test_id("assistant-text")).to_have_text(REPLY, timeout=60_000)
+    await expect(conversation.get_by_test_id("user-message")).to_have_count(1)
+    await expect(conversation.get_by_test_id("tool-use")).to_have_count(1)
+    await expect(conversation.get_by_test_id("tool-result")).to_contain_text("rested")
+    await expect(conversation.get_by_test_id("turn-end")).to_have_count(1)
+
+
 async def test_the_console_recovers_from_a_runtime_restart_mid_turn(
     browser: Browser,
     fixed_runtime: Runtime,
     fake_model: FakeAnthropic,  # noqa: F811
 ) -> None:
-    fake_model.script([Turn.tool_use("Bash", {"command": "sleep 3; echo rested"}), Turn.text("Back after a rest.")])
-    context = await browser.new_context()
-    page = await context.new_page()
-    await page.goto(f"http://{fixed_runtime.process.rest_address}/")
-    await new_session_with_message(page, "Rest a while")
-    conversation = page.get_by_test_id("conversation")
-    await expect(conversation.get_by_test_id("tool-name")).to_contain_text("Bash")
+    async with resting_turn(browser, fixed_runtime.process.rest_address, fake_model) as conversation:
+        await asyncio.to_thread(fixed_runtime.restart)
 
-    await asyncio.to_thread(fixed_runtime.restart)
-
-    await expect(conversation.get_by_test_id("assistant-text")).to_contain_text("Back after a rest.", timeout=60_000)
-    await expect(conversation.get_by_test_id("user-message")).to_have_count(1)
-    await expect(conversation.get_by_test_id("tool-use")).to_have_count(1)
-    await expect(conversation.get_by_test_id("turn-end")).to_have_count(1)
-    await context.close()
+        await shown_to_its_end_once(conversation)
 
 
 async def test_the_console_resumes_when_its_connections_are_cut_mid_turn(
@@ -63,22 +71,12 @@ async def test_the_console_resumes_when_its_connections_are_cut_mid_turn(
     runtime: Runtime,  # noqa: F811
     fake_model: FakeAnthropic,  # noqa: F811
 ) -> None:
-    fake_model.script([Turn.tool_use("Bash", {"command": "sleep 3; echo rested"}), Turn.text("Back after a cut.")])
-    async with relaying_to(runtime.process.rest_address) as relay:
-        context = await browser.new_context()
-        page = await context.new_page()
-        await page.goto(f"http://{relay.address}/")
-        await new_session_with_message(page, "Rest a while")
-        conversation = page.get_by_test_id("conversation")
-        await expect(conversation.get_by_test_id("tool-name")).to_contain_text("Bash")
-
+    async with (
+        relaying_to(runtime.process.rest_address) as relay,
+        resting_turn(browser, relay.address, fake_model) as conversation,
+    ):
         cut_off = relay.cut()  # while the command sleeps: the page's event streams end before the turn does
         assert cut_off >= 2, "the session list's and the conversation's streams were open"
 
-        await expect(conversation.get_by_test_id("assistant-text")).to_have_text("Back after a cut.")
-        await expect(conversation.get_by_test_id("user-message")).to_have_count(1)
-        await expect(conversation.get_by_test_id("tool-use")).to_have_count(1)
-        await expect(conversation.get_by_test_id("tool-result")).to_contain_text("rested")
-        await expect(conversation.get_by_test_id("turn-end")).to_have_count(1)
-        await expect(page.get_by_test_id("stream-status")).to_have_text("live")
-        await context.close()
+        await shown_to_its_end_once(conversation)
+        await expect(conversation.page.get_by_test_id("stream-status")).to_have_text("live")
