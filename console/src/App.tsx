@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { ApiError, authHeaders, checkKey, createApi, describeError, type Api } from "./api";
 import { ConversationView } from "./Conversation";
 import { ProfilesView } from "./Profiles";
@@ -7,6 +7,7 @@ import type { ListSessionsResponse, Profile, Session, SessionChange } from "./ty
 
 const KEY_STORAGE = "agent-runtime-console.api-key";
 const ARCHITECTURES = ["claude-agent-sdk", "gemini-cli", "anthropic"];
+const PAGE_SIZE = 50; // sessions per page of the list
 
 export function App() {
   const [key, setKey] = useState<string | null>(() => sessionStorage.getItem(KEY_STORAGE));
@@ -113,11 +114,21 @@ function Console({ apiKey, onSignOut }: { apiKey: string; onSignOut: (message?: 
     });
   }, []);
 
-  const loadFirstPage = useCallback(async () => {
+  // How many pages of the list are shown: a relisting reads as many again, so "Load more" sticks.
+  const pagesShownRef = useRef(1);
+
+  const listAgain = useCallback(async () => {
     try {
-      const page = await api.get<ListSessionsResponse>("/sessions?pageSize=50");
-      setSessions(page.sessions ?? []);
-      setNextPage(page.nextPageToken || null);
+      const listed: Session[] = [];
+      let token = "";
+      for (let page = 0; page < pagesShownRef.current; page++) {
+        const answer = await api.get<ListSessionsResponse>(`/sessions?pageSize=${PAGE_SIZE}&pageToken=${encodeURIComponent(token)}`);
+        listed.push(...(answer.sessions ?? []));
+        token = answer.nextPageToken ?? "";
+        if (!token) break;
+      }
+      setSessions(listed);
+      setNextPage(token || null);
       setListError(null);
     } catch (e) {
       setListError(describeError(e));
@@ -127,16 +138,17 @@ function Console({ apiKey, onSignOut }: { apiKey: string; onSignOut: (message?: 
   async function loadMore() {
     if (!nextPage) return;
     try {
-      const page = await api.get<ListSessionsResponse>(`/sessions?pageSize=50&pageToken=${encodeURIComponent(nextPage)}`);
+      const page = await api.get<ListSessionsResponse>(`/sessions?pageSize=${PAGE_SIZE}&pageToken=${encodeURIComponent(nextPage)}`);
       for (const s of page.sessions ?? []) upsert(s, false);
       setNextPage(page.nextPageToken || null);
+      pagesShownRef.current += 1;
     } catch (e) {
       setListError(describeError(e));
     }
   }
 
   // The list, kept live by the watch stream. The watch has no cursor, so on each (re)connection, once
-  // the runtime keeps changes for this watcher (the stream is open), the first page is listed again;
+  // the runtime keeps changes for this watcher (the stream is open), the pages shown are listed again;
   // the changes that arrive while that list is on its way are applied on top of it, in order, so a
   // session created meanwhile is neither missed nor overwritten by the older list.
   useEffect(() => {
@@ -155,7 +167,7 @@ function Console({ apiKey, onSignOut }: { apiKey: string; onSignOut: (message?: 
     const relist = async () => {
       const mine = ++listing;
       held = [];
-      await loadFirstPage();
+      await listAgain();
       if (mine !== listing) return; // a newer listing holds the changes now
       const changes = held;
       held = null;
@@ -178,7 +190,7 @@ function Console({ apiKey, onSignOut }: { apiKey: string; onSignOut: (message?: 
       },
     });
     return () => controller.abort();
-  }, [apiKey, loadFirstPage, upsert, onSignOut]);
+  }, [apiKey, listAgain, upsert, onSignOut]);
 
   const current = sessions.find((s) => s.sessionId === selected);
 
@@ -242,7 +254,7 @@ function Console({ apiKey, onSignOut }: { apiKey: string; onSignOut: (message?: 
           {sessions.length === 0 && !listError && <li class="empty">No sessions yet.</li>}
         </ul>
         {nextPage && (
-          <button type="button" class="secondary" onClick={() => void loadMore()}>
+          <button type="button" class="secondary" data-testid="load-more" onClick={() => void loadMore()}>
             Load more
           </button>
         )}

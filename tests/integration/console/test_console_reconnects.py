@@ -13,12 +13,13 @@ from playwright.async_api import Browser, Locator, expect
 
 from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.integration.conftest import Runtime, launch, make_profiles
-from tests.integration.console.conftest import new_session_with_message
+from tests.integration.console.conftest import AUTH, new_session_with_message, sign_in
 from tests.integration.managed_agents.conftest import ARGS, fake_model, runtime  # noqa: F401  # fixtures too
 from tests.support.processes import free_port
 from tests.support.tcp_relay import relaying_to
 
 REPLY = "Back after a rest."
+LIST_PAGE = 50  # sessions in a page of the console's list
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +81,35 @@ async def test_the_console_resumes_when_its_connections_are_cut_mid_turn(
 
         await shown_to_its_end_once(conversation)
         await expect(conversation.page.get_by_test_id("stream-status")).to_have_text("live")
+
+
+async def test_the_pages_of_the_session_list_shown_stay_shown_after_a_reconnection(
+    browser: Browser,
+    runtime: Runtime,  # noqa: F811
+) -> None:
+    base = f"http://{runtime.process.rest_address}"
+    async with relaying_to(runtime.process.rest_address) as relay:
+        context = await browser.new_context()
+        page = await context.new_page()
+        for n in range(LIST_PAGE + 5):  # more than a page
+            made = await page.request.post(f"{base}/sessions/create", headers=AUTH, data=session_named(f"Listed {n}"))
+            assert made.ok, await made.text()
+        await page.goto(f"http://{relay.address}/")
+        await sign_in(page)
+        rows = page.get_by_test_id("session-row")
+        await expect(rows).to_have_count(LIST_PAGE)
+        await page.get_by_test_id("load-more").click()
+        await expect(rows.filter(has_text="Listed 0")).to_have_count(1)  # the oldest, on the second page
+        shown = await rows.count()
+
+        assert relay.cut() >= 1, "the list's stream was open"
+        made = await page.request.post(f"{base}/sessions/create", headers=AUTH, data=session_named("Listed after"))
+        assert made.ok, await made.text()
+
+        await expect(rows.filter(has_text="Listed after")).to_have_count(1)  # so the list was read again
+        await expect(rows).to_have_count(shown + 1)
+        await context.close()
+
+
+def session_named(name: str) -> dict[str, str]:
+    return {"agentProfileRef": "default", "architecture": "anthropic", "name": name}
