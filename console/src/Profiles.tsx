@@ -229,32 +229,8 @@ function ProfileDetails({ api, id }: { api: Api; id: string }) {
         <p class="hint">None.</p>
       )}
 
-      {!!profile.subagents?.length && (
-        <>
-          <h4>Subagents</h4>
-          <ul class="detail-list">
-            {profile.subagents.map((s) => (
-              <li key={s.name}>
-                <code>{s.name}</code>
-                {s.description && ` — ${s.description}`}
-              </li>
-            ))}
-          </ul>
-        </>
-      )}
-      {!!profile.skills?.length && (
-        <>
-          <h4>Skills</h4>
-          <ul class="detail-list">
-            {profile.skills.map((s) => (
-              <li key={s.name}>
-                <code>{s.name}</code>
-                {s.description && ` — ${s.description}`}
-              </li>
-            ))}
-          </ul>
-        </>
-      )}
+      <Described title="Subagents" items={profile.subagents} />
+      <Described title="Skills" items={profile.skills} />
       {!!profile.commands?.length && (
         <>
           <h4>Commands</h4>
@@ -268,6 +244,24 @@ function ProfileDetails({ api, id }: { api: Api; id: string }) {
         </>
       )}
     </article>
+  );
+}
+
+// Named things with an optional description (subagents, skills), under a heading; nothing when none.
+function Described({ title, items }: { title: string; items?: { name?: string; description?: string }[] }) {
+  if (!items?.length) return null;
+  return (
+    <>
+      <h4>{title}</h4>
+      <ul class="detail-list">
+        {items.map((item) => (
+          <li key={item.name}>
+            <code>{item.name}</code>
+            {item.description && ` — ${item.description}`}
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }
 

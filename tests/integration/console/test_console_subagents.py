@@ -7,7 +7,7 @@ from playwright.async_api import Page, expect
 
 from tests.fakes.anthropic import FakeAnthropic, Turn
 from tests.integration.agents.conftest import fake_gemini, fake_model, runtime  # noqa: F401  # Claude Code's runtime
-from tests.integration.console.conftest import new_session, screenshot, send
+from tests.integration.console.conftest import new_session, screenshot, send, sign_in
 
 TASK = {"description": "Look around", "prompt": "List the files.", "subagent_type": "scout"}
 
@@ -36,3 +36,11 @@ async def test_a_subagents_conversation_is_nested_under_its_call(page: Page, fak
     await expect(main_texts).to_contain_text("The helper found nothing.")
     await expect(page.get_by_test_id("usage-cost")).to_contain_text("$0.0")  # Claude Code prices its turns
     await screenshot(page, "a-subagent")
+
+
+async def test_a_profiles_subagents_are_listed_in_its_details(page: Page) -> None:
+    await sign_in(page)
+    await page.get_by_test_id("profiles-button").click()
+    await page.get_by_test_id("profile-entry").filter(has_text="Delegating").click()
+
+    await expect(page.get_by_test_id("profile-details")).to_contain_text("scout — Looks around the workspace")
